@@ -1,0 +1,465 @@
+//! The case file: one TOML document per case.
+//!
+//! ```toml
+//! schema = 1
+//!
+//! [case]              # current values: a projection of the events, recomputable by replay
+//! id = "CB-7K3M9QXA"
+//! status = "open"
+//! ...
+//!
+//! [customer]          # personal data, and only here (and in [event.customer])
+//! name = "Ada Lovelace"
+//! email = "ada@example.com"
+//!
+//! [[event]]           # append-only; the truth
+//! id = "3F8Q0T6W1M2N"
+//! at = "2026-11-22T09:00:00Z"
+//! actor = "Dana Agent <dana@example.com>"
+//! action = "open"
+//! ...
+//! ```
+//!
+//! Keys and values written by a newer casebook are preserved (`extra`, `Unknown`); a newer
+//! `schema` is refused. Serialisation is canonical: the same case always gives the same bytes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::enums::{Action, Channel, Priority, Status};
+use super::event::{Attachment, CustomerFields, Event};
+use super::id::CaseId;
+use super::time::{utc, utc_opt};
+
+/// The newest case-file schema this version reads and writes.
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("case file schema {found} is newer than this casebook understands (schema {SCHEMA})")]
+    NewerSchema { found: u64 },
+    #[error("case file is not valid")]
+    Parse(#[source] toml::de::Error),
+    #[error("case file has no `open` event to replay from")]
+    NoOpenEvent,
+}
+
+impl CaseError {
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CaseError::NewerSchema { .. } => Some("upgrade casebook to read this case book"),
+            CaseError::Parse(_) | CaseError::NoOpenEvent => Some(
+                "the file was probably edited by hand: fix it, or restore it with `git checkout -- <file>`",
+            ),
+        }
+    }
+}
+
+/// The follow-up survey of the current resolution.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Satisfaction {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfied: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
+}
+
+/// The `[case]` section: the current values, derived from the events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseState {
+    pub id: CaseId,
+    pub status: Status,
+    pub priority: Priority,
+    pub subject: String,
+    pub channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
+    pub incident_at: Option<DateTime<Utc>>,
+    #[serde(with = "utc")]
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    #[serde(with = "utc")]
+    pub updated_at: DateTime<Utc>,
+    /// First outbound response (the acknowledgement).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// 0 = agent, then the configured escalation chain.
+    #[serde(default)]
+    pub escalation_level: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalated_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
+    pub eta: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub reopen_count: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<Satisfaction>,
+    #[serde(flatten)]
+    pub extra: toml::Table,
+}
+
+/// The `[customer]` section: personal data, kept apart from everything else.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(flatten)]
+    pub extra: toml::Table,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseFile {
+    pub schema: u32,
+    pub case: CaseState,
+    pub customer: Customer,
+    #[serde(rename = "event", default)]
+    pub events: Vec<Event>,
+    #[serde(flatten)]
+    pub extra: toml::Table,
+}
+
+#[derive(Deserialize)]
+struct SchemaOnly {
+    schema: Option<u64>,
+}
+
+impl CaseFile {
+    /// Starts a case from its `open` event.
+    pub fn create(id: CaseId, open: Event) -> Result<CaseFile, CaseError> {
+        let (case, customer) = replay(&id, std::slice::from_ref(&open))?;
+        Ok(CaseFile {
+            schema: SCHEMA,
+            case,
+            customer,
+            events: vec![open],
+            extra: toml::Table::new(),
+        })
+    }
+
+    pub fn from_toml(text: &str) -> Result<CaseFile, CaseError> {
+        match toml::from_str::<CaseFile>(text) {
+            Ok(file) if u64::from(file.schema) > u64::from(SCHEMA) => Err(CaseError::NewerSchema {
+                found: file.schema.into(),
+            }),
+            Ok(file) => Ok(file),
+            // A newer schema may not even have the shape we expect: say that, not a parse error.
+            Err(e) => match toml::from_str::<SchemaOnly>(text) {
+                Ok(SchemaOnly { schema: Some(found) }) if found > u64::from(SCHEMA) => {
+                    Err(CaseError::NewerSchema { found })
+                }
+                _ => Err(CaseError::Parse(e)),
+            },
+        }
+    }
+
+    /// The canonical text of this case.
+    pub fn to_toml(&self) -> String {
+        // Every field is a string, number, bool, array or table, which TOML can always hold.
+        toml::to_string(self).expect("a case file always serialises to TOML")
+    }
+
+    /// Appends an event and recomputes the projection from the whole history.
+    pub fn append(&mut self, event: Event) -> Result<(), CaseError> {
+        self.events.push(event);
+        self.reproject()
+    }
+
+    /// Recomputes `[case]` and `[customer]` from the events, keeping unknown keys.
+    pub fn reproject(&mut self) -> Result<(), CaseError> {
+        let (mut case, mut customer) = replay(&self.case.id, &self.events)?;
+        case.extra = std::mem::take(&mut self.case.extra);
+        customer.extra = std::mem::take(&mut self.customer.extra);
+        self.case = case;
+        self.customer = customer;
+        Ok(())
+    }
+
+    /// Whether the stored projection is what replaying the events gives.
+    pub fn verify(&self) -> Result<bool, CaseError> {
+        let mut replayed = self.clone();
+        replayed.reproject()?;
+        Ok(replayed == *self)
+    }
+}
+
+/// Replays events into the current values. Replay never refuses an event: the state rules
+/// are checked when an action is recorded, and a merge of two clones' histories must still
+/// give one well-defined answer.
+pub fn replay(id: &CaseId, events: &[Event]) -> Result<(CaseState, Customer), CaseError> {
+    let first = events.first().filter(|e| e.action == Action::Open).ok_or(CaseError::NoOpenEvent)?;
+    let mut case = CaseState {
+        id: id.clone(),
+        status: Status::New,
+        priority: first.priority.clone().unwrap_or(Priority::Normal),
+        subject: first.subject.clone().unwrap_or_default(),
+        channel: first.channel.clone().unwrap_or(Channel::Other),
+        product: None,
+        description: None,
+        incident_at: None,
+        created_at: first.at,
+        created_by: first.actor.clone(),
+        updated_at: first.at,
+        acknowledged_at: None,
+        escalation_level: 0,
+        escalated_to: None,
+        eta: None,
+        root_cause: None,
+        scope: None,
+        resolution: None,
+        resolved_at: None,
+        closed_at: None,
+        reopen_count: 0,
+        links: Vec::new(),
+        attachments: Vec::new(),
+        satisfaction: None,
+        extra: toml::Table::new(),
+    };
+    let mut customer = Customer::default();
+    for event in events {
+        apply(&mut case, &mut customer, event);
+    }
+    Ok((case, customer))
+}
+
+/// What one event does to the current values.
+fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
+    case.updated_at = e.at;
+    if let Some(c) = &e.customer {
+        apply_customer(customer, c);
+    }
+    // Intake facts: any event that carries them sets them (open, gather).
+    set(&mut case.product, &e.product);
+    set(&mut case.description, &e.description);
+    if e.incident_at.is_some() {
+        case.incident_at = e.incident_at;
+    }
+    if let Some(p) = &e.priority {
+        case.priority = p.clone();
+    }
+    if let Some(s) = &e.subject {
+        case.subject = s.clone();
+    }
+    set(&mut case.root_cause, &e.root_cause);
+    set(&mut case.scope, &e.scope);
+    for link in &e.links {
+        if !case.links.contains(link) {
+            case.links.push(link.clone());
+        }
+    }
+    case.attachments.extend(e.attachments.iter().cloned());
+    match &e.action {
+        Action::Open => case.channel = e.channel.clone().unwrap_or(Channel::Other),
+        Action::Acknowledge => {
+            case.acknowledged_at.get_or_insert(e.at);
+            case.status = Status::Open;
+        }
+        Action::Update => {
+            if e.eta.is_some() {
+                case.eta = e.eta;
+            }
+        }
+        Action::Pending => case.status = Status::Pending,
+        Action::Log => {
+            if e.direction.as_deref() == Some("inbound") && case.status == Status::Pending {
+                case.status = Status::Open;
+            }
+        }
+        Action::Escalate => {
+            case.escalation_level = e.level.unwrap_or(case.escalation_level + 1);
+            case.escalated_to = e.to.clone();
+        }
+        Action::Deescalate => {
+            case.escalation_level = e.level.unwrap_or(case.escalation_level.saturating_sub(1));
+            case.escalated_to = None;
+        }
+        Action::Resolve => {
+            case.status = Status::Resolved;
+            case.resolution = e.resolution.clone();
+            case.resolved_at = Some(e.at);
+            case.satisfaction = None;
+        }
+        Action::FollowUp => match e.response.as_deref() {
+            Some("satisfied") => {
+                case.status = Status::Closed;
+                case.closed_at = Some(e.at);
+                case.satisfaction = Some(Satisfaction {
+                    satisfied: Some(true),
+                    rating: e.rating,
+                    feedback: e.feedback.clone(),
+                });
+            }
+            // Not satisfied: the resolution did not hold; its survey is void.
+            Some("not-satisfied") => reopen(case),
+            _ => {}
+        },
+        Action::Close => {
+            case.status = Status::Closed;
+            case.closed_at = Some(e.at);
+        }
+        Action::Reopen => reopen(case),
+        Action::Gather | Action::Research | Action::Unknown(_) => {}
+    }
+}
+
+fn reopen(case: &mut CaseState) {
+    case.status = Status::Open;
+    case.reopen_count += 1;
+    case.resolution = None;
+    case.resolved_at = None;
+    case.satisfaction = None;
+}
+
+fn set(target: &mut Option<String>, value: &Option<String>) {
+    if let Some(v) = value {
+        *target = Some(v.clone());
+    }
+}
+
+fn apply_customer(customer: &mut Customer, c: &CustomerFields) {
+    if let Some(name) = &c.name {
+        customer.name = name.clone();
+    }
+    // An empty string records a removed contact detail.
+    for (field, value) in [(&mut customer.email, &c.email), (&mut customer.phone, &c.phone)] {
+        if let Some(v) = value {
+            *field = (!v.is_empty()).then(|| v.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::time::parse_rfc3339;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        parse_rfc3339(s).unwrap()
+    }
+
+    fn sample() -> CaseFile {
+        let mut open = Event::new(Action::Open, t("2026-11-22T09:00:00Z"), "Dana <dana@example.com>");
+        open.subject = Some("Printer jams".into());
+        open.priority = Some(Priority::High);
+        open.channel = Some(Channel::Email);
+        open.product = Some("LaserJet 9".into());
+        open.customer = Some(CustomerFields {
+            name: Some("Ada Lovelace".into()),
+            email: Some("ada@example.com".into()),
+            ..Default::default()
+        });
+        CaseFile::create(CaseId::parse("CB-7K3M9QXA").unwrap(), open).unwrap()
+    }
+
+    #[test]
+    fn a_new_case_projects_its_open_event() {
+        let f = sample();
+        assert_eq!(f.case.status, Status::New);
+        assert_eq!(f.case.priority, Priority::High);
+        assert_eq!(f.case.product.as_deref(), Some("LaserJet 9"));
+        assert_eq!(f.customer.name, "Ada Lovelace");
+        assert!(f.verify().unwrap());
+    }
+
+    #[test]
+    fn serialisation_is_canonical_and_round_trips() {
+        let f = sample();
+        let text = f.to_toml();
+        let back = CaseFile::from_toml(&text).unwrap();
+        assert_eq!(back, f);
+        assert_eq!(back.to_toml(), text, "re-writing an unchanged case gives identical bytes");
+        assert!(text.starts_with("schema = 1\n"), "{text}");
+        let case_at = text.find("[case]").unwrap();
+        let customer_at = text.find("[customer]").unwrap();
+        let event_at = text.find("[[event]]").unwrap();
+        assert!(case_at < customer_at && customer_at < event_at, "{text}");
+        // Personal data only in the customer tables.
+        let outside: String = text
+            .split("\n[")
+            .filter(|section| !section.starts_with("customer]") && !section.starts_with("event.customer]"))
+            .collect();
+        assert!(!outside.contains("Ada") && !outside.contains("ada@example.com"), "{text}");
+    }
+
+    #[test]
+    fn unknown_keys_and_values_survive_a_rewrite() {
+        let mut text = sample().to_toml();
+        text = text.replace("status = \"new\"", "status = \"archived\"\nsentiment = \"calm\"");
+        text = text.replace("[customer]\n", "[customer]\nlanguage = \"de\"\n");
+        text.push_str("\n[[event]]\nid = \"ZZZZZZZZZZZZ\"\nat = \"2026-11-22T10:00:00Z\"\nactor = \"Bot <bot@example.com>\"\naction = \"translate\"\nlanguage = \"de\"\n\n[future]\nflag = true\n");
+        let mut f = CaseFile::from_toml(&text).unwrap();
+        assert_eq!(f.events[1].action, Action::Unknown("translate".into()));
+        let mut e = Event::new(Action::Gather, t("2026-11-22T11:00:00Z"), "Dana <dana@example.com>");
+        e.product = Some("LaserJet 10".into());
+        f.append(e).unwrap();
+        let out = f.to_toml();
+        for kept in ["sentiment = \"calm\"", "language = \"de\"", "action = \"translate\"", "[future]", "flag = true"] {
+            assert!(out.contains(kept), "{kept} lost:\n{out}");
+        }
+        assert_eq!(f.case.product.as_deref(), Some("LaserJet 10"));
+    }
+
+    #[test]
+    fn newer_schemas_are_refused() {
+        let text = sample().to_toml().replace("schema = 1", "schema = 2");
+        assert!(matches!(CaseFile::from_toml(&text), Err(CaseError::NewerSchema { found: 2 })));
+        assert!(matches!(
+            CaseFile::from_toml("schema = 9\n[case]\nweird = 1\n"),
+            Err(CaseError::NewerSchema { found: 9 })
+        ));
+        assert!(matches!(CaseFile::from_toml("schema = 1\n[case"), Err(CaseError::Parse(_))));
+    }
+
+    #[test]
+    fn the_lifecycle_replays_to_the_expected_projection() {
+        let mut f = sample();
+        fn step(f: &mut CaseFile, action: Action, at: &str, edit: &dyn Fn(&mut Event)) {
+            let mut e = Event::new(action, t(at), "Dana <dana@example.com>");
+            edit(&mut e);
+            f.append(e).unwrap();
+        }
+        step(&mut f, Action::Acknowledge, "2026-11-22T09:10:00Z", &|_| {});
+        step(&mut f, Action::Pending, "2026-11-22T09:20:00Z", &|_| {});
+        step(&mut f, Action::Log, "2026-11-22T09:30:00Z", &|e| e.direction = Some("inbound".into()));
+        step(&mut f, Action::Escalate, "2026-11-22T09:40:00Z", &|e| e.to = Some("Sam".into()));
+        step(&mut f, Action::Resolve, "2026-11-22T10:00:00Z", &|e| e.resolution = Some("Replaced roller".into()));
+        step(&mut f, Action::FollowUp, "2026-11-23T10:00:00Z", &|e| e.response = Some("not-satisfied".into()));
+        assert_eq!(f.case.status, Status::Open);
+        assert_eq!(f.case.reopen_count, 1);
+        assert_eq!(f.case.resolution, None);
+        step(&mut f, Action::Resolve, "2026-11-24T10:00:00Z", &|e| e.resolution = Some("New printer".into()));
+        step(&mut f, Action::FollowUp, "2026-11-25T10:00:00Z", &|e| {
+            e.response = Some("satisfied".into());
+            e.rating = Some(5);
+        });
+        assert_eq!(f.case.status, Status::Closed);
+        assert_eq!(f.case.escalation_level, 1);
+        assert_eq!(f.case.acknowledged_at, Some(t("2026-11-22T09:10:00Z")));
+        assert_eq!(f.case.satisfaction.as_ref().and_then(|s| s.rating), Some(5));
+        assert!(f.verify().unwrap());
+        let mut tampered = f.clone();
+        tampered.case.status = Status::Open;
+        assert!(!tampered.verify().unwrap());
+    }
+}

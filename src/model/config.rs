@@ -1,0 +1,421 @@
+//! `.casebook/config.toml`: the team's policy, validated every time it is loaded.
+//!
+//! Every key has a documented default (see [`DEFAULT_CONFIG`], which `casebook init`
+//! writes), so a config may be as short as an empty file. Unknown keys are errors, so a typo
+//! never silently falls back to a default.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::calendar::{self, Calendar, Holiday};
+use super::sla::{PerPriority, SlaDuration};
+
+/// Where the config lives in a case repository.
+pub const CONFIG_PATH: &str = ".casebook/config.toml";
+
+/// The config `casebook init` writes: every default, with what it means.
+pub const DEFAULT_CONFIG: &str = r#"# casebook configuration. Every key is optional; the values below are the defaults.
+# Changes are validated whenever casebook loads this file. See README.md, "Configuration".
+
+[ids]
+# Case IDs look like CB-7K3M9QXA: this prefix (1 to 8 letters or digits), a dash,
+# and 8 random characters.
+prefix = "CB"
+
+[calendar]
+# Business hours for SLA targets on the business clock. Times are local to `timezone`
+# (an IANA name such as "Europe/Berlin"); hours are half-open: [open, close).
+timezone = "UTC"
+open = "09:00"
+close = "17:00"
+days = ["mon", "tue", "wed", "thu", "fri"]
+# "MM-DD" recurs every year; "YYYY-MM-DD" is a one-off.
+holidays = []
+
+[sla]
+# A target is "at risk" once this share of its time is used.
+at_risk = 0.75
+# Resolved cases with no follow-up answer close by themselves after this long (`casebook tick`).
+auto_close = "7d calendar"
+# Escalate a case one level when one of its targets is breached (`casebook tick`).
+auto_escalate = false
+
+# Durations: "2h calendar", "16h business", "30m business", "7d calendar" or "1bd"
+# (business days: one day's worth of business hours).
+[sla.acknowledge]   # from `open` to the first response
+urgent = "2h calendar"
+high = "1bd"
+normal = "1bd"
+low = "1bd"
+
+[sla.update]        # from each outbound update to the next
+urgent = "4h calendar"
+high = "1bd"
+normal = "2bd"
+low = "5bd"
+
+[sla.resolution]    # from `open` to `resolve`; paused while the case is pending
+urgent = "1d calendar"
+high = "3bd"
+normal = "5bd"
+low = "10bd"
+
+[sla.follow_up]     # from `resolve` to the follow-up contact
+urgent = "1bd"
+high = "1bd"
+normal = "2bd"
+low = "2bd"
+
+[escalation]
+# The levels above the agent, in order: `escalate` moves one step along this chain.
+chain = ["supervisor", "manager"]
+
+[attachments]
+max_bytes = 10485760   # 10 MiB per file
+max_count = 20         # per case
+"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{CONFIG_PATH} is not valid TOML or has an unknown key")]
+    Parse(#[source] toml::de::Error),
+    #[error("{CONFIG_PATH}: {key} = {value}: {problem}")]
+    Invalid {
+        key: String,
+        value: String,
+        problem: String,
+    },
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub prefix: String,
+    pub calendar: Calendar,
+    pub sla: SlaPolicy,
+    /// Names of the levels above the agent (level 0).
+    pub escalation_chain: Vec<String>,
+    pub attachments: AttachmentLimits,
+    /// Message template overrides by name.
+    pub templates: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SlaPolicy {
+    pub at_risk: f64,
+    pub auto_close: SlaDuration,
+    pub auto_escalate: bool,
+    pub acknowledge: PerPriority,
+    pub update: PerPriority,
+    pub resolution: PerPriority,
+    pub follow_up: PerPriority,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct AttachmentLimits {
+    pub max_bytes: u64,
+    pub max_count: u32,
+}
+
+// The file as written: every key optional, unknown keys refused.
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawConfig {
+    ids: RawIds,
+    calendar: RawCalendar,
+    sla: RawSla,
+    escalation: RawEscalation,
+    attachments: RawAttachments,
+    templates: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawIds {
+    prefix: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawCalendar {
+    timezone: String,
+    open: String,
+    close: String,
+    days: Vec<String>,
+    holidays: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawSla {
+    at_risk: f64,
+    auto_close: String,
+    auto_escalate: bool,
+    acknowledge: RawPerPriority,
+    update: RawPerPriority,
+    resolution: RawPerPriority,
+    follow_up: RawPerPriority,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawPerPriority {
+    urgent: Option<String>,
+    high: Option<String>,
+    normal: Option<String>,
+    low: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawEscalation {
+    chain: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAttachments {
+    max_bytes: u64,
+    max_count: u32,
+}
+
+impl Default for RawIds {
+    fn default() -> Self {
+        RawIds { prefix: "CB".into() }
+    }
+}
+
+impl Default for RawCalendar {
+    fn default() -> Self {
+        RawCalendar {
+            timezone: "UTC".into(),
+            open: "09:00".into(),
+            close: "17:00".into(),
+            days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+            holidays: Vec::new(),
+        }
+    }
+}
+
+fn per_priority(urgent: &str, high: &str, normal: &str, low: &str) -> RawPerPriority {
+    RawPerPriority {
+        urgent: Some(urgent.into()),
+        high: Some(high.into()),
+        normal: Some(normal.into()),
+        low: Some(low.into()),
+    }
+}
+
+impl Default for RawSla {
+    fn default() -> Self {
+        RawSla {
+            at_risk: 0.75,
+            auto_close: "7d calendar".into(),
+            auto_escalate: false,
+            acknowledge: per_priority("2h calendar", "1bd", "1bd", "1bd"),
+            update: per_priority("4h calendar", "1bd", "2bd", "5bd"),
+            resolution: per_priority("1d calendar", "3bd", "5bd", "10bd"),
+            follow_up: per_priority("1bd", "1bd", "2bd", "2bd"),
+        }
+    }
+}
+
+impl Default for RawEscalation {
+    fn default() -> Self {
+        RawEscalation {
+            chain: vec!["supervisor".into(), "manager".into()],
+        }
+    }
+}
+
+impl Default for RawAttachments {
+    fn default() -> Self {
+        RawAttachments {
+            max_bytes: 10 * 1024 * 1024,
+            max_count: 20,
+        }
+    }
+}
+
+fn invalid(key: &str, value: impl std::fmt::Debug, problem: impl ToString) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_string(),
+        value: format!("{value:?}"),
+        problem: problem.to_string(),
+    }
+}
+
+impl Config {
+    /// Parses and validates the text of `.casebook/config.toml`.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(ConfigError::Parse)?;
+        raw.validate()
+    }
+
+    pub fn business_day_minutes(&self) -> i64 {
+        self.calendar.minutes_per_day()
+    }
+
+    /// The name of an escalation level: 0 is the agent, then the chain.
+    pub fn level_name(&self, level: u32) -> String {
+        match level {
+            0 => "agent".to_string(),
+            n => self
+                .escalation_chain
+                .get(n as usize - 1)
+                .cloned()
+                .unwrap_or_else(|| format!("level {n}")),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        RawConfig::default()
+            .validate()
+            .expect("the built-in defaults are valid")
+    }
+}
+
+impl RawConfig {
+    fn validate(self) -> Result<Config, ConfigError> {
+        let prefix = super::id::validate_prefix(&self.ids.prefix)
+            .map_err(|e| invalid("ids.prefix", &self.ids.prefix, e))?;
+
+        let c = &self.calendar;
+        let tz = calendar::parse_timezone(&c.timezone).map_err(|e| invalid("calendar.timezone", &c.timezone, e))?;
+        let open = calendar::parse_clock(&c.open).map_err(|e| invalid("calendar.open", &c.open, e))?;
+        let close = calendar::parse_clock(&c.close).map_err(|e| invalid("calendar.close", &c.close, e))?;
+        let days = c
+            .days
+            .iter()
+            .map(|d| calendar::parse_weekday(d).map_err(|e| invalid("calendar.days", d, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let holidays = c
+            .holidays
+            .iter()
+            .map(|h| Holiday::parse(h).map_err(|e| invalid("calendar.holidays", h, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if open >= close {
+            return Err(invalid("calendar.close", &c.close, format!("must be later than calendar.open ({})", c.open)));
+        }
+        if days.is_empty() {
+            return Err(invalid("calendar.days", &c.days, "name at least one open day, e.g. [\"mon\", \"tue\"]"));
+        }
+        let calendar = Calendar::new(tz, open, close, &days, holidays).map_err(|e| invalid("calendar", "…", e))?;
+
+        let s = &self.sla;
+        if !(s.at_risk > 0.0 && s.at_risk < 1.0) {
+            return Err(invalid("sla.at_risk", s.at_risk, "expected a share between 0 and 1, e.g. 0.75"));
+        }
+        let duration = |key: &str, text: &str| SlaDuration::parse(text).map_err(|e| invalid(key, text, e));
+        let defaults = RawSla::default();
+        let target = |name: &str, raw: &RawPerPriority, default: &RawPerPriority| -> Result<PerPriority, ConfigError> {
+            let one = |p: &str, v: &Option<String>, d: &Option<String>| {
+                let text = v.as_deref().or(d.as_deref()).unwrap_or_default();
+                duration(&format!("sla.{name}.{p}"), text)
+            };
+            Ok(PerPriority {
+                urgent: one("urgent", &raw.urgent, &default.urgent)?,
+                high: one("high", &raw.high, &default.high)?,
+                normal: one("normal", &raw.normal, &default.normal)?,
+                low: one("low", &raw.low, &default.low)?,
+            })
+        };
+        let sla = SlaPolicy {
+            at_risk: s.at_risk,
+            auto_close: duration("sla.auto_close", &s.auto_close)?,
+            auto_escalate: s.auto_escalate,
+            acknowledge: target("acknowledge", &s.acknowledge, &defaults.acknowledge)?,
+            update: target("update", &s.update, &defaults.update)?,
+            resolution: target("resolution", &s.resolution, &defaults.resolution)?,
+            follow_up: target("follow_up", &s.follow_up, &defaults.follow_up)?,
+        };
+
+        let chain = self.escalation.chain;
+        for (i, name) in chain.iter().enumerate() {
+            if name.trim().is_empty() || chain[..i].contains(name) {
+                return Err(invalid("escalation.chain", &chain, "level names must be non-empty and distinct"));
+            }
+        }
+        let a = self.attachments;
+        if a.max_bytes == 0 || a.max_count == 0 {
+            return Err(invalid("attachments", "0", "limits must be at least 1"));
+        }
+        Ok(Config {
+            prefix,
+            calendar,
+            sla,
+            escalation_chain: chain,
+            attachments: AttachmentLimits {
+                max_bytes: a.max_bytes,
+                max_count: a.max_count,
+            },
+            templates: self.templates,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::sla::Clock;
+    use crate::model::Priority;
+
+    #[test]
+    fn the_written_defaults_are_the_built_in_defaults() {
+        let written = Config::from_toml(DEFAULT_CONFIG).unwrap();
+        let empty = Config::from_toml("").unwrap();
+        for c in [&written, &empty] {
+            assert_eq!(c.prefix, "CB");
+            assert_eq!(c.calendar.tz().name(), "UTC");
+            assert_eq!(c.business_day_minutes(), 480);
+            assert_eq!(c.sla.acknowledge.get(&Priority::Urgent).to_string(), "2h calendar");
+            assert_eq!(c.sla.resolution.get(&Priority::Low).to_string(), "10bd");
+            assert_eq!(c.sla.update.get(&Priority::Normal).to_string(), "2bd");
+            assert_eq!(c.sla.follow_up.get(&Priority::High).clock, Clock::Business);
+            assert_eq!(c.escalation_chain, ["supervisor", "manager"]);
+            assert_eq!(c.level_name(0), "agent");
+            assert_eq!(c.level_name(2), "manager");
+        }
+    }
+
+    #[test]
+    fn the_issue_calendar_keys_are_accepted() {
+        let c = Config::from_toml(
+            "[calendar]\ntimezone = \"Europe/Berlin\"\nopen = \"09:00\"\nclose = \"17:00\"\ndays = [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"]\nholidays = [\"12-25\", \"2026-01-01\"]\n\n[sla.acknowledge]\nnormal = \"4h business\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.calendar.tz().name(), "Europe/Berlin");
+        assert_eq!(c.sla.acknowledge.get(&Priority::Normal).to_string(), "4h business");
+        assert_eq!(c.sla.acknowledge.get(&Priority::Urgent).to_string(), "2h calendar", "unset keys keep their default");
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_bad_value() {
+        let cases = [
+            ("[calendar]\ntimezone = \"Europe/Berln\"", "calendar.timezone = \"Europe/Berln\""),
+            ("[calendar]\nopen = \"9am\"", "calendar.open = \"9am\""),
+            ("[calendar]\nopen = \"18:00\"", "calendar.close = \"17:00\": must be later"),
+            ("[calendar]\ndays = [\"mon\", \"funday\"]", "calendar.days = \"funday\""),
+            ("[calendar]\nholidays = [\"13-45\"]", "calendar.holidays = \"13-45\""),
+            ("[sla.update]\nhigh = \"2h\"", "sla.update.high = \"2h\": \"2h\" does not say its clock"),
+            ("[sla]\nat_risk = 1.5", "sla.at_risk = 1.5"),
+            ("[ids]\nprefix = \"C-B\"", "ids.prefix = \"C-B\""),
+            ("[escalation]\nchain = [\"a\", \"a\"]", "escalation.chain"),
+        ];
+        for (text, expected) in cases {
+            let e = Config::from_toml(text).unwrap_err().to_string();
+            assert!(e.contains(expected), "{text:?} gave {e:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_not_ignored() {
+        let e = Config::from_toml("[calendar]\ntimezon = \"UTC\"").unwrap_err();
+        let chain = format!("{e}: {}", std::error::Error::source(&e).unwrap());
+        assert!(chain.contains("timezon"), "{chain}");
+    }
+}

@@ -1,0 +1,136 @@
+//! The closed vocabularies of a case (status, priority, channel, action), stored as strings.
+//!
+//! Each enum keeps a value it does not know (written by a newer casebook) as `Unknown`, so
+//! reading and re-writing a case never drops it. People and scripts can only *enter* known
+//! values (`parse`).
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)+
+            /// A value written by a newer casebook, kept as it is.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The values this version knows, in their canonical order.
+            pub const KNOWN: &'static [&'static str] = &[$($text),+];
+
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Unknown(s) => s,
+                }
+            }
+
+            /// Reads a stored value; unknown values are preserved, not rejected.
+            pub fn from_stored(s: &str) -> Self {
+                match s {
+                    $($text => Self::$variant,)+
+                    other => Self::Unknown(other.to_string()),
+                }
+            }
+
+            /// Reads a value typed by a person: known values only, any letter case.
+            pub fn parse(s: &str) -> Option<Self> {
+                match Self::from_stored(&s.trim().to_ascii_lowercase()) {
+                    Self::Unknown(_) => None,
+                    known => Some(known),
+                }
+            }
+
+            /// Position in `KNOWN` (unknown values sort last).
+            pub fn rank(&self) -> usize {
+                Self::KNOWN.iter().position(|k| *k == self.as_str()).unwrap_or(Self::KNOWN.len())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Ok(Self::from_stored(&s))
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// Where a case stands in the SOP lifecycle.
+    Status {
+        New => "new",
+        Open => "open",
+        Pending => "pending",
+        Resolved => "resolved",
+        Closed => "closed",
+    }
+}
+
+string_enum! {
+    /// How soon a case needs attention; `KNOWN` is ordered most urgent first.
+    Priority {
+        Urgent => "urgent",
+        High => "high",
+        Normal => "normal",
+        Low => "low",
+    }
+}
+
+string_enum! {
+    /// How the customer reached us, or how we reached them.
+    Channel {
+        Email => "email",
+        Phone => "phone",
+        Chat => "chat",
+        Web => "web",
+        Other => "other",
+    }
+}
+
+string_enum! {
+    /// What an event did. One action is one event and one commit.
+    Action {
+        Open => "open",
+        Acknowledge => "acknowledge",
+        Gather => "gather",
+        Research => "research",
+        Update => "update",
+        Pending => "pending",
+        Log => "log",
+        Escalate => "escalate",
+        Deescalate => "deescalate",
+        Resolve => "resolve",
+        FollowUp => "follow-up",
+        Close => "close",
+        Reopen => "reopen",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_stored_values_survive_and_typed_ones_do_not() {
+        assert_eq!(Status::from_stored("archived"), Status::Unknown("archived".into()));
+        assert_eq!(Status::from_stored("archived").as_str(), "archived");
+        assert_eq!(Status::parse("archived"), None);
+        assert_eq!(Priority::parse(" URGENT "), Some(Priority::Urgent));
+        assert_eq!(Action::from_stored("follow-up"), Action::FollowUp);
+        assert!(Priority::Urgent.rank() < Priority::Low.rank());
+        assert!(Priority::Low.rank() < Priority::Unknown("x".into()).rank());
+    }
+}

@@ -1,0 +1,191 @@
+//! One entry of a case's append-only history.
+//!
+//! Every event has an id (random, unique across clones), the instant it was recorded (UTC),
+//! the actor and the action; the other keys are that action's fields and are omitted when
+//! empty. Customer personal data never appears among them: it goes in the event's own
+//! `[event.customer]` table, so a privacy tool can find and erase it in one place.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::enums::{Action, Channel, Priority};
+use super::time::{utc, utc_opt};
+
+/// Customer personal data as recorded by one event (the values it set).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomerFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// The values these replaced, for the record (only on changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub was: Option<Box<CustomerFields>>,
+    #[serde(flatten)]
+    pub extra: toml::Table,
+}
+
+impl CustomerFields {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.email.is_none() && self.phone.is_none() && self.was.is_none()
+    }
+}
+
+/// A changed intake field (not personal data), with its old and new value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new: Option<String>,
+}
+
+/// A file stored under `attachments/<case id>/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub name: String,
+    pub size: u64,
+    /// git blob id of the content, which is also its integrity check.
+    pub blob: String,
+    #[serde(flatten)]
+    pub extra: toml::Table,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    #[serde(with = "utc")]
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: Action,
+
+    // Intake (open, gather).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
+    pub incident_at: Option<DateTime<Utc>>,
+
+    // Communication (acknowledge, update, follow-up, log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The template a message was rendered from, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
+    pub eta: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// When a logged interaction happened, if not when it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
+    pub occurred_at: Option<DateTime<Utc>>,
+
+    // Questions and notes (gather).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+
+    // Research.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+
+    // Escalation, state changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+
+    // Resolution and follow-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// Follow-up outcome: `satisfied`, `not-satisfied` or `no-answer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
+
+    #[serde(default, rename = "change", skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    #[serde(default, rename = "attachment", skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// Personal data this event recorded; see the module docs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerFields>,
+
+    /// Keys written by a newer casebook, kept as they are.
+    #[serde(flatten)]
+    pub extra: toml::Table,
+}
+
+impl Event {
+    /// A new event with a fresh id and no action fields.
+    pub fn new(action: Action, at: DateTime<Utc>, actor: &str) -> Event {
+        Event {
+            id: super::id::new_event_id(),
+            at,
+            actor: actor.to_string(),
+            action,
+            subject: None,
+            priority: None,
+            channel: None,
+            product: None,
+            description: None,
+            incident_at: None,
+            message: None,
+            template: None,
+            eta: None,
+            direction: None,
+            summary: None,
+            with: Vec::new(),
+            outcome: None,
+            occurred_at: None,
+            question: None,
+            answer: None,
+            note: None,
+            finding: None,
+            root_cause: None,
+            scope: None,
+            links: Vec::new(),
+            reason: None,
+            level: None,
+            to: None,
+            resolution: None,
+            response: None,
+            rating: None,
+            feedback: None,
+            changes: Vec::new(),
+            attachments: Vec::new(),
+            customer: None,
+            extra: toml::Table::new(),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Pure data and rules: cases, events, the state machine, IDs, configuration, time.
+//! Nothing here does IO or knows about git or the command line.
+
+pub mod actor;
+pub mod calendar;
+pub mod case;
+pub mod config;
+pub mod enums;
+pub mod event;
+pub mod id;
+pub mod sla;
+pub mod state;
+pub mod time;
+pub mod validate;
+
+pub use actor::Actor;
+pub use case::{CaseFile, CaseState, Customer};
+pub use config::Config;
+pub use enums::{Action, Channel, Priority, Status};
+pub use event::Event;
+pub use id::{CaseId, IdQuery};

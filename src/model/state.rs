@@ -1,0 +1,116 @@
+//! The SOP's state rules in one table: which action may run in which status.
+//!
+//! ```text
+//! new ──acknowledge──▶ open ⇄ pending ──resolve──▶ resolved ──follow-up --satisfied──▶ closed
+//!                       ▲                              │
+//!                       └── follow-up --not-satisfied ─┘ (and reopen)
+//! ```
+//! A case never returns to `new`; `closed` is final (new contact opens a new, linked case),
+//! though `log` may still document what happened after the fact. What each action does to
+//! the case is in [`super::case`] (`apply`); whether it may run is only here.
+
+use super::enums::{Action, Status};
+
+use Action as A;
+use Status as S;
+
+const ACTIVE: &[Status] = &[S::New, S::Open, S::Pending];
+
+/// Each action and the statuses it may run in. `open` creates a case and has no row.
+pub const RULES: &[(Action, &[Status])] = &[
+    (A::Acknowledge, &[S::New]),
+    (A::Gather, ACTIVE),
+    (A::Research, ACTIVE),
+    (A::Update, &[S::Open, S::Pending]),
+    (A::Pending, &[S::Open]),
+    (A::Log, &[S::New, S::Open, S::Pending, S::Resolved, S::Closed]),
+    (A::Escalate, ACTIVE),
+    (A::Deescalate, ACTIVE),
+    (A::Resolve, &[S::Open, S::Pending]),
+    (A::FollowUp, &[S::Resolved]),
+    (A::Close, &[S::New, S::Open, S::Pending, S::Resolved]),
+    (A::Reopen, &[S::Resolved]),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {action} case {case}: it is {status}{}", allowed_text(.allowed))]
+pub struct StateError {
+    pub case: String,
+    pub action: Action,
+    pub status: Status,
+    /// What may run in this status instead.
+    pub allowed: Vec<Action>,
+}
+
+fn allowed_text(allowed: &[Action]) -> String {
+    if allowed.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = allowed.iter().map(Action::as_str).collect();
+        format!("; allowed now: {}", names.join(", "))
+    }
+}
+
+/// The statuses `action` may run in.
+pub fn allowed_from(action: &Action) -> &'static [Status] {
+    RULES
+        .iter()
+        .find(|(a, _)| a == action)
+        .map(|(_, from)| *from)
+        .unwrap_or(&[])
+}
+
+/// The actions that may run in `status`, in the SOP's order.
+pub fn allowed_in(status: &Status) -> Vec<Action> {
+    RULES
+        .iter()
+        .filter(|(_, from)| from.contains(status))
+        .map(|(a, _)| a.clone())
+        .collect()
+}
+
+/// Refuses `action` unless the table allows it in `status`.
+pub fn check(case: &str, action: &Action, status: &Status) -> Result<(), StateError> {
+    if allowed_from(action).contains(status) {
+        Ok(())
+    } else {
+        Err(StateError {
+            case: case.to_string(),
+            action: action.clone(),
+            status: status.clone(),
+            allowed: allowed_in(status),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lifecycle_is_allowed_and_shortcuts_are_not() {
+        assert!(check("C", &A::Acknowledge, &S::New).is_ok());
+        assert!(check("C", &A::Resolve, &S::Open).is_ok());
+        assert!(check("C", &A::FollowUp, &S::Resolved).is_ok());
+        let e = check("CB-1", &A::Resolve, &S::New).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cannot resolve case CB-1: it is new; allowed now: acknowledge, gather, research, log, escalate, deescalate, close"
+        );
+        assert!(check("C", &A::FollowUp, &S::Open).is_err());
+        assert!(check("C", &A::Acknowledge, &S::Open).is_err());
+        assert!(check("C", &A::Reopen, &S::Closed).is_err());
+    }
+
+    #[test]
+    fn closed_is_final_except_for_documentation() {
+        assert_eq!(allowed_in(&S::Closed), vec![A::Log]);
+    }
+
+    #[test]
+    fn unknown_statuses_allow_nothing() {
+        let unknown = S::Unknown("archived".into());
+        assert!(allowed_in(&unknown).is_empty());
+        assert!(check("C", &A::Log, &unknown).is_err());
+    }
+}

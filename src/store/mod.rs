@@ -1,0 +1,206 @@
+//! The case repository on disk. This is the only module that uses git2.
+//!
+//! Layout of a case book (see also `docs/FORMAT.md`):
+//! ```text
+//! .casebook/config.toml      policy
+//! .gitattributes             registers casebook's merge driver for cases/**
+//! cases/<shard>/<ID>.toml    one file per case; shard = first two characters after the dash
+//! attachments/<ID>/<file>    supporting documents
+//! ```
+//! Reads come from the branch tip (never the working tree); writes build blobs, trees and a
+//! commit straight in the object database and then move the branch with a compare-and-swap
+//! ([`write`]). A case book with a working tree also gets its index and files brought up to
+//! date for the changed paths only ([`worktree`]); a bare ("store only") one skips that.
+
+mod history;
+mod snapshot;
+mod worktree;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, Repository, RepositoryInitOptions};
+
+pub use history::HistoryEntry;
+pub use snapshot::Snapshot;
+pub use write::Change;
+
+use crate::model::case::CaseError;
+use crate::model::config::{ConfigError, CONFIG_PATH};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{context}")]
+    Git {
+        context: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("no case book found in {0} or any folder above it")]
+    NotFound(PathBuf),
+    #[error("{path} is a git repository but not a case book: branch {branch} has no {CONFIG_PATH}")]
+    NotACasebook { path: PathBuf, branch: String },
+    #[error("HEAD is detached: casebook records actions on a branch")]
+    DetachedHead,
+    #[error("{path} has {} changes that are not committed; casebook will not overwrite them", if *.staged { "staged" } else { "local" })]
+    HandEdited { path: String, staged: bool },
+    #[error("branch {branch} kept moving while this action was being recorded ({attempts} attempts)")]
+    Contention { branch: String, attempts: u32 },
+    #[error("another casebook process has held {0} for too long")]
+    Locked(PathBuf),
+    #[error("cannot {action} {path}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read case file {path}")]
+    Case {
+        path: String,
+        #[source]
+        source: CaseError,
+    },
+    #[error("cannot load the configuration")]
+    Config(#[source] ConfigError),
+}
+
+impl StoreError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            StoreError::NotFound(_) => "run `casebook init` to create one, or point at one with -C DIR or CASEBOOK_DIR".into(),
+            StoreError::NotACasebook { .. } => "run `casebook init` here to make it one".into(),
+            StoreError::DetachedHead => "check out a branch first, e.g. `git switch main`".into(),
+            StoreError::HandEdited { path, .. } => format!(
+                "commit your edit (`git commit {path}`) or discard it (`git checkout HEAD -- {path}`), then try again"
+            ),
+            StoreError::Contention { .. } | StoreError::Locked(_) => {
+                "other processes are writing to this case book; try again".into()
+            }
+            StoreError::Case { source, .. } => return source.hint().map(String::from),
+            _ => return None,
+        })
+    }
+
+    /// Whether this is a conflict with someone else's work (exit code 3).
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            StoreError::HandEdited { .. } | StoreError::Contention { .. } | StoreError::Locked(_)
+        )
+    }
+
+    /// Whether this was caused by what the user pointed at or wrote (exit code 1).
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NotFound(_)
+                | StoreError::NotACasebook { .. }
+                | StoreError::DetachedHead
+                | StoreError::Case { .. }
+                | StoreError::Config(_)
+        )
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Adds what casebook was doing to a git2 error (habit: wrap git2 once).
+pub(crate) trait GitContext<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> GitContext<T> for std::result::Result<T, git2::Error> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| StoreError::Git {
+            context: context(),
+            source,
+        })
+    }
+}
+
+/// A case repository: a git repository and the branch casebook records on.
+pub struct Store {
+    pub(crate) repo: Repository,
+    /// Full name of the branch HEAD points at, e.g. `refs/heads/main`.
+    pub(crate) branch: String,
+}
+
+impl Store {
+    /// Finds the repository containing `start` (or `start` itself), like git does.
+    pub fn discover(start: &Path) -> Result<Store> {
+        match Repository::discover(start) {
+            Ok(repo) => Store::from_repo(repo),
+            Err(e) if e.code() == ErrorCode::NotFound => Err(StoreError::NotFound(start.to_path_buf())),
+            Err(e) => Err(e).ctx(|| format!("cannot open the git repository at {}", start.display())),
+        }
+    }
+
+    /// Opens the repository at exactly `dir`, or creates one there (branch `main`).
+    /// Returns whether it was created.
+    pub fn open_or_create(dir: &Path, bare: bool) -> Result<(Store, bool)> {
+        // libgit2 resolves a relative work tree against the new git folder; be absolute.
+        let dir = &std::path::absolute(dir).map_err(|source| StoreError::Io {
+            action: "find",
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        match Repository::open(dir) {
+            Ok(repo) => Ok((Store::from_repo(repo)?, false)),
+            Err(e) if e.code() == ErrorCode::NotFound => {
+                let mut opts = RepositoryInitOptions::new();
+                opts.bare(bare).initial_head("main").mkpath(true);
+                let repo = Repository::init_opts(dir, &opts)
+                    .ctx(|| format!("cannot create a git repository at {}", dir.display()))?;
+                Ok((Store::from_repo(repo)?, true))
+            }
+            Err(e) => Err(e).ctx(|| format!("cannot open the git repository at {}", dir.display())),
+        }
+    }
+
+    fn from_repo(repo: Repository) -> Result<Store> {
+        let head = repo.find_reference("HEAD").ctx(|| "cannot read HEAD".into())?;
+        let branch = head.symbolic_target().ok_or(StoreError::DetachedHead)?.to_string();
+        drop(head);
+        Ok(Store { repo, branch })
+    }
+
+    /// Whether this is a store-only (bare) case book.
+    pub fn is_bare(&self) -> bool {
+        self.repo.is_bare()
+    }
+
+    /// The folder people know the case book by: the working tree, or the bare repository.
+    pub fn root(&self) -> &Path {
+        self.repo.workdir().unwrap_or_else(|| self.repo.path())
+    }
+
+    /// Short branch name, e.g. `main`.
+    pub fn branch_name(&self) -> &str {
+        self.branch.strip_prefix("refs/heads/").unwrap_or(&self.branch)
+    }
+
+    /// What the branch tip holds now.
+    pub fn snapshot(&self) -> Result<Snapshot<'_>> {
+        Snapshot::at_tip(self)
+    }
+
+    /// Like [`Store::snapshot`], but an error unless the tip is a case book.
+    pub fn casebook_snapshot(&self) -> Result<Snapshot<'_>> {
+        let snap = self.snapshot()?;
+        if snap.read(CONFIG_PATH)?.is_none() {
+            return Err(StoreError::NotACasebook {
+                path: self.root().to_path_buf(),
+                branch: self.branch_name().to_string(),
+            });
+        }
+        Ok(snap)
+    }
+}
+
+impl Store {
+    /// The repository's git configuration (with the user's global and system files).
+    pub fn git_config(&self) -> Option<git2::Config> {
+        self.repo.config().ok()?.snapshot().ok()
+    }
+}

@@ -1,0 +1,168 @@
+//! Reading one commit of the case book: files, cases, the config, ID look-ups.
+
+use git2::{Commit, ErrorCode, ObjectType, Oid, Tree};
+
+use super::{GitContext, Result, Store, StoreError};
+use crate::model::config::{Config, CONFIG_PATH};
+use crate::model::{CaseFile, CaseId, IdQuery};
+
+/// The branch tip at one moment. Everything read through it is consistent.
+pub struct Snapshot<'r> {
+    pub(crate) store: &'r Store,
+    pub(crate) commit: Option<Commit<'r>>,
+    pub(crate) tree: Option<Tree<'r>>,
+}
+
+impl<'r> Snapshot<'r> {
+    pub(crate) fn at_tip(store: &'r Store) -> Result<Snapshot<'r>> {
+        let commit = match store.repo.find_reference(&store.branch) {
+            Ok(r) => Some(
+                r.peel_to_commit()
+                    .ctx(|| format!("cannot read the tip of {}", store.branch))?,
+            ),
+            Err(e) if e.code() == ErrorCode::NotFound => None,
+            Err(e) => return Err(e).ctx(|| format!("cannot read {}", store.branch)),
+        };
+        let tree = commit
+            .as_ref()
+            .map(|c| c.tree().ctx(|| format!("cannot read the tree of {}", c.id())))
+            .transpose()?;
+        Ok(Snapshot { store, commit, tree })
+    }
+
+    /// The commit this snapshot reads, `None` on a branch with no commits yet.
+    pub fn tip(&self) -> Option<Oid> {
+        self.commit.as_ref().map(Commit::id)
+    }
+
+    /// The blob id at `path`, if there is a file there.
+    pub fn blob_id(&self, path: &str) -> Result<Option<Oid>> {
+        let Some(tree) = &self.tree else { return Ok(None) };
+        match tree.get_path(std::path::Path::new(path)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Blob) => Ok(Some(entry.id())),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e).ctx(|| format!("cannot look up {path}")),
+        }
+    }
+
+    /// The content of the file at `path`.
+    pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        self.blob_id(path)?.map(|id| self.read_blob(id, path)).transpose()
+    }
+
+    fn read_blob(&self, id: Oid, path: &str) -> Result<Vec<u8>> {
+        let blob = self.store.repo.find_blob(id).ctx(|| format!("cannot read {path}"))?;
+        Ok(blob.content().to_vec())
+    }
+
+    /// The validated configuration of this commit.
+    pub fn config(&self) -> Result<Config> {
+        let Some(bytes) = self.read(CONFIG_PATH)? else {
+            return Err(StoreError::NotACasebook {
+                path: self.store.root().to_path_buf(),
+                branch: self.store.branch_name().to_string(),
+            });
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        Config::from_toml(&text).map_err(StoreError::Config)
+    }
+
+    /// Whether a case with exactly this ID exists.
+    pub fn has_case(&self, id: &CaseId) -> Result<bool> {
+        Ok(self.blob_id(&id.path())?.is_some())
+    }
+
+    /// Reads and parses a case; `None` if there is no such case.
+    pub fn case(&self, id: &CaseId) -> Result<Option<CaseFile>> {
+        let path = id.path();
+        let Some(bytes) = self.read(&path)? else { return Ok(None) };
+        parse_case(&path, &bytes).map(Some)
+    }
+
+    /// The IDs matching what a user typed, sorted. Looks only in the shards the query can be
+    /// in, so a look-up costs the same at 100 or 100k cases when two characters are given.
+    pub fn find_cases(&self, query: &IdQuery) -> Result<Vec<CaseId>> {
+        let mut found = Vec::new();
+        let Some(cases) = self.subtree("cases")? else { return Ok(found) };
+        for shard in cases.iter() {
+            let Some(name) = shard.name() else { continue };
+            let shard_prefix_matches = if query.random.len() >= 2 {
+                name == &query.random[..2]
+            } else {
+                name.starts_with(&query.random)
+            };
+            if !shard_prefix_matches || shard.kind() != Some(ObjectType::Tree) {
+                continue;
+            }
+            let tree = self.store.repo.find_tree(shard.id()).ctx(|| format!("cannot read cases/{name}"))?;
+            for entry in tree.iter() {
+                if let Some(id) = entry.name().and_then(case_id_of_file) {
+                    if query.matches(&id) {
+                        found.push(id);
+                    }
+                }
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// Every case file: (ID, path, blob id), in path order.
+    pub fn case_entries(&self) -> Result<Vec<(CaseId, String, Oid)>> {
+        let mut out = Vec::new();
+        let Some(cases) = self.subtree("cases")? else { return Ok(out) };
+        for shard in cases.iter() {
+            let (Some(shard_name), Some(ObjectType::Tree)) = (shard.name(), shard.kind()) else { continue };
+            let tree = self
+                .store
+                .repo
+                .find_tree(shard.id())
+                .ctx(|| format!("cannot read cases/{shard_name}"))?;
+            for entry in tree.iter() {
+                let Some(name) = entry.name() else { continue };
+                if let Some(id) = case_id_of_file(name) {
+                    out.push((id, format!("cases/{shard_name}/{name}"), entry.id()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads and parses every case.
+    pub fn all_cases(&self) -> Result<Vec<CaseFile>> {
+        self.case_entries()?
+            .into_iter()
+            .map(|(_, path, blob)| parse_case(&path, &self.read_blob(blob, &path)?))
+            .collect()
+    }
+
+    fn subtree(&self, name: &str) -> Result<Option<Tree<'r>>> {
+        let Some(tree) = &self.tree else { return Ok(None) };
+        let Some(entry) = tree.get_name(name) else { return Ok(None) };
+        if entry.kind() != Some(ObjectType::Tree) {
+            return Ok(None);
+        }
+        self.store
+            .repo
+            .find_tree(entry.id())
+            .map(Some)
+            .ctx(|| format!("cannot read {name}/"))
+    }
+}
+
+pub(crate) fn parse_case(path: &str, bytes: &[u8]) -> Result<CaseFile> {
+    let text = std::str::from_utf8(bytes).map_err(|_| StoreError::Case {
+        path: path.to_string(),
+        source: crate::model::case::CaseError::Parse(serde::de::Error::custom("not UTF-8 text")),
+    })?;
+    CaseFile::from_toml(text).map_err(|source| StoreError::Case {
+        path: path.to_string(),
+        source,
+    })
+}
+
+/// `CB-7K3M9QXA.toml` → the ID; anything else in a shard is not a case.
+fn case_id_of_file(name: &str) -> Option<CaseId> {
+    CaseId::parse(name.strip_suffix(".toml")?).ok().filter(|id| format!("{id}.toml") == name)
+}
