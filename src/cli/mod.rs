@@ -1,0 +1,200 @@
+//! The `casebook` command line: clap definitions, and one file per subcommand that turns
+//! arguments into one call of [`crate::ops`].
+
+mod history;
+mod init;
+mod list;
+mod open;
+mod show;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::error::{exit, Error, Result};
+use crate::model::time::parse_rfc3339;
+use crate::model::Actor;
+use crate::ops::{Casebook, Context};
+use crate::render::Style;
+
+const AFTER_HELP: &str = "\
+The SOP, step by step:
+  casebook init                       create a case book (a git repository) here
+  casebook open --customer NAME --email E --subject TEXT
+                                      assign a unique case number; prints the ID
+  casebook show ID                    the case and its timeline
+  casebook list [--status open]       cases, most pressing first
+  casebook history ID                 the case's commits: the audit trail
+
+IDs may be shortened to any unique start of the part after the dash (like git hashes).
+Every action is one git commit; `git log` reviews them and any git remote shares them.
+
+Exit codes: 0 ok, 1 bad input or action not allowed, 2 bad command line,
+3 conflict (uncommitted edits, busy repository), 4 internal error.";
+
+/// A case tracker for customer-service teams: every case a TOML file in a git
+/// repository, every action a git commit.
+#[derive(Debug, Parser)]
+#[command(name = "casebook", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub globals: Globals,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Globals {
+    /// Run as if started in DIR (default: find the case book from the current folder up)
+    #[arg(short = 'C', global = true, value_name = "DIR", env = "CASEBOOK_DIR")]
+    pub dir: Option<PathBuf>,
+    /// Who is acting, as "Name <email>" (default: git's user.name and user.email)
+    #[arg(long, global = true, value_name = "NAME <EMAIL>", env = "CASEBOOK_ACTOR")]
+    pub actor: Option<String>,
+    /// The clock for this action, RFC 3339 (for tests, replays and imports)
+    #[arg(long, global = true, value_name = "TIME", env = "CASEBOOK_NOW")]
+    pub now: Option<String>,
+    /// Machine-readable JSON on stdout (never colored)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// When to color output; NO_COLOR in the environment means never, unless "always"
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::Args),
+    Open(open::Args),
+    Show(show::Args),
+    List(list::Args),
+    History(history::Args),
+}
+
+impl Globals {
+    fn start_dir(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    fn casebook(&self) -> Result<Casebook> {
+        Casebook::discover(&self.start_dir())
+    }
+
+    fn now(&self) -> Result<DateTime<Utc>> {
+        match self.now.as_deref() {
+            // Milliseconds are plenty for an audit trail and keep stored times readable.
+            None => Ok(Utc::now().trunc_subsecs(3)),
+            Some(text) => parse_rfc3339(text).ok_or_else(|| {
+                Error::invalid("--now", format!("{text:?} is not an RFC 3339 time such as 2026-11-22T14:30:00Z"))
+            }),
+        }
+    }
+
+    /// Who acts: --actor / CASEBOOK_ACTOR, else git's identity (of `cb` if given).
+    fn context(&self, cb: Option<&Casebook>) -> Result<Context> {
+        let actor = match self.actor.as_deref() {
+            Some(text) => Actor::parse(text).map_err(|e| Error::invalid("--actor", e.to_string()))?,
+            None => cb
+                .and_then(Casebook::git_identity)
+                .or_else(default_git_identity)
+                .ok_or(Error::NoActor)?,
+        };
+        Ok(Context { actor, now: self.now()? })
+    }
+
+    fn style(&self) -> Style {
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                !self.json && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            }
+        };
+        Style { color: color && !self.json }
+    }
+}
+
+fn default_git_identity() -> Option<Actor> {
+    let config = git2::Config::open_default().ok()?;
+    Actor::new(&config.get_string("user.name").ok()?, &config.get_string("user.email").ok()?).ok()
+}
+
+/// Writes data to stdout. A closed pipe (`casebook list | head -1`) is not an error.
+fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
+            action: "write",
+            path: "standard output".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> Result<()> {
+    // A Value always serialises.
+    let text = serde_json::to_string_pretty(value).expect("JSON values serialise");
+    print(&(text + "\n"))
+}
+
+/// Parses the command line, runs it, reports errors on stderr; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+        }
+    };
+    match run(cli) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            report(&e);
+            e.exit_code()
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let g = &cli.globals;
+    match cli.command {
+        Command::Init(args) => init::run(g, args),
+        Command::Open(args) => open::run(g, args),
+        Command::Show(args) => show::run(g, args),
+        Command::List(args) => list::run(g, args),
+        Command::History(args) => history::run(g, args),
+    }
+}
+
+/// `error: message`, then each cause once, then a hint.
+fn report(e: &Error) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {e}");
+    let mut source = std::error::Error::source(e);
+    let mut last = e.to_string();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // `transparent` variants repeat their inner message; say each thing once.
+        if text != last {
+            for (i, line) in text.trim_end().lines().enumerate() {
+                let lead = if i == 0 { "  caused by: " } else { "  " };
+                let _ = writeln!(err, "{lead}{line}");
+            }
+        }
+        last = text;
+        source = cause.source();
+    }
+    if let Some(hint) = e.hint() {
+        let _ = writeln!(err, "hint: {hint}");
+    }
+}

@@ -1,0 +1,20 @@
+use super::{print, print_json, Globals};
+use crate::error::Result;
+use crate::render;
+
+/// Show a case: its current values, the customer, and every event as a timeline
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Case ID, or any unique start of the part after the dash
+    id: String,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let cb = g.casebook()?;
+    let file = cb.show(&args.id)?;
+    if g.json {
+        print_json(&render::case_json(&file, true))
+    } else {
+        print(&render::show_text(&file, &cb.config()?, g.style()))
+    }
+}

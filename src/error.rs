@@ -1,0 +1,106 @@
+//! The library's error type, and how each kind maps to an exit code.
+
+use crate::model::case::CaseError;
+use crate::model::config::ConfigError;
+use crate::model::id::IdError;
+use crate::model::state::StateError;
+use crate::model::time::TimeError;
+use crate::model::CaseId;
+use crate::store::StoreError;
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// Bad input, unknown case, action not allowed: fix what you typed.
+    pub const USER: i32 = 1;
+    /// The command line itself is malformed (clap's own errors).
+    pub const USAGE: i32 = 2;
+    /// Someone else's work is in the way: an uncommitted edit, a busy repository.
+    pub const CONFLICT: i32 = 3;
+    /// A bug or an environment problem (disk, permissions, a broken repository).
+    pub const INTERNAL: i32 = 4;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no case matches {0:?}")]
+    UnknownCase(String),
+    #[error("{query:?} matches {} cases: {}", candidates.len(), list(candidates))]
+    AmbiguousCase { query: String, candidates: Vec<CaseId> },
+    #[error(transparent)]
+    BadId(#[from] IdError),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("{field}: {source}")]
+    Time {
+        field: String,
+        #[source]
+        source: TimeError,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("case {id} cannot record this action")]
+    Case {
+        id: CaseId,
+        #[source]
+        source: CaseError,
+    },
+    #[error("no actor: casebook records who did each action")]
+    NoActor,
+    #[error("cannot {action} {path}")]
+    Io {
+        action: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn list(ids: &[CaseId]) -> String {
+    let shown: Vec<&str> = ids.iter().take(10).map(CaseId::as_str).collect();
+    let more = ids.len().saturating_sub(shown.len());
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Store(e) if e.is_conflict() => exit::CONFLICT,
+            Error::Store(e) if !e.is_user_error() => exit::INTERNAL,
+            Error::Io { .. } => exit::INTERNAL,
+            _ => exit::USER,
+        }
+    }
+
+    /// What to do about it, when there is something useful to say.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Store(e) => e.hint(),
+            Error::UnknownCase(_) => Some("`casebook list` shows the cases".into()),
+            Error::AmbiguousCase { .. } => Some("type more characters of the ID".into()),
+            Error::Case { source, .. } => source.hint().map(String::from),
+            Error::NoActor => Some(
+                "pass --actor \"Name <email>\", set CASEBOOK_ACTOR, or set git's user.name and user.email".into(),
+            ),
+            Error::Config(_) => Some("fix .casebook/config.toml and commit it".into()),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

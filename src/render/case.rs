@@ -1,0 +1,232 @@
+//! Cases and their history: the `show`, `list` and `history` outputs.
+//!
+//! The JSON is a stable contract, documented in docs/FORMAT.md: keys are always present
+//! (`null` when unset), times are UTC RFC 3339, and nothing is formatted for display.
+
+use comfy_table::{presets, Cell, ContentArrangement, Table};
+use serde_json::{json, Value};
+
+use super::{local_time, Style};
+use crate::model::time::format_utc;
+use crate::model::{CaseFile, CaseId, Config};
+use crate::ops::summary_of;
+use crate::store::HistoryEntry;
+
+/// One case as JSON; `list` leaves out the events.
+pub fn case_json(f: &CaseFile, with_events: bool) -> Value {
+    let c = &f.case;
+    let time = |t: &Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map(format_utc);
+    let mut v = json!({
+        "id": c.id.as_str(),
+        "status": c.status.as_str(),
+        "priority": c.priority.as_str(),
+        "subject": c.subject,
+        "channel": c.channel.as_str(),
+        "product": c.product,
+        "description": c.description,
+        "incident_at": time(&c.incident_at),
+        "customer": {
+            "name": f.customer.name,
+            "email": f.customer.email,
+            "phone": f.customer.phone,
+        },
+        "created_at": format_utc(&c.created_at),
+        "created_by": c.created_by,
+        "updated_at": format_utc(&c.updated_at),
+        "acknowledged_at": time(&c.acknowledged_at),
+        "escalation_level": c.escalation_level,
+        "escalated_to": c.escalated_to,
+        "eta": time(&c.eta),
+        "root_cause": c.root_cause,
+        "scope": c.scope,
+        "resolution": c.resolution,
+        "resolved_at": time(&c.resolved_at),
+        "closed_at": time(&c.closed_at),
+        "satisfaction": c.satisfaction.as_ref().map(|s| json!({
+            "satisfied": s.satisfied,
+            "rating": s.rating,
+            "feedback": s.feedback,
+        })),
+        "reopen_count": c.reopen_count,
+        "links": c.links,
+        "attachments": c.attachments.iter().map(|a| json!({
+            "name": a.name,
+            "size": a.size,
+            "blob": a.blob,
+            "path": format!("attachments/{}/{}", c.id, a.name),
+        })).collect::<Vec<_>>(),
+    });
+    if with_events {
+        // Events carry their own fields as stored (see docs/FORMAT.md); serde_json cannot
+        // fail on them because every value is a string, number, bool, array or table.
+        v["events"] = serde_json::to_value(&f.events).unwrap_or(Value::Null);
+    }
+    v
+}
+
+/// The case for a person: its sections, then the events as a timeline in local time.
+pub fn show_text(f: &CaseFile, config: &Config, style: Style) -> String {
+    let tz = config.calendar.tz();
+    let c = &f.case;
+    let mut out = String::new();
+    let mut line = |label: &str, value: String| {
+        out.push_str(&format!("  {:<13}{value}\n", style.dim(&format!("{label}"))));
+    };
+    let head = format!("{}  {}\n", style.bold(c.id.as_str()), style.bold(&c.subject));
+    line("status", style.word(c.status.as_str()));
+    line("priority", style.word(c.priority.as_str()));
+    line("channel", c.channel.to_string());
+    if let Some(p) = &c.product {
+        line("product", p.clone());
+    }
+    if let Some(t) = &c.incident_at {
+        line("incident at", local_time(t, tz));
+    }
+    line("opened", format!("{} by {}", local_time(&c.created_at, tz), c.created_by));
+    if let Some(t) = &c.acknowledged_at {
+        line("acknowledged", local_time(t, tz));
+    }
+    if c.escalation_level > 0 {
+        let to = c.escalated_to.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+        line("escalated", format!("level {}: {}{to}", c.escalation_level, config.level_name(c.escalation_level)));
+    }
+    if let Some(t) = &c.eta {
+        line("eta", local_time(t, tz));
+    }
+    if let Some(v) = &c.root_cause {
+        line("root cause", v.clone());
+    }
+    if let Some(v) = &c.scope {
+        line("scope", v.clone());
+    }
+    if let Some(v) = &c.resolution {
+        line("resolution", v.clone());
+    }
+    if let Some(s) = &c.satisfaction {
+        let rating = s.rating.map(|r| format!(", rated {r}/5")).unwrap_or_default();
+        let verdict = match s.satisfied {
+            Some(true) => "satisfied",
+            Some(false) => "not satisfied",
+            None => "no answer",
+        };
+        line("satisfaction", format!("{verdict}{rating}"));
+    }
+    if c.reopen_count > 0 {
+        line("reopened", format!("{} time(s)", c.reopen_count));
+    }
+    if !c.links.is_empty() {
+        line("links", c.links.join(", "));
+    }
+    for a in &c.attachments {
+        line("attachment", format!("{} ({} bytes)", a.name, a.size));
+    }
+    let mut text = head + &out;
+    text.push_str(&format!("\n{}\n", style.bold("Customer")));
+    text.push_str(&format!("  {:<13}{}\n", style.dim("name"), f.customer.name));
+    if let Some(e) = &f.customer.email {
+        text.push_str(&format!("  {:<13}{e}\n", style.dim("email")));
+    }
+    if let Some(p) = &f.customer.phone {
+        text.push_str(&format!("  {:<13}{p}\n", style.dim("phone")));
+    }
+    if let Some(d) = &c.description {
+        text.push_str(&format!("\n{}\n", style.bold("Description")));
+        for l in d.lines() {
+            text.push_str(&format!("  {l}\n"));
+        }
+    }
+    text.push_str(&format!("\n{} ({})\n", style.bold("Timeline"), tz.name()));
+    for e in &f.events {
+        let who = e.actor.split(" <").next().unwrap_or(&e.actor);
+        text.push_str(&format!(
+            "  {}  {:<12} {:<20} {}\n",
+            style.dim(&local_time(&e.at, tz)),
+            e.action.as_str(),
+            who,
+            crate::ops::one_line(&summary_of(e), 60)
+        ));
+    }
+    text
+}
+
+fn table(style: Style, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().map(|h| Cell::new(style.bold(h))));
+    t
+}
+
+/// Cases as a table for people.
+pub fn list_table(cases: &[CaseFile], config: &Config, style: Style, width: Option<u16>) -> String {
+    let tz = config.calendar.tz();
+    let mut t = table(style, &["ID", "STATUS", "PRIORITY", "CUSTOMER", "SUBJECT", "OPENED"]);
+    if let Some(w) = width {
+        t.set_width(w);
+    } else {
+        t.set_content_arrangement(ContentArrangement::Disabled);
+    }
+    for f in cases {
+        let c = &f.case;
+        t.add_row(vec![
+            Cell::new(c.id.as_str()),
+            Cell::new(style.word(c.status.as_str())),
+            Cell::new(style.word(c.priority.as_str())),
+            Cell::new(&f.customer.name),
+            Cell::new(&c.subject),
+            Cell::new(local_time(&c.created_at, tz)),
+        ]);
+    }
+    let mut s = trim_lines(&t.to_string());
+    s.push('\n');
+    s
+}
+
+/// A case's commits as JSON.
+pub fn history_json(entries: &[HistoryEntry]) -> Value {
+    Value::Array(
+        entries
+            .iter()
+            .map(|e| {
+                json!({
+                    "commit": e.commit.to_string(),
+                    "time": format_utc(&e.time),
+                    "actor": e.author,
+                    "action": e.trailer("Action"),
+                    "event_id": e.trailer("Event-Id"),
+                    "summary": e.summary,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A case's commits as a table, newest first.
+pub fn history_table(id: &CaseId, entries: &[HistoryEntry], config: &Config, style: Style) -> String {
+    let tz = config.calendar.tz();
+    let mut t = table(style, &["TIME", "ACTOR", "ACTION", "SUMMARY", "COMMIT"]);
+    t.set_content_arrangement(ContentArrangement::Disabled);
+    for e in entries {
+        let prefix = format!("{id}: ");
+        let subject = e.summary.strip_prefix(&prefix).unwrap_or(&e.summary);
+        let summary = subject.split_once(" — ").map(|(_, s)| s).unwrap_or("");
+        t.add_row(vec![
+            Cell::new(local_time(&e.time, tz)),
+            Cell::new(e.author.split(" <").next().unwrap_or(&e.author)),
+            Cell::new(e.trailer("Action").unwrap_or("?")),
+            Cell::new(summary),
+            Cell::new(style.dim(&e.commit.to_string()[..10])),
+        ]);
+    }
+    let mut s = trim_lines(&t.to_string());
+    s.push('\n');
+    s
+}
+
+/// comfy-table pads every cell; trailing blanks are noise in a terminal and in diffs.
+fn trim_lines(s: &str) -> String {
+    s.lines()
+        .map(|l| l.trim_end().strip_prefix(' ').unwrap_or(l.trim_end()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
