@@ -1,0 +1,8 @@
+//! casebook's integration tests: one test binary, shared helpers in `common`.
+
+mod common;
+
+mod cli_basics;
+mod cli_errors;
+mod concurrency;
+mod store_conformance;
