@@ -1,1 +1,149 @@
-fn main() {}
+//! Whole-process cost of one action (`open`) and one read (`show`) at named sizes, in both
+//! shapes of case book (working tree and store-only).
+//!
+//!     cargo bench --bench actions                       # 100, 10k and 100k cases
+//!     CASEBOOK_BENCH_SIZES=100,10000 cargo bench --bench actions
+//!     CASEBOOK_BENCH_RUNS=51 cargo bench --bench actions
+//!     CASEBOOK_BENCH_DIR=/dev/shm cargo bench --bench actions   # repositories on tmpfs
+//!
+//! Repositories are built with the library's packed bulk writer (one commit), then each
+//! command runs as a separate `casebook` process, as a user or a script would run it.
+//! Target (issue 2): one action at 100k cases ≤ 8 ms median (store-only) and ≤ 1.5× its
+//! cost at 100 cases.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use casebook::model::event::CustomerFields;
+use casebook::model::{Action, Actor, CaseFile, CaseId, Event, Priority};
+use casebook::ops::{Casebook, Context, InitOptions};
+use chrono::{TimeZone, Utc};
+
+const ACTOR: &str = "Bench Agent <bench@example.com>";
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing to run.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let sizes: Vec<usize> = std::env::var("CASEBOOK_BENCH_SIZES")
+        .unwrap_or_else(|_| "100,10000,100000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("CASEBOOK_BENCH_SIZES: comma-separated numbers"))
+        .collect();
+    let runs: usize = std::env::var("CASEBOOK_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(31);
+    // Where the repositories live: the default temp folder, or CASEBOOK_BENCH_DIR (e.g.
+    // /dev/shm to take the disk's file-creation cost out of the figures).
+    let tmp = match std::env::var_os("CASEBOOK_BENCH_DIR") {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .expect("temp dir");
+
+    println!("| shape | cases | build | open median | open p90 | show median | show p90 |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut open_medians = Vec::new();
+    for bare in [true, false] {
+        let shape = if bare { "store-only" } else { "working tree" };
+        for &n in &sizes {
+            let dir = tmp.path().join(format!("{}-{n}", if bare { "bare" } else { "wt" }));
+            let started = Instant::now();
+            let sample = build(&dir, n, bare);
+            let build_time = started.elapsed();
+            let open = time_runs(runs, || {
+                run(&dir, &["open", "--customer", "Bench Customer", "--email", "c@example.com", "--subject", "Bench"])
+            });
+            let show = time_runs(runs, || run(&dir, &["show", sample.as_str()]));
+            println!(
+                "| {shape} | {n} | {:.1} s | {} | {} | {} | {} |",
+                build_time.as_secs_f64(),
+                ms(pct(&open, 50)),
+                ms(pct(&open, 90)),
+                ms(pct(&show, 50)),
+                ms(pct(&show, 90)),
+            );
+            open_medians.push((shape, n, pct(&open, 50)));
+        }
+    }
+    for shape in ["store-only", "working tree"] {
+        let of = |n: usize| open_medians.iter().find(|(s, m, _)| *s == shape && *m == n).map(|x| x.2);
+        if let (Some(small), Some(large)) = (of(*sizes.iter().min().unwrap()), of(*sizes.iter().max().unwrap())) {
+            println!(
+                "\n{shape}: open at {} cases costs {:.2}× its cost at {} cases",
+                sizes.iter().max().unwrap(),
+                large.as_secs_f64() / small.as_secs_f64(),
+                sizes.iter().min().unwrap()
+            );
+        }
+    }
+}
+
+/// A case book with `n` cases in one packed commit; returns one case ID to show.
+fn build(dir: &Path, n: usize, bare: bool) -> String {
+    let actor = Actor::parse(ACTOR).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    let ctx = Context { actor: actor.clone(), now };
+    let opts = InitOptions { bare, ..Default::default() };
+    let (cb, _) = Casebook::init(dir, &opts, &ctx).expect("init");
+    let mut files = Vec::with_capacity(n);
+    let mut seen = std::collections::HashSet::new();
+    while files.len() < n {
+        let id = CaseId::generate("CB");
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        let i = files.len();
+        let mut open = Event::new(Action::Open, now - chrono::Duration::minutes(i as i64), ACTOR);
+        open.subject = Some(format!("Case number {i}: the printer does something odd"));
+        open.priority = Some(Priority::from_stored(Priority::KNOWN[i % 4]));
+        open.description = Some("A paragraph of description, as customers write them.\nWith two lines.".into());
+        open.customer = Some(CustomerFields {
+            name: Some(format!("Customer {i}")),
+            email: Some(format!("customer{i}@example.com")),
+            ..Default::default()
+        });
+        let file = CaseFile::create(id.clone(), open).expect("case");
+        files.push((id.path(), file.to_toml().into_bytes()));
+    }
+    let sample = files[n / 2].0.rsplit('/').next().unwrap().trim_end_matches(".toml").to_string();
+    let tip = cb.store().snapshot().unwrap().tip();
+    cb.store()
+        .bulk_commit(tip, &files, &format!("bench: {n} cases"), &actor, now)
+        .expect("bulk commit")
+        .expect("nobody else writes");
+    sample
+}
+
+fn run(dir: &Path, args: &[&str]) {
+    let status = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(args)
+        .current_dir(dir)
+        .env("CASEBOOK_ACTOR", ACTOR)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run casebook");
+    assert!(status.success(), "casebook {args:?} failed in {}", dir.display());
+}
+
+fn time_runs(runs: usize, mut f: impl FnMut()) -> Vec<Duration> {
+    f(); // warm the page cache, as a second command in a working session would find it
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+fn pct(sorted: &[Duration], p: usize) -> Duration {
+    sorted[(sorted.len() - 1) * p / 100]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}

@@ -103,6 +103,11 @@ impl Worktree {
         // The tip, not our own commit: if someone moved the branch since, their version wins
         // and the working tree never goes backwards.
         let snap = store.snapshot()?;
+        // libgit2 inserts index entries at their sorted place with a memmove; in sorted order
+        // new entries mostly append, which keeps a bulk sync linear rather than quadratic.
+        let mut paths: Vec<&str> = paths.collect();
+        paths.sort_unstable();
+        paths.dedup();
         for path in paths {
             let file = self.workdir.join(path);
             match snap.read(path)? {
