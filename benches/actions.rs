@@ -5,6 +5,7 @@
 //!     CASEBOOK_BENCH_SIZES=100,10000 cargo bench --bench actions
 //!     CASEBOOK_BENCH_RUNS=51 cargo bench --bench actions
 //!     CASEBOOK_BENCH_DIR=/dev/shm cargo bench --bench actions   # repositories on tmpfs
+//!     CASEBOOK_BENCH_SHAPES=bare CASEBOOK_BENCH_KEEP=1 cargo bench --bench actions
 //!
 //! Repositories are built with the library's packed bulk writer (one commit), then each
 //! command runs as a separate `casebook` process, as a user or a script would run it.
@@ -35,16 +36,27 @@ fn main() {
     let runs: usize = std::env::var("CASEBOOK_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(31);
     // Where the repositories live: the default temp folder, or CASEBOOK_BENCH_DIR (e.g.
     // /dev/shm to take the disk's file-creation cost out of the figures).
-    let tmp = match std::env::var_os("CASEBOOK_BENCH_DIR") {
+    let mut tmp = match std::env::var_os("CASEBOOK_BENCH_DIR") {
         Some(dir) => tempfile::tempdir_in(dir),
         None => tempfile::tempdir(),
     }
     .expect("temp dir");
+    // CASEBOOK_BENCH_KEEP=1 leaves the repositories for profiling; their folder is printed.
+    if std::env::var_os("CASEBOOK_BENCH_KEEP").is_some() {
+        tmp.disable_cleanup(true);
+        eprintln!("keeping the case books in {}", tmp.path().display());
+    }
+    // CASEBOOK_BENCH_SHAPES=bare or =worktree measures one shape only.
+    let shapes: Vec<bool> = match std::env::var("CASEBOOK_BENCH_SHAPES").as_deref() {
+        Ok("bare") => vec![true],
+        Ok("worktree") => vec![false],
+        _ => vec![true, false],
+    };
 
-    println!("| shape | cases | build | open median | open p90 | show median | show p90 |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| shape | cases | build | open median | open p90 | show median | show p90 | index update alone |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut open_medians = Vec::new();
-    for bare in [true, false] {
+    for &bare in &shapes {
         let shape = if bare { "store-only" } else { "working tree" };
         for &n in &sizes {
             let dir = tmp.path().join(format!("{}-{n}", if bare { "bare" } else { "wt" }));
@@ -55,8 +67,16 @@ fn main() {
                 run(&dir, &["open", "--customer", "Bench Customer", "--email", "c@example.com", "--subject", "Bench"])
             });
             let show = time_runs(runs, || run(&dir, &["show", sample.as_str()]));
+            // The floor for the working-tree shape: libgit2 reading the index, changing one
+            // entry and writing it back, in-process, with nothing else.
+            let index = if bare {
+                "–".to_string()
+            } else {
+                let path = casebook::model::CaseId::parse(&sample).unwrap().path();
+                ms(pct(&time_runs(runs, || index_update(&dir, &path)), 50))
+            };
             println!(
-                "| {shape} | {n} | {:.1} s | {} | {} | {} | {} |",
+                "| {shape} | {n} | {:.1} s | {} | {} | {} | {} | {index} |",
                 build_time.as_secs_f64(),
                 ms(pct(&open, 50)),
                 ms(pct(&open, 90)),
@@ -113,6 +133,13 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
         .expect("bulk commit")
         .expect("nobody else writes");
     sample
+}
+
+fn index_update(dir: &Path, path: &str) {
+    let repo = git2::Repository::open(dir).expect("open");
+    let mut index = repo.index().expect("index");
+    index.add_path(Path::new(path)).expect("add");
+    index.write().expect("write");
 }
 
 fn run(dir: &Path, args: &[&str]) {

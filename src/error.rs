@@ -51,6 +51,13 @@ pub enum Error {
     },
     #[error("no actor: casebook records who did each action")]
     NoActor,
+    /// A file the user named could not be read.
+    #[error("cannot read {path}")]
+    Input {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot {action} {path}")]
     Io {
         action: &'static str,
@@ -83,6 +90,7 @@ impl Error {
             Error::Store(e) if e.is_conflict() => exit::CONFLICT,
             Error::Store(e) if !e.is_user_error() => exit::INTERNAL,
             Error::Io { .. } => exit::INTERNAL,
+            Error::Input { .. } => exit::USER,
             _ => exit::USER,
         }
     }

@@ -1,11 +1,25 @@
 //! The `casebook` command line: clap definitions, and one file per subcommand that turns
 //! arguments into one call of [`crate::ops`].
 
+mod acknowledge;
+mod close;
+mod deescalate;
+mod escalate;
+mod follow_up;
+mod gather;
 mod history;
 mod init;
 mod list;
+mod log;
 mod open;
+mod pending;
+mod reopen;
+mod research;
+mod resolve;
 mod show;
+mod template;
+mod text;
+mod update;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -24,9 +38,15 @@ The SOP, step by step:
   casebook init                       create a case book (a git repository) here
   casebook open --customer NAME --email E --subject TEXT
                                       assign a unique case number; prints the ID
-  casebook show ID                    the case and its timeline
-  casebook list [--status open]       cases, most pressing first
-  casebook history ID                 the case's commits: the audit trail
+  casebook ack ID                     acknowledge (the template addresses the customer)
+  casebook gather ID --question Q --answer A --attach FILE
+  casebook research ID --root-cause TEXT --scope systemic --link OTHER
+  casebook update ID --eta \"2026-11-25 14:00\"
+  casebook escalate ID --reason TEXT  (and deescalate)
+  casebook resolve ID --resolution TEXT
+  casebook follow-up ID --satisfied --rating 5
+  casebook log ID --summary TEXT --direction inbound
+  casebook show ID / list / history ID
 
 IDs may be shortened to any unique start of the part after the dash (like git hashes).
 Every action is one git commit; `git log` reviews them and any git remote shares them.
@@ -75,9 +95,23 @@ pub enum ColorChoice {
 pub enum Command {
     Init(init::Args),
     Open(open::Args),
+    #[command(visible_alias = "ack")]
+    Acknowledge(acknowledge::Args),
+    Gather(gather::Args),
+    Research(research::Args),
+    Update(update::Args),
+    Pending(pending::Args),
+    Log(log::Args),
+    Escalate(escalate::Args),
+    Deescalate(deescalate::Args),
+    Resolve(resolve::Args),
+    FollowUp(follow_up::Args),
+    Close(close::Args),
+    Reopen(reopen::Args),
     Show(show::Args),
     List(list::Args),
     History(history::Args),
+    Template(template::Args),
 }
 
 impl Globals {
@@ -111,6 +145,13 @@ impl Globals {
         Ok(Context { actor, now: self.now()? })
     }
 
+    /// The case book and the acting context, for commands that record something.
+    fn writer(&self) -> Result<(Casebook, Context)> {
+        let cb = self.casebook()?;
+        let ctx = self.context(Some(&cb))?;
+        Ok((cb, ctx))
+    }
+
     fn style(&self) -> Style {
         let color = match self.color {
             ColorChoice::Always => true,
@@ -137,6 +178,26 @@ fn print(text: &str) -> Result<()> {
             path: "standard output".into(),
             source: e,
         }),
+        _ => Ok(()),
+    }
+}
+
+/// clap parser for --channel.
+fn parse_channel() -> impl clap::builder::TypedValueParser<Value = crate::model::Channel> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(crate::model::Channel::KNOWN).map(|s| crate::model::Channel::from_stored(&s))
+}
+
+/// What every recording command prints: the case as JSON for scripts; for people, a line
+/// on stderr, and on stdout the message casebook wrote from a template (to send it).
+fn recorded(g: &Globals, rec: crate::ops::Recorded) -> Result<()> {
+    if g.json {
+        return print_json(&crate::render::case_json(&rec.case, true));
+    }
+    let c = &rec.case.case;
+    eprintln!("{}: {} recorded; status {}", c.id, rec.event.action, c.status);
+    match (&rec.event.template, &rec.event.message) {
+        (Some(_), Some(message)) => print(&format!("{message}\n")),
         _ => Ok(()),
     }
 }
@@ -170,9 +231,22 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init(args) => init::run(g, args),
         Command::Open(args) => open::run(g, args),
+        Command::Acknowledge(args) => acknowledge::run(g, args),
+        Command::Gather(args) => gather::run(g, args),
+        Command::Research(args) => research::run(g, args),
+        Command::Update(args) => update::run(g, args),
+        Command::Pending(args) => pending::run(g, args),
+        Command::Log(args) => log::run(g, args),
+        Command::Escalate(args) => escalate::run(g, args),
+        Command::Deescalate(args) => deescalate::run(g, args),
+        Command::Resolve(args) => resolve::run(g, args),
+        Command::FollowUp(args) => follow_up::run(g, args),
+        Command::Close(args) => close::run(g, args),
+        Command::Reopen(args) => reopen::run(g, args),
         Command::Show(args) => show::run(g, args),
         Command::List(args) => list::run(g, args),
         Command::History(args) => history::run(g, args),
+        Command::Template(args) => template::run(g, args),
     }
 }
 

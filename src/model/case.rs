@@ -261,6 +261,9 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
     if let Some(s) = &e.subject {
         case.subject = s.clone();
     }
+    for change in &e.changes {
+        apply_change(case, change);
+    }
     set(&mut case.root_cause, &e.root_cause);
     set(&mut case.scope, &e.scope);
     for link in &e.links {
@@ -319,7 +322,19 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
             case.closed_at = Some(e.at);
         }
         Action::Reopen => reopen(case),
-        Action::Gather | Action::Research | Action::Unknown(_) => {}
+        Action::Gather | Action::Research | Action::Link | Action::Unknown(_) => {}
+    }
+}
+
+/// A recorded change of an intake fact (`gather`). Unknown fields are kept in the event
+/// but change nothing here.
+fn apply_change(case: &mut CaseState, change: &super::event::FieldChange) {
+    let new = change.new.clone().filter(|v| !v.is_empty());
+    match change.field.as_str() {
+        "product" => case.product = new,
+        "description" => case.description = new,
+        "incident_at" => case.incident_at = new.as_deref().and_then(super::time::parse_rfc3339),
+        _ => {}
     }
 }
 

@@ -74,6 +74,15 @@ chain = ["supervisor", "manager"]
 [attachments]
 max_bytes = 10485760   # 10 MiB per file
 max_count = 20         # per case
+
+[templates]
+# Override the messages casebook writes for you (acknowledge, update, follow-up), or put
+# the text in .casebook/templates/<name>.txt. Placeholders: {{customer.name}},
+# {{case.id}}, {{case.subject}}, {{eta}}, {{agent.name}} ...; {{x|fallback}} gives a
+# fallback. See README.md, "Message templates".
+# acknowledge = """
+# Dear {{customer.name}}, ...
+# """
 "#;
 
 #[derive(Debug, thiserror::Error)]
@@ -339,6 +348,9 @@ impl RawConfig {
             if name.trim().is_empty() || chain[..i].contains(name) {
                 return Err(invalid("escalation.chain", &chain, "level names must be non-empty and distinct"));
             }
+        }
+        for (name, text) in &self.templates {
+            super::template::check(name, text).map_err(|e| invalid(&format!("templates.{name}"), "…", e))?;
         }
         let a = self.attachments;
         if a.max_bytes == 0 || a.max_count == 0 {

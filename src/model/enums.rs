@@ -116,6 +116,8 @@ string_enum! {
         FollowUp => "follow-up",
         Close => "close",
         Reopen => "reopen",
+        // `link`: another case linked to this one (recorded on it by `research --link`).
+        Link => "link",
     }
 }
 

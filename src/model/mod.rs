@@ -10,6 +10,7 @@ pub mod event;
 pub mod id;
 pub mod sla;
 pub mod state;
+pub mod template;
 pub mod time;
 pub mod validate;
 

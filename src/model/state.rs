@@ -30,10 +30,12 @@ pub const RULES: &[(Action, &[Status])] = &[
     (A::FollowUp, &[S::Resolved]),
     (A::Close, &[S::New, S::Open, S::Pending, S::Resolved]),
     (A::Reopen, &[S::Resolved]),
+    // Recorded on the other case when a case links to it; documentation, so always allowed.
+    (A::Link, &[S::New, S::Open, S::Pending, S::Resolved, S::Closed]),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {action} case {case}: it is {status}{}", allowed_text(.allowed))]
+#[error("`{action}` is not allowed on case {case}: it is {status}{}", allowed_text(.allowed))]
 pub struct StateError {
     pub case: String,
     pub action: Action,
@@ -60,11 +62,11 @@ pub fn allowed_from(action: &Action) -> &'static [Status] {
         .unwrap_or(&[])
 }
 
-/// The actions that may run in `status`, in the SOP's order.
+/// The commands that may run in `status`, in the SOP's order (`link` is not a command).
 pub fn allowed_in(status: &Status) -> Vec<Action> {
     RULES
         .iter()
-        .filter(|(_, from)| from.contains(status))
+        .filter(|(a, from)| from.contains(status) && *a != A::Link)
         .map(|(a, _)| a.clone())
         .collect()
 }
@@ -95,7 +97,7 @@ mod tests {
         let e = check("CB-1", &A::Resolve, &S::New).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "cannot resolve case CB-1: it is new; allowed now: acknowledge, gather, research, log, escalate, deescalate, close"
+            "`resolve` is not allowed on case CB-1: it is new; allowed now: acknowledge, gather, research, log, escalate, deescalate, close"
         );
         assert!(check("C", &A::FollowUp, &S::Open).is_err());
         assert!(check("C", &A::Acknowledge, &S::Open).is_err());

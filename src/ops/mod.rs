@@ -1,18 +1,25 @@
 //! One function per action: load, validate, apply, commit. Commands are thin wrappers.
 
+mod gather;
 mod init;
+mod lifecycle;
 mod open;
 mod read;
+mod research;
+mod template;
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+pub use gather::GatherInput;
 pub use init::{InitOptions, InitOutcome};
+pub use lifecycle::FollowUpResponse;
 pub use open::NewCase;
 pub use read::ListFilter;
 
 use crate::error::{Error, Result};
+use crate::model::state;
 use crate::model::{Action, Actor, CaseFile, CaseId, Config, Event, IdQuery};
 use crate::store::{Change, Snapshot, Store};
 
@@ -26,6 +33,38 @@ pub struct Context {
 /// An open case book.
 pub struct Casebook {
     store: Store,
+}
+
+/// What one recorded action produced.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The case after the action.
+    pub case: CaseFile,
+    /// The event that was appended.
+    pub event: Event,
+}
+
+/// What an action's builder returns: the event, and any other files the same commit writes
+/// (attachments, the other side of a link).
+pub(crate) struct Step {
+    pub event: Event,
+    pub extra_files: Vec<(String, Vec<u8>)>,
+}
+
+impl From<Event> for Step {
+    fn from(event: Event) -> Step {
+        Step {
+            event,
+            extra_files: Vec::new(),
+        }
+    }
+}
+
+/// What a builder sees: the tip, the case as it is, and the policy.
+pub(crate) struct Current<'a, 's> {
+    pub snap: &'a Snapshot<'s>,
+    pub case: &'a CaseFile,
+    pub config: &'a Config,
 }
 
 impl Casebook {
@@ -51,31 +90,36 @@ impl Casebook {
         Actor::new(&config.get_string("user.name").ok()?, &config.get_string("user.email").ok()?).ok()
     }
 
-    /// Records one action on an existing case as one commit. `build` checks the action
-    /// against the case and the config and returns the event to append (it may be called
-    /// again if another writer moved the branch).
+    /// Records one action on an existing case as one commit: resolves the ID, checks the
+    /// state rules, lets `build` validate the input and make the event, appends it, commits.
+    /// `build` may run again if another writer moved the branch meanwhile.
     pub(crate) fn record(
         &self,
         ctx: &Context,
         query: &str,
-        mut build: impl FnMut(&CaseFile, &Config) -> Result<Event>,
-    ) -> Result<CaseFile> {
-        let (_, file) = self
-            .store
-            .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
-                let config = snap.config()?;
-                let id = resolve(snap, query)?;
-                let mut file = snap.case(&id)?.ok_or_else(|| Error::UnknownCase(query.to_string()))?;
-                let event = build(&file, &config)?;
-                let message = commit_message(&id, &event, ctx);
-                file.append(event).map_err(|source| Error::Case { id: id.clone(), source })?;
-                let change = Change {
-                    files: vec![(id.path(), file.to_toml().into_bytes())],
-                    message,
-                };
-                Ok((change, file))
+        action: Action,
+        mut build: impl FnMut(&Current<'_, '_>) -> Result<Step>,
+    ) -> Result<Recorded> {
+        let (_, recorded) = self.store.transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
+            let config = snap.config()?;
+            let id = resolve(snap, query)?;
+            let mut case = snap.case(&id)?.ok_or_else(|| Error::UnknownCase(query.to_string()))?;
+            state::check(id.as_str(), &action, &case.case.status)?;
+            let step = build(&Current {
+                snap,
+                case: &case,
+                config: &config,
             })?;
-        Ok(file)
+            debug_assert_eq!(step.event.action, action);
+            let message = commit_message(&id, &step.event, ctx);
+            case.append(step.event.clone())
+                .map_err(|source| Error::Case { id: id.clone(), source })?;
+            let mut files = vec![(id.path(), case.to_toml().into_bytes())];
+            files.extend(step.extra_files);
+            let recorded = Recorded { case, event: step.event };
+            Ok((Change { files, message }, recorded))
+        })?;
+        Ok(recorded)
     }
 }
 
@@ -118,6 +162,15 @@ pub fn summary_of(event: &Event) -> String {
         )),
         Action::Deescalate => Some(format!("level {}", event.level.unwrap_or_default())),
         Action::FollowUp => event.response.clone(),
+        Action::Link => Some(format!("linked from {}", event.links.join(", "))),
+        Action::Gather if !event.changes.is_empty() || !event.attachments.is_empty() => {
+            let mut parts: Vec<String> = event.changes.iter().map(|c| c.field.clone()).collect();
+            if event.customer.is_some() {
+                parts.push("contact details".into());
+            }
+            parts.extend(event.attachments.iter().map(|a| format!("attached {}", a.name)));
+            Some(parts.join(", "))
+        }
         _ => None,
     };
     text.or_else(|| {
@@ -127,9 +180,9 @@ pub fn summary_of(event: &Event) -> String {
             &event.reason,
             &event.finding,
             &event.root_cause,
-            &event.message,
-            &event.note,
             &event.question,
+            &event.note,
+            &event.message,
         ]
         .into_iter()
         .find_map(|v| v.clone())
@@ -146,4 +199,18 @@ pub(crate) fn one_line(text: &str, max: usize) -> String {
         let cut: String = flat.chars().take(max - 1).collect();
         format!("{}…", cut.trim_end())
     }
+}
+
+/// A required piece of free text: trimmed, not empty.
+pub(crate) fn required_text(field: &str, value: &str) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    Ok(v.to_string())
+}
+
+/// Optional free text: trimmed; empty means not given.
+pub(crate) fn optional_text(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from)
 }

@@ -1,6 +1,6 @@
 //! `casebook open`: assign a unique case number to a new inquiry.
 
-use super::{commit_message, Casebook, Context};
+use super::{commit_message, optional_text, required_text, Casebook, Context};
 use crate::error::{Error, Result};
 use crate::model::event::CustomerFields;
 use crate::model::time::parse_user_time;
@@ -50,10 +50,10 @@ impl Casebook {
 }
 
 fn intake_event(new: &NewCase, ctx: &Context, config: &crate::model::Config) -> Result<Event> {
-    let customer = required("--customer", &new.customer)?;
-    let subject = required("--subject", &new.subject)?;
-    let email = optional(&new.email);
-    let phone = optional(&new.phone);
+    let customer = required_text("--customer", &new.customer)?;
+    let subject = required_text("--subject", &new.subject)?;
+    let email = optional_text(&new.email);
+    let phone = optional_text(&new.phone);
     if email.is_none() && phone.is_none() {
         return Err(Error::invalid(
             "--email/--phone",
@@ -82,8 +82,8 @@ fn intake_event(new: &NewCase, ctx: &Context, config: &crate::model::Config) -> 
     event.subject = Some(subject);
     event.priority = Some(new.priority.clone().unwrap_or(Priority::Normal));
     event.channel = Some(new.channel.clone().unwrap_or(if email.is_some() { Channel::Email } else { Channel::Phone }));
-    event.product = optional(&new.product);
-    event.description = optional(&new.description);
+    event.product = optional_text(&new.product);
+    event.description = optional_text(&new.description);
     event.incident_at = incident_at;
     event.customer = Some(CustomerFields {
         name: Some(customer),
@@ -117,14 +117,3 @@ pub(crate) fn parse_past_time(
     Ok(t)
 }
 
-fn required(field: &str, value: &str) -> Result<String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(Error::invalid(field, "must not be empty"));
-    }
-    Ok(v.to_string())
-}
-
-fn optional(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from)
-}

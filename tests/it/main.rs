@@ -5,4 +5,5 @@ mod common;
 mod cli_basics;
 mod cli_errors;
 mod concurrency;
+mod lifecycle;
 mod store_conformance;

@@ -1,0 +1,20 @@
+use super::{recorded, text, Globals};
+use crate::error::Result;
+
+/// Close a case by hand (a case that was never resolved needs a --reason)
+///
+/// Closed is final: new contact about it opens a new case, linked with `research --link`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Case ID, or any unique start of the part after the dash
+    id: String,
+    /// Why (`-` reads standard input; no value opens $EDITOR)
+    #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
+    reason: Option<String>,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let (cb, ctx) = g.writer()?;
+    let reason = text::resolve("--reason", args.reason, &mut false)?;
+    recorded(g, cb.close(&ctx, &args.id, reason)?)
+}

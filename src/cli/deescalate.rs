@@ -1,0 +1,18 @@
+use super::{recorded, text, Globals};
+use crate::error::Result;
+
+/// De-escalate one level back down the chain
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Case ID, or any unique start of the part after the dash
+    id: String,
+    /// Why (`-` reads standard input; no value opens $EDITOR)
+    #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
+    reason: String,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let (cb, ctx) = g.writer()?;
+    let reason = text::resolve("--reason", Some(args.reason), &mut false)?.unwrap_or_default();
+    recorded(g, cb.deescalate(&ctx, &args.id, &reason)?)
+}

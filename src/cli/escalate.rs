@@ -1,0 +1,21 @@
+use super::{recorded, text, Globals};
+use crate::error::Result;
+
+/// Escalate one level along the configured chain (agent → supervisor → manager)
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Case ID, or any unique start of the part after the dash
+    id: String,
+    /// Why it cannot be resolved at this level (`-` reads standard input)
+    #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
+    reason: String,
+    /// The person it goes to [default: the level's name]
+    #[arg(long, value_name = "NAME")]
+    to: Option<String>,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let (cb, ctx) = g.writer()?;
+    let reason = text::resolve("--reason", Some(args.reason), &mut false)?.unwrap_or_default();
+    recorded(g, cb.escalate(&ctx, &args.id, &reason, args.to)?)
+}

@@ -1,0 +1,60 @@
+use std::path::PathBuf;
+
+use super::{recorded, text, Globals};
+use crate::error::Result;
+use crate::ops::GatherInput;
+
+/// Gather information: intake facts, questions asked and answers, notes, attachments
+///
+/// Each changed fact is recorded with its old and new value. Attachments are stored under
+/// attachments/<ID>/ with a safe name and their content hash (limits in the config).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Case ID, or any unique start of the part after the dash
+    id: String,
+    /// Product or service involved
+    #[arg(long)]
+    product: Option<String>,
+    /// When the problem happened: RFC 3339, or "YYYY-MM-DD HH:MM" in the case book's zone
+    #[arg(long, value_name = "TIME")]
+    incident_at: Option<String>,
+    /// The problem, in full (`-` reads standard input; no value opens $EDITOR)
+    #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
+    description: Option<String>,
+    /// A new or corrected e-mail address
+    #[arg(long)]
+    email: Option<String>,
+    /// A new or corrected phone number
+    #[arg(long)]
+    phone: Option<String>,
+    /// A question asked to the customer
+    #[arg(long)]
+    question: Option<String>,
+    /// The customer's answer to --question
+    #[arg(long, requires = "question", num_args = 0..=1, default_missing_value = text::FROM_EDITOR)]
+    answer: Option<String>,
+    /// A supporting document or screenshot (repeat for several)
+    #[arg(long, value_name = "FILE")]
+    attach: Vec<PathBuf>,
+    /// A note for the record
+    #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
+    note: Option<String>,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let (cb, ctx) = g.writer()?;
+    let stdin = &mut false;
+    let base = g.start_dir();
+    let input = GatherInput {
+        product: args.product,
+        incident_at: args.incident_at,
+        description: text::resolve("--description", args.description, stdin)?,
+        email: args.email,
+        phone: args.phone,
+        question: args.question,
+        answer: text::resolve("--answer", args.answer, stdin)?,
+        attach: args.attach.into_iter().map(|p| base.join(p)).collect(),
+        note: text::resolve("--note", args.note, stdin)?,
+    };
+    recorded(g, cb.gather(&ctx, &args.id, &input)?)
+}

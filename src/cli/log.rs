@@ -1,0 +1,39 @@
+use super::{parse_channel, recorded, text, Globals};
+use crate::error::Result;
+use crate::model::Channel;
+
+/// Document an interaction: when, who, how, what came of it
+///
+/// An inbound interaction on a pending case makes it open again. Allowed on closed cases
+/// too, to document contact after the fact.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Case ID, or any unique start of the part after the dash
+    id: String,
+    /// What was said or done (`-` reads standard input; no value opens $EDITOR)
+    #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
+    summary: String,
+    /// A person involved (repeat for several)
+    #[arg(long, value_name = "NAME")]
+    with: Vec<String>,
+    #[arg(long, value_parser = parse_channel())]
+    channel: Option<Channel>,
+    /// inbound (from the customer), outbound (to them) or internal
+    #[arg(long, value_parser = ["inbound", "outbound", "internal"])]
+    direction: Option<String>,
+    /// What came of it
+    #[arg(long, value_name = "TEXT")]
+    outcome: Option<String>,
+    /// When it happened, if not now (not in the future)
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let (cb, ctx) = g.writer()?;
+    let summary = text::resolve("--summary", Some(args.summary), &mut false)?.unwrap_or_default();
+    recorded(
+        g,
+        cb.log(&ctx, &args.id, &summary, &args.with, args.channel, args.direction.as_deref(), args.outcome, args.at.as_deref())?,
+    )
+}

@@ -1,0 +1,29 @@
+use super::{recorded, text, Globals};
+use crate::error::Result;
+
+/// Research and analyze: findings, root cause, isolated or systemic, related cases
+///
+/// Linked cases must exist; the link shows on both cases.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Case ID, or any unique start of the part after the dash
+    id: String,
+    /// What was found (`-` reads standard input; no value opens $EDITOR)
+    #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
+    finding: Option<String>,
+    /// The root cause, once known
+    #[arg(long, value_name = "TEXT")]
+    root_cause: Option<String>,
+    /// Whether the problem affects only this customer or many
+    #[arg(long, value_parser = ["isolated", "systemic"])]
+    scope: Option<String>,
+    /// A related case (repeat for several)
+    #[arg(long, value_name = "ID")]
+    link: Vec<String>,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let (cb, ctx) = g.writer()?;
+    let finding = text::resolve("--finding", args.finding, &mut false)?;
+    recorded(g, cb.research(&ctx, &args.id, finding, args.root_cause, args.scope.as_deref(), &args.link)?)
+}

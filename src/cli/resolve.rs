@@ -1,0 +1,21 @@
+use super::{recorded, text, Globals};
+use crate::error::Result;
+
+/// Resolve the case (open/pending → resolved) with what solved it
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Case ID, or any unique start of the part after the dash
+    id: String,
+    /// The solution given to the customer (`-` reads standard input; no value opens $EDITOR)
+    #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
+    resolution: String,
+    /// The root cause, if research did not record it yet
+    #[arg(long, value_name = "TEXT")]
+    root_cause: Option<String>,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let (cb, ctx) = g.writer()?;
+    let resolution = text::resolve("--resolution", Some(args.resolution), &mut false)?.unwrap_or_default();
+    recorded(g, cb.resolve(&ctx, &args.id, &resolution, args.root_cause)?)
+}

@@ -1,0 +1,28 @@
+use super::{parse_channel, recorded, text, Globals};
+use crate::error::Result;
+use crate::model::Channel;
+
+/// Update the customer: progress, and the estimated resolution time (ETA)
+///
+/// Each --eta sets or moves the promise; every change is kept. Without --message, the
+/// timeline-update template is rendered (it needs an ETA), recorded and printed.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Case ID, or any unique start of the part after the dash
+    id: String,
+    /// The message sent (`-` reads standard input; no value opens $EDITOR)
+    #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
+    message: Option<String>,
+    /// Estimated resolution: RFC 3339, or "YYYY-MM-DD HH:MM" in the case book's zone
+    #[arg(long, value_name = "TIME")]
+    eta: Option<String>,
+    /// How it was sent [default: the case's channel]
+    #[arg(long, value_parser = parse_channel())]
+    channel: Option<Channel>,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let (cb, ctx) = g.writer()?;
+    let message = text::resolve("--message", args.message, &mut false)?;
+    recorded(g, cb.update(&ctx, &args.id, message, args.eta.as_deref(), args.channel)?)
+}

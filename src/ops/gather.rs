@@ -1,0 +1,210 @@
+//! `gather`: the facts of the case, questions and answers, and supporting documents.
+
+use std::path::PathBuf;
+
+use super::{optional_text, Casebook, Context, Current, Recorded, Step};
+use crate::error::{Error, Result};
+use crate::model::event::{Attachment, CustomerFields, FieldChange};
+use crate::model::time::format_utc;
+use crate::model::validate::{is_email, is_phone};
+use crate::model::{Action, Event};
+
+/// What an agent gathered; every field optional, at least one required.
+#[derive(Debug, Clone, Default)]
+pub struct GatherInput {
+    pub product: Option<String>,
+    pub incident_at: Option<String>,
+    pub description: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub question: Option<String>,
+    pub answer: Option<String>,
+    pub attach: Vec<PathBuf>,
+    pub note: Option<String>,
+}
+
+/// Longest attachment name kept (the rest of a longer name is cut).
+const MAX_NAME: usize = 100;
+
+impl Casebook {
+    /// Records intake facts (each change with its old and new value), a question and its
+    /// answer, notes and attachments, as one event.
+    pub fn gather(&self, ctx: &Context, id: &str, input: &GatherInput) -> Result<Recorded> {
+        // Read the files once, before the transaction: a missing or unreadable file is an
+        // error before anything is written.
+        let files = input
+            .attach
+            .iter()
+            .map(|p| {
+                std::fs::read(p)
+                    .map(|bytes| (p.clone(), bytes))
+                    .map_err(|source| Error::Input { path: p.clone(), source })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.record(ctx, id, Action::Gather, |cur| gather_step(cur, ctx, input, &files))
+    }
+}
+
+fn gather_step(cur: &Current<'_, '_>, ctx: &Context, input: &GatherInput, files: &[(PathBuf, Vec<u8>)]) -> Result<Step> {
+    let case = &cur.case.case;
+    let mut e = Event::new(Action::Gather, ctx.now, &ctx.actor.to_string());
+    let mut change = |field: &str, old: Option<String>, new: Option<String>| {
+        if old != new {
+            e.changes.push(FieldChange { field: field.to_string(), old, new });
+        }
+    };
+    if let Some(p) = optional_text(&input.product) {
+        change("product", case.product.clone(), Some(p));
+    }
+    if let Some(d) = optional_text(&input.description) {
+        change("description", case.description.clone(), Some(d));
+    }
+    if let Some(t) = &input.incident_at {
+        let t = super::open::parse_past_time("--incident-at", t, ctx, cur.config)?;
+        change("incident_at", case.incident_at.as_ref().map(format_utc), Some(format_utc(&t)));
+    }
+
+    // Contact details are personal data: they go in the event's customer table.
+    let customer = &cur.case.customer;
+    let mut new = CustomerFields::default();
+    let mut was = CustomerFields::default();
+    if let Some(email) = optional_text(&input.email) {
+        if !is_email(&email) {
+            return Err(Error::invalid("--email", format!("{email:?} is not an e-mail address (expected name@example.com)")));
+        }
+        if customer.email.as_deref() != Some(email.as_str()) {
+            was.email = customer.email.clone();
+            new.email = Some(email);
+        }
+    }
+    if let Some(phone) = optional_text(&input.phone) {
+        if !is_phone(&phone) {
+            return Err(Error::invalid("--phone", format!("{phone:?} is not a phone number")));
+        }
+        if customer.phone.as_deref() != Some(phone.as_str()) {
+            was.phone = customer.phone.clone();
+            new.phone = Some(phone);
+        }
+    }
+    if !new.is_empty() {
+        if !was.is_empty() {
+            new.was = Some(Box::new(was));
+        }
+        e.customer = Some(new);
+    }
+
+    e.question = optional_text(&input.question);
+    e.answer = optional_text(&input.answer);
+    if e.answer.is_some() && e.question.is_none() {
+        return Err(Error::invalid("--answer", "an answer needs the --question it answers"));
+    }
+    e.note = optional_text(&input.note);
+
+    let mut extra_files = Vec::new();
+    let limits = cur.config.attachments;
+    let existing = &case.attachments;
+    if existing.len() + files.len() > limits.max_count as usize {
+        return Err(Error::invalid(
+            "--attach",
+            format!(
+                "case {} would have {} attachments; the limit is {} (attachments.max_count)",
+                case.id,
+                existing.len() + files.len(),
+                limits.max_count
+            ),
+        ));
+    }
+    for (path, bytes) in files {
+        if bytes.len() as u64 > limits.max_bytes {
+            return Err(Error::invalid(
+                "--attach",
+                format!(
+                    "{} is {} bytes; the limit is {} (attachments.max_bytes)",
+                    path.display(),
+                    bytes.len(),
+                    limits.max_bytes
+                ),
+            ));
+        }
+        let taken: Vec<&str> = existing.iter().chain(&e.attachments).map(|a| a.name.as_str()).collect();
+        let name = unique_name(&safe_name(path), &taken);
+        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
+            .map_err(|_| Error::invalid("--attach", "cannot hash the attachment"))?;
+        extra_files.push((format!("attachments/{}/{name}", case.id), bytes.clone()));
+        e.attachments.push(Attachment {
+            name,
+            size: bytes.len() as u64,
+            blob: blob.to_string(),
+            extra: toml::Table::new(),
+        });
+    }
+
+    if e.changes.is_empty() && e.customer.is_none() && e.question.is_none() && e.note.is_none() && e.attachments.is_empty() {
+        return Err(Error::invalid(
+            "gather",
+            "nothing to record: give a changed fact (--product, --incident-at, --description, --email, --phone), a --question, a --note or an --attach",
+        ));
+    }
+    Ok(Step { event: e, extra_files })
+}
+
+/// A file name that is safe in any repository and on any system: letters, digits, `.`, `-`
+/// and `_` only; no leading dot; never empty; never a path.
+pub(crate) fn safe_name(path: &std::path::Path) -> String {
+    let raw = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut name: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    name = name.trim_start_matches('.').to_string();
+    if name.chars().all(|c| c == '_' || c == '.') {
+        name = "attachment".to_string();
+    }
+    if name.len() > MAX_NAME {
+        let ext = name.rsplit_once('.').map(|(_, e)| e.to_string()).filter(|e| e.len() <= 10);
+        name.truncate(MAX_NAME - ext.as_ref().map_or(0, |e| e.len() + 1));
+        if let Some(ext) = ext {
+            name = format!("{name}.{ext}");
+        }
+    }
+    name
+}
+
+/// `name`, or `name-2`, `name-3`... (before the extension) if it is already taken.
+fn unique_name(name: &str, taken: &[&str]) -> String {
+    if !taken.contains(&name) {
+        return name.to_string();
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s, format!(".{e}")),
+        _ => (name, String::new()),
+    };
+    (2..)
+        .map(|n| format!("{stem}-{n}{ext}"))
+        .find(|candidate| !taken.contains(&candidate.as_str()))
+        .expect("an unused suffix exists")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn attachment_names_are_made_safe() {
+        assert_eq!(safe_name(Path::new("/tmp/screen shot (1).png")), "screen_shot__1_.png");
+        assert_eq!(safe_name(Path::new("../../.bashrc")), "bashrc");
+        assert_eq!(safe_name(Path::new("...")), "attachment");
+        assert_eq!(safe_name(Path::new("Überweisung.pdf")), "_berweisung.pdf");
+        let long = format!("{}.pdf", "x".repeat(300));
+        let safe = safe_name(Path::new(&long));
+        assert!(safe.len() <= MAX_NAME && safe.ends_with(".pdf"), "{safe}");
+    }
+
+    #[test]
+    fn taken_names_get_a_suffix() {
+        assert_eq!(unique_name("log.txt", &["log.txt", "log-2.txt"]), "log-3.txt");
+        assert_eq!(unique_name("README", &["README"]), "README-2");
+        assert_eq!(unique_name("new.txt", &["log.txt"]), "new.txt");
+    }
+}

@@ -1,0 +1,248 @@
+//! The SOP's steps after intake: acknowledge, update, pending, log, escalate, deescalate,
+//! resolve, follow up, close, reopen. Each is one event and one commit; whether it may run
+//! at all is decided by the state table in `model::state`, before any of this code runs.
+
+use chrono::{DateTime, Utc};
+
+use super::template::render_for;
+use super::{optional_text, required_text, Casebook, Context, Current, Recorded};
+use crate::error::{Error, Result};
+use crate::model::time::parse_user_time;
+use crate::model::{Action, Channel, Config, Event};
+
+/// The customer's answer to the follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowUpResponse {
+    Satisfied,
+    NotSatisfied,
+    NoAnswer,
+}
+
+impl FollowUpResponse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUpResponse::Satisfied => "satisfied",
+            FollowUpResponse::NotSatisfied => "not-satisfied",
+            FollowUpResponse::NoAnswer => "no-answer",
+        }
+    }
+}
+
+fn event(action: Action, ctx: &Context) -> Event {
+    Event::new(action, ctx.now, &ctx.actor.to_string())
+}
+
+/// A time that must lie ahead (an ETA).
+pub(crate) fn parse_future_time(field: &str, text: &str, ctx: &Context, config: &Config) -> Result<DateTime<Utc>> {
+    let t = parse_user_time(text, config.calendar.tz()).map_err(|source| Error::Time {
+        field: field.to_string(),
+        source,
+    })?;
+    if t <= ctx.now {
+        return Err(Error::invalid(
+            field,
+            format!("{text:?} is not in the future (now is {})", crate::model::time::format_utc(&ctx.now)),
+        ));
+    }
+    Ok(t)
+}
+
+/// The message given, or the template rendered for this case (recording which one).
+fn message_or_template(
+    cur: &Current<'_, '_>,
+    ctx: &Context,
+    e: &mut Event,
+    given: &Option<String>,
+    template: &str,
+    eta: Option<DateTime<Utc>>,
+) -> Result<()> {
+    match optional_text(given) {
+        Some(m) => e.message = Some(m),
+        None => {
+            e.message = Some(render_for(cur.snap, cur.config, template, cur.case, ctx, eta)?);
+            e.template = Some(template.to_string());
+        }
+    }
+    Ok(())
+}
+
+impl Casebook {
+    /// First response to the customer: `new` → `open`. Without a message, the
+    /// acknowledgement template is rendered and recorded.
+    pub fn acknowledge(&self, ctx: &Context, id: &str, message: Option<String>, channel: Option<Channel>) -> Result<Recorded> {
+        self.record(ctx, id, Action::Acknowledge, |cur| {
+            let mut e = event(Action::Acknowledge, ctx);
+            e.channel = Some(channel.clone().unwrap_or_else(|| cur.case.case.channel.clone()));
+            e.direction = Some("outbound".into());
+            message_or_template(cur, ctx, &mut e, &message, "acknowledge", None)?;
+            Ok(e.into())
+        })
+    }
+
+    /// An outbound update; sets or moves the ETA. Without a message, the update template
+    /// (which needs an ETA) is rendered.
+    pub fn update(
+        &self,
+        ctx: &Context,
+        id: &str,
+        message: Option<String>,
+        eta: Option<&str>,
+        channel: Option<Channel>,
+    ) -> Result<Recorded> {
+        self.record(ctx, id, Action::Update, |cur| {
+            let mut e = event(Action::Update, ctx);
+            e.eta = eta.map(|t| parse_future_time("--eta", t, ctx, cur.config)).transpose()?;
+            e.channel = Some(channel.clone().unwrap_or_else(|| cur.case.case.channel.clone()));
+            e.direction = Some("outbound".into());
+            let eta = e.eta;
+            message_or_template(cur, ctx, &mut e, &message, "update", eta)?;
+            Ok(e.into())
+        })
+    }
+
+    /// Waiting on the customer: `open` → `pending`.
+    pub fn pending(&self, ctx: &Context, id: &str, reason: &str) -> Result<Recorded> {
+        self.record(ctx, id, Action::Pending, |_| {
+            let mut e = event(Action::Pending, ctx);
+            e.reason = Some(required_text("--reason", reason)?);
+            Ok(e.into())
+        })
+    }
+
+    /// Documents an interaction. An inbound one on a `pending` case makes it `open` again.
+    #[allow(clippy::too_many_arguments)]
+    pub fn log(
+        &self,
+        ctx: &Context,
+        id: &str,
+        summary: &str,
+        with: &[String],
+        channel: Option<Channel>,
+        direction: Option<&str>,
+        outcome: Option<String>,
+        at: Option<&str>,
+    ) -> Result<Recorded> {
+        self.record(ctx, id, Action::Log, |cur| {
+            let mut e = event(Action::Log, ctx);
+            e.summary = Some(required_text("--summary", summary)?);
+            e.with = with.iter().map(|w| w.trim().to_string()).filter(|w| !w.is_empty()).collect();
+            e.channel = channel.clone();
+            e.direction = match direction {
+                None => None,
+                Some(d @ ("inbound" | "outbound" | "internal")) => Some(d.to_string()),
+                Some(other) => {
+                    return Err(Error::invalid("--direction", format!("{other:?}: expected inbound, outbound or internal")))
+                }
+            };
+            e.outcome = optional_text(&outcome);
+            e.occurred_at = at
+                .map(|t| super::open::parse_past_time("--at", t, ctx, cur.config))
+                .transpose()?;
+            Ok(e.into())
+        })
+    }
+
+    /// One level up the escalation chain (agent → supervisor → manager by default).
+    pub fn escalate(&self, ctx: &Context, id: &str, reason: &str, to: Option<String>) -> Result<Recorded> {
+        self.record(ctx, id, Action::Escalate, |cur| {
+            let level = cur.case.case.escalation_level;
+            let top = cur.config.escalation_chain.len() as u32;
+            if level >= top {
+                return Err(Error::invalid(
+                    "escalate",
+                    format!(
+                        "case {} is already at the top of the escalation chain (level {level}: {})",
+                        cur.case.case.id,
+                        cur.config.level_name(level)
+                    ),
+                ));
+            }
+            let mut e = event(Action::Escalate, ctx);
+            e.reason = Some(required_text("--reason", reason)?);
+            e.level = Some(level + 1);
+            e.to = Some(optional_text(&to).unwrap_or_else(|| cur.config.level_name(level + 1)));
+            Ok(e.into())
+        })
+    }
+
+    /// One level back down the escalation chain.
+    pub fn deescalate(&self, ctx: &Context, id: &str, reason: &str) -> Result<Recorded> {
+        self.record(ctx, id, Action::Deescalate, |cur| {
+            let level = cur.case.case.escalation_level;
+            if level == 0 {
+                return Err(Error::invalid(
+                    "deescalate",
+                    format!("case {} is not escalated (it is at the agent level)", cur.case.case.id),
+                ));
+            }
+            let mut e = event(Action::Deescalate, ctx);
+            e.reason = Some(required_text("--reason", reason)?);
+            e.level = Some(level - 1);
+            Ok(e.into())
+        })
+    }
+
+    /// `open`/`pending` → `resolved`, with what solved it.
+    pub fn resolve(&self, ctx: &Context, id: &str, resolution: &str, root_cause: Option<String>) -> Result<Recorded> {
+        self.record(ctx, id, Action::Resolve, |_| {
+            let mut e = event(Action::Resolve, ctx);
+            e.resolution = Some(required_text("--resolution", resolution)?);
+            e.root_cause = optional_text(&root_cause);
+            Ok(e.into())
+        })
+    }
+
+    /// After resolution: satisfied closes the case; not satisfied reopens it; no answer
+    /// records the attempt. Without a message, the follow-up template is rendered.
+    pub fn follow_up(
+        &self,
+        ctx: &Context,
+        id: &str,
+        response: FollowUpResponse,
+        rating: Option<u8>,
+        feedback: Option<String>,
+        message: Option<String>,
+    ) -> Result<Recorded> {
+        self.record(ctx, id, Action::FollowUp, |cur| {
+            if let Some(r) = rating {
+                if !(1..=5).contains(&r) {
+                    return Err(Error::invalid("--rating", format!("{r} is not a rating: expected 1 (poor) to 5 (excellent)")));
+                }
+                if response == FollowUpResponse::NoAnswer {
+                    return Err(Error::invalid("--rating", "a rating needs an answer from the customer, not --no-answer"));
+                }
+            }
+            let mut e = event(Action::FollowUp, ctx);
+            e.response = Some(response.as_str().to_string());
+            e.rating = rating;
+            e.feedback = optional_text(&feedback);
+            e.direction = Some("outbound".into());
+            message_or_template(cur, ctx, &mut e, &message, "follow-up", None)?;
+            Ok(e.into())
+        })
+    }
+
+    /// Closes a case by hand. Closing one that was never resolved needs a reason.
+    pub fn close(&self, ctx: &Context, id: &str, reason: Option<String>) -> Result<Recorded> {
+        self.record(ctx, id, Action::Close, |cur| {
+            let mut e = event(Action::Close, ctx);
+            e.reason = optional_text(&reason);
+            if e.reason.is_none() && cur.case.case.status != crate::model::Status::Resolved {
+                return Err(Error::invalid(
+                    "--reason",
+                    format!("case {} is {}, not resolved: say why it is closed", cur.case.case.id, cur.case.case.status),
+                ));
+            }
+            Ok(e.into())
+        })
+    }
+
+    /// Reopens a resolved case (a closed one is final: open a new case and link it).
+    pub fn reopen(&self, ctx: &Context, id: &str, reason: &str) -> Result<Recorded> {
+        self.record(ctx, id, Action::Reopen, |_| {
+            let mut e = event(Action::Reopen, ctx);
+            e.reason = Some(required_text("--reason", reason)?);
+            Ok(e.into())
+        })
+    }
+}

@@ -1,0 +1,71 @@
+//! Rendering the SOP's messages for a case, and previewing them without recording anything.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{resolve, Casebook, Context};
+use crate::error::{Error, Result};
+use crate::model::template::{self, TemplateError};
+use crate::model::{CaseFile, Config};
+use crate::store::Snapshot;
+
+/// The text of template `name`: `.casebook/templates/<name>.txt`, else `[templates]` in the
+/// config, else the built-in one.
+pub(crate) fn template_text(snap: &Snapshot<'_>, config: &Config, name: &str) -> Result<String> {
+    let builtin = template::built_in(name).ok_or_else(|| TemplateError::UnknownTemplate(name.to_string()))
+        .map_err(template_error)?;
+    let path = format!(".casebook/templates/{name}.txt");
+    if let Some(bytes) = snap.read(&path)? {
+        let text = String::from_utf8(bytes).map_err(|_| Error::invalid(path.clone(), "is not UTF-8 text"))?;
+        template::check(name, &text).map_err(|e| Error::invalid(path, e.to_string()))?;
+        return Ok(text.trim_end().to_string());
+    }
+    Ok(config.templates.get(name).map(|t| t.trim().to_string()).unwrap_or_else(|| builtin.to_string()))
+}
+
+/// Renders template `name` for `case`, as `ctx.actor` would send it, with `eta` if given
+/// (else the case's current ETA).
+pub(crate) fn render_for(
+    snap: &Snapshot<'_>,
+    config: &Config,
+    name: &str,
+    case: &CaseFile,
+    ctx: &Context,
+    eta: Option<DateTime<Utc>>,
+) -> Result<String> {
+    let text = template_text(snap, config, name)?;
+    let c = &case.case;
+    let tz = config.calendar.tz();
+    let eta = eta.or(c.eta).map(|t| t.with_timezone(&tz).format("%A, %-d %B %Y, %H:%M %Z").to_string());
+    let values: BTreeMap<&str, Option<String>> = BTreeMap::from([
+        ("customer.name", Some(case.customer.name.clone())),
+        ("customer.email", case.customer.email.clone()),
+        ("customer.phone", case.customer.phone.clone()),
+        ("case.id", Some(c.id.to_string())),
+        ("case.subject", Some(c.subject.clone())),
+        ("case.product", c.product.clone()),
+        ("case.priority", Some(c.priority.to_string())),
+        ("case.status", Some(c.status.to_string())),
+        ("agent.name", Some(ctx.actor.name.clone())),
+        ("agent.email", Some(ctx.actor.email.clone())),
+        ("eta", eta),
+    ]);
+    template::render(name, &text, &values).map_err(template_error)
+}
+
+fn template_error(e: TemplateError) -> Error {
+    Error::invalid("template", e.to_string())
+}
+
+impl Casebook {
+    /// The message template `name` would produce for a case now; records nothing.
+    pub fn preview_template(&self, ctx: &Context, name: &str, query: &str, eta: Option<&str>) -> Result<String> {
+        let snap = self.store.casebook_snapshot()?;
+        let config = snap.config()?;
+        let id = resolve(&snap, query)?;
+        let case = snap.case(&id)?.ok_or_else(|| Error::UnknownCase(query.to_string()))?;
+        let eta = eta.map(|t| super::lifecycle::parse_future_time("--eta", t, ctx, &config)).transpose()?;
+        render_for(&snap, &config, name, &case, ctx, eta)
+    }
+}
