@@ -31,9 +31,16 @@ fn main() {
     let sizes: Vec<usize> = std::env::var("CASEBOOK_BENCH_SIZES")
         .unwrap_or_else(|_| "100,10000,100000".into())
         .split(',')
-        .map(|s| s.trim().parse().expect("CASEBOOK_BENCH_SIZES: comma-separated numbers"))
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("CASEBOOK_BENCH_SIZES: comma-separated numbers")
+        })
         .collect();
-    let runs: usize = std::env::var("CASEBOOK_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(31);
+    let runs: usize = std::env::var("CASEBOOK_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(31);
     // Where the repositories live: the default temp folder, or CASEBOOK_BENCH_DIR (e.g.
     // /dev/shm to take the disk's file-creation cost out of the figures).
     let mut tmp = match std::env::var_os("CASEBOOK_BENCH_DIR") {
@@ -59,12 +66,25 @@ fn main() {
     for &bare in &shapes {
         let shape = if bare { "store-only" } else { "working tree" };
         for &n in &sizes {
-            let dir = tmp.path().join(format!("{}-{n}", if bare { "bare" } else { "wt" }));
+            let dir = tmp
+                .path()
+                .join(format!("{}-{n}", if bare { "bare" } else { "wt" }));
             let started = Instant::now();
             let sample = build(&dir, n, bare);
             let build_time = started.elapsed();
             let open = time_runs(runs, || {
-                run(&dir, &["open", "--customer", "Bench Customer", "--email", "c@example.com", "--subject", "Bench"])
+                run(
+                    &dir,
+                    &[
+                        "open",
+                        "--customer",
+                        "Bench Customer",
+                        "--email",
+                        "c@example.com",
+                        "--subject",
+                        "Bench",
+                    ],
+                )
             });
             let show = time_runs(runs, || run(&dir, &["show", sample.as_str()]));
             // The floor for the working-tree shape: libgit2 reading the index, changing one
@@ -87,8 +107,16 @@ fn main() {
         }
     }
     for shape in ["store-only", "working tree"] {
-        let of = |n: usize| open_medians.iter().find(|(s, m, _)| *s == shape && *m == n).map(|x| x.2);
-        if let (Some(small), Some(large)) = (of(*sizes.iter().min().unwrap()), of(*sizes.iter().max().unwrap())) {
+        let of = |n: usize| {
+            open_medians
+                .iter()
+                .find(|(s, m, _)| *s == shape && *m == n)
+                .map(|x| x.2)
+        };
+        if let (Some(small), Some(large)) = (
+            of(*sizes.iter().min().unwrap()),
+            of(*sizes.iter().max().unwrap()),
+        ) {
             println!(
                 "\n{shape}: open at {} cases costs {:.2}× its cost at {} cases",
                 sizes.iter().max().unwrap(),
@@ -103,8 +131,14 @@ fn main() {
 fn build(dir: &Path, n: usize, bare: bool) -> String {
     let actor = Actor::parse(ACTOR).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
-    let ctx = Context { actor: actor.clone(), now };
-    let opts = InitOptions { bare, ..Default::default() };
+    let ctx = Context {
+        actor: actor.clone(),
+        now,
+    };
+    let opts = InitOptions {
+        bare,
+        ..Default::default()
+    };
     let (cb, _) = Casebook::init(dir, &opts, &ctx).expect("init");
     let mut files = Vec::with_capacity(n);
     let mut seen = std::collections::HashSet::new();
@@ -114,10 +148,15 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
             continue;
         }
         let i = files.len();
-        let mut open = Event::new(Action::Open, now - chrono::Duration::minutes(i as i64), ACTOR);
+        let mut open = Event::new(
+            Action::Open,
+            now - chrono::Duration::minutes(i as i64),
+            ACTOR,
+        );
         open.subject = Some(format!("Case number {i}: the printer does something odd"));
         open.priority = Some(Priority::from_stored(Priority::KNOWN[i % 4]));
-        open.description = Some("A paragraph of description, as customers write them.\nWith two lines.".into());
+        open.description =
+            Some("A paragraph of description, as customers write them.\nWith two lines.".into());
         open.customer = Some(CustomerFields {
             name: Some(format!("Customer {i}")),
             email: Some(format!("customer{i}@example.com")),
@@ -126,7 +165,13 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
         let file = CaseFile::create(id.clone(), open).expect("case");
         files.push((id.path(), file.to_toml().into_bytes()));
     }
-    let sample = files[n / 2].0.rsplit('/').next().unwrap().trim_end_matches(".toml").to_string();
+    let sample = files[n / 2]
+        .0
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .trim_end_matches(".toml")
+        .to_string();
     let tip = cb.store().snapshot().unwrap().tip();
     cb.store()
         .bulk_commit(tip, &files, &format!("bench: {n} cases"), &actor, now)
@@ -151,7 +196,11 @@ fn run(dir: &Path, args: &[&str]) {
         .stdout(std::process::Stdio::null())
         .status()
         .expect("run casebook");
-    assert!(status.success(), "casebook {args:?} failed in {}", dir.display());
+    assert!(
+        status.success(),
+        "casebook {args:?} failed in {}",
+        dir.display()
+    );
 }
 
 fn time_runs(runs: usize, mut f: impl FnMut()) -> Vec<Duration> {

@@ -28,7 +28,10 @@ pub enum Error {
     #[error("no case matches {0:?}")]
     UnknownCase(String),
     #[error("{query:?} matches {} cases: {}", candidates.len(), list(candidates))]
-    AmbiguousCase { query: String, candidates: Vec<CaseId> },
+    AmbiguousCase {
+        query: String,
+        candidates: Vec<CaseId>,
+    },
     #[error(transparent)]
     BadId(#[from] IdError),
     #[error("{field}: {message}")]

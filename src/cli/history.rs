@@ -17,6 +17,11 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     if g.json {
         print_json(&render::history_json(&entries))
     } else {
-        print(&render::history_table(&id, &entries, &cb.config()?, g.style()))
+        print(&render::history_table(
+            &id,
+            &entries,
+            &cb.config()?,
+            g.style(),
+        ))
     }
 }

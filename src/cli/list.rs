@@ -41,11 +41,14 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     }
     let width = std::io::stdout()
         .is_terminal()
-        .then(|| terminal_width())
+        .then(terminal_width)
         .flatten();
     print(&render::list_table(&cases, &cb.config()?, g.style(), width))
 }
 
 fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).or(Some(120))
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(Some(120))
 }

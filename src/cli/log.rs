@@ -34,6 +34,15 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let summary = text::resolve("--summary", Some(args.summary), &mut false)?.unwrap_or_default();
     recorded(
         g,
-        cb.log(&ctx, &args.id, &summary, &args.with, args.channel, args.direction.as_deref(), args.outcome, args.at.as_deref())?,
+        cb.log(
+            &ctx,
+            &args.id,
+            &summary,
+            &args.with,
+            args.channel,
+            args.direction.as_deref(),
+            args.outcome,
+            args.at.as_deref(),
+        )?,
     )
 }

@@ -71,7 +71,12 @@ pub struct Globals {
     #[arg(short = 'C', global = true, value_name = "DIR", env = "CASEBOOK_DIR")]
     pub dir: Option<PathBuf>,
     /// Who is acting, as "Name <email>" (default: git's user.name and user.email)
-    #[arg(long, global = true, value_name = "NAME <EMAIL>", env = "CASEBOOK_ACTOR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME <EMAIL>",
+        env = "CASEBOOK_ACTOR"
+    )]
     pub actor: Option<String>,
     /// The clock for this action, RFC 3339 (for tests, replays and imports)
     #[arg(long, global = true, value_name = "TIME", env = "CASEBOOK_NOW")]
@@ -128,7 +133,10 @@ impl Globals {
             // Milliseconds are plenty for an audit trail and keep stored times readable.
             None => Ok(Utc::now().trunc_subsecs(3)),
             Some(text) => parse_rfc3339(text).ok_or_else(|| {
-                Error::invalid("--now", format!("{text:?} is not an RFC 3339 time such as 2026-11-22T14:30:00Z"))
+                Error::invalid(
+                    "--now",
+                    format!("{text:?} is not an RFC 3339 time such as 2026-11-22T14:30:00Z"),
+                )
             }),
         }
     }
@@ -136,13 +144,18 @@ impl Globals {
     /// Who acts: --actor / CASEBOOK_ACTOR, else git's identity (of `cb` if given).
     fn context(&self, cb: Option<&Casebook>) -> Result<Context> {
         let actor = match self.actor.as_deref() {
-            Some(text) => Actor::parse(text).map_err(|e| Error::invalid("--actor", e.to_string()))?,
+            Some(text) => {
+                Actor::parse(text).map_err(|e| Error::invalid("--actor", e.to_string()))?
+            }
             None => cb
                 .and_then(Casebook::git_identity)
                 .or_else(default_git_identity)
                 .ok_or(Error::NoActor)?,
         };
-        Ok(Context { actor, now: self.now()? })
+        Ok(Context {
+            actor,
+            now: self.now()?,
+        })
     }
 
     /// The case book and the acting context, for commands that record something.
@@ -157,16 +170,24 @@ impl Globals {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                !self.json && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+                !self.json
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
             }
         };
-        Style { color: color && !self.json }
+        Style {
+            color: color && !self.json,
+        }
     }
 }
 
 fn default_git_identity() -> Option<Actor> {
     let config = git2::Config::open_default().ok()?;
-    Actor::new(&config.get_string("user.name").ok()?, &config.get_string("user.email").ok()?).ok()
+    Actor::new(
+        &config.get_string("user.name").ok()?,
+        &config.get_string("user.email").ok()?,
+    )
+    .ok()
 }
 
 /// Writes data to stdout. A closed pipe (`casebook list | head -1`) is not an error.
@@ -185,7 +206,8 @@ fn print(text: &str) -> Result<()> {
 /// clap parser for --channel.
 fn parse_channel() -> impl clap::builder::TypedValueParser<Value = crate::model::Channel> {
     use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(crate::model::Channel::KNOWN).map(|s| crate::model::Channel::from_stored(&s))
+    clap::builder::PossibleValuesParser::new(crate::model::Channel::KNOWN)
+        .map(|s| crate::model::Channel::from_stored(&s))
 }
 
 /// What every recording command prints: the case as JSON for scripts; for people, a line
@@ -195,7 +217,10 @@ fn recorded(g: &Globals, rec: crate::ops::Recorded) -> Result<()> {
         return print_json(&crate::render::case_json(&rec.case, true));
     }
     let c = &rec.case.case;
-    eprintln!("{}: {} recorded; status {}", c.id, rec.event.action, c.status);
+    eprintln!(
+        "{}: {} recorded; status {}",
+        c.id, rec.event.action, c.status
+    );
     match (&rec.event.template, &rec.event.message) {
         (Some(_), Some(message)) => print(&format!("{message}\n")),
         _ => Ok(()),
@@ -214,7 +239,11 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
         }
     };
     match run(cli) {

@@ -16,6 +16,7 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let resolution = text::resolve("--resolution", Some(args.resolution), &mut false)?.unwrap_or_default();
+    let resolution =
+        text::resolve("--resolution", Some(args.resolution), &mut false)?.unwrap_or_default();
     recorded(g, cb.resolve(&ctx, &args.id, &resolution, args.root_cause)?)
 }

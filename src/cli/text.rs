@@ -9,16 +9,27 @@ use crate::error::{Error, Result};
 pub const FROM_EDITOR: &str = "\u{1}editor";
 
 /// Resolves a text argument. Only one argument per command may read standard input.
-pub fn resolve(field: &str, value: Option<String>, stdin_used: &mut bool) -> Result<Option<String>> {
+pub fn resolve(
+    field: &str,
+    value: Option<String>,
+    stdin_used: &mut bool,
+) -> Result<Option<String>> {
     match value.as_deref() {
         Some("-") => {
             if std::mem::replace(stdin_used, true) {
-                return Err(Error::invalid(field, "only one option can read standard input (`-`)"));
+                return Err(Error::invalid(
+                    field,
+                    "only one option can read standard input (`-`)",
+                ));
             }
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
-                .map_err(|source| Error::Io { action: "read", path: "standard input".into(), source })?;
+                .map_err(|source| Error::Io {
+                    action: "read",
+                    path: "standard input".into(),
+                    source,
+                })?;
             Ok(Some(text.trim_end().to_string()))
         }
         Some(FROM_EDITOR) => edit(field).map(Some),
@@ -38,8 +49,16 @@ fn edit(field: &str) -> Result<String> {
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".to_string());
     let dir = std::env::temp_dir();
-    let path = dir.join(format!("casebook-{}-{}.txt", field.trim_start_matches('-'), std::process::id()));
-    let io = |action, source| Error::Io { action, path: path.clone(), source };
+    let path = dir.join(format!(
+        "casebook-{}-{}.txt",
+        field.trim_start_matches('-'),
+        std::process::id()
+    ));
+    let io = |action, source| Error::Io {
+        action,
+        path: path.clone(),
+        source,
+    };
     std::fs::write(&path, format!("\n# Write the {field} text above. Lines starting with # are ignored;\n# an empty text cancels.\n"))
         .map_err(|e| io("write", e))?;
     let status = std::process::Command::new("sh")
@@ -50,7 +69,10 @@ fn edit(field: &str) -> Result<String> {
     let text = std::fs::read_to_string(&path).map_err(|e| io("read", e));
     let _ = std::fs::remove_file(&path);
     if !status.success() {
-        return Err(Error::invalid(field, format!("the editor ({editor}) failed; nothing was recorded")));
+        return Err(Error::invalid(
+            field,
+            format!("the editor ({editor}) failed; nothing was recorded"),
+        ));
     }
     let text: String = text?
         .lines()

@@ -24,5 +24,8 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let message = text::resolve("--message", args.message, &mut false)?;
-    recorded(g, cb.update(&ctx, &args.id, message, args.eta.as_deref(), args.channel)?)
+    recorded(
+        g,
+        cb.update(&ctx, &args.id, message, args.eta.as_deref(), args.channel)?,
+    )
 }

@@ -51,7 +51,13 @@ mod tests {
         assert_eq!(a.name, "Dana Agent");
         assert_eq!(a.email, "dana@example.com");
         assert_eq!(a.to_string(), "Dana Agent <dana@example.com>");
-        for bad in ["Dana", "<dana@example.com>", "Dana <>", "Dana <no-at>", "Da<na <d@x.io>"] {
+        for bad in [
+            "Dana",
+            "<dana@example.com>",
+            "Dana <>",
+            "Dana <no-at>",
+            "Da<na <d@x.io>",
+        ] {
             assert!(Actor::parse(bad).is_err(), "{bad}");
         }
     }

@@ -166,9 +166,9 @@ impl CaseFile {
             Ok(file) => Ok(file),
             // A newer schema may not even have the shape we expect: say that, not a parse error.
             Err(e) => match toml::from_str::<SchemaOnly>(text) {
-                Ok(SchemaOnly { schema: Some(found) }) if found > u64::from(SCHEMA) => {
-                    Err(CaseError::NewerSchema { found })
-                }
+                Ok(SchemaOnly {
+                    schema: Some(found),
+                }) if found > u64::from(SCHEMA) => Err(CaseError::NewerSchema { found }),
                 _ => Err(CaseError::Parse(e)),
             },
         }
@@ -208,7 +208,10 @@ impl CaseFile {
 /// are checked when an action is recorded, and a merge of two clones' histories must still
 /// give one well-defined answer.
 pub fn replay(id: &CaseId, events: &[Event]) -> Result<(CaseState, Customer), CaseError> {
-    let first = events.first().filter(|e| e.action == Action::Open).ok_or(CaseError::NoOpenEvent)?;
+    let first = events
+        .first()
+        .filter(|e| e.action == Action::Open)
+        .ok_or(CaseError::NoOpenEvent)?;
     let mut case = CaseState {
         id: id.clone(),
         status: Status::New,
@@ -357,7 +360,10 @@ fn apply_customer(customer: &mut Customer, c: &CustomerFields) {
         customer.name = name.clone();
     }
     // An empty string records a removed contact detail.
-    for (field, value) in [(&mut customer.email, &c.email), (&mut customer.phone, &c.phone)] {
+    for (field, value) in [
+        (&mut customer.email, &c.email),
+        (&mut customer.phone, &c.phone),
+    ] {
         if let Some(v) = value {
             *field = (!v.is_empty()).then(|| v.clone());
         }
@@ -374,7 +380,11 @@ mod tests {
     }
 
     fn sample() -> CaseFile {
-        let mut open = Event::new(Action::Open, t("2026-11-22T09:00:00Z"), "Dana <dana@example.com>");
+        let mut open = Event::new(
+            Action::Open,
+            t("2026-11-22T09:00:00Z"),
+            "Dana <dana@example.com>",
+        );
         open.subject = Some("Printer jams".into());
         open.priority = Some(Priority::High);
         open.channel = Some(Channel::Email);
@@ -403,7 +413,11 @@ mod tests {
         let text = f.to_toml();
         let back = CaseFile::from_toml(&text).unwrap();
         assert_eq!(back, f);
-        assert_eq!(back.to_toml(), text, "re-writing an unchanged case gives identical bytes");
+        assert_eq!(
+            back.to_toml(),
+            text,
+            "re-writing an unchanged case gives identical bytes"
+        );
         assert!(text.starts_with("schema = 1\n"), "{text}");
         let case_at = text.find("[case]").unwrap();
         let customer_at = text.find("[customer]").unwrap();
@@ -412,24 +426,42 @@ mod tests {
         // Personal data only in the customer tables.
         let outside: String = text
             .split("\n[")
-            .filter(|section| !section.starts_with("customer]") && !section.starts_with("event.customer]"))
+            .filter(|section| {
+                !section.starts_with("customer]") && !section.starts_with("event.customer]")
+            })
             .collect();
-        assert!(!outside.contains("Ada") && !outside.contains("ada@example.com"), "{text}");
+        assert!(
+            !outside.contains("Ada") && !outside.contains("ada@example.com"),
+            "{text}"
+        );
     }
 
     #[test]
     fn unknown_keys_and_values_survive_a_rewrite() {
         let mut text = sample().to_toml();
-        text = text.replace("status = \"new\"", "status = \"archived\"\nsentiment = \"calm\"");
+        text = text.replace(
+            "status = \"new\"",
+            "status = \"archived\"\nsentiment = \"calm\"",
+        );
         text = text.replace("[customer]\n", "[customer]\nlanguage = \"de\"\n");
         text.push_str("\n[[event]]\nid = \"ZZZZZZZZZZZZ\"\nat = \"2026-11-22T10:00:00Z\"\nactor = \"Bot <bot@example.com>\"\naction = \"translate\"\nlanguage = \"de\"\n\n[future]\nflag = true\n");
         let mut f = CaseFile::from_toml(&text).unwrap();
         assert_eq!(f.events[1].action, Action::Unknown("translate".into()));
-        let mut e = Event::new(Action::Gather, t("2026-11-22T11:00:00Z"), "Dana <dana@example.com>");
+        let mut e = Event::new(
+            Action::Gather,
+            t("2026-11-22T11:00:00Z"),
+            "Dana <dana@example.com>",
+        );
         e.product = Some("LaserJet 10".into());
         f.append(e).unwrap();
         let out = f.to_toml();
-        for kept in ["sentiment = \"calm\"", "language = \"de\"", "action = \"translate\"", "[future]", "flag = true"] {
+        for kept in [
+            "sentiment = \"calm\"",
+            "language = \"de\"",
+            "action = \"translate\"",
+            "[future]",
+            "flag = true",
+        ] {
             assert!(out.contains(kept), "{kept} lost:\n{out}");
         }
         assert_eq!(f.case.product.as_deref(), Some("LaserJet 10"));
@@ -438,12 +470,18 @@ mod tests {
     #[test]
     fn newer_schemas_are_refused() {
         let text = sample().to_toml().replace("schema = 1", "schema = 2");
-        assert!(matches!(CaseFile::from_toml(&text), Err(CaseError::NewerSchema { found: 2 })));
+        assert!(matches!(
+            CaseFile::from_toml(&text),
+            Err(CaseError::NewerSchema { found: 2 })
+        ));
         assert!(matches!(
             CaseFile::from_toml("schema = 9\n[case]\nweird = 1\n"),
             Err(CaseError::NewerSchema { found: 9 })
         ));
-        assert!(matches!(CaseFile::from_toml("schema = 1\n[case"), Err(CaseError::Parse(_))));
+        assert!(matches!(
+            CaseFile::from_toml("schema = 1\n[case"),
+            Err(CaseError::Parse(_))
+        ));
     }
 
     #[test]
@@ -456,14 +494,24 @@ mod tests {
         }
         step(&mut f, Action::Acknowledge, "2026-11-22T09:10:00Z", &|_| {});
         step(&mut f, Action::Pending, "2026-11-22T09:20:00Z", &|_| {});
-        step(&mut f, Action::Log, "2026-11-22T09:30:00Z", &|e| e.direction = Some("inbound".into()));
-        step(&mut f, Action::Escalate, "2026-11-22T09:40:00Z", &|e| e.to = Some("Sam".into()));
-        step(&mut f, Action::Resolve, "2026-11-22T10:00:00Z", &|e| e.resolution = Some("Replaced roller".into()));
-        step(&mut f, Action::FollowUp, "2026-11-23T10:00:00Z", &|e| e.response = Some("not-satisfied".into()));
+        step(&mut f, Action::Log, "2026-11-22T09:30:00Z", &|e| {
+            e.direction = Some("inbound".into())
+        });
+        step(&mut f, Action::Escalate, "2026-11-22T09:40:00Z", &|e| {
+            e.to = Some("Sam".into())
+        });
+        step(&mut f, Action::Resolve, "2026-11-22T10:00:00Z", &|e| {
+            e.resolution = Some("Replaced roller".into())
+        });
+        step(&mut f, Action::FollowUp, "2026-11-23T10:00:00Z", &|e| {
+            e.response = Some("not-satisfied".into())
+        });
         assert_eq!(f.case.status, Status::Open);
         assert_eq!(f.case.reopen_count, 1);
         assert_eq!(f.case.resolution, None);
-        step(&mut f, Action::Resolve, "2026-11-24T10:00:00Z", &|e| e.resolution = Some("New printer".into()));
+        step(&mut f, Action::Resolve, "2026-11-24T10:00:00Z", &|e| {
+            e.resolution = Some("New printer".into())
+        });
         step(&mut f, Action::FollowUp, "2026-11-25T10:00:00Z", &|e| {
             e.response = Some("satisfied".into());
             e.rating = Some(5);

@@ -192,7 +192,9 @@ struct RawAttachments {
 
 impl Default for RawIds {
     fn default() -> Self {
-        RawIds { prefix: "CB".into() }
+        RawIds {
+            prefix: "CB".into(),
+        }
     }
 }
 
@@ -202,7 +204,9 @@ impl Default for RawCalendar {
             timezone: "UTC".into(),
             open: "09:00".into(),
             close: "17:00".into(),
-            days: ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec(),
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(String::from)
+                .to_vec(),
             holidays: Vec::new(),
         }
     }
@@ -294,9 +298,12 @@ impl RawConfig {
             .map_err(|e| invalid("ids.prefix", &self.ids.prefix, e))?;
 
         let c = &self.calendar;
-        let tz = calendar::parse_timezone(&c.timezone).map_err(|e| invalid("calendar.timezone", &c.timezone, e))?;
-        let open = calendar::parse_clock(&c.open).map_err(|e| invalid("calendar.open", &c.open, e))?;
-        let close = calendar::parse_clock(&c.close).map_err(|e| invalid("calendar.close", &c.close, e))?;
+        let tz = calendar::parse_timezone(&c.timezone)
+            .map_err(|e| invalid("calendar.timezone", &c.timezone, e))?;
+        let open =
+            calendar::parse_clock(&c.open).map_err(|e| invalid("calendar.open", &c.open, e))?;
+        let close =
+            calendar::parse_clock(&c.close).map_err(|e| invalid("calendar.close", &c.close, e))?;
         let days = c
             .days
             .iter()
@@ -308,20 +315,37 @@ impl RawConfig {
             .map(|h| Holiday::parse(h).map_err(|e| invalid("calendar.holidays", h, e)))
             .collect::<Result<Vec<_>, _>>()?;
         if open >= close {
-            return Err(invalid("calendar.close", &c.close, format!("must be later than calendar.open ({})", c.open)));
+            return Err(invalid(
+                "calendar.close",
+                &c.close,
+                format!("must be later than calendar.open ({})", c.open),
+            ));
         }
         if days.is_empty() {
-            return Err(invalid("calendar.days", &c.days, "name at least one open day, e.g. [\"mon\", \"tue\"]"));
+            return Err(invalid(
+                "calendar.days",
+                &c.days,
+                "name at least one open day, e.g. [\"mon\", \"tue\"]",
+            ));
         }
-        let calendar = Calendar::new(tz, open, close, &days, holidays).map_err(|e| invalid("calendar", "…", e))?;
+        let calendar = Calendar::new(tz, open, close, &days, holidays)
+            .map_err(|e| invalid("calendar", "…", e))?;
 
         let s = &self.sla;
         if !(s.at_risk > 0.0 && s.at_risk < 1.0) {
-            return Err(invalid("sla.at_risk", s.at_risk, "expected a share between 0 and 1, e.g. 0.75"));
+            return Err(invalid(
+                "sla.at_risk",
+                s.at_risk,
+                "expected a share between 0 and 1, e.g. 0.75",
+            ));
         }
-        let duration = |key: &str, text: &str| SlaDuration::parse(text).map_err(|e| invalid(key, text, e));
+        let duration =
+            |key: &str, text: &str| SlaDuration::parse(text).map_err(|e| invalid(key, text, e));
         let defaults = RawSla::default();
-        let target = |name: &str, raw: &RawPerPriority, default: &RawPerPriority| -> Result<PerPriority, ConfigError> {
+        let target = |name: &str,
+                      raw: &RawPerPriority,
+                      default: &RawPerPriority|
+         -> Result<PerPriority, ConfigError> {
             let one = |p: &str, v: &Option<String>, d: &Option<String>| {
                 let text = v.as_deref().or(d.as_deref()).unwrap_or_default();
                 duration(&format!("sla.{name}.{p}"), text)
@@ -346,11 +370,16 @@ impl RawConfig {
         let chain = self.escalation.chain;
         for (i, name) in chain.iter().enumerate() {
             if name.trim().is_empty() || chain[..i].contains(name) {
-                return Err(invalid("escalation.chain", &chain, "level names must be non-empty and distinct"));
+                return Err(invalid(
+                    "escalation.chain",
+                    &chain,
+                    "level names must be non-empty and distinct",
+                ));
             }
         }
         for (name, text) in &self.templates {
-            super::template::check(name, text).map_err(|e| invalid(&format!("templates.{name}"), "…", e))?;
+            super::template::check(name, text)
+                .map_err(|e| invalid(&format!("templates.{name}"), "…", e))?;
         }
         let a = self.attachments;
         if a.max_bytes == 0 || a.max_count == 0 {
@@ -384,7 +413,10 @@ mod tests {
             assert_eq!(c.prefix, "CB");
             assert_eq!(c.calendar.tz().name(), "UTC");
             assert_eq!(c.business_day_minutes(), 480);
-            assert_eq!(c.sla.acknowledge.get(&Priority::Urgent).to_string(), "2h calendar");
+            assert_eq!(
+                c.sla.acknowledge.get(&Priority::Urgent).to_string(),
+                "2h calendar"
+            );
             assert_eq!(c.sla.resolution.get(&Priority::Low).to_string(), "10bd");
             assert_eq!(c.sla.update.get(&Priority::Normal).to_string(), "2bd");
             assert_eq!(c.sla.follow_up.get(&Priority::High).clock, Clock::Business);
@@ -401,19 +433,41 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.calendar.tz().name(), "Europe/Berlin");
-        assert_eq!(c.sla.acknowledge.get(&Priority::Normal).to_string(), "4h business");
-        assert_eq!(c.sla.acknowledge.get(&Priority::Urgent).to_string(), "2h calendar", "unset keys keep their default");
+        assert_eq!(
+            c.sla.acknowledge.get(&Priority::Normal).to_string(),
+            "4h business"
+        );
+        assert_eq!(
+            c.sla.acknowledge.get(&Priority::Urgent).to_string(),
+            "2h calendar",
+            "unset keys keep their default"
+        );
     }
 
     #[test]
     fn errors_name_the_key_and_the_bad_value() {
         let cases = [
-            ("[calendar]\ntimezone = \"Europe/Berln\"", "calendar.timezone = \"Europe/Berln\""),
+            (
+                "[calendar]\ntimezone = \"Europe/Berln\"",
+                "calendar.timezone = \"Europe/Berln\"",
+            ),
             ("[calendar]\nopen = \"9am\"", "calendar.open = \"9am\""),
-            ("[calendar]\nopen = \"18:00\"", "calendar.close = \"17:00\": must be later"),
-            ("[calendar]\ndays = [\"mon\", \"funday\"]", "calendar.days = \"funday\""),
-            ("[calendar]\nholidays = [\"13-45\"]", "calendar.holidays = \"13-45\""),
-            ("[sla.update]\nhigh = \"2h\"", "sla.update.high = \"2h\": \"2h\" does not say its clock"),
+            (
+                "[calendar]\nopen = \"18:00\"",
+                "calendar.close = \"17:00\": must be later",
+            ),
+            (
+                "[calendar]\ndays = [\"mon\", \"funday\"]",
+                "calendar.days = \"funday\"",
+            ),
+            (
+                "[calendar]\nholidays = [\"13-45\"]",
+                "calendar.holidays = \"13-45\"",
+            ),
+            (
+                "[sla.update]\nhigh = \"2h\"",
+                "sla.update.high = \"2h\": \"2h\" does not say its clock",
+            ),
             ("[sla]\nat_risk = 1.5", "sla.at_risk = 1.5"),
             ("[ids]\nprefix = \"C-B\"", "ids.prefix = \"C-B\""),
             ("[escalation]\nchain = [\"a\", \"a\"]", "escalation.chain"),

@@ -127,7 +127,10 @@ mod tests {
 
     #[test]
     fn unknown_stored_values_survive_and_typed_ones_do_not() {
-        assert_eq!(Status::from_stored("archived"), Status::Unknown("archived".into()));
+        assert_eq!(
+            Status::from_stored("archived"),
+            Status::Unknown("archived".into())
+        );
         assert_eq!(Status::from_stored("archived").as_str(), "archived");
         assert_eq!(Status::parse("archived"), None);
         assert_eq!(Priority::parse(" URGENT "), Some(Priority::Urgent));

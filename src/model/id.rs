@@ -156,7 +156,10 @@ pub fn random_code(len: usize) -> String {
     let mut bytes = vec![0u8; len];
     // The OS generator failing is not something a user can cause or fix mid-command.
     getrandom::fill(&mut bytes).expect("the operating system's random generator is available");
-    bytes.iter().map(|b| ALPHABET[(b & 31) as usize] as char).collect()
+    bytes
+        .iter()
+        .map(|b| ALPHABET[(b & 31) as usize] as char)
+        .collect()
 }
 
 /// A new random event ID.
@@ -177,17 +180,25 @@ mod tests {
             assert!(id.random_part().bytes().all(|b| ALPHABET.contains(&b)));
             assert!(!id.random_part().contains(['I', 'L', 'O', 'U']));
             assert_eq!(CaseId::parse(id.as_str()).unwrap(), id);
-            assert_eq!(id.path(), format!("cases/{}/{}.toml", &id.random_part()[..2], id));
+            assert_eq!(
+                id.path(),
+                format!("cases/{}/{}.toml", &id.random_part()[..2], id)
+            );
         }
     }
 
     #[test]
     fn generated_ids_are_spread_over_the_alphabet() {
-        let ids: std::collections::HashSet<_> =
-            (0..2000).map(|_| CaseId::generate("CB")).collect();
-        assert_eq!(ids.len(), 2000, "40 random bits do not collide in 2000 draws");
-        let firsts: std::collections::HashSet<_> =
-            ids.iter().map(|id| id.random_part().as_bytes()[0]).collect();
+        let ids: std::collections::HashSet<_> = (0..2000).map(|_| CaseId::generate("CB")).collect();
+        assert_eq!(
+            ids.len(),
+            2000,
+            "40 random bits do not collide in 2000 draws"
+        );
+        let firsts: std::collections::HashSet<_> = ids
+            .iter()
+            .map(|id| id.random_part().as_bytes()[0])
+            .collect();
         assert_eq!(firsts.len(), 32);
     }
 

@@ -72,7 +72,11 @@ impl SlaDuration {
             }
             (_, Some(_)) => return Err(SYNTAX.to_string()),
         };
-        Ok(SlaDuration { amount, unit, clock })
+        Ok(SlaDuration {
+            amount,
+            unit,
+            clock,
+        })
     }
 
     /// Length in minutes, given how many business minutes make one business day.
@@ -138,17 +142,33 @@ mod tests {
         assert_eq!((d.minutes(480), d.clock), (960, Clock::Business));
         let d = SlaDuration::parse("7d calendar").unwrap();
         assert_eq!(d.minutes(480), 7 * 24 * 60);
-        for text in ["2h calendar", "1bd", "16h business", "7d calendar", "30m business"] {
+        for text in [
+            "2h calendar",
+            "1bd",
+            "16h business",
+            "7d calendar",
+            "30m business",
+        ] {
             assert_eq!(SlaDuration::parse(text).unwrap().to_string(), text);
         }
     }
 
     #[test]
     fn unclear_durations_are_refused_with_a_reason() {
-        assert!(SlaDuration::parse("2h").unwrap_err().contains("\"2h business\""));
+        assert!(SlaDuration::parse("2h")
+            .unwrap_err()
+            .contains("\"2h business\""));
         assert!(SlaDuration::parse("1bd calendar").is_err());
         assert!(SlaDuration::parse("1d business").is_err());
-        for bad in ["", "soon", "h calendar", "2 h calendar", "0h calendar", "2w calendar", "2h calendar now"] {
+        for bad in [
+            "",
+            "soon",
+            "h calendar",
+            "2 h calendar",
+            "0h calendar",
+            "2w calendar",
+            "2h calendar now",
+        ] {
             assert!(SlaDuration::parse(bad).is_err(), "{bad}");
         }
     }

@@ -23,7 +23,10 @@ pub const RULES: &[(Action, &[Status])] = &[
     (A::Research, ACTIVE),
     (A::Update, &[S::Open, S::Pending]),
     (A::Pending, &[S::Open]),
-    (A::Log, &[S::New, S::Open, S::Pending, S::Resolved, S::Closed]),
+    (
+        A::Log,
+        &[S::New, S::Open, S::Pending, S::Resolved, S::Closed],
+    ),
     (A::Escalate, ACTIVE),
     (A::Deescalate, ACTIVE),
     (A::Resolve, &[S::Open, S::Pending]),
@@ -31,7 +34,10 @@ pub const RULES: &[(Action, &[Status])] = &[
     (A::Close, &[S::New, S::Open, S::Pending, S::Resolved]),
     (A::Reopen, &[S::Resolved]),
     // Recorded on the other case when a case links to it; documentation, so always allowed.
-    (A::Link, &[S::New, S::Open, S::Pending, S::Resolved, S::Closed]),
+    (
+        A::Link,
+        &[S::New, S::Open, S::Pending, S::Resolved, S::Closed],
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -78,19 +78,28 @@ pub fn check(name: &str, text: &str) -> Result<(), TemplateError> {
     if built_in(name).is_none() {
         return Err(TemplateError::UnknownTemplate(name.to_string()));
     }
-    let all: BTreeMap<&str, Option<String>> = PLACEHOLDERS.iter().map(|p| (*p, Some(p.to_string()))).collect();
+    let all: BTreeMap<&str, Option<String>> = PLACEHOLDERS
+        .iter()
+        .map(|p| (*p, Some(p.to_string())))
+        .collect();
     render(name, text, &all).map(|_| ())
 }
 
 /// Renders `text`, taking values from `values` (a known placeholder maps to `None` when the
 /// case has no value for it).
-pub fn render(name: &str, text: &str, values: &BTreeMap<&str, Option<String>>) -> Result<String, TemplateError> {
+pub fn render(
+    name: &str,
+    text: &str,
+    values: &BTreeMap<&str, Option<String>>,
+) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(text.len() + 64);
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or_else(|| TemplateError::Unclosed { template: name.to_string() })?;
+        let end = after.find("}}").ok_or_else(|| TemplateError::Unclosed {
+            template: name.to_string(),
+        })?;
         let inner = &after[..end];
         let (key, fallback) = match inner.split_once('|') {
             Some((k, f)) => (k.trim(), Some(f)),
@@ -121,7 +130,8 @@ mod tests {
     use super::*;
 
     fn values(eta: Option<&str>) -> BTreeMap<&'static str, Option<String>> {
-        let mut v: BTreeMap<&str, Option<String>> = PLACEHOLDERS.iter().map(|p| (*p, None)).collect();
+        let mut v: BTreeMap<&str, Option<String>> =
+            PLACEHOLDERS.iter().map(|p| (*p, None)).collect();
         v.insert("customer.name", Some("Ada Lovelace".into()));
         v.insert("case.id", Some("CB-7K3M9QXA".into()));
         v.insert("case.subject", Some("Printer jams".into()));
@@ -135,31 +145,67 @@ mod tests {
         for (name, text) in BUILT_IN {
             check(name, text).unwrap();
         }
-        let ack = render("acknowledge", built_in("acknowledge").unwrap(), &values(None)).unwrap();
+        let ack = render(
+            "acknowledge",
+            built_in("acknowledge").unwrap(),
+            &values(None),
+        )
+        .unwrap();
         assert!(ack.starts_with("Dear Ada Lovelace,"), "{ack}");
         assert!(ack.contains("Your case number is CB-7K3M9QXA."), "{ack}");
         assert!(ack.ends_with("Dana Agent"), "{ack}");
-        let update = render("update", built_in("update").unwrap(), &values(Some("Friday 14:00"))).unwrap();
+        let update = render(
+            "update",
+            built_in("update").unwrap(),
+            &values(Some("Friday 14:00")),
+        )
+        .unwrap();
         assert!(update.contains("resolution by Friday 14:00."), "{update}");
     }
 
     #[test]
     fn fallbacks_fill_missing_values_and_only_those() {
         let v = values(None);
-        assert_eq!(render("t", "by {{eta|the end of the week}}.", &v).unwrap(), "by the end of the week.");
-        assert_eq!(render("t", "Hi {{ customer.name | there }}", &v).unwrap(), "Hi Ada Lovelace");
-        assert_eq!(render("t", "{{case.product|}}x", &v).unwrap(), "x", "an empty fallback is explicit");
+        assert_eq!(
+            render("t", "by {{eta|the end of the week}}.", &v).unwrap(),
+            "by the end of the week."
+        );
+        assert_eq!(
+            render("t", "Hi {{ customer.name | there }}", &v).unwrap(),
+            "Hi Ada Lovelace"
+        );
+        assert_eq!(
+            render("t", "{{case.product|}}x", &v).unwrap(),
+            "x",
+            "an empty fallback is explicit"
+        );
     }
 
     #[test]
     fn unknown_and_missing_placeholders_are_errors_not_blanks() {
         let v = values(None);
         let e = render("update", built_in("update").unwrap(), &v).unwrap_err();
-        assert_eq!(e, TemplateError::Missing { template: "update".into(), name: "eta".into() });
+        assert_eq!(
+            e,
+            TemplateError::Missing {
+                template: "update".into(),
+                name: "eta".into()
+            }
+        );
         assert!(e.to_string().contains("{{eta}} has no value"), "{e}");
         let e = render("t", "Hello {{customer.nmae}}", &v).unwrap_err();
-        assert!(e.to_string().contains("unknown placeholder {{customer.nmae}}"), "{e}");
-        assert!(matches!(render("t", "Hello {{customer.name", &v), Err(TemplateError::Unclosed { .. })));
-        assert!(matches!(check("welcome", "hi"), Err(TemplateError::UnknownTemplate(_))));
+        assert!(
+            e.to_string()
+                .contains("unknown placeholder {{customer.nmae}}"),
+            "{e}"
+        );
+        assert!(matches!(
+            render("t", "Hello {{customer.name", &v),
+            Err(TemplateError::Unclosed { .. })
+        ));
+        assert!(matches!(
+            check("welcome", "hi"),
+            Err(TemplateError::UnknownTemplate(_))
+        ));
     }
 }

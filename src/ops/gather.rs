@@ -38,19 +38,33 @@ impl Casebook {
             .map(|p| {
                 std::fs::read(p)
                     .map(|bytes| (p.clone(), bytes))
-                    .map_err(|source| Error::Input { path: p.clone(), source })
+                    .map_err(|source| Error::Input {
+                        path: p.clone(),
+                        source,
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
-        self.record(ctx, id, Action::Gather, |cur| gather_step(cur, ctx, input, &files))
+        self.record(ctx, id, Action::Gather, |cur| {
+            gather_step(cur, ctx, input, &files)
+        })
     }
 }
 
-fn gather_step(cur: &Current<'_, '_>, ctx: &Context, input: &GatherInput, files: &[(PathBuf, Vec<u8>)]) -> Result<Step> {
+fn gather_step(
+    cur: &Current<'_, '_>,
+    ctx: &Context,
+    input: &GatherInput,
+    files: &[(PathBuf, Vec<u8>)],
+) -> Result<Step> {
     let case = &cur.case.case;
     let mut e = Event::new(Action::Gather, ctx.now, &ctx.actor.to_string());
     let mut change = |field: &str, old: Option<String>, new: Option<String>| {
         if old != new {
-            e.changes.push(FieldChange { field: field.to_string(), old, new });
+            e.changes.push(FieldChange {
+                field: field.to_string(),
+                old,
+                new,
+            });
         }
     };
     if let Some(p) = optional_text(&input.product) {
@@ -61,7 +75,11 @@ fn gather_step(cur: &Current<'_, '_>, ctx: &Context, input: &GatherInput, files:
     }
     if let Some(t) = &input.incident_at {
         let t = super::open::parse_past_time("--incident-at", t, ctx, cur.config)?;
-        change("incident_at", case.incident_at.as_ref().map(format_utc), Some(format_utc(&t)));
+        change(
+            "incident_at",
+            case.incident_at.as_ref().map(format_utc),
+            Some(format_utc(&t)),
+        );
     }
 
     // Contact details are personal data: they go in the event's customer table.
@@ -70,7 +88,10 @@ fn gather_step(cur: &Current<'_, '_>, ctx: &Context, input: &GatherInput, files:
     let mut was = CustomerFields::default();
     if let Some(email) = optional_text(&input.email) {
         if !is_email(&email) {
-            return Err(Error::invalid("--email", format!("{email:?} is not an e-mail address (expected name@example.com)")));
+            return Err(Error::invalid(
+                "--email",
+                format!("{email:?} is not an e-mail address (expected name@example.com)"),
+            ));
         }
         if customer.email.as_deref() != Some(email.as_str()) {
             was.email = customer.email.clone();
@@ -79,7 +100,10 @@ fn gather_step(cur: &Current<'_, '_>, ctx: &Context, input: &GatherInput, files:
     }
     if let Some(phone) = optional_text(&input.phone) {
         if !is_phone(&phone) {
-            return Err(Error::invalid("--phone", format!("{phone:?} is not a phone number")));
+            return Err(Error::invalid(
+                "--phone",
+                format!("{phone:?} is not a phone number"),
+            ));
         }
         if customer.phone.as_deref() != Some(phone.as_str()) {
             was.phone = customer.phone.clone();
@@ -96,7 +120,10 @@ fn gather_step(cur: &Current<'_, '_>, ctx: &Context, input: &GatherInput, files:
     e.question = optional_text(&input.question);
     e.answer = optional_text(&input.answer);
     if e.answer.is_some() && e.question.is_none() {
-        return Err(Error::invalid("--answer", "an answer needs the --question it answers"));
+        return Err(Error::invalid(
+            "--answer",
+            "an answer needs the --question it answers",
+        ));
     }
     e.note = optional_text(&input.note);
 
@@ -126,7 +153,11 @@ fn gather_step(cur: &Current<'_, '_>, ctx: &Context, input: &GatherInput, files:
                 ),
             ));
         }
-        let taken: Vec<&str> = existing.iter().chain(&e.attachments).map(|a| a.name.as_str()).collect();
+        let taken: Vec<&str> = existing
+            .iter()
+            .chain(&e.attachments)
+            .map(|a| a.name.as_str())
+            .collect();
         let name = unique_name(&safe_name(path), &taken);
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
             .map_err(|_| Error::invalid("--attach", "cannot hash the attachment"))?;
@@ -139,29 +170,49 @@ fn gather_step(cur: &Current<'_, '_>, ctx: &Context, input: &GatherInput, files:
         });
     }
 
-    if e.changes.is_empty() && e.customer.is_none() && e.question.is_none() && e.note.is_none() && e.attachments.is_empty() {
+    if e.changes.is_empty()
+        && e.customer.is_none()
+        && e.question.is_none()
+        && e.note.is_none()
+        && e.attachments.is_empty()
+    {
         return Err(Error::invalid(
             "gather",
             "nothing to record: give a changed fact (--product, --incident-at, --description, --email, --phone), a --question, a --note or an --attach",
         ));
     }
-    Ok(Step { event: e, extra_files })
+    Ok(Step {
+        event: e,
+        extra_files,
+    })
 }
 
 /// A file name that is safe in any repository and on any system: letters, digits, `.`, `-`
 /// and `_` only; no leading dot; never empty; never a path.
 pub(crate) fn safe_name(path: &std::path::Path) -> String {
-    let raw = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let raw = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut name: String = raw
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     name = name.trim_start_matches('.').to_string();
     if name.chars().all(|c| c == '_' || c == '.') {
         name = "attachment".to_string();
     }
     if name.len() > MAX_NAME {
-        let ext = name.rsplit_once('.').map(|(_, e)| e.to_string()).filter(|e| e.len() <= 10);
+        let ext = name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_string())
+            .filter(|e| e.len() <= 10);
         name.truncate(MAX_NAME - ext.as_ref().map_or(0, |e| e.len() + 1));
         if let Some(ext) = ext {
             name = format!("{name}.{ext}");
@@ -192,7 +243,10 @@ mod tests {
 
     #[test]
     fn attachment_names_are_made_safe() {
-        assert_eq!(safe_name(Path::new("/tmp/screen shot (1).png")), "screen_shot__1_.png");
+        assert_eq!(
+            safe_name(Path::new("/tmp/screen shot (1).png")),
+            "screen_shot__1_.png"
+        );
         assert_eq!(safe_name(Path::new("../../.bashrc")), "bashrc");
         assert_eq!(safe_name(Path::new("...")), "attachment");
         assert_eq!(safe_name(Path::new("Überweisung.pdf")), "_berweisung.pdf");
@@ -203,7 +257,10 @@ mod tests {
 
     #[test]
     fn taken_names_get_a_suffix() {
-        assert_eq!(unique_name("log.txt", &["log.txt", "log-2.txt"]), "log-3.txt");
+        assert_eq!(
+            unique_name("log.txt", &["log.txt", "log-2.txt"]),
+            "log-3.txt"
+        );
         assert_eq!(unique_name("README", &["README"]), "README-2");
         assert_eq!(unique_name("new.txt", &["log.txt"]), "new.txt");
     }

@@ -51,7 +51,9 @@ impl Casebook {
                 if !attributes.is_empty() && !attributes.ends_with('\n') {
                     attributes.push('\n');
                 }
-                attributes.push_str("# casebook: case files are merged event by event (see `casebook sync`)\n");
+                attributes.push_str(
+                    "# casebook: case files are merged event by event (see `casebook sync`)\n",
+                );
                 attributes.push_str(GITATTRIBUTES_LINE);
                 attributes.push('\n');
             }
@@ -67,7 +69,11 @@ impl Casebook {
             };
             Ok((change, ()))
         })?;
-        let outcome = if created { InitOutcome::Created(root) } else { InitOutcome::Adopted(root) };
+        let outcome = if created {
+            InitOutcome::Created(root)
+        } else {
+            InitOutcome::Adopted(root)
+        };
         Ok((Casebook { store }, outcome))
     }
 }
@@ -76,12 +82,18 @@ impl Casebook {
 fn initial_config(opts: &InitOptions) -> Result<String> {
     let mut text = DEFAULT_CONFIG.to_string();
     if let Some(prefix) = &opts.prefix {
-        let prefix = crate::model::id::validate_prefix(prefix).map_err(|e| Error::invalid("--prefix", e.to_string()))?;
+        let prefix = crate::model::id::validate_prefix(prefix)
+            .map_err(|e| Error::invalid("--prefix", e.to_string()))?;
         text = text.replacen("prefix = \"CB\"", &format!("prefix = \"{prefix}\""), 1);
     }
     if let Some(tz) = &opts.timezone {
-        let tz = crate::model::calendar::parse_timezone(tz).map_err(|e| Error::invalid("--timezone", e.to_string()))?;
-        text = text.replacen("timezone = \"UTC\"", &format!("timezone = \"{}\"", tz.name()), 1);
+        let tz = crate::model::calendar::parse_timezone(tz)
+            .map_err(|e| Error::invalid("--timezone", e.to_string()))?;
+        text = text.replacen(
+            "timezone = \"UTC\"",
+            &format!("timezone = \"{}\"", tz.name()),
+            1,
+        );
     }
     Config::from_toml(&text)?;
     Ok(text)

@@ -33,7 +33,12 @@ fn event(action: Action, ctx: &Context) -> Event {
 }
 
 /// A time that must lie ahead (an ETA).
-pub(crate) fn parse_future_time(field: &str, text: &str, ctx: &Context, config: &Config) -> Result<DateTime<Utc>> {
+pub(crate) fn parse_future_time(
+    field: &str,
+    text: &str,
+    ctx: &Context,
+    config: &Config,
+) -> Result<DateTime<Utc>> {
     let t = parse_user_time(text, config.calendar.tz()).map_err(|source| Error::Time {
         field: field.to_string(),
         source,
@@ -41,7 +46,10 @@ pub(crate) fn parse_future_time(field: &str, text: &str, ctx: &Context, config: 
     if t <= ctx.now {
         return Err(Error::invalid(
             field,
-            format!("{text:?} is not in the future (now is {})", crate::model::time::format_utc(&ctx.now)),
+            format!(
+                "{text:?} is not in the future (now is {})",
+                crate::model::time::format_utc(&ctx.now)
+            ),
         ));
     }
     Ok(t)
@@ -59,7 +67,9 @@ fn message_or_template(
     match optional_text(given) {
         Some(m) => e.message = Some(m),
         None => {
-            e.message = Some(render_for(cur.snap, cur.config, template, cur.case, ctx, eta)?);
+            e.message = Some(render_for(
+                cur.snap, cur.config, template, cur.case, ctx, eta,
+            )?);
             e.template = Some(template.to_string());
         }
     }
@@ -69,10 +79,20 @@ fn message_or_template(
 impl Casebook {
     /// First response to the customer: `new` → `open`. Without a message, the
     /// acknowledgement template is rendered and recorded.
-    pub fn acknowledge(&self, ctx: &Context, id: &str, message: Option<String>, channel: Option<Channel>) -> Result<Recorded> {
+    pub fn acknowledge(
+        &self,
+        ctx: &Context,
+        id: &str,
+        message: Option<String>,
+        channel: Option<Channel>,
+    ) -> Result<Recorded> {
         self.record(ctx, id, Action::Acknowledge, |cur| {
             let mut e = event(Action::Acknowledge, ctx);
-            e.channel = Some(channel.clone().unwrap_or_else(|| cur.case.case.channel.clone()));
+            e.channel = Some(
+                channel
+                    .clone()
+                    .unwrap_or_else(|| cur.case.case.channel.clone()),
+            );
             e.direction = Some("outbound".into());
             message_or_template(cur, ctx, &mut e, &message, "acknowledge", None)?;
             Ok(e.into())
@@ -91,8 +111,14 @@ impl Casebook {
     ) -> Result<Recorded> {
         self.record(ctx, id, Action::Update, |cur| {
             let mut e = event(Action::Update, ctx);
-            e.eta = eta.map(|t| parse_future_time("--eta", t, ctx, cur.config)).transpose()?;
-            e.channel = Some(channel.clone().unwrap_or_else(|| cur.case.case.channel.clone()));
+            e.eta = eta
+                .map(|t| parse_future_time("--eta", t, ctx, cur.config))
+                .transpose()?;
+            e.channel = Some(
+                channel
+                    .clone()
+                    .unwrap_or_else(|| cur.case.case.channel.clone()),
+            );
             e.direction = Some("outbound".into());
             let eta = e.eta;
             message_or_template(cur, ctx, &mut e, &message, "update", eta)?;
@@ -125,13 +151,20 @@ impl Casebook {
         self.record(ctx, id, Action::Log, |cur| {
             let mut e = event(Action::Log, ctx);
             e.summary = Some(required_text("--summary", summary)?);
-            e.with = with.iter().map(|w| w.trim().to_string()).filter(|w| !w.is_empty()).collect();
+            e.with = with
+                .iter()
+                .map(|w| w.trim().to_string())
+                .filter(|w| !w.is_empty())
+                .collect();
             e.channel = channel.clone();
             e.direction = match direction {
                 None => None,
                 Some(d @ ("inbound" | "outbound" | "internal")) => Some(d.to_string()),
                 Some(other) => {
-                    return Err(Error::invalid("--direction", format!("{other:?}: expected inbound, outbound or internal")))
+                    return Err(Error::invalid(
+                        "--direction",
+                        format!("{other:?}: expected inbound, outbound or internal"),
+                    ))
                 }
             };
             e.outcome = optional_text(&outcome);
@@ -143,7 +176,13 @@ impl Casebook {
     }
 
     /// One level up the escalation chain (agent → supervisor → manager by default).
-    pub fn escalate(&self, ctx: &Context, id: &str, reason: &str, to: Option<String>) -> Result<Recorded> {
+    pub fn escalate(
+        &self,
+        ctx: &Context,
+        id: &str,
+        reason: &str,
+        to: Option<String>,
+    ) -> Result<Recorded> {
         self.record(ctx, id, Action::Escalate, |cur| {
             let level = cur.case.case.escalation_level;
             let top = cur.config.escalation_chain.len() as u32;
@@ -172,7 +211,10 @@ impl Casebook {
             if level == 0 {
                 return Err(Error::invalid(
                     "deescalate",
-                    format!("case {} is not escalated (it is at the agent level)", cur.case.case.id),
+                    format!(
+                        "case {} is not escalated (it is at the agent level)",
+                        cur.case.case.id
+                    ),
                 ));
             }
             let mut e = event(Action::Deescalate, ctx);
@@ -183,7 +225,13 @@ impl Casebook {
     }
 
     /// `open`/`pending` → `resolved`, with what solved it.
-    pub fn resolve(&self, ctx: &Context, id: &str, resolution: &str, root_cause: Option<String>) -> Result<Recorded> {
+    pub fn resolve(
+        &self,
+        ctx: &Context,
+        id: &str,
+        resolution: &str,
+        root_cause: Option<String>,
+    ) -> Result<Recorded> {
         self.record(ctx, id, Action::Resolve, |_| {
             let mut e = event(Action::Resolve, ctx);
             e.resolution = Some(required_text("--resolution", resolution)?);
@@ -206,10 +254,16 @@ impl Casebook {
         self.record(ctx, id, Action::FollowUp, |cur| {
             if let Some(r) = rating {
                 if !(1..=5).contains(&r) {
-                    return Err(Error::invalid("--rating", format!("{r} is not a rating: expected 1 (poor) to 5 (excellent)")));
+                    return Err(Error::invalid(
+                        "--rating",
+                        format!("{r} is not a rating: expected 1 (poor) to 5 (excellent)"),
+                    ));
                 }
                 if response == FollowUpResponse::NoAnswer {
-                    return Err(Error::invalid("--rating", "a rating needs an answer from the customer, not --no-answer"));
+                    return Err(Error::invalid(
+                        "--rating",
+                        "a rating needs an answer from the customer, not --no-answer",
+                    ));
                 }
             }
             let mut e = event(Action::FollowUp, ctx);
@@ -230,7 +284,10 @@ impl Casebook {
             if e.reason.is_none() && cur.case.case.status != crate::model::Status::Resolved {
                 return Err(Error::invalid(
                     "--reason",
-                    format!("case {} is {}, not resolved: say why it is closed", cur.case.case.id, cur.case.case.status),
+                    format!(
+                        "case {} is {}, not resolved: say why it is closed",
+                        cur.case.case.id, cur.case.case.status
+                    ),
                 ));
             }
             Ok(e.into())

@@ -87,7 +87,11 @@ impl Casebook {
     /// git's `user.name` and `user.email` for this repository, if both are set.
     pub fn git_identity(&self) -> Option<Actor> {
         let config = self.store.git_config()?;
-        Actor::new(&config.get_string("user.name").ok()?, &config.get_string("user.email").ok()?).ok()
+        Actor::new(
+            &config.get_string("user.name").ok()?,
+            &config.get_string("user.email").ok()?,
+        )
+        .ok()
     }
 
     /// Records one action on an existing case as one commit: resolves the ID, checks the
@@ -100,25 +104,35 @@ impl Casebook {
         action: Action,
         mut build: impl FnMut(&Current<'_, '_>) -> Result<Step>,
     ) -> Result<Recorded> {
-        let (_, recorded) = self.store.transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
-            let config = snap.config()?;
-            let id = resolve(snap, query)?;
-            let mut case = snap.case(&id)?.ok_or_else(|| Error::UnknownCase(query.to_string()))?;
-            state::check(id.as_str(), &action, &case.case.status)?;
-            let step = build(&Current {
-                snap,
-                case: &case,
-                config: &config,
+        let (_, recorded) = self
+            .store
+            .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
+                let config = snap.config()?;
+                let id = resolve(snap, query)?;
+                let mut case = snap
+                    .case(&id)?
+                    .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
+                state::check(id.as_str(), &action, &case.case.status)?;
+                let step = build(&Current {
+                    snap,
+                    case: &case,
+                    config: &config,
+                })?;
+                debug_assert_eq!(step.event.action, action);
+                let message = commit_message(&id, &step.event, ctx);
+                case.append(step.event.clone())
+                    .map_err(|source| Error::Case {
+                        id: id.clone(),
+                        source,
+                    })?;
+                let mut files = vec![(id.path(), case.to_toml().into_bytes())];
+                files.extend(step.extra_files);
+                let recorded = Recorded {
+                    case,
+                    event: step.event,
+                };
+                Ok((Change { files, message }, recorded))
             })?;
-            debug_assert_eq!(step.event.action, action);
-            let message = commit_message(&id, &step.event, ctx);
-            case.append(step.event.clone())
-                .map_err(|source| Error::Case { id: id.clone(), source })?;
-            let mut files = vec![(id.path(), case.to_toml().into_bytes())];
-            files.extend(step.extra_files);
-            let recorded = Recorded { case, event: step.event };
-            Ok((Change { files, message }, recorded))
-        })?;
         Ok(recorded)
     }
 }
@@ -158,7 +172,11 @@ pub fn summary_of(event: &Event) -> String {
         Action::Escalate => Some(format!(
             "level {}{}",
             event.level.unwrap_or_default(),
-            event.to.as_deref().map(|t| format!(" to {t}")).unwrap_or_default()
+            event
+                .to
+                .as_deref()
+                .map(|t| format!(" to {t}"))
+                .unwrap_or_default()
         )),
         Action::Deescalate => Some(format!("level {}", event.level.unwrap_or_default())),
         Action::FollowUp => event.response.clone(),
@@ -168,7 +186,12 @@ pub fn summary_of(event: &Event) -> String {
             if event.customer.is_some() {
                 parts.push("contact details".into());
             }
-            parts.extend(event.attachments.iter().map(|a| format!("attached {}", a.name)));
+            parts.extend(
+                event
+                    .attachments
+                    .iter()
+                    .map(|a| format!("attached {}", a.name)),
+            );
             Some(parts.join(", "))
         }
         _ => None,
@@ -212,5 +235,9 @@ pub(crate) fn required_text(field: &str, value: &str) -> Result<String> {
 
 /// Optional free text: trimmed; empty means not given.
 pub(crate) fn optional_text(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from)
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(String::from)
 }

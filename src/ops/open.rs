@@ -30,21 +30,28 @@ const ID_ATTEMPTS: usize = 16;
 impl Casebook {
     /// Creates a case in status `new` and returns its ID.
     pub fn open_case(&self, ctx: &Context, new: &NewCase) -> Result<CaseId> {
-        let (_, id) = self.store.transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
-            let config = snap.config()?;
-            let event = intake_event(new, ctx, &config)?;
-            let id = (0..ID_ATTEMPTS)
-                .map(|_| CaseId::generate(&config.prefix))
-                .find(|id| !snap.has_case(id).unwrap_or(true))
-                .ok_or_else(|| Error::invalid("id", "could not find a free case ID; try again"))?;
-            let message = commit_message(&id, &event, ctx);
-            let file = CaseFile::create(id.clone(), event).map_err(|source| Error::Case { id: id.clone(), source })?;
-            let change = Change {
-                files: vec![(id.path(), file.to_toml().into_bytes())],
-                message,
-            };
-            Ok((change, id))
-        })?;
+        let (_, id) = self
+            .store
+            .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
+                let config = snap.config()?;
+                let event = intake_event(new, ctx, &config)?;
+                let id = (0..ID_ATTEMPTS)
+                    .map(|_| CaseId::generate(&config.prefix))
+                    .find(|id| !snap.has_case(id).unwrap_or(true))
+                    .ok_or_else(|| {
+                        Error::invalid("id", "could not find a free case ID; try again")
+                    })?;
+                let message = commit_message(&id, &event, ctx);
+                let file = CaseFile::create(id.clone(), event).map_err(|source| Error::Case {
+                    id: id.clone(),
+                    source,
+                })?;
+                let change = Change {
+                    files: vec![(id.path(), file.to_toml().into_bytes())],
+                    message,
+                };
+                Ok((change, id))
+            })?;
         Ok(id)
     }
 }
@@ -62,7 +69,10 @@ fn intake_event(new: &NewCase, ctx: &Context, config: &crate::model::Config) -> 
     }
     if let Some(e) = &email {
         if !is_email(e) {
-            return Err(Error::invalid("--email", format!("{e:?} is not an e-mail address (expected name@example.com)")));
+            return Err(Error::invalid(
+                "--email",
+                format!("{e:?} is not an e-mail address (expected name@example.com)"),
+            ));
         }
     }
     if let Some(p) = &phone {
@@ -81,7 +91,11 @@ fn intake_event(new: &NewCase, ctx: &Context, config: &crate::model::Config) -> 
     let mut event = Event::new(Action::Open, ctx.now, &ctx.actor.to_string());
     event.subject = Some(subject);
     event.priority = Some(new.priority.clone().unwrap_or(Priority::Normal));
-    event.channel = Some(new.channel.clone().unwrap_or(if email.is_some() { Channel::Email } else { Channel::Phone }));
+    event.channel = Some(new.channel.clone().unwrap_or(if email.is_some() {
+        Channel::Email
+    } else {
+        Channel::Phone
+    }));
     event.product = optional_text(&new.product);
     event.description = optional_text(&new.description);
     event.incident_at = incident_at;
@@ -116,4 +130,3 @@ pub(crate) fn parse_past_time(
     }
     Ok(t)
 }
-

@@ -34,21 +34,32 @@ impl Casebook {
     pub fn show(&self, query: &str) -> Result<CaseFile> {
         let snap = self.store.casebook_snapshot()?;
         let id = resolve(&snap, query)?;
-        snap.case(&id)?.ok_or_else(|| Error::UnknownCase(query.to_string()))
+        snap.case(&id)?
+            .ok_or_else(|| Error::UnknownCase(query.to_string()))
     }
 
     /// Cases matching `filter`, most pressing first: by status in lifecycle order, then
     /// priority (urgent first), then age (oldest first).
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<CaseFile>> {
         let snap = self.store.casebook_snapshot()?;
-        let mut cases: Vec<CaseFile> = snap.all_cases()?.into_iter().filter(|f| filter.matches(f)).collect();
+        let mut cases: Vec<CaseFile> = snap
+            .all_cases()?
+            .into_iter()
+            .filter(|f| filter.matches(f))
+            .collect();
         cases.sort_by(|a, b| {
-            (a.case.status.rank(), a.case.priority.rank(), a.case.created_at, &a.case.id).cmp(&(
-                b.case.status.rank(),
-                b.case.priority.rank(),
-                b.case.created_at,
-                &b.case.id,
-            ))
+            (
+                a.case.status.rank(),
+                a.case.priority.rank(),
+                a.case.created_at,
+                &a.case.id,
+            )
+                .cmp(&(
+                    b.case.status.rank(),
+                    b.case.priority.rank(),
+                    b.case.created_at,
+                    &b.case.id,
+                ))
         });
         Ok(cases)
     }

@@ -24,36 +24,59 @@ impl Casebook {
             e.scope = match scope {
                 None => None,
                 Some(s @ ("isolated" | "systemic")) => Some(s.to_string()),
-                Some(other) => return Err(Error::invalid("--scope", format!("{other:?}: expected isolated or systemic"))),
+                Some(other) => {
+                    return Err(Error::invalid(
+                        "--scope",
+                        format!("{other:?}: expected isolated or systemic"),
+                    ))
+                }
             };
             let mut extra_files = Vec::new();
             for query in links {
                 let other = resolve(cur.snap, query).map_err(|err| match err {
-                    Error::UnknownCase(q) => Error::invalid("--link", format!("no case matches {q:?}")),
+                    Error::UnknownCase(q) => {
+                        Error::invalid("--link", format!("no case matches {q:?}"))
+                    }
                     other => other,
                 })?;
                 if &other == me {
-                    return Err(Error::invalid("--link", format!("case {me} cannot link to itself")));
+                    return Err(Error::invalid(
+                        "--link",
+                        format!("case {me} cannot link to itself"),
+                    ));
                 }
-                if cur.case.case.links.contains(&other.to_string()) || e.links.contains(&other.to_string()) {
+                if cur.case.case.links.contains(&other.to_string())
+                    || e.links.contains(&other.to_string())
+                {
                     continue;
                 }
-                let mut other_case = cur.snap.case(&other)?.ok_or_else(|| Error::UnknownCase(query.clone()))?;
+                let mut other_case = cur
+                    .snap
+                    .case(&other)?
+                    .ok_or_else(|| Error::UnknownCase(query.clone()))?;
                 let mut back = Event::new(Action::Link, ctx.now, &ctx.actor.to_string());
                 back.links = vec![me.to_string()];
-                other_case
-                    .append(back)
-                    .map_err(|source| Error::Case { id: other.clone(), source })?;
+                other_case.append(back).map_err(|source| Error::Case {
+                    id: other.clone(),
+                    source,
+                })?;
                 extra_files.push((other.path(), other_case.to_toml().into_bytes()));
                 e.links.push(other.to_string());
             }
-            if e.finding.is_none() && e.root_cause.is_none() && e.scope.is_none() && e.links.is_empty() {
+            if e.finding.is_none()
+                && e.root_cause.is_none()
+                && e.scope.is_none()
+                && e.links.is_empty()
+            {
                 return Err(Error::invalid(
                     "research",
                     "nothing to record: give a --finding, --root-cause, --scope or a new --link",
                 ));
             }
-            Ok(Step { event: e, extra_files })
+            Ok(Step {
+                event: e,
+                extra_files,
+            })
         })
     }
 }

@@ -13,15 +13,21 @@ use crate::store::Snapshot;
 /// The text of template `name`: `.casebook/templates/<name>.txt`, else `[templates]` in the
 /// config, else the built-in one.
 pub(crate) fn template_text(snap: &Snapshot<'_>, config: &Config, name: &str) -> Result<String> {
-    let builtin = template::built_in(name).ok_or_else(|| TemplateError::UnknownTemplate(name.to_string()))
+    let builtin = template::built_in(name)
+        .ok_or_else(|| TemplateError::UnknownTemplate(name.to_string()))
         .map_err(template_error)?;
     let path = format!(".casebook/templates/{name}.txt");
     if let Some(bytes) = snap.read(&path)? {
-        let text = String::from_utf8(bytes).map_err(|_| Error::invalid(path.clone(), "is not UTF-8 text"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::invalid(path.clone(), "is not UTF-8 text"))?;
         template::check(name, &text).map_err(|e| Error::invalid(path, e.to_string()))?;
         return Ok(text.trim_end().to_string());
     }
-    Ok(config.templates.get(name).map(|t| t.trim().to_string()).unwrap_or_else(|| builtin.to_string()))
+    Ok(config
+        .templates
+        .get(name)
+        .map(|t| t.trim().to_string())
+        .unwrap_or_else(|| builtin.to_string()))
 }
 
 /// Renders template `name` for `case`, as `ctx.actor` would send it, with `eta` if given
@@ -37,7 +43,11 @@ pub(crate) fn render_for(
     let text = template_text(snap, config, name)?;
     let c = &case.case;
     let tz = config.calendar.tz();
-    let eta = eta.or(c.eta).map(|t| t.with_timezone(&tz).format("%A, %-d %B %Y, %H:%M %Z").to_string());
+    let eta = eta.or(c.eta).map(|t| {
+        t.with_timezone(&tz)
+            .format("%A, %-d %B %Y, %H:%M %Z")
+            .to_string()
+    });
     let values: BTreeMap<&str, Option<String>> = BTreeMap::from([
         ("customer.name", Some(case.customer.name.clone())),
         ("customer.email", case.customer.email.clone()),
@@ -60,12 +70,22 @@ fn template_error(e: TemplateError) -> Error {
 
 impl Casebook {
     /// The message template `name` would produce for a case now; records nothing.
-    pub fn preview_template(&self, ctx: &Context, name: &str, query: &str, eta: Option<&str>) -> Result<String> {
+    pub fn preview_template(
+        &self,
+        ctx: &Context,
+        name: &str,
+        query: &str,
+        eta: Option<&str>,
+    ) -> Result<String> {
         let snap = self.store.casebook_snapshot()?;
         let config = snap.config()?;
         let id = resolve(&snap, query)?;
-        let case = snap.case(&id)?.ok_or_else(|| Error::UnknownCase(query.to_string()))?;
-        let eta = eta.map(|t| super::lifecycle::parse_future_time("--eta", t, ctx, &config)).transpose()?;
+        let case = snap
+            .case(&id)?
+            .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
+        let eta = eta
+            .map(|t| super::lifecycle::parse_future_time("--eta", t, ctx, &config))
+            .transpose()?;
         render_for(&snap, &config, name, &case, ctx, eta)
     }
 }

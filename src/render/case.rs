@@ -70,9 +70,13 @@ pub fn show_text(f: &CaseFile, config: &Config, style: Style) -> String {
     let c = &f.case;
     let mut out = String::new();
     let mut line = |label: &str, value: String| {
-        out.push_str(&format!("  {:<13}{value}\n", style.dim(&format!("{label}"))));
+        out.push_str(&format!("  {:<13}{value}\n", style.dim(label)));
     };
-    let head = format!("{}  {}\n", style.bold(c.id.as_str()), style.bold(&c.subject));
+    let head = format!(
+        "{}  {}\n",
+        style.bold(c.id.as_str()),
+        style.bold(&c.subject)
+    );
     line("status", style.word(c.status.as_str()));
     line("priority", style.word(c.priority.as_str()));
     line("channel", c.channel.to_string());
@@ -82,13 +86,27 @@ pub fn show_text(f: &CaseFile, config: &Config, style: Style) -> String {
     if let Some(t) = &c.incident_at {
         line("incident at", local_time(t, tz));
     }
-    line("opened", format!("{} by {}", local_time(&c.created_at, tz), c.created_by));
+    line(
+        "opened",
+        format!("{} by {}", local_time(&c.created_at, tz), c.created_by),
+    );
     if let Some(t) = &c.acknowledged_at {
         line("acknowledged", local_time(t, tz));
     }
     if c.escalation_level > 0 {
-        let to = c.escalated_to.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
-        line("escalated", format!("level {}: {}{to}", c.escalation_level, config.level_name(c.escalation_level)));
+        let to = c
+            .escalated_to
+            .as_deref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default();
+        line(
+            "escalated",
+            format!(
+                "level {}: {}{to}",
+                c.escalation_level,
+                config.level_name(c.escalation_level)
+            ),
+        );
     }
     if let Some(t) = &c.eta {
         line("eta", local_time(t, tz));
@@ -103,7 +121,10 @@ pub fn show_text(f: &CaseFile, config: &Config, style: Style) -> String {
         line("resolution", v.clone());
     }
     if let Some(s) = &c.satisfaction {
-        let rating = s.rating.map(|r| format!(", rated {r}/5")).unwrap_or_default();
+        let rating = s
+            .rating
+            .map(|r| format!(", rated {r}/5"))
+            .unwrap_or_default();
         let verdict = match s.satisfied {
             Some(true) => "satisfied",
             Some(false) => "not satisfied",
@@ -160,7 +181,10 @@ fn table(style: Style, header: &[&str]) -> Table {
 /// Cases as a table for people.
 pub fn list_table(cases: &[CaseFile], config: &Config, style: Style, width: Option<u16>) -> String {
     let tz = config.calendar.tz();
-    let mut t = table(style, &["ID", "STATUS", "PRIORITY", "CUSTOMER", "SUBJECT", "OPENED"]);
+    let mut t = table(
+        style,
+        &["ID", "STATUS", "PRIORITY", "CUSTOMER", "SUBJECT", "OPENED"],
+    );
     if let Some(w) = width {
         t.set_width(w);
     } else {
@@ -202,7 +226,12 @@ pub fn history_json(entries: &[HistoryEntry]) -> Value {
 }
 
 /// A case's commits as a table, newest first.
-pub fn history_table(id: &CaseId, entries: &[HistoryEntry], config: &Config, style: Style) -> String {
+pub fn history_table(
+    id: &CaseId,
+    entries: &[HistoryEntry],
+    config: &Config,
+    style: Style,
+) -> String {
     let tz = config.calendar.tz();
     let mut t = table(style, &["TIME", "ACTOR", "ACTION", "SUMMARY", "COMMIT"]);
     t.set_content_arrangement(ContentArrangement::Disabled);

@@ -31,10 +31,14 @@ impl Store {
         let mut worktree = Worktree::lock(self)?;
         // A separate handle, so the mempack never captures this store's ordinary writes.
         let packing = Store {
-            repo: Repository::open(self.repo.path()).ctx(|| "cannot reopen the repository".into())?,
+            repo: Repository::open(self.repo.path())
+                .ctx(|| "cannot reopen the repository".into())?,
             branch: self.branch.clone(),
         };
-        let odb = packing.repo.odb().ctx(|| "cannot open the object database".into())?;
+        let odb = packing
+            .repo
+            .odb()
+            .ctx(|| "cannot open the object database".into())?;
         let mempack = odb
             .add_new_mempack_backend(1000)
             .ctx(|| "cannot set up an in-memory object database".into())?;
@@ -48,7 +52,9 @@ impl Store {
         let tree = packing.write_tree(snap.tree.as_ref(), files)?;
         let commit = packing.write_commit(&snap, tree, message, actor, now)?;
         let mut pack = git2::Buf::new();
-        mempack.dump(&packing.repo, &mut pack).ctx(|| "cannot build the pack".into())?;
+        mempack
+            .dump(&packing.repo, &mut pack)
+            .ctx(|| "cannot build the pack".into())?;
         let mut writer = odb.packwriter().ctx(|| "cannot write the pack".into())?;
         writer.write_all(&pack).map_err(|source| StoreError::Io {
             action: "write a pack into",

@@ -17,7 +17,10 @@ pub struct HistoryEntry {
 
 impl HistoryEntry {
     pub fn trailer(&self, key: &str) -> Option<&str> {
-        self.trailers.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.trailers
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -26,18 +29,31 @@ impl Store {
     /// differs from every parent's (so a merge counts only when it produced a new version).
     pub fn history(&self, path: &str) -> Result<Vec<HistoryEntry>> {
         let snap = self.snapshot()?;
-        let Some(tip) = snap.tip() else { return Ok(Vec::new()) };
-        let mut walk = self.repo.revwalk().ctx(|| "cannot walk the history".into())?;
+        let Some(tip) = snap.tip() else {
+            return Ok(Vec::new());
+        };
+        let mut walk = self
+            .repo
+            .revwalk()
+            .ctx(|| "cannot walk the history".into())?;
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
             .ctx(|| "cannot walk the history".into())?;
         walk.push(tip).ctx(|| "cannot walk the history".into())?;
         let blob_at = |commit: &git2::Commit<'_>| -> Option<Oid> {
-            commit.tree().ok()?.get_path(std::path::Path::new(path)).ok().map(|e| e.id())
+            commit
+                .tree()
+                .ok()?
+                .get_path(std::path::Path::new(path))
+                .ok()
+                .map(|e| e.id())
         };
         let mut out = Vec::new();
         for oid in walk {
             let oid = oid.ctx(|| "cannot walk the history".into())?;
-            let commit = self.repo.find_commit(oid).ctx(|| format!("cannot read commit {oid}"))?;
+            let commit = self
+                .repo
+                .find_commit(oid)
+                .ctx(|| format!("cannot read commit {oid}"))?;
             let mine = blob_at(&commit);
             if mine.is_none() {
                 continue;
@@ -60,7 +76,10 @@ fn entry_of(commit: &git2::Commit<'_>) -> HistoryEntry {
     let message = commit.message().unwrap_or_default();
     HistoryEntry {
         commit: commit.id(),
-        time: Utc.timestamp_opt(author.when().seconds(), 0).single().unwrap_or_default(),
+        time: Utc
+            .timestamp_opt(author.when().seconds(), 0)
+            .single()
+            .unwrap_or_default(),
         author: format!(
             "{} <{}>",
             author.name().unwrap_or_default(),
@@ -82,5 +101,9 @@ fn parse_trailers(message: &str) -> Vec<(String, String)> {
                 .then(|| (k.to_string(), v.to_string()))
         })
         .collect();
-    if pairs.len() == last.lines().count() { pairs } else { Vec::new() }
+    if pairs.len() == last.lines().count() {
+        pairs
+    } else {
+        Vec::new()
+    }
 }

@@ -39,13 +39,17 @@ pub enum StoreError {
     },
     #[error("no case book found in {0} or any folder above it")]
     NotFound(PathBuf),
-    #[error("{path} is a git repository but not a case book: branch {branch} has no {CONFIG_PATH}")]
+    #[error(
+        "{path} is a git repository but not a case book: branch {branch} has no {CONFIG_PATH}"
+    )]
     NotACasebook { path: PathBuf, branch: String },
     #[error("HEAD is detached: casebook records actions on a branch")]
     DetachedHead,
     #[error("{path} has {} changes that are not committed; casebook will not overwrite them", if *.staged { "staged" } else { "local" })]
     HandEdited { path: String, staged: bool },
-    #[error("branch {branch} kept moving while this action was being recorded ({attempts} attempts)")]
+    #[error(
+        "branch {branch} kept moving while this action was being recorded ({attempts} attempts)"
+    )]
     Contention { branch: String, attempts: u32 },
     #[error("another casebook process has held {0} for too long")]
     Locked(PathBuf),
@@ -132,8 +136,12 @@ impl Store {
     pub fn discover(start: &Path) -> Result<Store> {
         match Repository::discover(start) {
             Ok(repo) => Store::from_repo(repo),
-            Err(e) if e.code() == ErrorCode::NotFound => Err(StoreError::NotFound(start.to_path_buf())),
-            Err(e) => Err(e).ctx(|| format!("cannot open the git repository at {}", start.display())),
+            Err(e) if e.code() == ErrorCode::NotFound => {
+                Err(StoreError::NotFound(start.to_path_buf()))
+            }
+            Err(e) => {
+                Err(e).ctx(|| format!("cannot open the git repository at {}", start.display()))
+            }
         }
     }
 
@@ -160,8 +168,13 @@ impl Store {
     }
 
     fn from_repo(repo: Repository) -> Result<Store> {
-        let head = repo.find_reference("HEAD").ctx(|| "cannot read HEAD".into())?;
-        let branch = head.symbolic_target().ok_or(StoreError::DetachedHead)?.to_string();
+        let head = repo
+            .find_reference("HEAD")
+            .ctx(|| "cannot read HEAD".into())?;
+        let branch = head
+            .symbolic_target()
+            .ok_or(StoreError::DetachedHead)?
+            .to_string();
         drop(head);
         Ok(Store { repo, branch })
     }
@@ -178,7 +191,9 @@ impl Store {
 
     /// Short branch name, e.g. `main`.
     pub fn branch_name(&self) -> &str {
-        self.branch.strip_prefix("refs/heads/").unwrap_or(&self.branch)
+        self.branch
+            .strip_prefix("refs/heads/")
+            .unwrap_or(&self.branch)
     }
 
     /// What the branch tip holds now.

@@ -25,9 +25,16 @@ impl<'r> Snapshot<'r> {
         };
         let tree = commit
             .as_ref()
-            .map(|c| c.tree().ctx(|| format!("cannot read the tree of {}", c.id())))
+            .map(|c| {
+                c.tree()
+                    .ctx(|| format!("cannot read the tree of {}", c.id()))
+            })
             .transpose()?;
-        Ok(Snapshot { store, commit, tree })
+        Ok(Snapshot {
+            store,
+            commit,
+            tree,
+        })
     }
 
     /// The commit this snapshot reads, `None` on a branch with no commits yet.
@@ -37,7 +44,9 @@ impl<'r> Snapshot<'r> {
 
     /// The blob id at `path`, if there is a file there.
     pub fn blob_id(&self, path: &str) -> Result<Option<Oid>> {
-        let Some(tree) = &self.tree else { return Ok(None) };
+        let Some(tree) = &self.tree else {
+            return Ok(None);
+        };
         match tree.get_path(std::path::Path::new(path)) {
             Ok(entry) if entry.kind() == Some(ObjectType::Blob) => Ok(Some(entry.id())),
             Ok(_) => Ok(None),
@@ -48,11 +57,17 @@ impl<'r> Snapshot<'r> {
 
     /// The content of the file at `path`.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        self.blob_id(path)?.map(|id| self.read_blob(id, path)).transpose()
+        self.blob_id(path)?
+            .map(|id| self.read_blob(id, path))
+            .transpose()
     }
 
     fn read_blob(&self, id: Oid, path: &str) -> Result<Vec<u8>> {
-        let blob = self.store.repo.find_blob(id).ctx(|| format!("cannot read {path}"))?;
+        let blob = self
+            .store
+            .repo
+            .find_blob(id)
+            .ctx(|| format!("cannot read {path}"))?;
         Ok(blob.content().to_vec())
     }
 
@@ -76,7 +91,9 @@ impl<'r> Snapshot<'r> {
     /// Reads and parses a case; `None` if there is no such case.
     pub fn case(&self, id: &CaseId) -> Result<Option<CaseFile>> {
         let path = id.path();
-        let Some(bytes) = self.read(&path)? else { return Ok(None) };
+        let Some(bytes) = self.read(&path)? else {
+            return Ok(None);
+        };
         parse_case(&path, &bytes).map(Some)
     }
 
@@ -84,7 +101,9 @@ impl<'r> Snapshot<'r> {
     /// in, so a look-up costs the same at 100 or 100k cases when two characters are given.
     pub fn find_cases(&self, query: &IdQuery) -> Result<Vec<CaseId>> {
         let mut found = Vec::new();
-        let Some(cases) = self.subtree("cases")? else { return Ok(found) };
+        let Some(cases) = self.subtree("cases")? else {
+            return Ok(found);
+        };
         for shard in cases.iter() {
             let Some(name) = shard.name() else { continue };
             let shard_prefix_matches = if query.random.len() >= 2 {
@@ -95,7 +114,11 @@ impl<'r> Snapshot<'r> {
             if !shard_prefix_matches || shard.kind() != Some(ObjectType::Tree) {
                 continue;
             }
-            let tree = self.store.repo.find_tree(shard.id()).ctx(|| format!("cannot read cases/{name}"))?;
+            let tree = self
+                .store
+                .repo
+                .find_tree(shard.id())
+                .ctx(|| format!("cannot read cases/{name}"))?;
             for entry in tree.iter() {
                 if let Some(id) = entry.name().and_then(case_id_of_file) {
                     if query.matches(&id) {
@@ -111,9 +134,13 @@ impl<'r> Snapshot<'r> {
     /// Every case file: (ID, path, blob id), in path order.
     pub fn case_entries(&self) -> Result<Vec<(CaseId, String, Oid)>> {
         let mut out = Vec::new();
-        let Some(cases) = self.subtree("cases")? else { return Ok(out) };
+        let Some(cases) = self.subtree("cases")? else {
+            return Ok(out);
+        };
         for shard in cases.iter() {
-            let (Some(shard_name), Some(ObjectType::Tree)) = (shard.name(), shard.kind()) else { continue };
+            let (Some(shard_name), Some(ObjectType::Tree)) = (shard.name(), shard.kind()) else {
+                continue;
+            };
             let tree = self
                 .store
                 .repo
@@ -138,8 +165,12 @@ impl<'r> Snapshot<'r> {
     }
 
     fn subtree(&self, name: &str) -> Result<Option<Tree<'r>>> {
-        let Some(tree) = &self.tree else { return Ok(None) };
-        let Some(entry) = tree.get_name(name) else { return Ok(None) };
+        let Some(tree) = &self.tree else {
+            return Ok(None);
+        };
+        let Some(entry) = tree.get_name(name) else {
+            return Ok(None);
+        };
         if entry.kind() != Some(ObjectType::Tree) {
             return Ok(None);
         }
@@ -164,5 +195,7 @@ pub(crate) fn parse_case(path: &str, bytes: &[u8]) -> Result<CaseFile> {
 
 /// `CB-7K3M9QXA.toml` → the ID; anything else in a shard is not a case.
 fn case_id_of_file(name: &str) -> Option<CaseId> {
-    CaseId::parse(name.strip_suffix(".toml")?).ok().filter(|id| format!("{id}.toml") == name)
+    CaseId::parse(name.strip_suffix(".toml")?)
+        .ok()
+        .filter(|id| format!("{id}.toml") == name)
 }

@@ -34,14 +34,20 @@ pub(crate) struct Worktree {
 impl Worktree {
     /// Takes the working-tree lock; `None` for a bare case book.
     pub(crate) fn lock(store: &Store) -> Result<Option<Worktree>> {
-        let Some(workdir) = store.repo.workdir() else { return Ok(None) };
+        let Some(workdir) = store.repo.workdir() else {
+            return Ok(None);
+        };
         let path = store.repo.path().join("casebook.lock");
         let file = File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|source| StoreError::Io { action: "open", path: path.clone(), source })?;
+            .map_err(|source| StoreError::Io {
+                action: "open",
+                path: path.clone(),
+                source,
+            })?;
         let start = Instant::now();
         loop {
             match file.try_lock() {
@@ -51,11 +57,18 @@ impl Worktree {
                 }
                 Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(path)),
                 Err(fs::TryLockError::Error(source)) => {
-                    return Err(StoreError::Io { action: "lock", path, source })
+                    return Err(StoreError::Io {
+                        action: "lock",
+                        path,
+                        source,
+                    })
                 }
             }
         }
-        let index = store.repo.index().ctx(|| "cannot read the git index".into())?;
+        let index = store
+            .repo
+            .index()
+            .ctx(|| "cannot read the git index".into())?;
         Ok(Some(Worktree {
             workdir: workdir.to_path_buf(),
             index,
@@ -68,13 +81,20 @@ impl Worktree {
     /// A file is ours if its content is what the index says and the index holds a version
     /// that was committed: the tip's, or (when another process committed but has not yet
     /// updated the working tree) a recent one.
-    pub(crate) fn check_untouched<'p>(&mut self, snap: &Snapshot<'_>, paths: impl Iterator<Item = &'p str>) -> Result<()> {
-        self.index.read(false).ctx(|| "cannot re-read the git index".into())?;
+    pub(crate) fn check_untouched<'p>(
+        &mut self,
+        snap: &Snapshot<'_>,
+        paths: impl Iterator<Item = &'p str>,
+    ) -> Result<()> {
+        self.index
+            .read(false)
+            .ctx(|| "cannot re-read the git index".into())?;
         for path in paths {
             let file = self.workdir.join(path);
             let on_disk = match fs::symlink_metadata(&file) {
                 Ok(m) if m.is_file() => Some(
-                    Oid::hash_file(ObjectType::Blob, &file).ctx(|| format!("cannot read {}", file.display()))?,
+                    Oid::hash_file(ObjectType::Blob, &file)
+                        .ctx(|| format!("cannot read {}", file.display()))?,
                 ),
                 Ok(_) => return Err(hand_edited(path, false)),
                 Err(_) => None,
@@ -86,7 +106,9 @@ impl Worktree {
                 (None, _) => {}
                 (Some(disk), None) if Some(disk) == committed => {}
                 (Some(_), None) => return Err(hand_edited(path, false)),
-                (Some(disk), Some(staged)) if disk != staged => return Err(hand_edited(path, false)),
+                (Some(disk), Some(staged)) if disk != staged => {
+                    return Err(hand_edited(path, false))
+                }
                 (Some(_), Some(staged)) if Some(staged) == committed => {}
                 (Some(_), Some(staged)) => {
                     if !was_committed(snap, path, staged)? {
@@ -99,7 +121,11 @@ impl Worktree {
     }
 
     /// Writes `paths` as the branch tip has them now, and records them in the index.
-    pub(crate) fn sync<'p>(&mut self, store: &Store, paths: impl Iterator<Item = &'p str>) -> Result<()> {
+    pub(crate) fn sync<'p>(
+        &mut self,
+        store: &Store,
+        paths: impl Iterator<Item = &'p str>,
+    ) -> Result<()> {
         // The tip, not our own commit: if someone moved the branch since, their version wins
         // and the working tree never goes backwards.
         let snap = store.snapshot()?;
@@ -123,7 +149,9 @@ impl Worktree {
                 }
             }
         }
-        self.index.write().ctx(|| "cannot write the git index".into())
+        self.index
+            .write()
+            .ctx(|| "cannot write the git index".into())
     }
 }
 
@@ -139,7 +167,9 @@ fn was_committed(snap: &Snapshot<'_>, path: &str, blob: Oid) -> Result<bool> {
     let mut commit = snap.commit.clone();
     for _ in 0..HISTORY_DEPTH {
         let Some(c) = commit else { return Ok(false) };
-        let tree = c.tree().ctx(|| format!("cannot read the tree of {}", c.id()))?;
+        let tree = c
+            .tree()
+            .ctx(|| format!("cannot read the tree of {}", c.id()))?;
         if tree.get_path(Path::new(path)).map(|e| e.id()).ok() == Some(blob) {
             return Ok(true);
         }
@@ -150,7 +180,11 @@ fn was_committed(snap: &Snapshot<'_>, path: &str, blob: Oid) -> Result<bool> {
 
 /// Writes to a temporary file beside `path` and renames it over, so readers never see half.
 fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    let io = |action, source| StoreError::Io { action, path: path.to_path_buf(), source };
+    let io = |action, source| StoreError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(|e| io("create the folder of", e))?;
     }

@@ -1,11 +1,13 @@
 //! The write path: one action, one commit, nothing lost.
 //!
-//! 1. read the branch tip ([`Snapshot`]); 2. let the caller validate and produce the new
-//! file contents ([`Change`]); 3. write blobs, trees and the commit straight into the object
-//! database (never through the index); 4. move the branch only if it still points at the
-//! commit read in step 1 (`reference_matching`, a compare-and-swap). If another process
-//! moved it first, start again from step 1 on the new tip, a bounded number of times.
-//! 5. with a working tree, bring the index and files of the changed paths up to date.
+//! 1. Read the branch tip ([`Snapshot`]).
+//! 2. Let the caller validate and produce the new file contents ([`Change`]).
+//! 3. Write blobs, trees and the commit straight into the object database (never through
+//!    the index).
+//! 4. Move the branch only if it still points at the commit read in step 1
+//!    (`reference_matching`, a compare-and-swap). If another process moved it first, start
+//!    again from step 1 on the new tip, a bounded number of times.
+//! 5. With a working tree, bring the index and files of the changed paths up to date.
 //!
 //! A crash at any point leaves the branch at either the old or the new commit; objects
 //! written for an attempt that lost the race are unreferenced and `git gc` drops them.
@@ -75,17 +77,29 @@ impl Store {
     }
 
     /// Writes the blobs and the trees above them, reusing every untouched subtree.
-    pub(crate) fn write_tree(&self, base: Option<&Tree<'_>>, files: &[(String, Vec<u8>)]) -> Result<Oid> {
+    pub(crate) fn write_tree(
+        &self,
+        base: Option<&Tree<'_>>,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<Oid> {
         let mut blobs = BTreeMap::new();
         for (path, content) in files {
-            let oid = self.repo.blob(content).ctx(|| format!("cannot write {path}"))?;
+            let oid = self
+                .repo
+                .blob(content)
+                .ctx(|| format!("cannot write {path}"))?;
             blobs.insert(path.as_str(), oid);
         }
         self.insert_into(base, &blobs.into_iter().collect::<Vec<_>>(), "")
     }
 
     /// `entries` are (path relative to this tree, blob), sorted by path.
-    fn insert_into(&self, base: Option<&Tree<'_>>, entries: &[(&str, Oid)], at: &str) -> Result<Oid> {
+    fn insert_into(
+        &self,
+        base: Option<&Tree<'_>>,
+        entries: &[(&str, Oid)],
+        at: &str,
+    ) -> Result<Oid> {
         let mut builder = self
             .repo
             .treebuilder(base)
@@ -104,7 +118,11 @@ impl Store {
                     // All entries below `dir` are adjacent because the paths are sorted.
                     let below: Vec<(&str, Oid)> = entries[i..]
                         .iter()
-                        .map_while(|(p, o)| p.strip_prefix(dir)?.strip_prefix('/').map(|rest| (rest, *o)))
+                        .map_while(|(p, o)| {
+                            p.strip_prefix(dir)?
+                                .strip_prefix('/')
+                                .map(|rest| (rest, *o))
+                        })
                         .collect();
                     i += below.len();
                     let sub = match base.and_then(|t| t.get_name(dir)) {
@@ -135,7 +153,10 @@ impl Store {
     ) -> Result<Oid> {
         let sig = Signature::new(&actor.name, &actor.email, &Time::new(now.timestamp(), 0))
             .ctx(|| format!("cannot use {actor} as a git author"))?;
-        let tree = self.repo.find_tree(tree).ctx(|| "cannot read the new tree".into())?;
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .ctx(|| "cannot read the new tree".into())?;
         let parents: Vec<_> = snap.commit.iter().collect();
         self.repo
             .commit(None, &sig, &sig, message, &tree, &parents)
@@ -147,14 +168,27 @@ impl Store {
     pub(crate) fn move_branch(&self, old: Option<Oid>, new: Oid, message: &str) -> Result<bool> {
         let subject = message.lines().next().unwrap_or_default();
         let result = match old {
-            Some(old) => self
+            Some(old) => self.repo.reference_matching(
+                &self.branch,
+                new,
+                true,
+                old,
+                &format!("casebook: {subject}"),
+            ),
+            None => self
                 .repo
-                .reference_matching(&self.branch, new, true, old, &format!("casebook: {subject}")),
-            None => self.repo.reference(&self.branch, new, false, &format!("casebook: {subject}")),
+                .reference(&self.branch, new, false, &format!("casebook: {subject}")),
         };
         match result {
             Ok(_) => Ok(true),
-            Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Locked | ErrorCode::Exists) => Ok(false),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::Modified | ErrorCode::Locked | ErrorCode::Exists
+                ) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(e).ctx(|| format!("cannot move {}", self.branch)),
         }
     }
@@ -181,7 +215,11 @@ impl Store {
 /// Waits a little, longer after each failed attempt, with jitter so racing writers spread out.
 fn backoff(attempt: u32) {
     let mut byte = [0u8; 1];
-    let jitter = if getrandom::fill(&mut byte).is_ok() { u64::from(byte[0]) % 8 } else { 3 };
+    let jitter = if getrandom::fill(&mut byte).is_ok() {
+        u64::from(byte[0]) % 8
+    } else {
+        3
+    };
     let ms = (u64::from(attempt.min(10)) + jitter).min(20);
     std::thread::sleep(Duration::from_millis(ms));
 }

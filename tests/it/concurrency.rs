@@ -28,7 +28,11 @@ fn run_concurrently(env: &Env, root: &std::path::Path, git_dir: &std::path::Path
     let mut ids = HashSet::new();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "a worker failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "a worker failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for id in String::from_utf8(out.stdout).unwrap().lines() {
             assert!(ids.insert(id.to_string()), "duplicate ID {id}");
         }
@@ -37,16 +41,37 @@ fn run_concurrently(env: &Env, root: &std::path::Path, git_dir: &std::path::Path
     assert_eq!(ids.len(), total);
 
     // One commit per case, on one straight line, each touching exactly its own file.
-    assert_eq!(env.git(git_dir, &["rev-list", "--count", "HEAD"]).trim(), (total + 1).to_string());
-    assert_eq!(env.git(git_dir, &["rev-list", "--min-parents=2", "HEAD"]), "", "history is linear");
+    assert_eq!(
+        env.git(git_dir, &["rev-list", "--count", "HEAD"]).trim(),
+        (total + 1).to_string()
+    );
+    assert_eq!(
+        env.git(git_dir, &["rev-list", "--min-parents=2", "HEAD"]),
+        "",
+        "history is linear"
+    );
     let files = env.git(git_dir, &["ls-tree", "-r", "--name-only", "HEAD", "cases"]);
     assert_eq!(files.lines().count(), total);
     for id in &ids {
         assert!(files.contains(&format!("/{id}.toml")), "{id} missing");
     }
-    let per_commit = env.git(git_dir, &["log", "--format=%x00", "--name-only", "HEAD~{total}..HEAD".replace("{total}", &total.to_string()).as_str()]);
+    let per_commit = env.git(
+        git_dir,
+        &[
+            "log",
+            "--format=%x00",
+            "--name-only",
+            "HEAD~{total}..HEAD"
+                .replace("{total}", &total.to_string())
+                .as_str(),
+        ],
+    );
     for chunk in per_commit.split('\0').skip(1) {
-        assert_eq!(chunk.trim().lines().count(), 1, "one file per commit: {chunk:?}");
+        assert_eq!(
+            chunk.trim().lines().count(),
+            1,
+            "one file per commit: {chunk:?}"
+        );
     }
     env.git(git_dir, &["fsck", "--strict", "--no-dangling"]);
 }
@@ -56,7 +81,11 @@ fn processes_opening_cases_at_once_in_a_working_tree_lose_nothing() {
     let env = Env::new();
     let root = env.casebook("book");
     run_concurrently(&env, &root, &root);
-    assert_eq!(env.status_porcelain(&root), "", "working tree and index match the branch");
+    assert_eq!(
+        env.status_porcelain(&root),
+        "",
+        "working tree and index match the branch"
+    );
 }
 
 #[test]

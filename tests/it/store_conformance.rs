@@ -45,7 +45,9 @@ fn change(path: &str, content: &str, message: &str) -> Change {
 
 fn write(store: &Store, path: &str, content: &str) -> Result<git2::Oid, StoreError> {
     store
-        .transact(&actor(), now(), |_| Ok::<_, StoreError>((change(path, content, &format!("write {path}")), ())))
+        .transact(&actor(), now(), |_| {
+            Ok::<_, StoreError>((change(path, content, &format!("write {path}")), ()))
+        })
         .map(|(oid, ())| oid)
 }
 
@@ -60,14 +62,31 @@ fn one_transaction_is_one_commit_on_top_of_the_tip() {
         let (store, dir) = new_store(&env, shape);
         let first = write(&store, "cases/AB/one.toml", "one\n").unwrap();
         let second = write(&store, "cases/CD/two.toml", "two\n").unwrap();
-        assert_eq!(env.git(&dir, &["rev-list", "HEAD"]), format!("{second}\n{first}\n"), "{shape:?}");
+        assert_eq!(
+            env.git(&dir, &["rev-list", "HEAD"]),
+            format!("{second}\n{first}\n"),
+            "{shape:?}"
+        );
         assert_eq!(show(&env, &dir, "HEAD:cases/AB/one.toml"), "one\n");
         assert_eq!(show(&env, &dir, "HEAD:cases/CD/two.toml"), "two\n");
         let author = env.git(&dir, &["log", "-1", "--format=%an <%ae> %at %cn"]);
-        assert_eq!(author.trim(), format!("Store Test <store@example.com> {} Store Test", now().timestamp()));
+        assert_eq!(
+            author.trim(),
+            format!(
+                "Store Test <store@example.com> {} Store Test",
+                now().timestamp()
+            )
+        );
         if let Shape::Worktree = shape {
-            assert_eq!(std::fs::read_to_string(dir.join("cases/AB/one.toml")).unwrap(), "one\n");
-            assert_eq!(env.status_porcelain(&dir), "", "index and files follow the branch");
+            assert_eq!(
+                std::fs::read_to_string(dir.join("cases/AB/one.toml")).unwrap(),
+                "one\n"
+            );
+            assert_eq!(
+                env.status_porcelain(&dir),
+                "",
+                "index and files follow the branch"
+            );
         }
         env.git(&dir, &["fsck", "--strict", "--no-dangling"]);
     }
@@ -79,10 +98,20 @@ fn a_refused_action_writes_nothing() {
         let env = Env::new();
         let (store, dir) = new_store(&env, shape);
         let tip = write(&store, "a.toml", "a\n").unwrap();
-        let result = store.transact(&actor(), now(), |_| Err::<(Change, ()), _>(StoreError::DetachedHead));
+        let result = store.transact(&actor(), now(), |_| {
+            Err::<(Change, ()), _>(StoreError::DetachedHead)
+        });
         assert!(result.is_err());
-        assert_eq!(env.git(&dir, &["rev-parse", "HEAD"]).trim(), tip.to_string(), "{shape:?}");
-        assert_eq!(env.git(&dir, &["count-objects"]).split_whitespace().next(), Some("3"), "blob, tree and commit of the first write only");
+        assert_eq!(
+            env.git(&dir, &["rev-parse", "HEAD"]).trim(),
+            tip.to_string(),
+            "{shape:?}"
+        );
+        assert_eq!(
+            env.git(&dir, &["count-objects"]).split_whitespace().next(),
+            Some("3"),
+            "blob, tree and commit of the first write only"
+        );
     }
 }
 
@@ -99,18 +128,31 @@ fn a_branch_moved_by_another_writer_is_retried_not_overwritten() {
                 if calls.get() == 1 {
                     // Another writer (plain git plumbing) commits between our read and our swap.
                     let tree = env.git(&dir, &["rev-parse", "HEAD^{tree}"]);
-                    let commit = env.git(&dir, &["commit-tree", tree.trim(), "-p", "HEAD", "-m", "external"]);
+                    let commit = env.git(
+                        &dir,
+                        &["commit-tree", tree.trim(), "-p", "HEAD", "-m", "external"],
+                    );
                     env.git(&dir, &["update-ref", "refs/heads/main", commit.trim()]);
                 }
                 let seen = snap.tip().unwrap().to_string();
-                Ok::<_, StoreError>((change("cases/CD/y.toml", &format!("based on {seen}\n"), "ours"), ()))
+                Ok::<_, StoreError>((
+                    change("cases/CD/y.toml", &format!("based on {seen}\n"), "ours"),
+                    (),
+                ))
             })
             .unwrap();
-        assert_eq!(calls.get(), 2, "{shape:?}: the action is rebuilt on the new tip");
+        assert_eq!(
+            calls.get(),
+            2,
+            "{shape:?}: the action is rebuilt on the new tip"
+        );
         let log = env.git(&dir, &["log", "--format=%s"]);
         assert_eq!(log, "ours\nexternal\nwrite cases/AB/x.toml\n", "{shape:?}");
         let parent = env.git(&dir, &["rev-parse", &format!("{ours}^")]);
-        assert_eq!(show(&env, &dir, "HEAD:cases/CD/y.toml"), format!("based on {}", parent));
+        assert_eq!(
+            show(&env, &dir, "HEAD:cases/CD/y.toml"),
+            format!("based on {}", parent)
+        );
     }
 }
 
@@ -123,24 +165,50 @@ fn uncommitted_hand_edits_are_never_overwritten() {
 
     std::fs::write(dir.join("cases/AB/x.toml"), "edited by hand\n").unwrap();
     let err = write(&store, "cases/AB/x.toml", "v2\n").unwrap_err();
-    assert!(matches!(err, StoreError::HandEdited { staged: false, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::HandEdited { staged: false, .. }),
+        "{err}"
+    );
     assert!(err.is_conflict());
-    assert!(err.hint().unwrap().contains("git checkout HEAD -- cases/AB/x.toml"));
-    assert_eq!(std::fs::read_to_string(dir.join("cases/AB/x.toml")).unwrap(), "edited by hand\n");
+    assert!(err
+        .hint()
+        .unwrap()
+        .contains("git checkout HEAD -- cases/AB/x.toml"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("cases/AB/x.toml")).unwrap(),
+        "edited by hand\n"
+    );
 
     env.git(&dir, &["add", "cases/AB/x.toml"]);
     let err = write(&store, "cases/AB/x.toml", "v2\n").unwrap_err();
-    assert!(matches!(err, StoreError::HandEdited { staged: true, .. }), "{err}");
+    assert!(
+        matches!(err, StoreError::HandEdited { staged: true, .. }),
+        "{err}"
+    );
 
-    std::fs::write(dir.join("cases/ZZ/new.toml").parent().map(|p| std::fs::create_dir_all(p)).map(|_| dir.join("cases/ZZ/new.toml")).unwrap(), "mine\n").unwrap();
+    std::fs::create_dir_all(dir.join("cases/ZZ")).unwrap();
+    std::fs::write(dir.join("cases/ZZ/new.toml"), "mine\n").unwrap();
     let err = write(&store, "cases/ZZ/new.toml", "casebook's\n").unwrap_err();
-    assert!(matches!(err, StoreError::HandEdited { .. }), "an untracked file in the way: {err}");
-    assert_eq!(env.git(&dir, &["rev-parse", "HEAD"]), tip, "nothing was committed");
+    assert!(
+        matches!(err, StoreError::HandEdited { .. }),
+        "an untracked file in the way: {err}"
+    );
+    assert_eq!(
+        env.git(&dir, &["rev-parse", "HEAD"]),
+        tip,
+        "nothing was committed"
+    );
 
     // Other paths are still writable, and the edits stay as they are.
     write(&store, "cases/CD/y.toml", "y\n").unwrap();
-    assert_eq!(std::fs::read_to_string(dir.join("cases/AB/x.toml")).unwrap(), "edited by hand\n");
-    assert_eq!(std::fs::read_to_string(dir.join("cases/ZZ/new.toml")).unwrap(), "mine\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("cases/AB/x.toml")).unwrap(),
+        "edited by hand\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("cases/ZZ/new.toml")).unwrap(),
+        "mine\n"
+    );
 }
 
 #[test]
@@ -150,7 +218,10 @@ fn a_deleted_file_is_restored_and_a_lagging_index_is_not_mistaken_for_an_edit() 
     write(&store, "cases/AB/x.toml", "v1\n").unwrap();
     std::fs::remove_file(dir.join("cases/AB/x.toml")).unwrap();
     write(&store, "cases/AB/x.toml", "v2\n").unwrap();
-    assert_eq!(std::fs::read_to_string(dir.join("cases/AB/x.toml")).unwrap(), "v2\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("cases/AB/x.toml")).unwrap(),
+        "v2\n"
+    );
 
     // Another writer commits v3 to the branch without touching this working tree.
     let blob = {
@@ -177,23 +248,54 @@ fn a_deleted_file_is_restored_and_a_lagging_index_is_not_mistaken_for_an_edit() 
         .status()
         .unwrap();
     assert!(status.success());
-    for args in [vec!["update-index", "--cacheinfo", &format!("100644,{},cases/AB/x.toml", blob.trim())], vec!["write-tree"]] {
+    for args in [
+        vec![
+            "update-index",
+            "--cacheinfo",
+            &format!("100644,{},cases/AB/x.toml", blob.trim()),
+        ],
+        vec!["write-tree"],
+    ] {
         let mut cmd = std::process::Command::new("git");
         env.isolate(&mut cmd);
-        let out = cmd.current_dir(&dir).env("GIT_INDEX_FILE", &index_file).args(&args).output().unwrap();
+        let out = cmd
+            .current_dir(&dir)
+            .env("GIT_INDEX_FILE", &index_file)
+            .args(&args)
+            .output()
+            .unwrap();
         assert!(out.status.success());
         if args[0] == "write-tree" {
             let tree = String::from_utf8(out.stdout).unwrap();
-            let commit = env.git(&dir, &["commit-tree", tree.trim(), "-p", "HEAD", "-m", "v3 elsewhere"]);
+            let commit = env.git(
+                &dir,
+                &[
+                    "commit-tree",
+                    tree.trim(),
+                    "-p",
+                    "HEAD",
+                    "-m",
+                    "v3 elsewhere",
+                ],
+            );
             env.git(&dir, &["update-ref", "refs/heads/main", commit.trim()]);
         }
     }
     // The working tree still holds v2, which was committed: not a hand edit.
-    assert_eq!(std::fs::read_to_string(dir.join("cases/AB/x.toml")).unwrap(), "v2\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("cases/AB/x.toml")).unwrap(),
+        "v2\n"
+    );
     write(&store, "cases/AB/x.toml", "v4\n").unwrap();
-    assert_eq!(std::fs::read_to_string(dir.join("cases/AB/x.toml")).unwrap(), "v4\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("cases/AB/x.toml")).unwrap(),
+        "v4\n"
+    );
     assert_eq!(env.status_porcelain(&dir), "");
-    assert_eq!(env.git(&dir, &["log", "--format=%s", "-2"]), "write cases/AB/x.toml\nv3 elsewhere\n");
+    assert_eq!(
+        env.git(&dir, &["log", "--format=%s", "-2"]),
+        "write cases/AB/x.toml\nv3 elsewhere\n"
+    );
 }
 
 #[test]

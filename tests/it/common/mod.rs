@@ -58,9 +58,18 @@ impl Env {
     pub fn git(&self, dir: &Path, args: &[&str]) -> String {
         let mut cmd = Command::new("git");
         self.isolate(&mut cmd);
-        cmd.args(["-c", "user.name=Git User", "-c", "user.email=git@example.com"]);
+        cmd.args([
+            "-c",
+            "user.name=Git User",
+            "-c",
+            "user.email=git@example.com",
+        ]);
         let out = cmd.current_dir(dir).args(args).output().expect("run git");
-        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -79,15 +88,29 @@ impl Env {
     /// Opens a case and returns its ID.
     pub fn open(&self, dir: &Path, customer: &str, subject: &str) -> String {
         let email = format!("{}@example.com", customer.to_lowercase().replace(' ', "."));
-        self.run(dir, &["open", "--customer", customer, "--email", &email, "--subject", subject])
-            .ok()
-            .stdout
-            .trim()
-            .to_string()
+        self.run(
+            dir,
+            &[
+                "open",
+                "--customer",
+                customer,
+                "--email",
+                &email,
+                "--subject",
+                subject,
+            ],
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_string()
     }
 
     pub fn commit_count(&self, dir: &Path) -> usize {
-        self.git(dir, &["rev-list", "--count", "HEAD"]).trim().parse().unwrap()
+        self.git(dir, &["rev-list", "--count", "HEAD"])
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     pub fn status_porcelain(&self, dir: &Path) -> String {
@@ -125,7 +148,10 @@ impl Run {
             self.stdout(),
             self.stderr()
         );
-        Ok { stdout: self.stdout(), stderr: self.stderr() }
+        Ok {
+            stdout: self.stdout(),
+            stderr: self.stderr(),
+        }
     }
 
     /// Asserts failure with `code` and returns stderr.
@@ -143,12 +169,15 @@ impl Run {
 
     pub fn json(self) -> serde_json::Value {
         let out = self.ok();
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", out.stdout))
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", out.stdout))
     }
 }
 
 /// Path of a case file inside a case book.
 pub fn case_path(root: &Path, id: &str) -> PathBuf {
     let random = id.split_once('-').unwrap().1;
-    root.join("cases").join(&random[..2]).join(format!("{id}.toml"))
+    root.join("cases")
+        .join(&random[..2])
+        .join(format!("{id}.toml"))
 }
