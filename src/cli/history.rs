@@ -15,7 +15,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let cb = g.casebook()?;
     let (id, entries) = cb.history(&args.id)?;
     if g.json {
-        print_json(&render::history_json(&entries))
+        print_json(&render::history_json(&id, &entries))
     } else {
         print(&render::history_table(
             &id,

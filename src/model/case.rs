@@ -64,6 +64,8 @@ pub struct Satisfaction {
     pub rating: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<String>,
+    #[serde(flatten)]
+    pub extra: toml::Table,
 }
 
 /// The `[case]` section: the current values, derived from the events.
@@ -298,7 +300,7 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
         }
         Action::Deescalate => {
             case.escalation_level = e.level.unwrap_or(case.escalation_level.saturating_sub(1));
-            case.escalated_to = None;
+            case.escalated_to = e.to.clone();
         }
         Action::Resolve => {
             case.status = Status::Resolved;
@@ -314,6 +316,7 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
                     satisfied: Some(true),
                     rating: e.rating,
                     feedback: e.feedback.clone(),
+                    extra: toml::Table::new(),
                 });
             }
             // Not satisfied: the resolution did not hold; its survey is void.
@@ -444,9 +447,12 @@ mod tests {
             "status = \"archived\"\nsentiment = \"calm\"",
         );
         text = text.replace("[customer]\n", "[customer]\nlanguage = \"de\"\n");
+        text = text.replace("[[event]]\nid", "[[event]]\nmood = \"good\"\nid");
+        text.push_str("\n[case.satisfaction]\nsatisfied = true\nchannel_of_survey = \"sms\"\n");
+        text.push_str("\n[[event]]\nid = \"YYYYYYYYYYYY\"\nat = \"2026-11-22T09:30:00Z\"\nactor = \"Bot <bot@example.com>\"\naction = \"gather\"\n[[event.change]]\nfield = \"product\"\nnew = \"LaserJet 9b\"\nsource = \"crm\"\n");
         text.push_str("\n[[event]]\nid = \"ZZZZZZZZZZZZ\"\nat = \"2026-11-22T10:00:00Z\"\nactor = \"Bot <bot@example.com>\"\naction = \"translate\"\nlanguage = \"de\"\n\n[future]\nflag = true\n");
         let mut f = CaseFile::from_toml(&text).unwrap();
-        assert_eq!(f.events[1].action, Action::Unknown("translate".into()));
+        assert_eq!(f.events[2].action, Action::Unknown("translate".into()));
         let mut e = Event::new(
             Action::Gather,
             t("2026-11-22T11:00:00Z"),

@@ -41,6 +41,8 @@ pub struct FieldChange {
     pub old: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new: Option<String>,
+    #[serde(flatten)]
+    pub extra: toml::Table,
 }
 
 /// A file stored under `attachments/<case id>/`.

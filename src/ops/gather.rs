@@ -64,6 +64,7 @@ fn gather_step(
                 field: field.to_string(),
                 old,
                 new,
+                extra: toml::Table::new(),
             });
         }
     };

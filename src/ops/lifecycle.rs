@@ -220,6 +220,8 @@ impl Casebook {
             let mut e = event(Action::Deescalate, ctx);
             e.reason = Some(required_text("--reason", reason)?);
             e.level = Some(level - 1);
+            // Back to a level above the agent: the case is with that level again.
+            e.to = (level > 1).then(|| cur.config.level_name(level - 1));
             Ok(e.into())
         })
     }

@@ -112,6 +112,11 @@ impl Casebook {
                 let mut case = snap
                     .case(&id)?
                     .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
+                // Decide on the events, not on a [case] section someone may have edited.
+                case.reproject().map_err(|source| Error::Case {
+                    id: id.clone(),
+                    source,
+                })?;
                 state::check(id.as_str(), &action, &case.case.status)?;
                 let step = build(&Current {
                     snap,
@@ -119,7 +124,14 @@ impl Casebook {
                     config: &config,
                 })?;
                 debug_assert_eq!(step.event.action, action);
-                let message = commit_message(&id, &step.event, ctx);
+                let mut message = commit_message(&id, &step.event, ctx);
+                if step.event.action == Action::Research {
+                    // The other side of each link changes in the same commit: name it too,
+                    // so `git log --grep "Case-Id: <it>"` finds the commit.
+                    for other in &step.event.links {
+                        message.push_str(&format!("Case-Id: {other}\n"));
+                    }
+                }
                 case.append(step.event.clone())
                     .map_err(|source| Error::Case {
                         id: id.clone(),
@@ -165,11 +177,25 @@ pub(crate) fn commit_message(id: &CaseId, event: &Event, ctx: &Context) -> Strin
     )
 }
 
-/// A short description of what an event did, without personal data.
+/// A short description of what an event did, for commit subjects and the timeline. It
+/// never quotes messages or feedback: they address the customer by name, and commit
+/// messages cannot be erased from history.
 pub fn summary_of(event: &Event) -> String {
-    let text = match event.action {
-        Action::Open => event.subject.clone(),
-        Action::Escalate => Some(format!(
+    use crate::model::time::format_utc;
+    let channel = event
+        .channel
+        .as_ref()
+        .map(|c| format!(" by {c}"))
+        .unwrap_or_default();
+    let mut parts: Vec<String> = Vec::new();
+    match event.action {
+        Action::Open => parts.extend(event.subject.clone()),
+        Action::Acknowledge => parts.push(format!("first response sent{channel}")),
+        Action::Update => parts.push(match &event.eta {
+            Some(eta) => format!("update sent{channel}, ETA {}", format_utc(eta)),
+            None => format!("update sent{channel}"),
+        }),
+        Action::Escalate => parts.push(format!(
             "level {}{}",
             event.level.unwrap_or_default(),
             event
@@ -178,39 +204,41 @@ pub fn summary_of(event: &Event) -> String {
                 .map(|t| format!(" to {t}"))
                 .unwrap_or_default()
         )),
-        Action::Deescalate => Some(format!("level {}", event.level.unwrap_or_default())),
-        Action::FollowUp => event.response.clone(),
-        Action::Link => Some(format!("linked from {}", event.links.join(", "))),
-        Action::Gather if !event.changes.is_empty() || !event.attachments.is_empty() => {
-            let mut parts: Vec<String> = event.changes.iter().map(|c| c.field.clone()).collect();
+        Action::Deescalate => parts.push(format!("level {}", event.level.unwrap_or_default())),
+        Action::FollowUp => parts.push(match (event.response.as_deref(), event.rating) {
+            (Some(r), Some(n)) => format!("{r}, rated {n}/5"),
+            (Some(r), None) => r.to_string(),
+            (None, _) => "follow-up".to_string(),
+        }),
+        Action::Link => parts.push(format!("linked from {}", event.links.join(", "))),
+        Action::Gather => {
+            parts.extend(event.changes.iter().map(|c| c.field.clone()));
             if event.customer.is_some() {
                 parts.push("contact details".into());
             }
+            parts.extend(event.question.iter().map(|q| format!("asked: {q}")));
+            parts.extend(event.note.clone());
             parts.extend(
                 event
                     .attachments
                     .iter()
                     .map(|a| format!("attached {}", a.name)),
             );
-            Some(parts.join(", "))
         }
-        _ => None,
-    };
-    text.or_else(|| {
-        [
-            &event.resolution,
-            &event.summary,
-            &event.reason,
-            &event.finding,
-            &event.root_cause,
-            &event.question,
-            &event.note,
-            &event.message,
-        ]
-        .into_iter()
-        .find_map(|v| v.clone())
-    })
-    .unwrap_or_default()
+        Action::Research => {
+            parts.extend(event.root_cause.clone().or_else(|| event.finding.clone()));
+            parts.extend(event.scope.clone());
+            if !event.links.is_empty() {
+                parts.push(format!("linked {}", event.links.join(", ")));
+            }
+        }
+        _ => parts.extend(
+            [&event.resolution, &event.summary, &event.reason]
+                .into_iter()
+                .find_map(|v| v.clone()),
+        ),
+    }
+    parts.join(", ")
 }
 
 /// Collapses white space and cuts to `max` characters with an ellipsis.

@@ -206,18 +206,28 @@ pub fn list_table(cases: &[CaseFile], config: &Config, style: Style, width: Opti
     s
 }
 
+/// The action a commit recorded on case `id`: its `Action:` trailer, or `link` when the
+/// commit's action was on another case that linked to this one.
+fn action_on<'e>(id: &CaseId, e: &'e HistoryEntry) -> Option<&'e str> {
+    match e.trailer("Case-Id") {
+        Some(first) if first != id.as_str() => Some("link"),
+        _ => e.trailer("Action"),
+    }
+}
+
 /// A case's commits as JSON.
-pub fn history_json(entries: &[HistoryEntry]) -> Value {
+pub fn history_json(id: &CaseId, entries: &[HistoryEntry]) -> Value {
     Value::Array(
         entries
             .iter()
             .map(|e| {
+                let own = e.trailer("Case-Id") == Some(id.as_str());
                 json!({
                     "commit": e.commit.to_string(),
                     "time": format_utc(&e.time),
                     "actor": e.author,
-                    "action": e.trailer("Action"),
-                    "event_id": e.trailer("Event-Id"),
+                    "action": action_on(id, e),
+                    "event_id": if own { e.trailer("Event-Id") } else { None },
                     "summary": e.summary,
                 })
             })
@@ -242,7 +252,7 @@ pub fn history_table(
         t.add_row(vec![
             Cell::new(local_time(&e.time, tz)),
             Cell::new(e.author.split(" <").next().unwrap_or(&e.author)),
-            Cell::new(e.trailer("Action").unwrap_or("?")),
+            Cell::new(action_on(id, e).unwrap_or("?")),
             Cell::new(summary),
             Cell::new(style.dim(&e.commit.to_string()[..10])),
         ]);

@@ -295,6 +295,27 @@ fn a_case_goes_through_every_sop_step_one_commit_each() {
         "both cases change in the one research commit: {touched}"
     );
 
+    let everything = env.git(&root, &["log", "--format=%B"]);
+    for personal in ["Ada", "ada@example.com", "999999", "Bob"] {
+        assert!(
+            !everything.contains(personal),
+            "commit messages must carry no personal data ({personal}):\n{everything}"
+        );
+    }
+    let linked = env.run(&root, &["history", &other, "--json"]).json();
+    assert_eq!(linked[0]["action"], "link", "{linked}");
+    assert_eq!(linked[0]["event_id"], Value::Null);
+    let found = env.git(
+        &root,
+        &["log", "--format=%s", "--grep", &format!("Case-Id: {other}")],
+    );
+    assert!(
+        found
+            .lines()
+            .any(|l| l.starts_with(&format!("{id}: research"))),
+        "{found}"
+    );
+
     let history = env.run(&root, &["history", &id, "--json"]).json();
     assert_eq!(
         history.as_array().unwrap().len(),
@@ -699,6 +720,55 @@ fn log_records_when_it_happened_and_who_was_involved() {
     assert_eq!(
         v["events"].as_array().unwrap().last().unwrap()["with"],
         serde_json::json!(["Ada"])
+    );
+}
+
+#[test]
+fn deescalating_keeps_the_level_it_returns_to() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = case_in(&env, &root, "open");
+    env.run(&root, &["escalate", &id, "--reason", "1", "--to", "Sam"])
+        .ok();
+    env.run(&root, &["escalate", &id, "--reason", "2"]).ok();
+    assert_eq!(show(&env, &root, &id)["escalated_to"], "manager");
+    env.run(&root, &["deescalate", &id, "--reason", "back"])
+        .ok();
+    let v = show(&env, &root, &id);
+    assert_eq!(
+        (v["escalation_level"].as_u64(), v["escalated_to"].as_str()),
+        (Some(1), Some("supervisor"))
+    );
+    env.run(&root, &["deescalate", &id, "--reason", "done"])
+        .ok();
+    let v = show(&env, &root, &id);
+    assert_eq!(
+        (v["escalation_level"].as_u64(), &v["escalated_to"]),
+        (Some(0), &Value::Null)
+    );
+}
+
+#[test]
+fn actions_follow_the_events_not_a_hand_edited_projection() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = case_in(&env, &root, "new");
+    let file = case_path(&root, &id);
+    let edited = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("status = \"new\"", "status = \"resolved\"");
+    std::fs::write(&file, edited).unwrap();
+    env.git(&root, &["commit", "-qam", "edit the projection by hand"]);
+    assert_eq!(
+        show(&env, &root, &id)["status"],
+        "resolved",
+        "readers show what is stored"
+    );
+    env.run(&root, &["ack", &id]).ok();
+    assert_eq!(
+        show(&env, &root, &id)["status"],
+        "open",
+        "the next write recomputes it from the events"
     );
 }
 
