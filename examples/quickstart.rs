@@ -163,7 +163,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = cb.config()?;
     let style = Style::plain();
     let case = cb.show(id.as_str())?;
-    println!("{}", show_text(&case, &config, style));
+    let sla = casebook::model::commitment::evaluate(&case, &config, now);
+    println!("{}", show_text(&case, &config, &sla, style));
     let (_, history) = cb.history(id.as_str())?;
     println!(
         "History (one git commit per action):\n{}",

@@ -21,5 +21,6 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let message = text::resolve("--message", args.message, &mut false)?;
-    recorded(g, cb.acknowledge(&ctx, &args.id, message, args.channel)?)
+    let rec = cb.acknowledge(&ctx, &args.id, message, args.channel)?;
+    recorded(g, &cb, &ctx, rec)
 }

@@ -16,5 +16,6 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let reason = text::resolve("--reason", args.reason, &mut false)?;
-    recorded(g, cb.close(&ctx, &args.id, reason)?)
+    let rec = cb.close(&ctx, &args.id, reason)?;
+    recorded(g, &cb, &ctx, rec)
 }

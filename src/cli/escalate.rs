@@ -17,5 +17,6 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let reason = text::resolve("--reason", Some(args.reason), &mut false)?.unwrap_or_default();
-    recorded(g, cb.escalate(&ctx, &args.id, &reason, args.to)?)
+    let rec = cb.escalate(&ctx, &args.id, &reason, args.to)?;
+    recorded(g, &cb, &ctx, rec)
 }

@@ -44,8 +44,6 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     } else {
         FollowUpResponse::NoAnswer
     };
-    recorded(
-        g,
-        cb.follow_up(&ctx, &args.id, response, args.rating, feedback, message)?,
-    )
+    let rec = cb.follow_up(&ctx, &args.id, response, args.rating, feedback, message)?;
+    recorded(g, &cb, &ctx, rec)
 }

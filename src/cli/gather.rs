@@ -21,6 +21,9 @@ pub struct Args {
     /// The problem, in full (`-` reads standard input; no value opens $EDITOR)
     #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
     description: Option<String>,
+    /// A new priority; SLA due times are recomputed from the original start
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(crate::model::Priority::KNOWN))]
+    priority: Option<String>,
     /// A new or corrected e-mail address
     #[arg(long)]
     email: Option<String>,
@@ -47,6 +50,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let base = g.start_dir();
     let input = GatherInput {
         product: args.product,
+        priority: args.priority,
         incident_at: args.incident_at,
         description: text::resolve("--description", args.description, stdin)?,
         email: args.email,
@@ -56,5 +60,6 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         attach: args.attach.into_iter().map(|p| base.join(p)).collect(),
         note: text::resolve("--note", args.note, stdin)?,
     };
-    recorded(g, cb.gather(&ctx, &args.id, &input)?)
+    let rec = cb.gather(&ctx, &args.id, &input)?;
+    recorded(g, &cb, &ctx, rec)
 }

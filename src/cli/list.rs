@@ -4,6 +4,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 
 use super::{print, print_json, Globals};
 use crate::error::Result;
+use crate::model::commitment::State;
 use crate::model::{Priority, Status};
 use crate::ops::ListFilter;
 use crate::render;
@@ -20,6 +21,9 @@ pub struct Args {
     /// Only cases whose customer name, e-mail or phone contains TEXT (any letter case)
     #[arg(long, value_name = "TEXT")]
     customer: Option<String>,
+    /// Only cases with an SLA target in this state (breached includes missed ETAs)
+    #[arg(long, value_parser = ["breached", "at-risk"])]
+    sla: Option<String>,
 }
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
@@ -29,10 +33,28 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         priorities: args.priority,
         customer: args.customer,
     };
+    let now = g.now()?;
     let cases = cb.list(&filter)?;
+    let sla = cb.commitments(&cases, now)?;
+    let wanted = args.sla.as_deref().map(|w| {
+        if w == "breached" {
+            State::Breached
+        } else {
+            State::AtRisk
+        }
+    });
+    let (cases, sla): (Vec<_>, Vec<_>) = cases
+        .into_iter()
+        .zip(sla)
+        .filter(|(_, ks)| wanted.is_none_or(|w| ks.iter().any(|k| k.state == w)))
+        .unzip();
     if g.json {
         return print_json(&serde_json::Value::Array(
-            cases.iter().map(|f| render::case_json(f, false)).collect(),
+            cases
+                .iter()
+                .zip(&sla)
+                .map(|(f, k)| render::case_json(f, false, k))
+                .collect(),
         ));
     }
     if cases.is_empty() {

@@ -32,17 +32,15 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let summary = text::resolve("--summary", Some(args.summary), &mut false)?.unwrap_or_default();
-    recorded(
-        g,
-        cb.log(
-            &ctx,
-            &args.id,
-            &summary,
-            &args.with,
-            args.channel,
-            args.direction.as_deref(),
-            args.outcome,
-            args.at.as_deref(),
-        )?,
-    )
+    let rec = cb.log(
+        &ctx,
+        &args.id,
+        &summary,
+        &args.with,
+        args.channel,
+        args.direction.as_deref(),
+        args.outcome,
+        args.at.as_deref(),
+    )?;
+    recorded(g, &cb, &ctx, rec)
 }

@@ -4,6 +4,7 @@
 mod acknowledge;
 mod close;
 mod deescalate;
+mod due;
 mod escalate;
 mod follow_up;
 mod gather;
@@ -19,6 +20,7 @@ mod resolve;
 mod show;
 mod template;
 mod text;
+mod tick;
 mod update;
 
 use std::io::{IsTerminal, Write};
@@ -47,6 +49,8 @@ The SOP, step by step:
   casebook follow-up ID --satisfied --rating 5
   casebook log ID --summary TEXT --direction inbound
   casebook show ID / list / history ID
+  casebook due [--within 4h]          the day's queue: what is owed, breached first
+  casebook tick                       auto-close and auto-escalate, from cron
 
 IDs may be shortened to any unique start of the part after the dash (like git hashes).
 Every action is one git commit; `git log` reviews them and any git remote shares them.
@@ -117,6 +121,8 @@ pub enum Command {
     List(list::Args),
     History(history::Args),
     Template(template::Args),
+    Due(due::Args),
+    Tick(tick::Args),
 }
 
 impl Globals {
@@ -212,9 +218,11 @@ fn parse_channel() -> impl clap::builder::TypedValueParser<Value = crate::model:
 
 /// What every recording command prints: the case as JSON for scripts; for people, a line
 /// on stderr, and on stdout the message casebook wrote from a template (to send it).
-fn recorded(g: &Globals, rec: crate::ops::Recorded) -> Result<()> {
+fn recorded(g: &Globals, cb: &Casebook, ctx: &Context, rec: crate::ops::Recorded) -> Result<()> {
     if g.json {
-        return print_json(&crate::render::case_json(&rec.case, true));
+        let config = cb.config()?;
+        let sla = crate::model::commitment::evaluate(&rec.case, &config, ctx.now);
+        return print_json(&crate::render::case_json(&rec.case, true, &sla));
     }
     let c = &rec.case.case;
     eprintln!(
@@ -276,6 +284,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(g, args),
         Command::History(args) => history::run(g, args),
         Command::Template(args) => template::run(g, args),
+        Command::Due(args) => due::run(g, args),
+        Command::Tick(args) => tick::run(g, args),
     }
 }
 

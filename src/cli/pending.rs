@@ -14,5 +14,6 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let reason = text::resolve("--reason", Some(args.reason), &mut false)?.unwrap_or_default();
-    recorded(g, cb.pending(&ctx, &args.id, &reason)?)
+    let rec = cb.pending(&ctx, &args.id, &reason)?;
+    recorded(g, &cb, &ctx, rec)
 }

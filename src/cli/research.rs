@@ -25,15 +25,13 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let finding = text::resolve("--finding", args.finding, &mut false)?;
-    recorded(
-        g,
-        cb.research(
-            &ctx,
-            &args.id,
-            finding,
-            args.root_cause,
-            args.scope.as_deref(),
-            &args.link,
-        )?,
-    )
+    let rec = cb.research(
+        &ctx,
+        &args.id,
+        finding,
+        args.root_cause,
+        args.scope.as_deref(),
+        &args.link,
+    )?;
+    recorded(g, &cb, &ctx, rec)
 }

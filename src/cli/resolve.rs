@@ -18,5 +18,6 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let resolution =
         text::resolve("--resolution", Some(args.resolution), &mut false)?.unwrap_or_default();
-    recorded(g, cb.resolve(&ctx, &args.id, &resolution, args.root_cause)?)
+    let rec = cb.resolve(&ctx, &args.id, &resolution, args.root_cause)?;
+    recorded(g, &cb, &ctx, rec)
 }

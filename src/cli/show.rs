@@ -12,9 +12,11 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let cb = g.casebook()?;
     let file = cb.show(&args.id)?;
+    let config = cb.config()?;
+    let sla = crate::model::commitment::evaluate(&file, &config, g.now()?);
     if g.json {
-        print_json(&render::case_json(&file, true))
+        print_json(&render::case_json(&file, true, &sla))
     } else {
-        print(&render::show_text(&file, &cb.config()?, g.style()))
+        print(&render::show_text(&file, &config, &sla, g.style()))
     }
 }

@@ -24,8 +24,6 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let message = text::resolve("--message", args.message, &mut false)?;
-    recorded(
-        g,
-        cb.update(&ctx, &args.id, message, args.eta.as_deref(), args.channel)?,
-    )
+    let rec = cb.update(&ctx, &args.id, message, args.eta.as_deref(), args.channel)?;
+    recorded(g, &cb, &ctx, rec)
 }

@@ -339,7 +339,20 @@ impl Calendar {
         }
         // Budgets too large for a TimeDelta (~292 million years) cannot end
         // inside the horizon anyway.
-        let mut budget = TimeDelta::try_minutes(minutes).unwrap_or(TimeDelta::MAX);
+        self.add_business(
+            start,
+            TimeDelta::try_minutes(minutes).unwrap_or(TimeDelta::MAX),
+        )
+    }
+
+    /// Like [`Calendar::add_business_minutes`], for a budget of any precision (SLA clocks
+    /// that were paused part-way through a minute). A budget of zero or less returns
+    /// `start`.
+    pub fn add_business(&self, start: DateTime<Utc>, budget: TimeDelta) -> DateTime<Utc> {
+        if budget <= TimeDelta::zero() {
+            return start;
+        }
+        let mut budget = budget;
         let mut windows = self.windows_from(start);
         for (from, close) in windows.by_ref() {
             let available = close - from;

@@ -210,6 +210,15 @@ impl CaseFile {
 /// are checked when an action is recorded, and a merge of two clones' histories must still
 /// give one well-defined answer.
 pub fn replay(id: &CaseId, events: &[Event]) -> Result<(CaseState, Customer), CaseError> {
+    replay_with(id, events, |_, _| {})
+}
+
+/// Replays events, calling `after` with each event and the values right after it.
+pub fn replay_with(
+    id: &CaseId,
+    events: &[Event],
+    mut after: impl FnMut(&Event, &CaseState),
+) -> Result<(CaseState, Customer), CaseError> {
     let first = events
         .first()
         .filter(|e| e.action == Action::Open)
@@ -244,6 +253,7 @@ pub fn replay(id: &CaseId, events: &[Event]) -> Result<(CaseState, Customer), Ca
     let mut customer = Customer::default();
     for event in events {
         apply(&mut case, &mut customer, event);
+        after(event, &case);
     }
     Ok((case, customer))
 }
@@ -340,6 +350,11 @@ fn apply_change(case: &mut CaseState, change: &super::event::FieldChange) {
         "product" => case.product = new,
         "description" => case.description = new,
         "incident_at" => case.incident_at = new.as_deref().and_then(super::time::parse_rfc3339),
+        "priority" => {
+            if let Some(p) = new {
+                case.priority = Priority::from_stored(&p);
+            }
+        }
         _ => {}
     }
 }

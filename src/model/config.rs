@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::calendar::{self, Calendar, Holiday};
+use super::enums::Status;
 use super::sla::{PerPriority, SlaDuration};
 
 /// Where the config lives in a case repository.
@@ -34,7 +35,8 @@ days = ["mon", "tue", "wed", "thu", "fri"]
 holidays = []
 
 [sla]
-# A target is "at risk" once this share of its time is used.
+# Every clock stops while a case is resolved or closed. A target is "at risk" once this
+# share of its time is used.
 at_risk = 0.75
 # Resolved cases with no follow-up answer close by themselves after this long (`casebook tick`).
 auto_close = "7d calendar"
@@ -55,11 +57,12 @@ high = "1bd"
 normal = "2bd"
 low = "5bd"
 
-[sla.resolution]    # from `open` to `resolve`; paused while the case is pending
+[sla.resolution]    # from `open` to `resolve`
 urgent = "1d calendar"
 high = "3bd"
 normal = "5bd"
 low = "10bd"
+pause_when = ["pending"]   # statuses in which this clock stops (also for acknowledge, update)
 
 [sla.follow_up]     # from `resolve` to the follow-up contact
 urgent = "1bd"
@@ -110,9 +113,18 @@ pub struct Config {
     pub templates: BTreeMap<String, String>,
 }
 
+/// Statuses in which a target's clock stops (besides `resolved` and `closed`).
+#[derive(Debug, Clone, Default)]
+pub struct PauseRules {
+    pub acknowledge: Vec<Status>,
+    pub update: Vec<Status>,
+    pub resolution: Vec<Status>,
+}
+
 #[derive(Debug, Clone)]
 pub struct SlaPolicy {
     pub at_risk: f64,
+    pub pause_when: PauseRules,
     pub auto_close: SlaDuration,
     pub auto_escalate: bool,
     pub acknowledge: PerPriority,
@@ -175,6 +187,7 @@ struct RawPerPriority {
     high: Option<String>,
     normal: Option<String>,
     low: Option<String>,
+    pause_when: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -218,6 +231,7 @@ fn per_priority(urgent: &str, high: &str, normal: &str, low: &str) -> RawPerPrio
         high: Some(high.into()),
         normal: Some(normal.into()),
         low: Some(low.into()),
+        pause_when: None,
     }
 }
 
@@ -357,8 +371,38 @@ impl RawConfig {
                 low: one("low", &raw.low, &default.low)?,
             })
         };
+        let pauses = |name: &str,
+                      raw: &RawPerPriority,
+                      default: &[Status]|
+         -> Result<Vec<Status>, ConfigError> {
+            let Some(list) = &raw.pause_when else {
+                return Ok(default.to_vec());
+            };
+            list.iter()
+                .map(|v| match Status::parse(v) {
+                    Some(st @ (Status::New | Status::Open | Status::Pending)) => Ok(st),
+                    _ => Err(invalid(
+                        &format!("sla.{name}.pause_when"),
+                        v,
+                        "expected statuses the clock pauses in: new, open or pending",
+                    )),
+                })
+                .collect()
+        };
+        if s.follow_up.pause_when.is_some() {
+            return Err(invalid(
+                "sla.follow_up.pause_when",
+                "…",
+                "the follow-up clock does not pause",
+            ));
+        }
         let sla = SlaPolicy {
             at_risk: s.at_risk,
+            pause_when: PauseRules {
+                acknowledge: pauses("acknowledge", &s.acknowledge, &[])?,
+                update: pauses("update", &s.update, &[])?,
+                resolution: pauses("resolution", &s.resolution, &[Status::Pending])?,
+            },
             auto_close: duration("sla.auto_close", &s.auto_close)?,
             auto_escalate: s.auto_escalate,
             acknowledge: target("acknowledge", &s.acknowledge, &defaults.acknowledge)?,

@@ -123,6 +123,11 @@ pub struct Event {
     pub level: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// For actions taken by `tick`: the SLA target and due time that triggered them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
+    pub sla_due: Option<DateTime<Utc>>,
 
     // Resolution and follow-up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -180,6 +185,8 @@ impl Event {
             reason: None,
             level: None,
             to: None,
+            sla_target: None,
+            sla_due: None,
             resolution: None,
             response: None,
             rating: None,

@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod calendar;
 pub mod case;
+pub mod commitment;
 pub mod config;
 pub mod enums;
 pub mod event;

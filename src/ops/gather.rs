@@ -13,6 +13,8 @@ use crate::model::{Action, Event};
 #[derive(Debug, Clone, Default)]
 pub struct GatherInput {
     pub product: Option<String>,
+    /// A new priority (SLA due times follow it from the original start).
+    pub priority: Option<String>,
     pub incident_at: Option<String>,
     pub description: Option<String>,
     pub email: Option<String>,
@@ -70,6 +72,19 @@ fn gather_step(
     };
     if let Some(p) = optional_text(&input.product) {
         change("product", case.product.clone(), Some(p));
+    }
+    if let Some(p) = optional_text(&input.priority) {
+        let p = crate::model::Priority::parse(&p).ok_or_else(|| {
+            Error::invalid(
+                "--priority",
+                format!("{p:?}: expected urgent, high, normal or low"),
+            )
+        })?;
+        change(
+            "priority",
+            Some(case.priority.to_string()),
+            Some(p.to_string()),
+        );
     }
     if let Some(d) = optional_text(&input.description) {
         change("description", case.description.clone(), Some(d));
@@ -179,7 +194,7 @@ fn gather_step(
     {
         return Err(Error::invalid(
             "gather",
-            "nothing to record: give a changed fact (--product, --incident-at, --description, --email, --phone), a --question, a --note or an --attach",
+            "nothing to record: give a changed fact (--product, --priority, --incident-at, --description, --email, --phone), a --question, a --note or an --attach",
         ));
     }
     Ok(Step {

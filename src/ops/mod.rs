@@ -6,6 +6,7 @@ mod lifecycle;
 mod open;
 mod read;
 mod research;
+mod sla;
 mod template;
 
 use std::path::Path;
@@ -17,6 +18,7 @@ pub use init::{InitOptions, InitOutcome};
 pub use lifecycle::FollowUpResponse;
 pub use open::NewCase;
 pub use read::ListFilter;
+pub use sla::{add_duration, DueItem, TickAction};
 
 use crate::error::{Error, Result};
 use crate::model::state;

@@ -7,13 +7,36 @@ use comfy_table::{presets, Cell, ContentArrangement, Table};
 use serde_json::{json, Value};
 
 use super::{local_time, Style};
+use crate::model::commitment::{Commitment, State};
 use crate::model::time::format_utc;
 use crate::model::{CaseFile, CaseId, Config};
 use crate::ops::summary_of;
 use crate::store::HistoryEntry;
 
-/// One case as JSON; `list` leaves out the events.
-pub fn case_json(f: &CaseFile, with_events: bool) -> Value {
+/// The SLA commitments of a case as a JSON object keyed by target.
+pub fn sla_json(commitments: &[Commitment]) -> Value {
+    let time = |t: &Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map(format_utc);
+    let mut map = serde_json::Map::new();
+    for c in commitments {
+        map.insert(
+            c.target.as_str().to_string(),
+            json!({
+                "state": c.state.as_str(),
+                "due": time(&c.due),
+                "start": format_utc(&c.start),
+                "at_risk_from": time(&c.at_risk_from),
+                "met_at": time(&c.met_at),
+                "breached_at": time(&c.breached_at),
+                "open": c.is_open(),
+                "policy": c.policy.map(|p| p.to_string()),
+            }),
+        );
+    }
+    Value::Object(map)
+}
+
+/// One case as JSON, with its SLA commitments; `list` leaves out the events.
+pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) -> Value {
     let c = &f.case;
     let time = |t: &Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map(format_utc);
     let mut v = json!({
@@ -56,6 +79,7 @@ pub fn case_json(f: &CaseFile, with_events: bool) -> Value {
             "path": format!("attachments/{}/{}", c.id, a.name),
         })).collect::<Vec<_>>(),
     });
+    v["sla"] = sla_json(commitments);
     if with_events {
         // Events carry their own fields as stored (see docs/FORMAT.md); serde_json cannot
         // fail on them because every value is a string, number, bool, array or table.
@@ -64,8 +88,14 @@ pub fn case_json(f: &CaseFile, with_events: bool) -> Value {
     v
 }
 
-/// The case for a person: its sections, then the events as a timeline in local time.
-pub fn show_text(f: &CaseFile, config: &Config, style: Style) -> String {
+/// The case for a person: its sections, SLA targets, then the events as a timeline in
+/// local time.
+pub fn show_text(
+    f: &CaseFile,
+    config: &Config,
+    commitments: &[Commitment],
+    style: Style,
+) -> String {
     let tz = config.calendar.tz();
     let c = &f.case;
     let mut out = String::new();
@@ -154,6 +184,24 @@ pub fn show_text(f: &CaseFile, config: &Config, style: Style) -> String {
         text.push_str(&format!("\n{}\n", style.bold("Description")));
         for l in d.lines() {
             text.push_str(&format!("  {l}\n"));
+        }
+    }
+    if !commitments.is_empty() {
+        text.push_str(&format!("\n{}\n", style.bold("SLA")));
+        for k in commitments {
+            let when = match (k.state, k.met_at, k.due) {
+                (State::Met, Some(m), _) => format!("met {}", local_time(&m, tz)),
+                (State::Paused, _, _) => "clock paused".to_string(),
+                (_, _, Some(d)) => format!("due {}", local_time(&d, tz)),
+                _ => String::new(),
+            };
+            let policy = k.policy.map(|p| format!(" ({p})")).unwrap_or_default();
+            text.push_str(&format!(
+                "  {:<13}{:<10} {when}{}\n",
+                k.target.as_str(),
+                style.word(k.state.as_str()),
+                style.dim(&policy)
+            ));
         }
     }
     text.push_str(&format!("\n{} ({})\n", style.bold("Timeline"), tz.name()));

@@ -2,7 +2,7 @@
 
 mod case;
 
-pub use case::{case_json, history_json, history_table, list_table, show_text};
+pub use case::{case_json, history_json, history_table, list_table, show_text, sla_json};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

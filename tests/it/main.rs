@@ -6,4 +6,5 @@ mod cli_basics;
 mod cli_errors;
 mod concurrency;
 mod lifecycle;
+mod sla;
 mod store_conformance;

@@ -1,0 +1,658 @@
+//! SLA commitments of one case: what is due when, and whether it was met.
+//!
+//! Everything here is computed from the case's events, the policy and "now", never stored,
+//! so every clone computes the same answer. The targets (SOP-SEMANTICS §3):
+//!
+//! | target | starts | stops |
+//! |---|---|---|
+//! | `acknowledge` | case created | first outbound response |
+//! | `update` | each outbound response (or a reopen) | the next one; ends at resolve |
+//! | `resolution` | case created | resolve (or close); a reopen resumes it |
+//! | `follow_up` | the last resolve | the follow-up contact |
+//! | `eta` | the update that promised it | resolve by the ETA |
+//!
+//! A clock runs only while the case is in a status its target does not pause in (by
+//! default the resolution clock pauses while `pending`, and every clock stops while the
+//! case is `resolved` or `closed`). Budgets are consumed on the target's clock: business
+//! time in the calendar, or round the clock. A target is met when it stops no later than
+//! its due time, breached at its due time otherwise, at risk once the configured share of
+//! its budget is used, and paused while its clock is stopped by a pause rule.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::calendar::Calendar;
+use super::case::{replay_with, CaseFile};
+use super::config::Config;
+use super::enums::{Action, Status};
+use super::sla::{Clock, SlaDuration};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    Acknowledge,
+    Update,
+    Resolution,
+    FollowUp,
+    Eta,
+}
+
+impl Target {
+    pub const ALL: [Target; 5] = [
+        Target::Acknowledge,
+        Target::Update,
+        Target::Resolution,
+        Target::FollowUp,
+        Target::Eta,
+    ];
+
+    /// The name used in JSON and the config (`sla.<name>`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Acknowledge => "acknowledge",
+            Target::Update => "update",
+            Target::Resolution => "resolution",
+            Target::FollowUp => "follow_up",
+            Target::Eta => "eta",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum State {
+    Running,
+    AtRisk,
+    Paused,
+    Met,
+    Breached,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Running => "running",
+            State::AtRisk => "at_risk",
+            State::Paused => "paused",
+            State::Met => "met",
+            State::Breached => "breached",
+        }
+    }
+}
+
+/// One target of one case, evaluated at "now".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commitment {
+    pub target: Target,
+    /// The policy that applies (e.g. `1bd`); `None` for a promised ETA.
+    pub policy: Option<SlaDuration>,
+    pub start: DateTime<Utc>,
+    /// When it is (or was) due; `None` while paused with budget left.
+    pub due: Option<DateTime<Utc>>,
+    pub at_risk_from: Option<DateTime<Utc>>,
+    pub state: State,
+    /// When it stopped (met or not); `None` while still owed.
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub met_at: Option<DateTime<Utc>>,
+    pub breached_at: Option<DateTime<Utc>>,
+}
+
+impl Commitment {
+    /// Still owed: not yet done (running, at risk, paused, or breached and still not done).
+    pub fn is_open(&self) -> bool {
+        self.stopped_at.is_none()
+    }
+}
+
+/// A status change: from `at` on, the case was in `status`.
+type Timeline = Vec<(DateTime<Utc>, Status)>;
+
+/// Evaluates every target that applies to the case at `now`.
+pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Commitment> {
+    let mut timeline: Timeline = Vec::new();
+    let mut outbound: Vec<DateTime<Utc>> = Vec::new();
+    let mut resolves: Vec<DateTime<Utc>> = Vec::new();
+    let mut reopens: Vec<DateTime<Utc>> = Vec::new();
+    let mut closes: Vec<DateTime<Utc>> = Vec::new();
+    let mut follow_ups: Vec<DateTime<Utc>> = Vec::new();
+    let mut eta: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let replayed = replay_with(&file.case.id, &file.events, |e, case| {
+        let when = e.occurred_at.unwrap_or(e.at);
+        if timeline.last().is_none_or(|(_, s)| *s != case.status) {
+            timeline.push((e.at, case.status.clone()));
+        }
+        if e.direction.as_deref() == Some("outbound") || e.action == Action::Resolve {
+            outbound.push(when);
+        }
+        match e.action {
+            Action::Resolve => resolves.push(e.at),
+            Action::Reopen => reopens.push(e.at),
+            Action::FollowUp => {
+                follow_ups.push(e.at);
+                if e.response.as_deref() == Some("not-satisfied") {
+                    reopens.push(e.at);
+                }
+            }
+            Action::Close => closes.push(e.at),
+            Action::Update => {
+                if let Some(t) = e.eta {
+                    eta = Some((e.at, t));
+                }
+            }
+            _ => {}
+        }
+    });
+    let Ok((case, _)) = replayed else {
+        return Vec::new();
+    };
+    let sla = &config.sla;
+    let cal = &config.calendar;
+    let at_risk = sla.at_risk;
+    let created = case.created_at;
+    let mut out = Vec::new();
+
+    // Acknowledge: from creation to the first outbound response.
+    let policy = sla.acknowledge.get(&case.priority);
+    let stop = outbound
+        .first()
+        .copied()
+        .filter(|t| *t >= created)
+        .or(outbound.first().copied());
+    let running = run_intervals(&timeline, created, &sla.pause_when.acknowledge, None);
+    out.push(budgeted(
+        Target::Acknowledge,
+        policy,
+        created,
+        &running,
+        stop,
+        now,
+        cal,
+        at_risk,
+        config,
+    ));
+
+    // Update: from the latest outbound response or reopen, until the next; ends at resolve.
+    if let Some(&last_out) = outbound.last() {
+        let start = reopens
+            .last()
+            .copied()
+            .filter(|r| *r > last_out)
+            .unwrap_or(last_out);
+        let ended = [resolves.last(), closes.last()]
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|t| *t >= start)
+            .min();
+        let policy = sla.update.get(&case.priority);
+        let running = run_intervals(&timeline, start, &sla.pause_when.update, ended);
+        let stop = if matches!(case.status, Status::Resolved | Status::Closed) {
+            ended
+        } else {
+            None
+        };
+        out.push(budgeted(
+            Target::Update,
+            policy,
+            start,
+            &running,
+            stop,
+            now,
+            cal,
+            at_risk,
+            config,
+        ));
+    }
+
+    // Resolution: from creation to resolve, paused per policy; a reopen resumes it.
+    let policy = sla.resolution.get(&case.priority);
+    let done = matches!(case.status, Status::Resolved | Status::Closed);
+    // Closed without a resolve (e.g. a duplicate) stops it at the close.
+    let stop = if done {
+        resolves.last().or(closes.last()).copied()
+    } else {
+        None
+    };
+    let running = run_intervals(&timeline, created, &sla.pause_when.resolution, None);
+    out.push(budgeted(
+        Target::Resolution,
+        policy,
+        created,
+        &running,
+        stop,
+        now,
+        cal,
+        at_risk,
+        config,
+    ));
+
+    // Follow-up: from the last resolve to the follow-up contact.
+    if let Some(&resolved) = resolves.last() {
+        let contact = follow_ups.iter().copied().find(|t| *t >= resolved);
+        let closed_first = closes
+            .iter()
+            .copied()
+            .find(|t| *t >= resolved)
+            .filter(|c| contact.is_none_or(|f| *c < f));
+        let reopened_since = reopens.iter().any(|r| *r > resolved) && contact.is_none();
+        if closed_first.is_none() && !reopened_since {
+            let policy = sla.follow_up.get(&case.priority);
+            let running = vec![(resolved, None)];
+            out.push(budgeted(
+                Target::FollowUp,
+                policy,
+                resolved,
+                &running,
+                contact,
+                now,
+                cal,
+                at_risk,
+                config,
+            ));
+        }
+    }
+
+    // ETA: the promise of the latest update that gave one.
+    if let Some((promised, eta)) = eta {
+        let resolved = resolves.iter().copied().find(|t| *t >= promised);
+        let risk_from = promised + scale(eta - promised, at_risk);
+        out.push(judge(
+            Target::Eta,
+            None,
+            promised,
+            Some(eta),
+            Some(risk_from),
+            resolved,
+            now,
+            false,
+        ));
+    }
+    out
+}
+
+/// Intervals `[from, to)` (open-ended when `to` is `None`) from `start` on during which the
+/// clock runs: the case is not in a paused status, nor resolved or closed, and (if given)
+/// not after `end`.
+fn run_intervals(
+    timeline: &Timeline,
+    start: DateTime<Utc>,
+    paused: &[Status],
+    end: Option<DateTime<Utc>>,
+) -> Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> {
+    let stops = |s: &Status| paused.contains(s) || matches!(s, Status::Resolved | Status::Closed);
+    let mut out = Vec::new();
+    for (i, (from, status)) in timeline.iter().enumerate() {
+        let to = timeline.get(i + 1).map(|(t, _)| *t);
+        let from = (*from).max(start);
+        let to = match (to, end) {
+            (Some(t), Some(e)) => Some(t.min(e)),
+            (t, e) => t.or(e),
+        };
+        if stops(status) || to.is_some_and(|t| t <= from) {
+            continue;
+        }
+        out.push((from, to));
+    }
+    out
+}
+
+/// Evaluates a budgeted target over its running intervals.
+#[allow(clippy::too_many_arguments)]
+fn budgeted(
+    target: Target,
+    policy: SlaDuration,
+    start: DateTime<Utc>,
+    running: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
+    stop: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    cal: &Calendar,
+    at_risk: f64,
+    config: &Config,
+) -> Commitment {
+    let budget = TimeDelta::minutes(policy.minutes(config.business_day_minutes()));
+    // A target that stopped still has the due time it would have had: let its last
+    // interval run on.
+    let mut running = running.to_vec();
+    if stop.is_some() {
+        if let Some(last) = running.last_mut() {
+            last.1 = None;
+        }
+    }
+    let due = consume(&running, budget, policy.clock, cal);
+    let at_risk_from = consume(&running, scale(budget, at_risk), policy.clock, cal);
+    // Paused: the clock is stopped now (the last interval ended) and the budget is not spent.
+    let paused = stop.is_none() && due.is_none();
+    judge(
+        target,
+        Some(policy),
+        start,
+        due,
+        at_risk_from,
+        stop,
+        now,
+        paused,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    target: Target,
+    policy: Option<SlaDuration>,
+    start: DateTime<Utc>,
+    due: Option<DateTime<Utc>>,
+    at_risk_from: Option<DateTime<Utc>>,
+    stop: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    paused: bool,
+) -> Commitment {
+    let (state, met_at, breached_at) = match (stop, due) {
+        (Some(s), Some(d)) if s > d => (State::Breached, None, Some(d)),
+        (Some(s), _) => (State::Met, Some(s), None),
+        (None, Some(d)) if now >= d => (State::Breached, None, Some(d)),
+        (None, _) if paused => (State::Paused, None, None),
+        (None, _) if at_risk_from.is_some_and(|r| now >= r) => (State::AtRisk, None, None),
+        (None, _) => (State::Running, None, None),
+    };
+    Commitment {
+        target,
+        policy,
+        start,
+        due,
+        at_risk_from,
+        state,
+        stopped_at: stop,
+        met_at,
+        breached_at,
+    }
+}
+
+/// When `budget` is used up over the running intervals; `None` if the intervals end first.
+fn consume(
+    running: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
+    budget: TimeDelta,
+    clock: Clock,
+    cal: &Calendar,
+) -> Option<DateTime<Utc>> {
+    let mut left = budget;
+    for (from, to) in running {
+        let end = match clock {
+            Clock::Calendar => *from + left,
+            Clock::Business => cal.add_business(*from, left),
+        };
+        match to {
+            Some(to) if end > *to => {
+                left -= match clock {
+                    Clock::Calendar => *to - *from,
+                    Clock::Business => TimeDelta::seconds(cal.business_seconds_between(*from, *to)),
+                };
+            }
+            _ => return Some(end),
+        }
+    }
+    None
+}
+
+fn scale(d: TimeDelta, share: f64) -> TimeDelta {
+    TimeDelta::milliseconds((d.num_milliseconds() as f64 * share).round() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::event::{CustomerFields, Event, FieldChange};
+    use crate::model::{CaseId, Priority};
+    use chrono::TimeZone;
+
+    const BERLIN: &str = "[calendar]\ntimezone = \"Europe/Berlin\"\n";
+
+    fn config(extra: &str) -> Config {
+        Config::from_toml(&format!("{BERLIN}{extra}")).unwrap()
+    }
+
+    /// Berlin local time "YYYY-MM-DD HH:MM".
+    fn b(s: &str) -> DateTime<Utc> {
+        let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        chrono_tz::Europe::Berlin
+            .from_local_datetime(&naive)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn ev(action: Action, at: &str) -> Event {
+        Event::new(action, b(at), "Dana <dana@example.com>")
+    }
+
+    fn case(opened: &str, priority: Priority) -> CaseFile {
+        let mut open = ev(Action::Open, opened);
+        open.subject = Some("s".into());
+        open.priority = Some(priority);
+        open.customer = Some(CustomerFields {
+            name: Some("Ada".into()),
+            ..Default::default()
+        });
+        CaseFile::create(CaseId::parse("CB-7K3M9QXA").unwrap(), open).unwrap()
+    }
+
+    fn push(f: &mut CaseFile, action: Action, at: &str, edit: impl FnOnce(&mut Event)) {
+        let outbound = matches!(
+            action,
+            Action::Acknowledge | Action::Update | Action::FollowUp
+        );
+        let mut e = ev(action, at);
+        if outbound {
+            e.direction = Some("outbound".into());
+        }
+        edit(&mut e);
+        f.append(e).unwrap();
+    }
+
+    fn get(f: &CaseFile, c: &Config, now: &str, t: Target) -> Commitment {
+        evaluate(f, c, b(now))
+            .into_iter()
+            .find(|x| x.target == t)
+            .unwrap()
+    }
+
+    #[test]
+    fn acknowledgement_is_due_one_business_day_later_and_urgent_in_two_hours() {
+        let c = config("");
+        let f = case("2025-01-10 16:30", Priority::Normal);
+        let ack = get(&f, &c, "2025-01-10 16:45", Target::Acknowledge);
+        assert_eq!(ack.due, Some(b("2025-01-13 16:30")));
+        assert_eq!(ack.state, State::Running);
+        let f = case("2025-01-10 16:30", Priority::Urgent);
+        let ack = get(&f, &c, "2025-01-10 16:45", Target::Acknowledge);
+        assert_eq!(ack.due, Some(b("2025-01-10 18:30")), "2 h calendar");
+    }
+
+    #[test]
+    fn at_risk_from_the_configured_share_then_breached_at_the_due_time() {
+        let c = config("[sla.acknowledge]\nnormal = \"120m business\"\n");
+        let f = case("2025-01-10 16:30", Priority::Normal);
+        assert_eq!(
+            get(&f, &c, "2025-01-13 09:59", Target::Acknowledge).state,
+            State::Running
+        );
+        let ack = get(&f, &c, "2025-01-13 10:00", Target::Acknowledge);
+        assert_eq!(
+            (ack.state, ack.at_risk_from),
+            (State::AtRisk, Some(b("2025-01-13 10:00")))
+        );
+        assert_eq!(
+            get(&f, &c, "2025-01-13 10:29", Target::Acknowledge).state,
+            State::AtRisk
+        );
+        let ack = get(&f, &c, "2025-01-13 10:30", Target::Acknowledge);
+        assert_eq!(
+            (ack.state, ack.breached_at),
+            (State::Breached, Some(b("2025-01-13 10:30")))
+        );
+        assert!(ack.is_open(), "a breached acknowledgement is still owed");
+    }
+
+    #[test]
+    fn met_and_late_responses() {
+        let c = config("");
+        let mut f = case("2025-01-10 16:30", Priority::Normal);
+        push(&mut f, Action::Acknowledge, "2025-01-13 09:15", |_| {});
+        let ack = get(&f, &c, "2025-01-20 09:00", Target::Acknowledge);
+        assert_eq!(
+            (ack.state, ack.met_at),
+            (State::Met, Some(b("2025-01-13 09:15")))
+        );
+        assert!(!ack.is_open());
+        let mut late = case("2025-01-10 16:30", Priority::Normal);
+        push(&mut late, Action::Acknowledge, "2025-01-13 16:31", |_| {});
+        let ack = get(&late, &c, "2025-01-20 09:00", Target::Acknowledge);
+        assert_eq!(
+            (ack.state, ack.breached_at),
+            (State::Breached, Some(b("2025-01-13 16:30")))
+        );
+        assert!(!ack.is_open(), "done, late");
+    }
+
+    #[test]
+    fn the_resolution_clock_pauses_while_pending() {
+        // SOP-SEMANTICS §3: 16 business hours from Mon 09:00, pending Mon 13:00 – Tue 13:00.
+        let c = config("[sla.resolution]\nnormal = \"16h business\"\n");
+        let mut f = case("2025-01-13 09:00", Priority::Normal);
+        push(&mut f, Action::Acknowledge, "2025-01-13 09:05", |_| {});
+        push(&mut f, Action::Pending, "2025-01-13 13:00", |_| {});
+        let paused = get(&f, &c, "2025-01-13 15:00", Target::Resolution);
+        assert_eq!((paused.state, paused.due), (State::Paused, None));
+        push(&mut f, Action::Log, "2025-01-14 13:00", |e| {
+            e.direction = Some("inbound".into())
+        });
+        let r = get(&f, &c, "2025-01-14 13:00", Target::Resolution);
+        assert_eq!(
+            r.due,
+            Some(b("2025-01-15 17:00")),
+            "unpaused it would be Tue 17:00"
+        );
+        assert_eq!(r.state, State::Running);
+        push(&mut f, Action::Resolve, "2025-01-15 16:00", |e| {
+            e.resolution = Some("x".into())
+        });
+        let r = get(&f, &c, "2025-01-20 10:00", Target::Resolution);
+        assert_eq!(
+            (r.state, r.met_at, r.due),
+            (
+                State::Met,
+                Some(b("2025-01-15 16:00")),
+                Some(b("2025-01-15 17:00"))
+            )
+        );
+    }
+
+    #[test]
+    fn updates_are_due_after_each_outbound_response_and_end_at_resolve() {
+        let c = config("");
+        let mut f = case("2025-01-13 09:00", Priority::Normal);
+        push(&mut f, Action::Acknowledge, "2025-01-13 10:00", |_| {});
+        let u = get(&f, &c, "2025-01-13 11:00", Target::Update);
+        assert_eq!(
+            u.due,
+            Some(b("2025-01-15 10:00")),
+            "2bd for normal priority"
+        );
+        push(&mut f, Action::Update, "2025-01-14 12:00", |_| {});
+        let u = get(&f, &c, "2025-01-14 12:30", Target::Update);
+        assert_eq!(
+            (u.start, u.due),
+            (b("2025-01-14 12:00"), Some(b("2025-01-16 12:00")))
+        );
+        push(&mut f, Action::Resolve, "2025-01-15 09:00", |e| {
+            e.resolution = Some("x".into())
+        });
+        let u = get(&f, &c, "2025-02-01 09:00", Target::Update);
+        assert_eq!(u.state, State::Met, "no update is owed once resolved");
+    }
+
+    #[test]
+    fn a_promised_eta_is_met_or_missed() {
+        let c = config("");
+        let mut f = case("2025-01-13 09:00", Priority::Normal);
+        push(&mut f, Action::Acknowledge, "2025-01-13 09:30", |_| {});
+        push(&mut f, Action::Update, "2025-01-13 10:00", |e| {
+            e.eta = Some(b("2025-01-14 12:00"))
+        });
+        let eta = get(&f, &c, "2025-01-14 11:00", Target::Eta);
+        assert_eq!(
+            (eta.state, eta.due),
+            (State::AtRisk, Some(b("2025-01-14 12:00")))
+        );
+        let missed = get(&f, &c, "2025-01-14 12:00", Target::Eta);
+        assert_eq!(
+            (missed.state, missed.breached_at),
+            (State::Breached, Some(b("2025-01-14 12:00")))
+        );
+        push(&mut f, Action::Resolve, "2025-01-14 11:59", |e| {
+            e.resolution = Some("x".into())
+        });
+        assert_eq!(
+            get(&f, &c, "2025-01-20 09:00", Target::Eta).state,
+            State::Met
+        );
+    }
+
+    #[test]
+    fn a_priority_change_recomputes_from_the_original_start() {
+        let c = config("");
+        let mut f = case("2025-01-13 09:00", Priority::Normal);
+        assert_eq!(
+            get(&f, &c, "2025-01-13 09:30", Target::Acknowledge).due,
+            Some(b("2025-01-13 17:00")),
+            "1bd ends at closing time"
+        );
+        push(&mut f, Action::Gather, "2025-01-13 12:00", |e| {
+            e.changes.push(FieldChange {
+                field: "priority".into(),
+                old: Some("normal".into()),
+                new: Some("urgent".into()),
+                extra: Default::default(),
+            })
+        });
+        let ack = get(&f, &c, "2025-01-13 12:00", Target::Acknowledge);
+        assert_eq!(
+            ack.due,
+            Some(b("2025-01-13 11:00")),
+            "2 h from the original start"
+        );
+        assert_eq!(
+            (ack.state, ack.breached_at),
+            (State::Breached, Some(b("2025-01-13 11:00")))
+        );
+    }
+
+    #[test]
+    fn follow_up_is_due_after_the_last_resolve() {
+        let c = config("");
+        let mut f = case("2025-01-13 09:00", Priority::High);
+        push(&mut f, Action::Acknowledge, "2025-01-13 09:30", |_| {});
+        push(&mut f, Action::Resolve, "2025-01-14 15:00", |e| {
+            e.resolution = Some("x".into())
+        });
+        let fu = get(&f, &c, "2025-01-14 15:30", Target::FollowUp);
+        assert_eq!(fu.due, Some(b("2025-01-15 15:00")), "1bd for high");
+        push(&mut f, Action::FollowUp, "2025-01-15 10:00", |e| {
+            e.response = Some("no-answer".into())
+        });
+        assert_eq!(
+            get(&f, &c, "2025-01-16 09:00", Target::FollowUp).state,
+            State::Met,
+            "contact was made"
+        );
+    }
+
+    #[test]
+    fn pause_rules_are_configurable() {
+        let c = config("[sla.resolution]\nnormal = \"16h business\"\npause_when = []\n");
+        let mut f = case("2025-01-13 09:00", Priority::Normal);
+        push(&mut f, Action::Acknowledge, "2025-01-13 09:05", |_| {});
+        push(&mut f, Action::Pending, "2025-01-13 13:00", |_| {});
+        let r = get(&f, &c, "2025-01-13 15:00", Target::Resolution);
+        assert_eq!(
+            (r.state, r.due),
+            (State::Running, Some(b("2025-01-14 17:00")))
+        );
+        assert!(Config::from_toml("[sla.resolution]\npause_when = [\"resolved\"]").is_err());
+        assert!(Config::from_toml("[sla.follow_up]\npause_when = [\"pending\"]").is_err());
+    }
+}

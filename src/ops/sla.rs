@@ -1,0 +1,197 @@
+//! SLA commitments at "now": per case, the agent's due queue, and `tick`, the time-driven
+//! actions (auto-close, auto-escalation) that any clone may run from cron.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::{Casebook, Context, Current, Recorded, Step};
+use crate::error::{Error, Result};
+use crate::model::commitment::{evaluate, Commitment, State, Target};
+use crate::model::sla::{Clock, SlaDuration};
+use crate::model::{Action, CaseFile, CaseId, Config, Event, Status};
+
+/// One open commitment in the queue.
+#[derive(Debug, Clone)]
+pub struct DueItem {
+    pub case: CaseFile,
+    pub commitment: Commitment,
+}
+
+/// What `tick` did (or would do, with `dry_run`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TickAction {
+    pub case: CaseId,
+    pub action: Action,
+    pub reason: String,
+}
+
+/// Where `duration` ends from `from`, on its clock.
+pub fn add_duration(config: &Config, from: DateTime<Utc>, duration: SlaDuration) -> DateTime<Utc> {
+    let minutes = TimeDelta::minutes(duration.minutes(config.business_day_minutes()));
+    match duration.clock {
+        Clock::Calendar => from + minutes,
+        Clock::Business => config.calendar.add_business(from, minutes),
+    }
+}
+
+impl Casebook {
+    /// The SLA commitments of every case at `now`, cases in the given order.
+    pub fn commitments(
+        &self,
+        cases: &[CaseFile],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Vec<Commitment>>> {
+        let config = self.config()?;
+        Ok(cases.iter().map(|f| evaluate(f, &config, now)).collect())
+    }
+
+    /// Every open commitment (still owed, with a due time), breached first, then by due
+    /// time. With `within`, only those due by then (breached ones always).
+    pub fn due(&self, now: DateTime<Utc>, within: Option<SlaDuration>) -> Result<Vec<DueItem>> {
+        let snap = self.store.casebook_snapshot()?;
+        let config = snap.config()?;
+        let horizon = within.map(|w| add_duration(&config, now, w));
+        let mut items: Vec<DueItem> = snap
+            .all_cases()?
+            .into_iter()
+            .filter(|f| f.case.status != Status::Closed)
+            .flat_map(|f| {
+                let open: Vec<Commitment> = evaluate(&f, &config, now)
+                    .into_iter()
+                    .filter(|c| c.is_open() && c.due.is_some())
+                    .filter(|c| {
+                        c.state == State::Breached
+                            || horizon.is_none_or(|h| c.due.is_some_and(|d| d <= h))
+                    })
+                    .collect();
+                open.into_iter().map(move |commitment| DueItem {
+                    case: f.clone(),
+                    commitment,
+                })
+            })
+            .collect();
+        items.sort_by(|a, b| {
+            let key = |i: &DueItem| {
+                (
+                    i.commitment.state != State::Breached,
+                    i.commitment.due,
+                    i.case.case.id.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        Ok(items)
+    }
+
+    /// The time-driven actions: close resolved cases whose follow-up window passed with no
+    /// answer, and (if the policy says so) escalate cases with a breached target. One commit
+    /// per action; running it again does nothing new.
+    pub fn tick(&self, ctx: &Context, dry_run: bool) -> Result<Vec<TickAction>> {
+        let snap = self.store.casebook_snapshot()?;
+        let config = snap.config()?;
+        let actor = ctx.actor.to_string();
+        let mut planned = Vec::new();
+        for f in snap.all_cases()? {
+            if let Some(action) = plan(&f, &config, ctx.now, &actor) {
+                planned.push(action);
+            }
+        }
+        drop(snap);
+        if dry_run {
+            return Ok(planned.into_iter().map(|(a, _)| a).collect());
+        }
+        let mut done = Vec::new();
+        for (action, event) in planned {
+            // Re-checked on the tip inside the transaction: another clone may have acted.
+            let recorded: Result<Recorded> = self.record(
+                ctx,
+                action.case.as_str(),
+                action.action.clone(),
+                |cur: &Current<'_, '_>| match plan(cur.case, cur.config, ctx.now, &actor) {
+                    Some((again, _)) if again == action => Ok(Step::from(event.clone())),
+                    _ => Err(Error::invalid("tick", "no longer due")),
+                },
+            );
+            match recorded {
+                Ok(_) => done.push(action),
+                Err(Error::Invalid { field, .. }) if field == "tick" => {}
+                Err(Error::State(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// The one time-driven action a case needs now, if any, and its event.
+fn plan(
+    f: &CaseFile,
+    config: &Config,
+    now: DateTime<Utc>,
+    actor: &str,
+) -> Option<(TickAction, Event)> {
+    let c = &f.case;
+    if c.status == Status::Resolved {
+        let resolved = c.resolved_at?;
+        let deadline = add_duration(config, resolved, config.sla.auto_close);
+        if now >= deadline {
+            let reason = format!(
+                "auto-close: no answer to the follow-up within {} of the resolution",
+                config.sla.auto_close
+            );
+            let mut e = Event::new(Action::Close, now, actor);
+            e.reason = Some(reason.clone());
+            e.sla_target = Some("auto_close".into());
+            e.sla_due = Some(deadline);
+            return Some((
+                TickAction {
+                    case: c.id.clone(),
+                    action: Action::Close,
+                    reason,
+                },
+                e,
+            ));
+        }
+        return None;
+    }
+    if !config.sla.auto_escalate
+        || !matches!(c.status, Status::New | Status::Open | Status::Pending)
+    {
+        return None;
+    }
+    if c.escalation_level as usize >= config.escalation_chain.len() {
+        return None;
+    }
+    let already = |t: Target, due: DateTime<Utc>| {
+        f.events.iter().any(|e| {
+            e.action == Action::Escalate
+                && e.sla_target.as_deref() == Some(t.as_str())
+                && e.sla_due == Some(due)
+        })
+    };
+    let breach = evaluate(f, config, now)
+        .into_iter()
+        .filter(|k| k.is_open() && k.state == State::Breached && k.target != Target::FollowUp)
+        .filter_map(|k| k.breached_at.map(|d| (k.target, d)))
+        .filter(|(t, d)| !already(*t, *d))
+        .min_by_key(|(_, d)| *d)?;
+    let level = c.escalation_level + 1;
+    let reason = format!(
+        "auto-escalation: {} target breached at {}",
+        breach.0.as_str(),
+        crate::model::time::format_utc(&breach.1)
+    );
+    let mut e = Event::new(Action::Escalate, now, actor);
+    e.reason = Some(reason.clone());
+    e.level = Some(level);
+    e.to = Some(config.level_name(level));
+    e.sla_target = Some(breach.0.as_str().to_string());
+    e.sla_due = Some(breach.1);
+    Some((
+        TickAction {
+            case: c.id.clone(),
+            action: Action::Escalate,
+            reason,
+        },
+        e,
+    ))
+}
