@@ -1,5 +1,6 @@
-//! Whole-process cost of one action (`open`) and one read (`show`) at named sizes, in both
-//! shapes of case book (working tree and store-only).
+//! Whole-process cost of one action (`open`), one read (`show`) and two whole-book reads
+//! (`due`, `list`) at named sizes, in both shapes of case book (working tree and
+//! store-only).
 //!
 //!     cargo bench --bench actions                       # 100, 10k and 100k cases
 //!     CASEBOOK_BENCH_SIZES=100,10000 cargo bench --bench actions
@@ -60,8 +61,8 @@ fn main() {
         _ => vec![true, false],
     };
 
-    println!("| shape | cases | build | open median | open p90 | show median | show p90 | index update alone |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| shape | cases | build | open median | open p90 | show median | show p90 | index update alone | due median | list median |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut open_medians = Vec::new();
     for &bare in &shapes {
         let shape = if bare { "store-only" } else { "working tree" };
@@ -95,8 +96,16 @@ fn main() {
                 let path = casebook::model::CaseId::parse(&sample).unwrap().path();
                 ms(pct(&time_runs(runs, || index_update(&dir, &path)), 50))
             };
+            // Whole-book reads: the agent's queue and the case list, as JSON (all the work,
+            // none of the table layout).
+            let scans = (runs / 4).max(3);
+            let due = ms(pct(&time_runs(scans, || run(&dir, &["due", "--json"])), 50));
+            let list = ms(pct(
+                &time_runs(scans, || run(&dir, &["list", "--json"])),
+                50,
+            ));
             println!(
-                "| {shape} | {n} | {:.1} s | {} | {} | {} | {} | {index} |",
+                "| {shape} | {n} | {:.1} s | {} | {} | {} | {} | {index} | {due} | {list} |",
                 build_time.as_secs_f64(),
                 ms(pct(&open, 50)),
                 ms(pct(&open, 90)),

@@ -1,7 +1,7 @@
 use comfy_table::{presets, Cell, Table};
 use serde_json::json;
 
-use super::{print, print_json, Globals};
+use super::{print, print_json_array, Globals};
 use crate::error::{Error, Result};
 use crate::model::commitment::State;
 use crate::model::sla::SlaDuration;
@@ -33,26 +33,21 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let now = g.now()?;
     let items = cb.due(now, within)?;
     if g.json {
-        return print_json(&serde_json::Value::Array(
-            items
-                .iter()
-                .map(|i| {
-                    let k = &i.commitment;
-                    let due = k.due.expect("the queue holds commitments with a due time");
-                    json!({
-                        "case": i.case.case.id.as_str(),
-                        "customer": i.case.customer.name,
-                        "subject": i.case.case.subject,
-                        "priority": i.case.case.priority.as_str(),
-                        "status": i.case.case.status.as_str(),
-                        "target": k.target.as_str(),
-                        "state": k.state.as_str(),
-                        "due": format_utc(&due),
-                        "seconds_left": (due - now).num_seconds(),
-                    })
-                })
-                .collect(),
-        ));
+        return print_json_array(items.iter().map(|i| {
+            let k = &i.commitment;
+            let due = k.due.expect("the queue holds commitments with a due time");
+            json!({
+                "case": i.id.as_str(),
+                "customer": i.customer,
+                "subject": i.subject,
+                "priority": i.priority.as_str(),
+                "status": i.status.as_str(),
+                "target": k.target.as_str(),
+                "state": k.state.as_str(),
+                "due": format_utc(&due),
+                "seconds_left": (due - now).num_seconds(),
+            })
+        }));
     }
     if items.is_empty() {
         eprintln!("nothing is due");
@@ -76,10 +71,10 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
             Cell::new(left(due - now)),
             Cell::new(k.target.as_str()),
             Cell::new(style.word(k.state.as_str())),
-            Cell::new(i.case.case.id.as_str()),
-            Cell::new(style.word(i.case.case.priority.as_str())),
-            Cell::new(&i.case.customer.name),
-            Cell::new(crate::ops::one_line(&i.case.case.subject, 40)),
+            Cell::new(i.id.as_str()),
+            Cell::new(style.word(i.priority.as_str())),
+            Cell::new(&i.customer),
+            Cell::new(crate::ops::one_line(&i.subject, 40)),
         ]);
     }
     let text: Vec<String> = t

@@ -2,7 +2,7 @@ use std::io::IsTerminal;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
-use super::{print, print_json, Globals};
+use super::{print, print_json_array, Globals};
 use crate::error::Result;
 use crate::model::commitment::State;
 use crate::model::{Priority, Status};
@@ -49,13 +49,12 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         .filter(|(_, ks)| wanted.is_none_or(|w| ks.iter().any(|k| k.state == w)))
         .unzip();
     if g.json {
-        return print_json(&serde_json::Value::Array(
+        return print_json_array(
             cases
                 .iter()
                 .zip(&sla)
-                .map(|(f, k)| render::case_json(f, false, k))
-                .collect(),
-        ));
+                .map(|(f, k)| render::case_json(f, false, k)),
+        );
     }
     if cases.is_empty() {
         eprintln!("no cases match");

@@ -198,8 +198,12 @@ fn default_git_identity() -> Option<Actor> {
 
 /// Writes data to stdout. A closed pipe (`casebook list | head -1`) is not an error.
 fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    write_stdout(|out| out.write_all(text.as_bytes()))
+}
+
+fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Io {
             action: "write",
             path: "standard output".into(),
@@ -207,6 +211,22 @@ fn print(text: &str) -> Result<()> {
         }),
         _ => Ok(()),
     }
+}
+
+/// A JSON array written element by element, so a large case book never sits in memory
+/// as one JSON tree. The output is the same as `print_json` of the whole array.
+fn print_json_array<I: IntoIterator<Item = serde_json::Value>>(items: I) -> Result<()> {
+    write_stdout(|out| {
+        let mut first = true;
+        out.write_all(b"[")?;
+        for item in items {
+            out.write_all(if first { b"\n  " } else { b",\n  " })?;
+            first = false;
+            let text = serde_json::to_string_pretty(&item).expect("JSON values serialise");
+            out.write_all(text.replace('\n', "\n  ").as_bytes())?;
+        }
+        out.write_all(if first { b"]\n" } else { b"\n]\n" })
+    })
 }
 
 /// clap parser for --channel.

@@ -9,10 +9,14 @@ use crate::model::commitment::{evaluate, Commitment, State, Target};
 use crate::model::sla::{Clock, SlaDuration};
 use crate::model::{Action, CaseFile, CaseId, Config, Event, Status};
 
-/// One open commitment in the queue.
+/// One open commitment in the queue, with what the queue shows of its case.
 #[derive(Debug, Clone)]
 pub struct DueItem {
-    pub case: CaseFile,
+    pub id: CaseId,
+    pub customer: String,
+    pub subject: String,
+    pub priority: crate::model::Priority,
+    pub status: Status,
     pub commitment: Commitment,
 }
 
@@ -50,31 +54,35 @@ impl Casebook {
         let snap = self.store.casebook_snapshot()?;
         let config = snap.config()?;
         let horizon = within.map(|w| add_duration(&config, now, w));
-        let mut items: Vec<DueItem> = snap
-            .all_cases()?
-            .into_iter()
-            .filter(|f| f.case.status != Status::Closed)
-            .flat_map(|f| {
-                let open: Vec<Commitment> = evaluate(&f, &config, now)
-                    .into_iter()
-                    .filter(|c| c.is_open() && c.due.is_some())
-                    .filter(|c| {
-                        c.state == State::Breached
-                            || horizon.is_none_or(|h| c.due.is_some_and(|d| d <= h))
-                    })
-                    .collect();
-                open.into_iter().map(move |commitment| DueItem {
-                    case: f.clone(),
+        let per_case = snap.map_cases(|f| {
+            if f.case.status == Status::Closed {
+                return None;
+            }
+            let items: Vec<DueItem> = evaluate(&f, &config, now)
+                .into_iter()
+                .filter(|c| c.is_open() && c.due.is_some())
+                .filter(|c| {
+                    c.state == State::Breached
+                        || horizon.is_none_or(|h| c.due.is_some_and(|d| d <= h))
+                })
+                .map(|commitment| DueItem {
+                    id: f.case.id.clone(),
+                    customer: f.customer.name.clone(),
+                    subject: f.case.subject.clone(),
+                    priority: f.case.priority.clone(),
+                    status: f.case.status.clone(),
                     commitment,
                 })
-            })
-            .collect();
+                .collect();
+            (!items.is_empty()).then_some(items)
+        })?;
+        let mut items: Vec<DueItem> = per_case.into_iter().flatten().collect();
         items.sort_by(|a, b| {
             let key = |i: &DueItem| {
                 (
                     i.commitment.state != State::Breached,
                     i.commitment.due,
-                    i.case.case.id.clone(),
+                    i.id.clone(),
                 )
             };
             key(a).cmp(&key(b))
@@ -89,12 +97,7 @@ impl Casebook {
         let snap = self.store.casebook_snapshot()?;
         let config = snap.config()?;
         let actor = ctx.actor.to_string();
-        let mut planned = Vec::new();
-        for f in snap.all_cases()? {
-            if let Some(action) = plan(&f, &config, ctx.now, &actor) {
-                planned.push(action);
-            }
-        }
+        let planned = snap.map_cases(|f| plan(&f, &config, ctx.now, &actor))?;
         drop(snap);
         if dry_run {
             return Ok(planned.into_iter().map(|(a, _)| a).collect());

@@ -158,10 +158,59 @@ impl<'r> Snapshot<'r> {
 
     /// Reads and parses every case.
     pub fn all_cases(&self) -> Result<Vec<CaseFile>> {
-        self.case_entries()?
-            .into_iter()
-            .map(|(_, path, blob)| parse_case(&path, &self.read_blob(blob, &path)?))
-            .collect()
+        self.map_cases(|f| Some(f))
+    }
+
+    /// Reads, parses and maps every case on all cores, keeping only what `f` returns (in
+    /// path order). TOML parsing is most of the cost of reading a case book; mapping in the
+    /// workers keeps only what the caller needs in memory. Each thread reads blobs through
+    /// its own handle on the object database.
+    pub fn map_cases<T: Send>(&self, f: impl Fn(CaseFile) -> Option<T> + Sync) -> Result<Vec<T>> {
+        let entries = self.case_entries()?;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        if threads < 2 || entries.len() < 256 {
+            let mut out = Vec::new();
+            for (_, path, blob) in &entries {
+                out.extend(f(parse_case(path, &self.read_blob(*blob, path)?)?));
+            }
+            return Ok(out);
+        }
+        let chunk = entries.len().div_ceil(threads);
+        let gitdir = self.store.repo.path();
+        let f = &f;
+        let parts: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = entries
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || -> Result<Vec<T>> {
+                        let repo = git2::Repository::open(gitdir)
+                            .ctx(|| format!("cannot open {}", gitdir.display()))?;
+                        let mut out = Vec::new();
+                        for (_, path, blob) in part {
+                            let blob = repo
+                                .find_blob(*blob)
+                                .ctx(|| format!("cannot read {path}"))?;
+                            out.extend(f(parse_case(path, blob.content())?));
+                        }
+                        Ok(out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(entries.len());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
     }
 
     fn subtree(&self, name: &str) -> Result<Option<Tree<'r>>> {
