@@ -158,7 +158,7 @@ impl<'r> Snapshot<'r> {
 
     /// Reads and parses every case.
     pub fn all_cases(&self) -> Result<Vec<CaseFile>> {
-        self.map_cases(|f| Some(f))
+        self.map_cases(Some)
     }
 
     /// Reads, parses and maps every case on all cores, keeping only what `f` returns (in
