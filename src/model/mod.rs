@@ -9,6 +9,7 @@ pub mod config;
 pub mod enums;
 pub mod event;
 pub mod id;
+pub mod intake;
 pub mod sla;
 pub mod state;
 pub mod template;

@@ -1,11 +1,10 @@
 //! `casebook open`: assign a unique case number to a new inquiry.
 
-use super::{commit_message, optional_text, required_text, Casebook, Context};
+use super::{commit_message, Casebook, Context};
 use crate::error::{Error, Result};
-use crate::model::event::CustomerFields;
+use crate::model::intake::IntakeInput;
 use crate::model::time::parse_user_time;
-use crate::model::validate::{is_email, is_phone};
-use crate::model::{Action, CaseFile, CaseId, Channel, Event, Priority};
+use crate::model::{CaseFile, CaseId, Channel, Event, Priority};
 use crate::store::Change;
 
 /// The intake of a new case.
@@ -57,55 +56,24 @@ impl Casebook {
 }
 
 fn intake_event(new: &NewCase, ctx: &Context, config: &crate::model::Config) -> Result<Event> {
-    let customer = required_text("--customer", &new.customer)?;
-    let subject = required_text("--subject", &new.subject)?;
-    let email = optional_text(&new.email);
-    let phone = optional_text(&new.phone);
-    if email.is_none() && phone.is_none() {
-        return Err(Error::invalid(
-            "--email/--phone",
-            "a way to reach the customer is required: give --email, --phone, or both",
-        ));
-    }
-    if let Some(e) = &email {
-        if !is_email(e) {
-            return Err(Error::invalid(
-                "--email",
-                format!("{e:?} is not an e-mail address (expected name@example.com)"),
-            ));
-        }
-    }
-    if let Some(p) = &phone {
-        if !is_phone(p) {
-            return Err(Error::invalid(
-                "--phone",
-                format!("{p:?} is not a phone number (expected digits with optional +, spaces, dashes, parentheses)"),
-            ));
-        }
-    }
-    let incident_at = new
-        .incident_at
-        .as_deref()
-        .map(|t| parse_past_time("--incident-at", t, ctx, config))
-        .transpose()?;
-    let mut event = Event::new(Action::Open, ctx.now, &ctx.actor.to_string());
-    event.subject = Some(subject);
-    event.priority = Some(new.priority.clone().unwrap_or(Priority::Normal));
-    event.channel = Some(new.channel.clone().unwrap_or(if email.is_some() {
-        Channel::Email
-    } else {
-        Channel::Phone
-    }));
-    event.product = optional_text(&new.product);
-    event.description = optional_text(&new.description);
-    event.incident_at = incident_at;
-    event.customer = Some(CustomerFields {
-        name: Some(customer),
-        email,
-        phone,
-        ..Default::default()
-    });
-    Ok(event)
+    let input = IntakeInput {
+        customer: Some(new.customer.clone()),
+        email: new.email.clone(),
+        phone: new.phone.clone(),
+        subject: Some(new.subject.clone()),
+        product: new.product.clone(),
+        priority: new.priority.as_ref().map(|p| p.to_string()),
+        channel: new.channel.as_ref().map(|c| c.to_string()),
+        incident_at: new.incident_at.clone(),
+        description: new.description.clone(),
+        opened_at: None,
+    };
+    let intake = input.validate(config.calendar.tz(), ctx.now).map_err(|errors| {
+        // The command line names fields as flags; the first problem is enough there.
+        let first = &errors[0];
+        Error::invalid(format!("--{}", first.field.replace('_', "-").replace('/', "/--")), first.message.clone())
+    })?;
+    Ok(intake.open_event(&ctx.actor.to_string(), ctx.now))
 }
 
 /// Parses a time the user gives for something that already happened.
