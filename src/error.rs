@@ -52,6 +52,11 @@ pub enum Error {
         #[source]
         source: CaseError,
     },
+    #[error("{file}: {} bad row(s), nothing imported:\n{}", errors.len(), list_rows(errors))]
+    Rejected {
+        file: String,
+        errors: Vec<crate::ops::RowError>,
+    },
     #[error("no actor: casebook records who did each action")]
     NoActor,
     /// A file the user named could not be read.
@@ -78,6 +83,19 @@ fn list(ids: &[CaseId]) -> String {
     } else {
         shown.join(", ")
     }
+}
+
+fn list_rows(errors: &[crate::ops::RowError]) -> String {
+    const SHOWN: usize = 50;
+    let mut lines: Vec<String> = errors
+        .iter()
+        .take(SHOWN)
+        .map(|e| format!("  {e}"))
+        .collect();
+    if errors.len() > SHOWN {
+        lines.push(format!("  ... and {} more", errors.len() - SHOWN));
+    }
+    lines.join("\n")
 }
 
 impl Error {
@@ -109,6 +127,9 @@ impl Error {
                 "pass --actor \"Name <email>\", set CASEBOOK_ACTOR, or set git's user.name and user.email".into(),
             ),
             Error::Config(_) => Some("fix .casebook/config.toml and commit it".into()),
+            Error::Rejected { .. } => {
+                Some("fix the rows, or import the good ones with --continue-on-error".into())
+            }
             _ => None,
         }
     }

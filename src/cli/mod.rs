@@ -6,9 +6,11 @@ mod close;
 mod deescalate;
 mod due;
 mod escalate;
+mod export;
 mod follow_up;
 mod gather;
 mod history;
+mod import;
 mod init;
 mod list;
 mod log;
@@ -51,6 +53,7 @@ The SOP, step by step:
   casebook show ID / list / history ID
   casebook due [--within 4h]          the day's queue: what is owed, breached first
   casebook tick                       auto-close and auto-escalate, from cron
+  casebook import cases.csv           bulk import (one commit; idempotent); export too
 
 IDs may be shortened to any unique start of the part after the dash (like git hashes).
 Every action is one git commit; `git log` reviews them and any git remote shares them.
@@ -123,6 +126,8 @@ pub enum Command {
     Template(template::Args),
     Due(due::Args),
     Tick(tick::Args),
+    Import(import::Args),
+    Export(export::Args),
 }
 
 impl Globals {
@@ -306,6 +311,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Template(args) => template::run(g, args),
         Command::Due(args) => due::run(g, args),
         Command::Tick(args) => tick::run(g, args),
+        Command::Import(args) => import::run(g, args),
+        Command::Export(args) => export::run(g, args),
     }
 }
 

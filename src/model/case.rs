@@ -72,6 +72,9 @@ pub struct Satisfaction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseState {
     pub id: CaseId,
+    /// The case's ID in the system it was imported from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     pub status: Status,
     pub priority: Priority,
     pub subject: String,
@@ -225,6 +228,7 @@ pub fn replay_with(
         .ok_or(CaseError::NoOpenEvent)?;
     let mut case = CaseState {
         id: id.clone(),
+        external_id: first.external_id.clone(),
         status: Status::New,
         priority: first.priority.clone().unwrap_or(Priority::Normal),
         subject: first.subject.clone().unwrap_or_default(),
@@ -338,7 +342,7 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
             case.closed_at = Some(e.at);
         }
         Action::Reopen => reopen(case),
-        Action::Gather | Action::Research | Action::Link | Action::Unknown(_) => {}
+        Action::Gather | Action::Research | Action::Link | Action::Import | Action::Unknown(_) => {}
     }
 }
 
@@ -347,6 +351,7 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
 fn apply_change(case: &mut CaseState, change: &super::event::FieldChange) {
     let new = change.new.clone().filter(|v| !v.is_empty());
     match change.field.as_str() {
+        "subject" => case.subject = new.unwrap_or_default(),
         "product" => case.product = new,
         "description" => case.description = new,
         "incident_at" => case.incident_at = new.as_deref().and_then(super::time::parse_rfc3339),

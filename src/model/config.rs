@@ -78,6 +78,13 @@ chain = ["supervisor", "manager"]
 max_bytes = 10485760   # 10 MiB per file
 max_count = 20         # per case
 
+[import.columns]
+# `casebook import` matches columns to fields by name (any letter case): external_id,
+# customer, email, phone, subject, product, priority, channel, incident_at, description,
+# opened_at. Map other names here, or "ignore" them, e.g.:
+# "Ticket #" = "external_id"
+# "Internal notes" = "ignore"
+
 [templates]
 # Override the messages casebook writes for you (acknowledge, update, follow-up), or put
 # the text in .casebook/templates/<name>.txt. Placeholders: {{customer.name}},
@@ -86,6 +93,7 @@ max_count = 20         # per case
 # acknowledge = """
 # Dear {{customer.name}}, ...
 # """
+
 "#;
 
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +119,8 @@ pub struct Config {
     pub attachments: AttachmentLimits,
     /// Message template overrides by name.
     pub templates: BTreeMap<String, String>,
+    /// Import column names (lower-case) mapped to casebook's fields, or to "ignore".
+    pub import_columns: BTreeMap<String, String>,
 }
 
 /// Statuses in which a target's clock stops (besides `resolved` and `closed`).
@@ -150,6 +160,13 @@ struct RawConfig {
     escalation: RawEscalation,
     attachments: RawAttachments,
     templates: BTreeMap<String, String>,
+    import: RawImport,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawImport {
+    columns: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -439,8 +456,40 @@ impl RawConfig {
                 max_count: a.max_count,
             },
             templates: self.templates,
+            import_columns: import_columns(self.import.columns)?,
         })
     }
+}
+
+/// The fields an import column can feed.
+pub const IMPORT_FIELDS: &[&str] = &[
+    "external_id",
+    "customer",
+    "email",
+    "phone",
+    "subject",
+    "product",
+    "priority",
+    "channel",
+    "incident_at",
+    "description",
+    "opened_at",
+];
+
+fn import_columns(raw: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ConfigError> {
+    raw.into_iter()
+        .map(|(column, field)| {
+            if field == "ignore" || IMPORT_FIELDS.contains(&field.as_str()) {
+                Ok((column.trim().to_lowercase(), field))
+            } else {
+                Err(invalid(
+                    &format!("import.columns.{column:?}"),
+                    &field,
+                    format!("expected \"ignore\" or one of {}", IMPORT_FIELDS.join(", ")),
+                ))
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

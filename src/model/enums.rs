@@ -118,6 +118,8 @@ string_enum! {
         Reopen => "reopen",
         // `link`: another case linked to this one (recorded on it by `research --link`).
         Link => "link",
+        // `import`: facts changed by a re-imported row from another system.
+        Import => "import",
     }
 }
 

@@ -64,6 +64,13 @@ pub struct Event {
     pub actor: String,
     pub action: Action,
 
+    /// The case's ID in the system it was imported from (on `open`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The file an import read (on `open` and `import`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+
     // Intake (open, gather).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
@@ -161,6 +168,8 @@ impl Event {
             at,
             actor: actor.to_string(),
             action,
+            external_id: None,
+            source: None,
             subject: None,
             priority: None,
             channel: None,

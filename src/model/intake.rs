@@ -48,14 +48,18 @@ pub struct FieldError {
 }
 
 fn text(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(String::from)
+    v.as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
 }
 
 impl IntakeInput {
     /// Validates every field and reports every problem, not just the first.
     pub fn validate(&self, tz: Tz, now: DateTime<Utc>) -> Result<Intake, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut bad = |field: &'static str, message: String| errors.push(FieldError { field, message });
+        let mut bad =
+            |field: &'static str, message: String| errors.push(FieldError { field, message });
         let customer = text(&self.customer);
         if customer.is_none() {
             bad("customer", "must not be empty".into());
@@ -70,7 +74,10 @@ impl IntakeInput {
             bad("email/phone", "a way to reach the customer is required: give an e-mail address, a phone number, or both".into());
         }
         if let Some(e) = email.as_ref().filter(|e| !is_email(e)) {
-            bad("email", format!("{e:?} is not an e-mail address (expected name@example.com)"));
+            bad(
+                "email",
+                format!("{e:?} is not an e-mail address (expected name@example.com)"),
+            );
         }
         if let Some(p) = phone.as_ref().filter(|p| !is_phone(p)) {
             bad(
@@ -81,14 +88,24 @@ impl IntakeInput {
         let priority = match text(&self.priority) {
             None => Some(Priority::Normal),
             Some(p) => Priority::parse(&p).or_else(|| {
-                bad("priority", format!("{p:?}: expected one of {}", Priority::KNOWN.join(", ")));
+                bad(
+                    "priority",
+                    format!("{p:?}: expected one of {}", Priority::KNOWN.join(", ")),
+                );
                 None
             }),
         };
         let channel = match text(&self.channel) {
-            None => Some(if email.is_some() { Channel::Email } else { Channel::Phone }),
+            None => Some(if email.is_some() {
+                Channel::Email
+            } else {
+                Channel::Phone
+            }),
             Some(c) => Channel::parse(&c).or_else(|| {
-                bad("channel", format!("{c:?}: expected one of {}", Channel::KNOWN.join(", ")));
+                bad(
+                    "channel",
+                    format!("{c:?}: expected one of {}", Channel::KNOWN.join(", ")),
+                );
                 None
             }),
         };
@@ -100,7 +117,10 @@ impl IntakeInput {
                     None
                 }
                 Ok(t) if t > now => {
-                    bad(field, format!("{v:?} is in the future (now is {})", format_utc(&now)));
+                    bad(
+                        field,
+                        format!("{v:?} is in the future (now is {})", format_utc(&now)),
+                    );
                     None
                 }
                 Ok(t) => Some(t),
@@ -166,7 +186,17 @@ mod tests {
         };
         let errors = input.validate(chrono_tz::UTC, now()).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["customer", "subject", "email", "priority", "incident_at", "opened_at"]);
+        assert_eq!(
+            fields,
+            [
+                "customer",
+                "subject",
+                "email",
+                "priority",
+                "incident_at",
+                "opened_at"
+            ]
+        );
     }
 
     #[test]
@@ -179,7 +209,10 @@ mod tests {
             ..Default::default()
         };
         let intake = input.validate(chrono_tz::Europe::Berlin, now()).unwrap();
-        assert_eq!((&intake.priority, &intake.channel), (&Priority::Normal, &Channel::Phone));
+        assert_eq!(
+            (&intake.priority, &intake.channel),
+            (&Priority::Normal, &Channel::Phone)
+        );
         let e = intake.open_event("Dana <d@example.com>", now());
         assert_eq!(format_utc(&e.at), "2026-01-05T09:00:00Z");
     }

@@ -68,11 +68,12 @@ pub fn allowed_from(action: &Action) -> &'static [Status] {
         .unwrap_or(&[])
 }
 
-/// The commands that may run in `status`, in the SOP's order (`link` is not a command).
+/// The commands that may run in `status`, in the SOP's order (`link` and `import` events
+/// are recorded by other commands).
 pub fn allowed_in(status: &Status) -> Vec<Action> {
     RULES
         .iter()
-        .filter(|(a, from)| from.contains(status) && *a != A::Link)
+        .filter(|(a, from)| from.contains(status) && !matches!(a, A::Link | A::Import))
         .map(|(a, _)| a.clone())
         .collect()
 }

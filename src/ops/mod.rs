@@ -1,6 +1,8 @@
 //! One function per action: load, validate, apply, commit. Commands are thin wrappers.
 
+mod export;
 mod gather;
+mod import;
 mod init;
 mod lifecycle;
 mod open;
@@ -13,7 +15,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+pub use export::{ExportRow, EXPORT_COLUMNS};
 pub use gather::GatherInput;
+pub use import::{ImportFormat, ImportOptions, ImportReport, RowError, EXPORT_ONLY_COLUMNS};
 pub use init::{InitOptions, InitOutcome};
 pub use lifecycle::FollowUpResponse;
 pub use open::NewCase;

@@ -68,11 +68,16 @@ fn intake_event(new: &NewCase, ctx: &Context, config: &crate::model::Config) -> 
         description: new.description.clone(),
         opened_at: None,
     };
-    let intake = input.validate(config.calendar.tz(), ctx.now).map_err(|errors| {
-        // The command line names fields as flags; the first problem is enough there.
-        let first = &errors[0];
-        Error::invalid(format!("--{}", first.field.replace('_', "-").replace('/', "/--")), first.message.clone())
-    })?;
+    let intake = input
+        .validate(config.calendar.tz(), ctx.now)
+        .map_err(|errors| {
+            // The command line names fields as flags; the first problem is enough there.
+            let first = &errors[0];
+            Error::invalid(
+                format!("--{}", first.field.replace('_', "-").replace('/', "/--")),
+                first.message.clone(),
+            )
+        })?;
     Ok(intake.open_event(&ctx.actor.to_string(), ctx.now))
 }
 

@@ -220,3 +220,34 @@ impl Store {
         self.repo.config().ok()?.snapshot().ok()
     }
 }
+
+impl Store {
+    /// The secret behind `export --redact` pseudonyms, kept in this clone's git folder (never
+    /// committed) and created on first use: pseudonyms are stable across exports from one
+    /// clone, and cannot be reversed by hashing guessed addresses without the key.
+    pub fn redaction_key(&self) -> Result<Vec<u8>> {
+        let path = self.repo.path().join("casebook-redact.key");
+        match std::fs::read(&path) {
+            Ok(key) if !key.is_empty() => Ok(key),
+            _ => {
+                let key = crate::model::id::random_code(52).into_bytes();
+                std::fs::write(&path, &key).map_err(|source| StoreError::Io {
+                    action: "write",
+                    path: path.clone(),
+                    source,
+                })?;
+                Ok(key)
+            }
+        }
+    }
+}
+
+/// A keyed hash of `value`, as hex (git's object hash over key and value).
+pub fn keyed_hash(key: &[u8], value: &str) -> String {
+    let mut data = key.to_vec();
+    data.push(0);
+    data.extend_from_slice(value.as_bytes());
+    git2::Oid::hash_object(git2::ObjectType::Blob, &data)
+        .map(|o| o.to_string())
+        .unwrap_or_default()
+}

@@ -5,6 +5,7 @@ mod common;
 mod cli_basics;
 mod cli_errors;
 mod concurrency;
+mod import_export;
 mod lifecycle;
 mod sla;
 mod store_conformance;

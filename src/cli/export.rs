@@ -1,0 +1,71 @@
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+
+use super::{write_stdout, Globals};
+use crate::error::Result;
+use crate::model::Status;
+use crate::ops::EXPORT_COLUMNS;
+
+/// Export cases to standard output as CSV or JSON Lines
+///
+/// One row per case with its current values; the first columns are the import columns,
+/// so an export imports into another case book. --redact replaces customer names, e-mail
+/// addresses and phone numbers with pseudonyms that are stable across exports from this
+/// clone (free text such as descriptions is not changed).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long, value_parser = ["csv", "jsonl"], default_value = "csv")]
+    format: String,
+    /// Only cases in this status (repeat for several)
+    #[arg(long, value_parser = PossibleValuesParser::new(Status::KNOWN).map(|s| Status::from_stored(&s)))]
+    status: Vec<Status>,
+    /// Replace customer personal data with stable pseudonyms
+    #[arg(long)]
+    redact: bool,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let cb = g.casebook()?;
+    let rows = cb.export(&args.status, args.redact)?;
+    let jsonl = args.format == "jsonl" || g.json;
+    write_stdout(|out| {
+        if jsonl {
+            for row in &rows {
+                let object: serde_json::Map<String, serde_json::Value> = EXPORT_COLUMNS
+                    .iter()
+                    .zip(row)
+                    .map(|(k, v)| (k.to_string(), json_value(k, v)))
+                    .collect();
+                serde_json::to_writer(&mut *out, &object)?;
+                out.write_all(b"\n")?;
+            }
+            return Ok(());
+        }
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(EXPORT_COLUMNS).map_err(csv_io)?;
+        for row in &rows {
+            writer
+                .write_record(row.iter().map(|v| v.as_deref().unwrap_or("")))
+                .map_err(csv_io)?;
+        }
+        writer.flush()
+    })
+}
+
+/// Counts are numbers in JSON; everything else is text or null.
+fn json_value(column: &str, value: &Option<String>) -> serde_json::Value {
+    match value {
+        None => serde_json::Value::Null,
+        Some(v) if matches!(column, "escalation_level" | "reopen_count") => v
+            .parse::<u64>()
+            .map_or_else(|_| v.clone().into(), Into::into),
+        Some(v) => v.clone().into(),
+    }
+}
+
+/// The I/O error inside a CSV error, so a closed pipe is still recognised as one.
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}

@@ -1,0 +1,101 @@
+//! `export`: every case's current values as rows, for spreadsheets and scripts.
+
+use super::Casebook;
+use crate::error::Result;
+use crate::model::time::format_utc;
+use crate::model::{CaseFile, Status};
+
+/// Export columns, in order: the import fields first (so an export imports again), then
+/// what only the export carries.
+pub const EXPORT_COLUMNS: &[&str] = &[
+    "external_id",
+    "customer",
+    "email",
+    "phone",
+    "subject",
+    "product",
+    "priority",
+    "channel",
+    "incident_at",
+    "description",
+    "opened_at",
+    "id",
+    "status",
+    "updated_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "escalation_level",
+    "reopen_count",
+    "root_cause",
+    "resolution",
+    "eta",
+];
+
+/// One exported case: a value (or none) per column of [`EXPORT_COLUMNS`].
+pub type ExportRow = Vec<Option<String>>;
+
+impl Casebook {
+    /// The cases in the given statuses (all when empty), in ID order. With `redact`,
+    /// customer names, e-mail addresses and phone numbers become stable pseudonyms.
+    pub fn export(&self, statuses: &[Status], redact: bool) -> Result<Vec<ExportRow>> {
+        let snap = self.store.casebook_snapshot()?;
+        let key = if redact {
+            Some(self.store.redaction_key()?)
+        } else {
+            None
+        };
+        let pseudonym = |kind: &str, value: &str| -> String {
+            let key = key.as_deref().unwrap_or_default();
+            let hash =
+                crate::store::keyed_hash(key, &format!("{kind}\0{}", value.trim().to_lowercase()));
+            match kind {
+                "name" => format!("Customer {}", &hash[..8]),
+                "email" => format!("{}@redacted.invalid", &hash[..12]),
+                _ => format!("redacted-{}", &hash[..10]),
+            }
+        };
+        let rows = snap.map_cases(|f| {
+            if !statuses.is_empty() && !statuses.contains(&f.case.status) {
+                return None;
+            }
+            let mut row = row_of(&f);
+            if redact {
+                row[1] = row[1].as_deref().map(|v| pseudonym("name", v));
+                row[2] = row[2].as_deref().map(|v| pseudonym("email", v));
+                row[3] = row[3].as_deref().map(|v| pseudonym("phone", v));
+            }
+            Some(row)
+        })?;
+        Ok(rows)
+    }
+}
+
+fn row_of(f: &CaseFile) -> ExportRow {
+    let c = &f.case;
+    let t = |v: &Option<chrono::DateTime<chrono::Utc>>| v.as_ref().map(format_utc);
+    vec![
+        Some(c.external_id.clone().unwrap_or_else(|| c.id.to_string())),
+        Some(f.customer.name.clone()),
+        f.customer.email.clone(),
+        f.customer.phone.clone(),
+        Some(c.subject.clone()),
+        c.product.clone(),
+        Some(c.priority.to_string()),
+        Some(c.channel.to_string()),
+        t(&c.incident_at),
+        c.description.clone(),
+        Some(format_utc(&c.created_at)),
+        Some(c.id.to_string()),
+        Some(c.status.to_string()),
+        Some(format_utc(&c.updated_at)),
+        t(&c.acknowledged_at),
+        t(&c.resolved_at),
+        t(&c.closed_at),
+        Some(c.escalation_level.to_string()),
+        Some(c.reopen_count.to_string()),
+        c.root_cause.clone(),
+        c.resolution.clone(),
+        t(&c.eta),
+    ]
+}
