@@ -2,6 +2,7 @@
 //! `casebook import`, so the README and the tests share data nobody typed by hand.
 //!
 //!     cargo run --example gen_sample > examples/data/cases.csv
+//!     cargo run --example gen_sample -- 100000 > /tmp/100k.csv
 
 /// The sample as CSV text (the same bytes every time).
 pub fn generate(rows: usize) -> String {
@@ -151,5 +152,10 @@ pub fn generate(rows: usize) -> String {
 
 #[allow(dead_code)]
 fn main() {
-    print!("{}", generate(300));
+    // An optional row count makes larger files for trying imports: `-- 100000`.
+    let rows = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    print!("{}", generate(rows));
 }

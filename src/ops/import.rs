@@ -378,60 +378,76 @@ fn plan(
     rows: &[(String, Intake, u64)],
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(ImportReport, Files)> {
-    let known: HashMap<String, CaseId> = snap
-        .map_cases(|f| f.case.external_id.clone().map(|e| (e, f.case.id.clone())))?
-        .into_iter()
-        .collect();
     let actor = ctx.actor.to_string();
+    // Known cases are compared in parallel while the case book is read; only the rows
+    // that change anything keep their new file.
+    let wanted: HashMap<&str, &Intake> = rows.iter().map(|(e, i, _)| (e.as_str(), i)).collect();
+    type Known = Result<(String, CaseId, Option<(Vec<String>, Vec<u8>)>)>;
+    let known: Vec<Known> = snap.map_cases(|mut file| {
+        let external = file.case.external_id.clone()?;
+        let intake = wanted.get(external.as_str())?;
+        let id = file.case.id.clone();
+        Some(
+            match changes(&file, intake, &actor, ctx.now, &opts.source) {
+                None => Ok((external, id, None)),
+                Some(event) => {
+                    let mut changed: Vec<String> =
+                        event.changes.iter().map(|c| c.field.clone()).collect();
+                    if event.customer.is_some() {
+                        changed.push("customer".into());
+                    }
+                    file.append(event)
+                        .map(|()| {
+                            (
+                                external,
+                                id.clone(),
+                                Some((changed, file.to_toml().into_bytes())),
+                            )
+                        })
+                        .map_err(|source| Error::Case { id, source })
+                }
+            },
+        )
+    })?;
     let mut report = ImportReport::default();
     let mut files = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for entry in known {
+        let (external, id, update) = entry?;
+        seen.insert(external.clone());
+        match update {
+            None => report.unchanged += 1,
+            Some((changed, bytes)) => {
+                files.push((id.path(), bytes));
+                report.updated.push((external, id, changed));
+            }
+        }
+    }
     let mut taken: HashSet<CaseId> = HashSet::new();
     let total = rows.len() as u64;
     for (i, (external, intake, _line)) in rows.iter().enumerate() {
         if i % 1024 == 0 {
             progress(i as u64, total);
         }
-        match known.get(external) {
-            None => {
-                let id = loop {
-                    let id = CaseId::generate(&config.prefix);
-                    if !taken.contains(&id) && !snap.has_case(&id)? {
-                        break id;
-                    }
-                };
-                taken.insert(id.clone());
-                let mut open = intake.open_event(&actor, ctx.now);
-                open.external_id = Some(external.clone());
-                open.source = Some(opts.source.clone());
-                let file = CaseFile::create(id.clone(), open).map_err(|source| Error::Case {
-                    id: id.clone(),
-                    source,
-                })?;
-                files.push((id.path(), file.to_toml().into_bytes()));
-                report.created.push((external.clone(), id));
-            }
-            Some(id) => {
-                let mut file = snap
-                    .case(id)?
-                    .ok_or_else(|| Error::UnknownCase(id.to_string()))?;
-                match changes(&file, intake, &actor, ctx.now, &opts.source) {
-                    None => report.unchanged += 1,
-                    Some(event) => {
-                        let mut changed: Vec<String> =
-                            event.changes.iter().map(|c| c.field.clone()).collect();
-                        if event.customer.is_some() {
-                            changed.push("customer".into());
-                        }
-                        file.append(event).map_err(|source| Error::Case {
-                            id: id.clone(),
-                            source,
-                        })?;
-                        files.push((id.path(), file.to_toml().into_bytes()));
-                        report.updated.push((external.clone(), id.clone(), changed));
-                    }
-                }
-            }
+        if seen.contains(external) {
+            continue;
         }
+        let id = loop {
+            let id = CaseId::generate(&config.prefix);
+            if !taken.contains(&id) && !snap.has_case(&id)? {
+                break id;
+            }
+        };
+        taken.insert(id.clone());
+        let mut open = intake.open_event(&actor, ctx.now);
+        open.external_id = Some(external.clone());
+        open.source = Some(opts.source.clone());
+        let file = CaseFile::create(id.clone(), open).map_err(|source| Error::Case {
+            id: id.clone(),
+            source,
+        })?;
+        files.push((id.path(), file.to_toml().into_bytes()));
+        report.created.push((external.clone(), id));
     }
     progress(total, total);
     Ok((report, files))

@@ -155,6 +155,67 @@ impl Worktree {
     }
 }
 
+impl Worktree {
+    /// Like [`Worktree::sync`] for a bulk write whose contents are known: if the branch is
+    /// still at `commit`, the files are written from `files` and their index entries made
+    /// from the written files' metadata, with no read-back, re-hashing or filtering per file.
+    pub(crate) fn sync_written(
+        &mut self,
+        store: &Store,
+        commit: Oid,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<()> {
+        if store.snapshot()?.tip() != Some(commit) || !cfg!(unix) {
+            return self.sync(store, files.iter().map(|(p, _)| p.as_str()));
+        }
+        let mut sorted: Vec<&(String, Vec<u8>)> = files.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (path, content) in sorted {
+            let file = self.workdir.join(path);
+            write_atomically(&file, content)?;
+            let oid = Oid::hash_object(ObjectType::Blob, content)
+                .ctx(|| format!("cannot hash {path}"))?;
+            let meta = fs::metadata(&file).map_err(|source| StoreError::Io {
+                action: "stat",
+                path: file.clone(),
+                source,
+            })?;
+            self.index
+                .add(&index_entry(path, oid, &meta))
+                .ctx(|| format!("cannot stage {path}"))?;
+        }
+        self.index
+            .write()
+            .ctx(|| "cannot write the git index".into())
+    }
+}
+
+/// The index entry git would make for a regular file just written at `path`.
+#[cfg(unix)]
+fn index_entry(path: &str, id: Oid, meta: &fs::Metadata) -> git2::IndexEntry {
+    use std::os::unix::fs::MetadataExt;
+    // The index stores 32-bit stat fields; git truncates the same way.
+    git2::IndexEntry {
+        ctime: git2::IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
+        mtime: git2::IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        mode: 0o100644,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        file_size: meta.len() as u32,
+        id,
+        flags: path.len().min(0xfff) as u16,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
+}
+
+#[cfg(not(unix))]
+fn index_entry(_path: &str, _id: Oid, _meta: &fs::Metadata) -> git2::IndexEntry {
+    unreachable!("sync_written falls back to sync on this platform")
+}
+
 fn hand_edited(path: &str, staged: bool) -> StoreError {
     StoreError::HandEdited {
         path: path.to_string(),

@@ -56,7 +56,7 @@ impl Store {
             if let Some(wt) = worktree.as_mut() {
                 wt.check_untouched(&snap, change.files.iter().map(|(p, _)| p.as_str()))?;
             }
-            let tree = self.write_tree(snap.tree.as_ref(), &change.files)?;
+            let (tree, _) = self.write_tree(snap.tree.as_ref(), &change.files)?;
             let commit = self.write_commit(&snap, tree, &change.message, actor, now)?;
             match self.move_branch(snap.tip(), commit, &change.message)? {
                 true => {
@@ -76,21 +76,30 @@ impl Store {
         .into())
     }
 
-    /// Writes the blobs and the trees above them, reusing every untouched subtree.
+    /// Writes the blobs and the trees above them, reusing every untouched subtree. Returns
+    /// the new root tree and every object written (blobs and trees).
     pub(crate) fn write_tree(
         &self,
         base: Option<&Tree<'_>>,
         files: &[(String, Vec<u8>)],
-    ) -> Result<Oid> {
+    ) -> Result<(Oid, Vec<Oid>)> {
         let mut blobs = BTreeMap::new();
+        let mut written = Vec::with_capacity(files.len() * 2);
         for (path, content) in files {
             let oid = self
                 .repo
                 .blob(content)
                 .ctx(|| format!("cannot write {path}"))?;
             blobs.insert(path.as_str(), oid);
+            written.push(oid);
         }
-        self.insert_into(base, &blobs.into_iter().collect::<Vec<_>>(), "")
+        let root = self.insert_into(
+            base,
+            &blobs.into_iter().collect::<Vec<_>>(),
+            "",
+            &mut written,
+        )?;
+        Ok((root, written))
     }
 
     /// `entries` are (path relative to this tree, blob), sorted by path.
@@ -99,6 +108,7 @@ impl Store {
         base: Option<&Tree<'_>>,
         entries: &[(&str, Oid)],
         at: &str,
+        written: &mut Vec<Oid>,
     ) -> Result<Oid> {
         let mut builder = self
             .repo
@@ -133,14 +143,17 @@ impl Store {
                         ),
                         _ => None,
                     };
-                    let sub_id = self.insert_into(sub.as_ref(), &below, &format!("{at}{dir}/"))?;
+                    let sub_id =
+                        self.insert_into(sub.as_ref(), &below, &format!("{at}{dir}/"), written)?;
                     builder
                         .insert(dir, sub_id, FileMode::Tree.into())
                         .ctx(|| format!("cannot add {at}{dir}/"))?;
                 }
             }
         }
-        builder.write().ctx(|| format!("cannot write tree {at}/"))
+        let tree = builder.write().ctx(|| format!("cannot write tree {at}/"))?;
+        written.push(tree);
+        Ok(tree)
     }
 
     pub(crate) fn write_commit(
