@@ -34,7 +34,13 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         prefix: Some(args.prefix),
         timezone: Some(args.timezone),
     };
-    let (_, outcome) = Casebook::init(&dir, &opts, &ctx)?;
+    let (cb, outcome) = Casebook::init(&dir, &opts, &ctx)?;
+    let exe = std::env::current_exe().map_err(|source| crate::error::Error::Io {
+        action: "find",
+        path: "the casebook binary".into(),
+        source,
+    })?;
+    cb.setup(&exe)?;
     let (state, root) = match &outcome {
         InitOutcome::Created(p) => ("created", p),
         InitOutcome::Adopted(p) => ("adopted", p),

@@ -2,6 +2,7 @@
 //! arguments into one call of [`crate::ops`].
 
 mod acknowledge;
+mod clone;
 mod close;
 mod deescalate;
 mod due;
@@ -14,12 +15,15 @@ mod import;
 mod init;
 mod list;
 mod log;
+mod merge_driver;
 mod open;
 mod pending;
 mod reopen;
 mod research;
 mod resolve;
+mod setup;
 mod show;
+mod sync;
 mod template;
 mod text;
 mod tick;
@@ -54,6 +58,7 @@ The SOP, step by step:
   casebook due [--within 4h]          the day's queue: what is owed, breached first
   casebook tick                       auto-close and auto-escalate, from cron
   casebook import cases.csv           bulk import (one commit; idempotent); export too
+  casebook sync                       fetch, merge case by case, push (clone, setup)
 
 IDs may be shortened to any unique start of the part after the dash (like git hashes).
 Every action is one git commit; `git log` reviews them and any git remote shares them.
@@ -128,6 +133,11 @@ pub enum Command {
     Tick(tick::Args),
     Import(import::Args),
     Export(export::Args),
+    Sync(sync::Args),
+    Clone(clone::Args),
+    Setup(setup::Args),
+    #[command(hide = true)]
+    MergeDriver(merge_driver::Args),
 }
 
 impl Globals {
@@ -136,7 +146,11 @@ impl Globals {
     }
 
     fn casebook(&self) -> Result<Casebook> {
-        Casebook::discover(&self.start_dir())
+        let cb = Casebook::discover(&self.start_dir())?;
+        if !cb.store().has_merge_driver() {
+            eprintln!("hint: this clone has no casebook merge driver yet; run `casebook setup` so `git pull` merges cases");
+        }
+        Ok(cb)
     }
 
     fn now(&self) -> Result<DateTime<Utc>> {
@@ -313,6 +327,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tick(args) => tick::run(g, args),
         Command::Import(args) => import::run(g, args),
         Command::Export(args) => export::run(g, args),
+        Command::Sync(args) => sync::run(g, args),
+        Command::Clone(args) => clone::run(g, args),
+        Command::Setup(args) => setup::run(g, args),
+        Command::MergeDriver(args) => merge_driver::run(g, args),
     }
 }
 

@@ -118,6 +118,10 @@ pub struct CaseState {
     pub attachments: Vec<Attachment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub satisfaction: Option<Satisfaction>,
+    /// Earlier IDs of this case: set when a sync renamed it because another clone had
+    /// created a case with the same ID. Not derived from events; kept on every rewrite.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     #[serde(flatten)]
     pub extra: toml::Table,
 }
@@ -152,7 +156,8 @@ struct SchemaOnly {
 
 impl CaseFile {
     /// Starts a case from its `open` event.
-    pub fn create(id: CaseId, open: Event) -> Result<CaseFile, CaseError> {
+    pub fn create(id: CaseId, mut open: Event) -> Result<CaseFile, CaseError> {
+        open.seq = 1;
         let (case, customer) = replay(&id, std::slice::from_ref(&open))?;
         Ok(CaseFile {
             schema: SCHEMA,
@@ -185,16 +190,30 @@ impl CaseFile {
         toml::to_string(self).expect("a case file always serialises to TOML")
     }
 
-    /// Appends an event and recomputes the projection from the whole history.
-    pub fn append(&mut self, event: Event) -> Result<(), CaseError> {
+    /// Appends an event (after everything this file has seen) and recomputes the projection
+    /// from the whole history.
+    pub fn append(&mut self, mut event: Event) -> Result<(), CaseError> {
+        event.seq = self.next_seq();
         self.events.push(event);
         self.reproject()
+    }
+
+    /// The Lamport clock value for the next event.
+    pub fn next_seq(&self) -> u64 {
+        self.events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| seq_of(e, i))
+            .max()
+            .unwrap_or(0)
+            + 1
     }
 
     /// Recomputes `[case]` and `[customer]` from the events, keeping unknown keys.
     pub fn reproject(&mut self) -> Result<(), CaseError> {
         let (mut case, mut customer) = replay(&self.case.id, &self.events)?;
         case.extra = std::mem::take(&mut self.case.extra);
+        case.aliases = std::mem::take(&mut self.case.aliases);
         customer.extra = std::mem::take(&mut self.customer.extra);
         self.case = case;
         self.customer = customer;
@@ -206,6 +225,16 @@ impl CaseFile {
         let mut replayed = self.clone();
         replayed.reproject()?;
         Ok(replayed == *self)
+    }
+}
+
+/// An event's place in the merge order: its `seq`, or (for events written before `seq`
+/// existed) its position in the file.
+pub fn seq_of(e: &Event, position: usize) -> u64 {
+    if e.seq == 0 {
+        position as u64 + 1
+    } else {
+        e.seq
     }
 }
 
@@ -252,6 +281,7 @@ pub fn replay_with(
         links: Vec::new(),
         attachments: Vec::new(),
         satisfaction: None,
+        aliases: Vec::new(),
         extra: toml::Table::new(),
     };
     let mut customer = Customer::default();

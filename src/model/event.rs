@@ -59,6 +59,11 @@ pub struct Attachment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
+    /// A Lamport clock: one more than the highest `seq` the recording clone had seen. Events
+    /// from different clones are ordered by (seq, at, id), which keeps every clone's causes
+    /// before their effects; 0 means "not set" (files from before it existed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub seq: u64,
     #[serde(with = "utc")]
     pub at: DateTime<Utc>,
     pub actor: String,
@@ -160,11 +165,16 @@ pub struct Event {
     pub extra: toml::Table,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 impl Event {
     /// A new event with a fresh id and no action fields.
     pub fn new(action: Action, at: DateTime<Utc>, actor: &str) -> Event {
         Event {
             id: super::id::new_event_id(),
+            seq: 0,
             at,
             actor: actor.to_string(),
             action,

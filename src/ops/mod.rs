@@ -9,6 +9,7 @@ mod open;
 mod read;
 mod research;
 mod sla;
+mod sync;
 mod template;
 
 use std::path::Path;
@@ -23,6 +24,7 @@ pub use lifecycle::FollowUpResponse;
 pub use open::NewCase;
 pub use read::ListFilter;
 pub use sla::{add_duration, DueItem, TickAction};
+pub use sync::{merge_driver, SyncReport};
 
 use crate::error::{Error, Result};
 use crate::model::state;

@@ -71,6 +71,7 @@ pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) ->
             "feedback": s.feedback,
         })),
         "reopen_count": c.reopen_count,
+        "aliases": c.aliases,
         "links": c.links,
         "attachments": c.attachments.iter().map(|a| json!({
             "name": a.name,
@@ -167,6 +168,9 @@ pub fn show_text(
     }
     if !c.links.is_empty() {
         line("links", c.links.join(", "));
+    }
+    if !c.aliases.is_empty() {
+        line("also known as", c.aliases.join(", "));
     }
     for a in &c.attachments {
         line("attachment", format!("{} ({} bytes)", a.name, a.size));

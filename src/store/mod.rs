@@ -15,6 +15,7 @@
 mod bulk;
 mod history;
 mod snapshot;
+mod sync;
 mod worktree;
 mod write;
 
@@ -23,7 +24,8 @@ use std::path::{Path, PathBuf};
 use git2::{ErrorCode, Repository, RepositoryInitOptions};
 
 pub use history::HistoryEntry;
-pub use snapshot::Snapshot;
+pub use snapshot::{parse_case, Snapshot};
+pub use sync::{MergeOutcome, Versions};
 pub use write::Change;
 
 use crate::model::case::CaseError;
@@ -68,6 +70,14 @@ pub enum StoreError {
     },
     #[error("cannot load the configuration")]
     Config(#[source] ConfigError),
+    #[error("cannot {action} {remote}: {message}")]
+    Remote {
+        action: &'static str,
+        remote: String,
+        message: String,
+    },
+    #[error("both sides changed {path} differently; only case files are merged by casebook")]
+    MergeConflict { path: String },
 }
 
 impl StoreError {
@@ -83,6 +93,12 @@ impl StoreError {
                 "other processes are writing to this case book; try again".into()
             }
             StoreError::Case { source, .. } => return source.hint().map(String::from),
+            StoreError::Remote { .. } => {
+                "check the remote's URL and your access (`git remote -v`, `git fetch`); nothing local was lost".into()
+            }
+            StoreError::MergeConflict { path } => format!(
+                "merge it with git (`git merge` and edit {path}), commit, then run `casebook sync` again"
+            ),
             _ => return None,
         })
     }
@@ -91,7 +107,10 @@ impl StoreError {
     pub fn is_conflict(&self) -> bool {
         matches!(
             self,
-            StoreError::HandEdited { .. } | StoreError::Contention { .. } | StoreError::Locked(_)
+            StoreError::HandEdited { .. }
+                | StoreError::Contention { .. }
+                | StoreError::Locked(_)
+                | StoreError::MergeConflict { .. }
         )
     }
 
@@ -104,6 +123,7 @@ impl StoreError {
                 | StoreError::DetachedHead
                 | StoreError::Case { .. }
                 | StoreError::Config(_)
+                | StoreError::Remote { .. }
         )
     }
 }

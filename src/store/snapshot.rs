@@ -127,6 +127,24 @@ impl<'r> Snapshot<'r> {
                 }
             }
         }
+        // A case renamed by sync (two clones created the same ID) is still found by its old
+        // ID, through aliases/<old ID>, whose content is the new ID.
+        if let Some(aliases) = self.subtree("aliases")? {
+            for entry in aliases.iter() {
+                let Some(old) = entry.name().and_then(|n| CaseId::parse(n).ok()) else {
+                    continue;
+                };
+                if !query.matches(&old) {
+                    continue;
+                }
+                let text = self.read_blob(entry.id(), &format!("aliases/{old}"))?;
+                if let Ok(new) = CaseId::parse(String::from_utf8_lossy(&text).trim()) {
+                    if !found.contains(&new) && self.has_case(&new)? {
+                        found.push(new);
+                    }
+                }
+            }
+        }
         found.sort();
         Ok(found)
     }
@@ -231,7 +249,8 @@ impl<'r> Snapshot<'r> {
     }
 }
 
-pub(crate) fn parse_case(path: &str, bytes: &[u8]) -> Result<CaseFile> {
+/// Parses a case file's bytes, naming `path` in any error.
+pub fn parse_case(path: &str, bytes: &[u8]) -> Result<CaseFile> {
     let text = std::str::from_utf8(bytes).map_err(|_| StoreError::Case {
         path: path.to_string(),
         source: crate::model::case::CaseError::Parse(serde::de::Error::custom("not UTF-8 text")),

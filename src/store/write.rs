@@ -93,20 +93,29 @@ impl Store {
             blobs.insert(path.as_str(), oid);
             written.push(oid);
         }
-        let root = self.insert_into(
-            base,
-            &blobs.into_iter().collect::<Vec<_>>(),
-            "",
-            &mut written,
-        )?;
+        let entries: Vec<(&str, Option<Oid>)> =
+            blobs.into_iter().map(|(p, o)| (p, Some(o))).collect();
+        let root = self.insert_into(base, &entries, "", &mut written)?;
         Ok((root, written))
+    }
+
+    /// Applies `entries` (path, blob, or `None` to delete) to `base`; returns the new root.
+    pub(crate) fn apply_to_tree(
+        &self,
+        base: Option<&Tree<'_>>,
+        entries: &[(String, Option<Oid>)],
+    ) -> Result<Oid> {
+        let mut sorted: Vec<(&str, Option<Oid>)> =
+            entries.iter().map(|(p, o)| (p.as_str(), *o)).collect();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        self.insert_into(base, &sorted, "", &mut Vec::new())
     }
 
     /// `entries` are (path relative to this tree, blob), sorted by path.
     fn insert_into(
         &self,
         base: Option<&Tree<'_>>,
-        entries: &[(&str, Oid)],
+        entries: &[(&str, Option<Oid>)],
         at: &str,
         written: &mut Vec<Oid>,
     ) -> Result<Oid> {
@@ -119,14 +128,29 @@ impl Store {
             let (path, oid) = entries[i];
             match path.split_once('/') {
                 None => {
-                    builder
-                        .insert(path, oid, FileMode::Blob.into())
-                        .ctx(|| format!("cannot add {at}{path}"))?;
+                    match oid {
+                        Some(oid) => {
+                            builder
+                                .insert(path, oid, FileMode::Blob.into())
+                                .ctx(|| format!("cannot add {at}{path}"))?;
+                        }
+                        None => {
+                            if builder
+                                .get(path)
+                                .ctx(|| format!("cannot look up {at}{path}"))?
+                                .is_some()
+                            {
+                                builder
+                                    .remove(path)
+                                    .ctx(|| format!("cannot remove {at}{path}"))?;
+                            }
+                        }
+                    }
                     i += 1;
                 }
                 Some((dir, _)) => {
                     // All entries below `dir` are adjacent because the paths are sorted.
-                    let below: Vec<(&str, Oid)> = entries[i..]
+                    let below: Vec<(&str, Option<Oid>)> = entries[i..]
                         .iter()
                         .map_while(|(p, o)| {
                             p.strip_prefix(dir)?
@@ -145,9 +169,27 @@ impl Store {
                     };
                     let sub_id =
                         self.insert_into(sub.as_ref(), &below, &format!("{at}{dir}/"), written)?;
-                    builder
-                        .insert(dir, sub_id, FileMode::Tree.into())
-                        .ctx(|| format!("cannot add {at}{dir}/"))?;
+                    // A folder left empty by deletions is no folder in git.
+                    let empty = self
+                        .repo
+                        .find_tree(sub_id)
+                        .map(|t| t.is_empty())
+                        .unwrap_or(false);
+                    if empty {
+                        if builder
+                            .get(dir)
+                            .ctx(|| format!("cannot look up {at}{dir}"))?
+                            .is_some()
+                        {
+                            builder
+                                .remove(dir)
+                                .ctx(|| format!("cannot remove {at}{dir}/"))?;
+                        }
+                    } else {
+                        builder
+                            .insert(dir, sub_id, FileMode::Tree.into())
+                            .ctx(|| format!("cannot add {at}{dir}/"))?;
+                    }
                 }
             }
         }

@@ -9,3 +9,4 @@ mod import_export;
 mod lifecycle;
 mod sla;
 mod store_conformance;
+mod sync;

@@ -1,0 +1,295 @@
+//! `sync`, `clone`, `setup` and the git merge driver: one case book across many machines.
+
+use std::path::Path;
+
+use super::{Casebook, Context};
+use crate::error::{Error, Result};
+use crate::model::merge::{merge, MergeError};
+use crate::model::{CaseFile, CaseId};
+use crate::store::{keyed_hash, Store, StoreError, Versions};
+
+/// How often sync fetches and merges again when its push was rejected.
+const ATTEMPTS: u32 = 5;
+
+/// What a sync did.
+#[derive(Debug, Clone, Default)]
+pub struct SyncReport {
+    pub remote: String,
+    /// Cases changed locally by what came in, and which of them are new here.
+    pub incoming: Vec<CaseId>,
+    pub new_cases: Vec<CaseId>,
+    /// Local commits the remote did not have, and the cases they touched.
+    pub outgoing_commits: usize,
+    pub outgoing: Vec<CaseId>,
+    /// Cases renamed because both sides had created the same ID: (old, new).
+    pub renamed: Vec<(CaseId, CaseId)>,
+    pub pushed: bool,
+}
+
+fn case_of(path: &str) -> Option<CaseId> {
+    let name = path
+        .strip_prefix("cases/")?
+        .split('/')
+        .nth(1)?
+        .strip_suffix(".toml")?;
+    CaseId::parse(name).ok()
+}
+
+impl Casebook {
+    /// Fetches from `remote` (default: the branch's upstream, else `origin`), merges case
+    /// by case, and pushes; if the push is rejected because the remote moved, again.
+    pub fn sync(&self, ctx: &Context, remote: Option<&str>) -> Result<SyncReport> {
+        let store = &self.store;
+        let remote = remote
+            .map(String::from)
+            .or_else(|| store.upstream_remote())
+            .unwrap_or_else(|| "origin".into());
+        let mut report = SyncReport {
+            remote: remote.clone(),
+            ..Default::default()
+        };
+        for _ in 0..ATTEMPTS {
+            let before = store.snapshot()?.tip();
+            let theirs = store.fetch(&remote)?;
+            if let Some(theirs) = theirs {
+                let message = format!(
+                    "casebook sync: merge {remote}/{}\n\nAction: sync\nActor: {}\n",
+                    store.branch_name(),
+                    ctx.actor
+                );
+                let renamed = std::cell::RefCell::new(Vec::new());
+                let outcome =
+                    store.merge_from(theirs, &message, &ctx.actor, ctx.now, |path, versions| {
+                        resolve(store, path, versions, &renamed)
+                    })?;
+                report.renamed.extend(renamed.into_inner());
+                for path in &outcome.incoming {
+                    if let Some(id) = case_of(path) {
+                        if !report.incoming.contains(&id) {
+                            report.incoming.push(id.clone());
+                        }
+                        let existed = match before {
+                            Some(commit) => store.path_exists_at(commit, path)?,
+                            None => false,
+                        };
+                        if !existed && !report.new_cases.contains(&id) {
+                            report.new_cases.push(id);
+                        }
+                    }
+                }
+            }
+            report.outgoing_commits = store.ahead_of(theirs)?;
+            if report.outgoing_commits == 0 {
+                return Ok(report);
+            }
+            report.outgoing = store
+                .changed_paths(theirs, store.snapshot()?.tip())?
+                .iter()
+                .filter_map(|p| case_of(p))
+                .collect();
+            if store.push(&remote)? {
+                report.pushed = true;
+                return Ok(report);
+            }
+        }
+        Err(Error::Store(StoreError::Contention {
+            branch: format!("{remote}/{}", store.branch_name()),
+            attempts: ATTEMPTS,
+        }))
+    }
+
+    /// Clones a case book with the system git and registers the merge driver.
+    pub fn clone_from(url: &str, dir: &Path, bare: bool, exe: &Path) -> Result<Casebook> {
+        let mut cmd = std::process::Command::new("git");
+        cmd.arg("clone").arg("--quiet");
+        if bare {
+            cmd.arg("--bare");
+        }
+        let out = cmd.arg(url).arg(dir).output().map_err(|source| Error::Io {
+            action: "run git clone into",
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if !out.status.success() {
+            return Err(Error::Store(StoreError::Remote {
+                action: "clone",
+                remote: url.to_string(),
+                message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            }));
+        }
+        let mut store = Store::discover(dir)?;
+        if store.snapshot()?.tip().is_none() {
+            // The remote's HEAD names a branch it does not have (a bare repository made by
+            // plain `git init` says master): check out its case book branch instead.
+            store = check_out_remote_branch(store, dir, bare)?;
+        }
+        store.register_merge_driver(exe)?;
+        store.casebook_snapshot()?;
+        Ok(Casebook { store })
+    }
+
+    /// Registers the merge driver in this clone (for clones made with plain `git clone`).
+    pub fn setup(&self, exe: &Path) -> Result<()> {
+        Ok(self.store.register_merge_driver(exe)?)
+    }
+}
+
+fn check_out_remote_branch(store: Store, dir: &Path, bare: bool) -> Result<Store> {
+    let out = store.git_command(&[
+        "for-each-ref",
+        "--format=%(refname)",
+        if bare {
+            "refs/heads"
+        } else {
+            "refs/remotes/origin"
+        },
+    ])?;
+    let refs: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    let pick = refs
+        .iter()
+        .find(|r| r.ends_with("/main"))
+        .or_else(|| refs.iter().find(|r| !r.ends_with("/HEAD")))
+        .cloned();
+    let Some(full) = pick else { return Ok(store) };
+    let branch = full.rsplit('/').next().unwrap_or("main").to_string();
+    let args: Vec<String> = if bare {
+        vec![
+            "symbolic-ref".into(),
+            "HEAD".into(),
+            format!("refs/heads/{branch}"),
+        ]
+    } else {
+        vec![
+            "checkout".into(),
+            "--quiet".into(),
+            "-B".into(),
+            branch.clone(),
+            format!("origin/{branch}"),
+        ]
+    };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = store.git_command(&args)?;
+    if !out.status.success() {
+        return Err(Error::invalid(
+            "clone",
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    Ok(Store::discover(dir)?)
+}
+
+/// Resolves one path changed on both sides: case files merge event by event (renaming
+/// one of two different cases that got the same ID); anything else is a conflict.
+fn resolve(
+    store: &Store,
+    path: &str,
+    (_, ours, theirs): Versions<'_>,
+    renamed: &std::cell::RefCell<Vec<(CaseId, CaseId)>>,
+) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+    let conflict = || {
+        Error::Store(StoreError::MergeConflict {
+            path: path.to_string(),
+        })
+    };
+    if case_of(path).is_none() {
+        return Err(conflict());
+    }
+    let (Some(ours), Some(theirs)) = (ours, theirs) else {
+        return Err(conflict());
+    };
+    let parse = |bytes: &[u8], side: &str| -> Result<CaseFile> {
+        crate::store::parse_case(path, bytes).map_err(|e| match e {
+            StoreError::Case { path, source } => Error::Store(StoreError::Case {
+                path: format!("{path} ({side})"),
+                source,
+            }),
+            other => Error::Store(other),
+        })
+    };
+    let (a, b) = (parse(ours, "local")?, parse(theirs, "remote")?);
+    match merge(&a, &b) {
+        Ok(merged) => Ok(vec![(
+            path.to_string(),
+            Some(merged.to_toml().into_bytes()),
+        )]),
+        Err(MergeError::Collision(_)) => {
+            // Two different cases with one ID: the later-opened one gets a new ID that both
+            // clones compute the same way, so their merges agree.
+            let key = |f: &CaseFile| (f.events[0].at, f.events[0].id.clone());
+            let (kept, mut moved) = if key(&a) <= key(&b) { (a, b) } else { (b, a) };
+            let old = moved.case.id.clone();
+            let new = renamed_id(store, &old, &moved.events[0].id)?;
+            moved.case.id = new.clone();
+            moved.case.aliases.push(old.to_string());
+            moved.reproject().map_err(|source| Error::Case {
+                id: new.clone(),
+                source,
+            })?;
+            renamed.borrow_mut().push((old.clone(), new.clone()));
+            Ok(vec![
+                (path.to_string(), Some(kept.to_toml().into_bytes())),
+                (new.path(), Some(moved.to_toml().into_bytes())),
+                (
+                    format!("aliases/{old}"),
+                    Some(format!("{new}\n").into_bytes()),
+                ),
+            ])
+        }
+        Err(e) => Err(Error::invalid(format!("merging {path}"), e.to_string())),
+    }
+}
+
+/// A new ID for a case renamed in a collision, derived from its opening event so that every
+/// clone picks the same one, and not used by any case at the tip.
+fn renamed_id(store: &Store, old: &CaseId, open_event: &str) -> Result<CaseId> {
+    let snap = store.snapshot()?;
+    for n in 0..100u32 {
+        let hash = keyed_hash(b"casebook-rename", &format!("{open_event}/{n}"));
+        let code: String = hash
+            .as_bytes()
+            .chunks(2)
+            .take(crate::model::id::RANDOM_LEN)
+            .map(|pair| {
+                let byte =
+                    u8::from_str_radix(std::str::from_utf8(pair).unwrap_or("00"), 16).unwrap_or(0);
+                crate::model::id::ALPHABET[(byte & 31) as usize] as char
+            })
+            .collect();
+        let id = CaseId::parse(&format!("{}-{code}", old.prefix()))?;
+        if !snap.has_case(&id)? {
+            return Ok(id);
+        }
+    }
+    Err(Error::invalid(
+        "sync",
+        format!("could not find a new ID for {old}"),
+    ))
+}
+
+/// The git merge driver: `casebook merge-driver %O %A %B %P`. Writes the merge of the
+/// two case files into `ours`; a collision or an unreadable file is left to git as a
+/// conflict (exit code 1), with the reason on stderr.
+pub fn merge_driver(ours: &Path, theirs: &Path, path: &str) -> Result<()> {
+    let read = |p: &Path| -> Result<CaseFile> {
+        let bytes = std::fs::read(p).map_err(|source| Error::Input {
+            path: p.to_path_buf(),
+            source,
+        })?;
+        crate::store::parse_case(path, &bytes).map_err(Error::Store)
+    };
+    let merged = merge(&read(ours)?, &read(theirs)?).map_err(|e| match e {
+        MergeError::Collision(id) => Error::invalid(
+            path,
+            format!("two different cases have the ID {id}; run `casebook sync`, which renames one of them"),
+        ),
+        other => Error::invalid(path, other.to_string()),
+    })?;
+    std::fs::write(ours, merged.to_toml()).map_err(|source| Error::Io {
+        action: "write",
+        path: ours.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,352 @@
+//! One case book on several machines: a real bare remote, real clones, real pushes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use casebook::model::CaseFile;
+use serde_json::Value;
+
+use crate::common::{case_path, Env};
+
+/// A bare remote and a first clone `a` that created the case book and pushed it.
+fn setup(env: &Env) -> (PathBuf, PathBuf) {
+    let remote = env.path("remote.git");
+    env.git(
+        env.tmp.path(),
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            remote.to_str().unwrap(),
+        ],
+    );
+    let a = env.casebook("a");
+    env.git(&a, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    env.run(&a, &["sync"]).ok();
+    (remote, a)
+}
+
+fn clone(env: &Env, remote: &Path, name: &str) -> PathBuf {
+    env.run(env.tmp.path(), &["clone", remote.to_str().unwrap(), name])
+        .ok();
+    env.path(name)
+}
+
+fn show(env: &Env, root: &Path, id: &str) -> Value {
+    env.run(root, &["show", id, "--json"]).json()
+}
+
+/// Every case file at HEAD parses, and its projection is the replay of its events.
+fn assert_all_cases_replay(env: &Env, root: &Path) {
+    let files = env.git(root, &["ls-tree", "-r", "--name-only", "HEAD", "cases"]);
+    for path in files.lines() {
+        let text = env.git(root, &["show", &format!("HEAD:{path}")]);
+        assert!(
+            !text.contains("<<<<<<<") && !text.contains(">>>>>>>"),
+            "conflict markers in {path}"
+        );
+        let file = CaseFile::from_toml(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(
+            file.verify().unwrap(),
+            "{path}: projection differs from replay"
+        );
+    }
+}
+
+#[test]
+fn three_clones_working_offline_converge_with_every_action_kept() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let shared = env.open(&a, "Ada Lovelace", "Shared printer problem");
+    env.run(&a, &["sync"]).ok();
+    let b = clone(&env, &remote, "b");
+    let c = clone(&env, &remote, "c");
+    let screenshot = env.path("shot.png");
+    std::fs::write(&screenshot, b"picture").unwrap();
+
+    // Round 1, all offline: the same case from three sides, plus each clone's own case.
+    env.run(&a, &["ack", &shared]).ok();
+    env.run(
+        &b,
+        &[
+            "gather",
+            &shared,
+            "--product",
+            "LaserJet 9",
+            "--attach",
+            screenshot.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    env.run(&c, &["gather", &shared, "--product", "LaserJet 10"])
+        .ok();
+    let own_b = env.open(&b, "Bob", "B's own case");
+    let own_c = env.open(&c, "Cy", "C's own case");
+    env.run(&a, &["escalate", &shared, "--reason", "needs a part"])
+        .ok();
+    for clone in [&c, &a, &b, &c, &a] {
+        env.run(clone, &["sync"]).ok();
+    }
+
+    // Round 2: one clone resolves while another escalates.
+    env.run(
+        &a,
+        &["resolve", &shared, "--resolution", "Replaced the roller"],
+    )
+    .ok();
+    env.run(&b, &["escalate", &shared, "--reason", "customer angry"])
+        .ok();
+    env.run(&c, &["ack", &own_c]).ok();
+    env.run(&a, &["ack", &own_b]).ok();
+    for clone in [&b, &a, &c, &b, &a, &c] {
+        env.run(clone, &["sync", "--json"]).ok();
+    }
+
+    let tree = |root: &Path| env.git(root, &["rev-parse", "HEAD^{tree}"]);
+    assert_eq!(tree(&a), tree(&b));
+    assert_eq!(tree(&b), tree(&c));
+    for clone in [&a, &b, &c] {
+        assert_eq!(
+            env.status_porcelain(clone),
+            "",
+            "working tree follows the merges"
+        );
+        assert_all_cases_replay(&env, clone);
+    }
+    let v = show(&env, &c, &shared);
+    let events = v["events"].as_array().unwrap();
+    let mut by_action: HashMap<&str, usize> = HashMap::new();
+    let mut ids = std::collections::HashSet::new();
+    for e in events {
+        *by_action.entry(e["action"].as_str().unwrap()).or_default() += 1;
+        assert!(
+            ids.insert(e["id"].as_str().unwrap().to_string()),
+            "an event appears twice"
+        );
+    }
+    assert_eq!(
+        by_action,
+        HashMap::from([
+            ("open", 1),
+            ("acknowledge", 1),
+            ("gather", 2),
+            ("escalate", 2),
+            ("resolve", 1)
+        ])
+    );
+    assert_eq!(v["status"], "resolved");
+    assert_eq!(v["escalation_level"], 2);
+    assert_eq!(v["attachments"][0]["name"], "shot.png");
+    assert!(c.join(format!("attachments/{shared}/shot.png")).is_file());
+    let product = v["product"].as_str().unwrap();
+    assert!(product == "LaserJet 9" || product == "LaserJet 10");
+    assert_eq!(
+        show(&env, &a, &shared)["product"],
+        product,
+        "every clone agrees on the later value"
+    );
+    assert_eq!(show(&env, &a, &own_c)["status"], "open");
+    assert_eq!(show(&env, &c, &own_b)["status"], "open");
+}
+
+#[test]
+fn plain_git_pull_merges_cases_through_the_driver() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let id = env.open(&a, "Ada", "Pull me");
+    env.run(&a, &["sync"]).ok();
+    let b = clone(&env, &remote, "b");
+    env.run(&a, &["ack", &id]).ok();
+    env.run(&a, &["sync"]).ok();
+    env.run(&b, &["escalate", &id, "--reason", "offline in b"])
+        .ok();
+    env.git(
+        &b,
+        &[
+            "pull",
+            "--quiet",
+            "--no-rebase",
+            "--no-edit",
+            "origin",
+            "main",
+        ],
+    );
+    let text = std::fs::read_to_string(case_path(&b, &id)).unwrap();
+    assert!(!text.contains("<<<<<<<"), "{text}");
+    let v = show(&env, &b, &id);
+    let mut actions: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions[0], "open");
+    // The two concurrent events (same clock) are ordered by event id: either way round.
+    actions.sort_unstable();
+    assert_eq!(actions, ["acknowledge", "escalate", "open"]);
+    assert_eq!(v["status"], "open");
+    assert_all_cases_replay(&env, &b);
+}
+
+#[test]
+fn a_plain_git_clone_is_told_to_run_setup() {
+    let env = Env::new();
+    let (remote, _a) = setup(&env);
+    env.git(
+        env.tmp.path(),
+        &["clone", "-q", remote.to_str().unwrap(), "plain"],
+    );
+    let plain = env.path("plain");
+    let out = env.run(&plain, &["list"]).ok();
+    assert!(
+        out.stderr.contains("run `casebook setup`"),
+        "{}",
+        out.stderr
+    );
+    env.run(&plain, &["setup"]).ok();
+    assert!(!env.run(&plain, &["list"]).ok().stderr.contains("setup"));
+    assert!(env
+        .git(&plain, &["config", "merge.casebook.driver"])
+        .contains("merge-driver %O %A %B %P"));
+}
+
+#[test]
+fn remote_failures_are_clear_errors_and_lose_nothing() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    // Unreachable.
+    env.git(
+        &a,
+        &[
+            "remote",
+            "add",
+            "nowhere",
+            env.path("does-not-exist.git").to_str().unwrap(),
+        ],
+    );
+    let id = env.open(&a, "Ada", "Kept locally");
+    let tip = env.git(&a, &["rev-parse", "HEAD"]);
+    let err = env.run(&a, &["sync", "nowhere"]).fails(1);
+    assert!(err.contains("cannot fetch from nowhere"), "{err}");
+    assert!(err.contains("nothing local was lost"), "{err}");
+    assert_eq!(env.git(&a, &["rev-parse", "HEAD"]), tip);
+
+    // The remote refuses the push.
+    let hook = remote.join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'pushes are frozen' >&2\nexit 1\n").unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", hook.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let err = env.run(&a, &["sync"]).fails(1);
+    assert!(
+        err.contains("cannot push to origin") && err.contains("pushes are frozen"),
+        "{err}"
+    );
+    assert_eq!(env.git(&a, &["rev-parse", "HEAD"]), tip);
+    assert_eq!(show(&env, &a, &id)["subject"], "Kept locally");
+    std::fs::remove_file(&hook).unwrap();
+    env.run(&a, &["sync"]).ok();
+}
+
+#[test]
+fn a_corrupt_or_newer_file_on_the_remote_stops_the_sync() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let id = env.open(&a, "Ada", "Will be broken remotely");
+    env.run(&a, &["sync"]).ok();
+    // Someone pushes a broken version of the case with plain git.
+    env.git(
+        env.tmp.path(),
+        &["clone", "-q", remote.to_str().unwrap(), "vandal"],
+    );
+    let vandal = env.path("vandal");
+    let file = case_path(&vandal, &id);
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("[[event]]", "[[event]\nbroken")).unwrap();
+    env.git(&vandal, &["commit", "-qam", "oops"]);
+    env.git(&vandal, &["push", "-q", "origin", "main"]);
+    env.run(&a, &["ack", &id]).ok();
+    let tip = env.git(&a, &["rev-parse", "HEAD"]);
+    let err = env.run(&a, &["sync"]).fails(1);
+    assert!(
+        err.contains("cannot read case file") && err.contains("(remote)"),
+        "{err}"
+    );
+    assert_eq!(
+        env.git(&a, &["rev-parse", "HEAD"]),
+        tip,
+        "the local branch is as it was"
+    );
+    assert_eq!(env.status_porcelain(&a), "");
+
+    // A newer schema is refused the same way.
+    std::fs::write(&file, text.replace("schema = 1", "schema = 9")).unwrap();
+    env.git(&vandal, &["commit", "-qam", "from the future"]);
+    env.git(&vandal, &["push", "-q", "origin", "main"]);
+    let err = env.run(&a, &["sync"]).fails(1);
+    assert!(err.contains("schema 9 is newer"), "{err}");
+    assert_eq!(env.git(&a, &["rev-parse", "HEAD"]), tip);
+}
+
+#[test]
+fn two_clones_creating_the_same_id_keep_both_cases() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let b = clone(&env, &remote, "b");
+    let id = env.open(&a, "Ada", "Created in a");
+    // Force the collision: b creates a different case under the same ID.
+    let other = env.open(&b, "Bob", "Created in b");
+    let a_text = std::fs::read_to_string(case_path(&a, &id)).unwrap();
+    let b_text = std::fs::read_to_string(case_path(&b, &other))
+        .unwrap()
+        .replace(&other, &id);
+    assert_ne!(a_text, b_text);
+    std::fs::remove_file(case_path(&b, &other)).unwrap();
+    std::fs::create_dir_all(case_path(&b, &id).parent().unwrap()).unwrap();
+    std::fs::write(case_path(&b, &id), &b_text).unwrap();
+    env.git(&b, &["add", "-A"]);
+    env.git(&b, &["commit", "-qm", "same ID, different case"]);
+
+    env.run(&a, &["sync"]).ok();
+    let report = env.run(&b, &["sync", "--json"]).json();
+    assert_eq!(report["renamed"][0]["from"], id.as_str(), "{report}");
+    let renamed = report["renamed"][0]["to"].as_str().unwrap().to_string();
+    env.run(&a, &["sync"]).ok();
+    assert_eq!(
+        env.git(&a, &["rev-parse", "HEAD^{tree}"]),
+        env.git(&b, &["rev-parse", "HEAD^{tree}"])
+    );
+
+    // Both cases exist; the renamed one keeps its old ID as an alias.
+    let subjects: Vec<String> = env
+        .run(&a, &["list", "--json"])
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        subjects.contains(&"Created in a".to_string())
+            && subjects.contains(&"Created in b".to_string()),
+        "{subjects:?}"
+    );
+    let moved = show(&env, &a, &renamed);
+    assert_eq!(moved["aliases"], serde_json::json!([id]));
+    let err = env.run(&a, &["show", &id]).fails(1);
+    assert!(
+        err.contains(&format!(
+            "matches 2 cases: {}",
+            [id.clone(), renamed.clone()].iter().min().unwrap()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&renamed),
+        "the old ID leads to the renamed case too: {err}"
+    );
+    assert_all_cases_replay(&env, &a);
+}
