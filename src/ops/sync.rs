@@ -182,11 +182,12 @@ fn check_out_remote_branch(store: Store, dir: &Path, bare: bool) -> Result<Store
 }
 
 /// Resolves one path changed on both sides: case files merge event by event (renaming
-/// one of two different cases that got the same ID); anything else is a conflict.
+/// one of two different cases that got the same ID); other files merge as git merges
+/// text, and a real conflict stops the sync.
 fn resolve(
     store: &Store,
     path: &str,
-    (_, ours, theirs): Versions<'_>,
+    (base, ours, theirs): Versions<'_>,
     renamed: &std::cell::RefCell<Vec<(CaseId, CaseId)>>,
 ) -> Result<Vec<(String, Option<Vec<u8>>)>> {
     let conflict = || {
@@ -194,12 +195,16 @@ fn resolve(
             path: path.to_string(),
         })
     };
-    if case_of(path).is_none() {
-        return Err(conflict());
-    }
     let (Some(ours), Some(theirs)) = (ours, theirs) else {
         return Err(conflict());
     };
+    if case_of(path).is_none() {
+        // Config, templates, aliases: git's own text merge; a real conflict stops.
+        return match store.merge_text(base, ours, theirs)? {
+            Some(merged) => Ok(vec![(path.to_string(), Some(merged))]),
+            None => Err(conflict()),
+        };
+    }
     let parse = |bytes: &[u8], side: &str| -> Result<CaseFile> {
         crate::store::parse_case(path, bytes).map_err(|e| match e {
             StoreError::Case { path, source } => Error::Store(StoreError::Case {

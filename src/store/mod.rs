@@ -76,7 +76,7 @@ pub enum StoreError {
         remote: String,
         message: String,
     },
-    #[error("both sides changed {path} differently; only case files are merged by casebook")]
+    #[error("both sides changed {path} differently (the same lines): casebook merges case files, git could not merge this one")]
     MergeConflict { path: String },
 }
 

@@ -310,6 +310,45 @@ impl Store {
         .into())
     }
 
+    /// git's own three-way merge of a text file (`git merge-file`); `None` on a conflict.
+    pub fn merge_text(
+        &self,
+        base: Option<&[u8]>,
+        ours: &[u8],
+        theirs: &[u8],
+    ) -> Result<Option<Vec<u8>>> {
+        let dir = tempfile::tempdir().map_err(|source| StoreError::Io {
+            action: "create a folder for",
+            path: "a text merge".into(),
+            source,
+        })?;
+        let write = |name: &str, bytes: &[u8]| -> Result<std::path::PathBuf> {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).map_err(|source| StoreError::Io {
+                action: "write",
+                path: path.clone(),
+                source,
+            })?;
+            Ok(path)
+        };
+        let (o, b, t) = (
+            write("ours", ours)?,
+            write("base", base.unwrap_or_default())?,
+            write("theirs", theirs)?,
+        );
+        let out = Command::new("git")
+            .args(["merge-file", "-p", "--quiet"])
+            .args([&o, &b, &t])
+            .output()
+            .map_err(|source| StoreError::Io {
+                action: "run git merge-file on",
+                path: o.clone(),
+                source,
+            })?;
+        // The exit code is the number of conflicts (negative on errors).
+        Ok((out.status.code() == Some(0)).then_some(out.stdout))
+    }
+
     /// Registers casebook's merge driver in this repository's git config, so `git pull` and
     /// `git merge` merge case files event by event (`.gitattributes` routes them to it).
     pub fn register_merge_driver(&self, exe: &Path) -> Result<()> {

@@ -350,3 +350,47 @@ fn two_clones_creating_the_same_id_keep_both_cases() {
     );
     assert_all_cases_replay(&env, &a);
 }
+
+#[test]
+fn other_files_merge_as_git_does_and_a_real_conflict_stops_the_sync() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let b = clone(&env, &remote, "b");
+    let config = |root: &Path| root.join(".casebook/config.toml");
+    let edit = |root: &Path, from: &str, to: &str, message: &str| {
+        let text = std::fs::read_to_string(config(root)).unwrap();
+        assert!(text.contains(from));
+        std::fs::write(config(root), text.replacen(from, to, 1)).unwrap();
+        env.git(root, &["commit", "-qam", message]);
+    };
+    // Different lines: merged like git merges.
+    edit(&a, "at_risk = 0.75", "at_risk = 0.8", "a: at risk later");
+    edit(
+        &b,
+        "chain = [\"supervisor\", \"manager\"]",
+        "chain = [\"lead\", \"manager\"]",
+        "b: a lead first",
+    );
+    env.run(&a, &["sync"]).ok();
+    env.run(&b, &["sync"]).ok();
+    let merged = std::fs::read_to_string(config(&b)).unwrap();
+    assert!(
+        merged.contains("at_risk = 0.8") && merged.contains("chain = [\"lead\", \"manager\"]"),
+        "{merged}"
+    );
+    env.run(&a, &["sync"]).ok();
+
+    // The same line changed differently: a clear conflict, nothing changed.
+    edit(&a, "at_risk = 0.8", "at_risk = 0.9", "a: later still");
+    edit(&b, "at_risk = 0.8", "at_risk = 0.6", "b: earlier");
+    env.run(&a, &["sync"]).ok();
+    let tip = env.git(&b, &["rev-parse", "HEAD"]);
+    let err = env.run(&b, &["sync"]).fails(3);
+    assert!(
+        err.contains("both sides changed .casebook/config.toml differently"),
+        "{err}"
+    );
+    assert!(err.contains("hint: merge it with git"), "{err}");
+    assert_eq!(env.git(&b, &["rev-parse", "HEAD"]), tip);
+    assert_eq!(env.status_porcelain(&b), "");
+}
