@@ -3,7 +3,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use super::{write_stdout, Globals};
 use crate::error::Result;
 use crate::model::Status;
-use crate::ops::EXPORT_COLUMNS;
+use crate::ops::export_columns;
 
 /// Export cases to standard output as CSV or JSON Lines
 ///
@@ -26,11 +26,12 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let cb = g.casebook()?;
     let rows = cb.export(&args.status, args.redact)?;
+    let columns = export_columns();
     let jsonl = args.format == "jsonl" || g.json;
     write_stdout(|out| {
         if jsonl {
             for row in &rows {
-                let object: serde_json::Map<String, serde_json::Value> = EXPORT_COLUMNS
+                let object: serde_json::Map<String, serde_json::Value> = columns
                     .iter()
                     .zip(row)
                     .map(|(k, v)| (k.to_string(), json_value(k, v)))
@@ -41,7 +42,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
             return Ok(());
         }
         let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(EXPORT_COLUMNS).map_err(csv_io)?;
+        writer.write_record(columns).map_err(csv_io)?;
         for row in &rows {
             writer
                 .write_record(row.iter().map(|v| v.as_deref().unwrap_or("")))

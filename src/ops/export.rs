@@ -2,23 +2,12 @@
 
 use super::Casebook;
 use crate::error::Result;
+use crate::model::config::IMPORT_FIELDS;
 use crate::model::time::format_utc;
 use crate::model::{CaseFile, Status};
 
-/// Export columns, in order: the import fields first (so an export imports again), then
-/// what only the export carries.
-pub const EXPORT_COLUMNS: &[&str] = &[
-    "external_id",
-    "customer",
-    "email",
-    "phone",
-    "subject",
-    "product",
-    "priority",
-    "channel",
-    "incident_at",
-    "description",
-    "opened_at",
+/// Columns casebook's own export writes after the import fields; an import reads past them.
+pub const EXPORT_ONLY_COLUMNS: &[&str] = &[
     "id",
     "status",
     "updated_at",
@@ -32,7 +21,17 @@ pub const EXPORT_COLUMNS: &[&str] = &[
     "eta",
 ];
 
-/// One exported case: a value (or none) per column of [`EXPORT_COLUMNS`].
+/// Export columns, in order: the import fields first (so an export imports again), then
+/// what only the export carries.
+pub fn export_columns() -> Vec<&'static str> {
+    IMPORT_FIELDS
+        .iter()
+        .chain(EXPORT_ONLY_COLUMNS)
+        .copied()
+        .collect()
+}
+
+/// One exported case: a value (or none) per column of [`export_columns`].
 pub type ExportRow = Vec<Option<String>>;
 
 impl Casebook {
@@ -98,4 +97,29 @@ fn row_of(f: &CaseFile) -> ExportRow {
         c.resolution.clone(),
         t(&c.eta),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::event::CustomerFields;
+    use crate::model::{Action, CaseId, Event};
+
+    #[test]
+    fn a_row_has_one_value_per_column_and_starts_with_the_import_fields() {
+        let mut open = Event::new(Action::Open, chrono::Utc::now(), "A <a@example.com>");
+        open.subject = Some("s".into());
+        open.customer = Some(CustomerFields {
+            name: Some("Ada".into()),
+            ..Default::default()
+        });
+        let file = CaseFile::create(CaseId::parse("CB-7K3M9QXA").unwrap(), open).unwrap();
+        let columns = export_columns();
+        assert_eq!(row_of(&file).len(), columns.len());
+        assert_eq!(&columns[..IMPORT_FIELDS.len()], IMPORT_FIELDS);
+        assert_eq!(
+            row_of(&file)[columns.iter().position(|c| *c == "id").unwrap()].as_deref(),
+            Some("CB-7K3M9QXA")
+        );
+    }
 }

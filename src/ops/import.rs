@@ -12,6 +12,7 @@ use std::io::{BufRead, Read};
 
 use chrono::{DateTime, Utc};
 
+use super::export::EXPORT_ONLY_COLUMNS;
 use super::{Casebook, Context};
 use crate::error::{Error, Result};
 use crate::model::config::IMPORT_FIELDS;
@@ -25,21 +26,6 @@ use crate::store::Snapshot;
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// How often an import is planned again when the branch moved while it was written.
 const ATTEMPTS: u32 = 5;
-
-/// Columns casebook's own export writes that an import reads past.
-pub const EXPORT_ONLY_COLUMNS: &[&str] = &[
-    "id",
-    "status",
-    "updated_at",
-    "acknowledged_at",
-    "resolved_at",
-    "closed_at",
-    "escalation_level",
-    "reopen_count",
-    "root_cause",
-    "resolution",
-    "eta",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {

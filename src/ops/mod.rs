@@ -16,9 +16,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-pub use export::{ExportRow, EXPORT_COLUMNS};
+pub use export::{export_columns, ExportRow, EXPORT_ONLY_COLUMNS};
 pub use gather::GatherInput;
-pub use import::{ImportFormat, ImportOptions, ImportReport, RowError, EXPORT_ONLY_COLUMNS};
+pub use import::{ImportFormat, ImportOptions, ImportReport, RowError};
 pub use init::{InitOptions, InitOutcome};
 pub use lifecycle::FollowUpResponse;
 pub use open::NewCase;
