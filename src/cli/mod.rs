@@ -21,6 +21,7 @@ mod pending;
 mod reopen;
 mod research;
 mod resolve;
+mod review;
 mod setup;
 mod show;
 mod sync;
@@ -59,6 +60,7 @@ The SOP, step by step:
   casebook tick                       auto-close and auto-escalate, from cron
   casebook import cases.csv           bulk import (one commit; idempotent); export too
   casebook sync                       fetch, merge case by case, push (clone, setup)
+  casebook review [--by agent]        metrics over resolved cases; --queue; ID --finding
 
 IDs may be shortened to any unique start of the part after the dash (like git hashes).
 Every action is one git commit; `git log` reviews them and any git remote shares them.
@@ -133,6 +135,7 @@ pub enum Command {
     Tick(tick::Args),
     Import(import::Args),
     Export(export::Args),
+    Review(review::Args),
     Sync(sync::Args),
     Clone(clone::Args),
     Setup(setup::Args),
@@ -327,6 +330,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tick(args) => tick::run(g, args),
         Command::Import(args) => import::run(g, args),
         Command::Export(args) => export::run(g, args),
+        Command::Review(args) => review::run(g, args),
         Command::Sync(args) => sync::run(g, args),
         Command::Clone(args) => clone::run(g, args),
         Command::Setup(args) => setup::run(g, args),

@@ -372,7 +372,12 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
             case.closed_at = Some(e.at);
         }
         Action::Reopen => reopen(case),
-        Action::Gather | Action::Research | Action::Link | Action::Import | Action::Unknown(_) => {}
+        Action::Gather
+        | Action::Research
+        | Action::Link
+        | Action::Import
+        | Action::Review
+        | Action::Unknown(_) => {}
     }
 }
 

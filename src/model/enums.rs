@@ -120,6 +120,7 @@ string_enum! {
         Link => "link",
         // `import`: facts changed by a re-imported row from another system.
         Import => "import",
+        Review => "review",
     }
 }
 

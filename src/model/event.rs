@@ -128,6 +128,13 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
 
+    // Review.
+    /// Improvement actions a reviewer decided on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub improvements: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+
     // Escalation, state changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -201,6 +208,8 @@ impl Event {
             root_cause: None,
             scope: None,
             links: Vec::new(),
+            improvements: Vec::new(),
+            tags: Vec::new(),
             reason: None,
             level: None,
             to: None,

@@ -11,6 +11,7 @@ pub mod event;
 pub mod id;
 pub mod intake;
 pub mod merge;
+pub mod review;
 pub mod sla;
 pub mod state;
 pub mod template;

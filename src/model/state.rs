@@ -33,6 +33,8 @@ pub const RULES: &[(Action, &[Status])] = &[
     (A::FollowUp, &[S::Resolved]),
     (A::Close, &[S::New, S::Open, S::Pending, S::Resolved]),
     (A::Reopen, &[S::Resolved]),
+    // Reviewing documents a finished case after the fact.
+    (A::Review, &[S::Resolved, S::Closed]),
     // Recorded on the other case when a case links to it; documentation, so always allowed.
     (
         A::Link,
@@ -113,7 +115,7 @@ mod tests {
 
     #[test]
     fn closed_is_final_except_for_documentation() {
-        assert_eq!(allowed_in(&S::Closed), vec![A::Log]);
+        assert_eq!(allowed_in(&S::Closed), vec![A::Log, A::Review]);
     }
 
     #[test]

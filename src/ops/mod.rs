@@ -8,6 +8,7 @@ mod lifecycle;
 mod open;
 mod read;
 mod research;
+mod review;
 mod sla;
 mod sync;
 mod template;
@@ -23,6 +24,7 @@ pub use init::{InitOptions, InitOutcome};
 pub use lifecycle::FollowUpResponse;
 pub use open::NewCase;
 pub use read::ListFilter;
+pub use review::{Finding, GroupBy, QueueItem, ReviewReport};
 pub use sla::{add_duration, DueItem, TickAction};
 pub use sync::{merge_driver, SyncReport};
 
@@ -219,6 +221,10 @@ pub fn summary_of(event: &Event) -> String {
             (None, _) => "follow-up".to_string(),
         }),
         Action::Link => parts.push(format!("linked from {}", event.links.join(", "))),
+        Action::Review => {
+            parts.extend(event.finding.clone());
+            parts.extend(event.improvements.iter().map(|a| format!("action: {a}")));
+        }
         Action::Gather => {
             parts.extend(event.changes.iter().map(|c| c.field.clone()));
             if event.customer.is_some() {

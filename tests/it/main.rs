@@ -7,6 +7,7 @@ mod cli_errors;
 mod concurrency;
 mod import_export;
 mod lifecycle;
+mod review;
 mod sla;
 mod store_conformance;
 mod sync;

@@ -1,0 +1,323 @@
+//! Review metrics over resolved cases (SOP-SEMANTICS §4). Pure: cases, policy and "now" in,
+//! numbers out; nothing is stored.
+//!
+//! Definitions (also in README.md, "Review"):
+//! - **Window**: the cases whose last `resolve` falls in `[from, to)`.
+//! - **First response time**: from opening to the first outbound response, in minutes,
+//!   round the clock and in business time; median and p90 over cases that had one.
+//! - **Percentiles** use the nearest-rank method: the p-th percentile of n sorted values is
+//!   the value at rank ⌈p/100 × n⌉ (so ties are simply equal values).
+//! - **SLA achievement** per target: met ÷ (met + breached) × 100, at "now"; targets still
+//!   running are left out. **ETA kept** is the same for promised ETAs.
+//! - **First / full resolution time**: opening to the first / the last `resolve`, in hours.
+//! - **Reopen rate**: cases reopened at least once; **escalation rate**: cases escalated at
+//!   least once; **one-touch**: resolved with fewer than 2 outbound messages before the last
+//!   `resolve`; **follow-up done**: a follow-up contact after the last `resolve`. All % of
+//!   the window's cases.
+//! - **CSAT**: ratings 4 or 5 ÷ rated cases × 100; **response rate**: rated ÷ followed-up.
+//! - **Backlog by age**: cases not resolved or closed at "now", by age since opening.
+//! - **Root causes**: the window's cases with a root cause, grouped by it (ignoring case and
+//!   spacing), ranked by cases, then distinct customers affected.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::case::CaseFile;
+use super::commitment::{evaluate, State, Target};
+use super::config::Config;
+use super::enums::{Action, Status};
+
+/// Median and 90th percentile (nearest rank), `None` without values.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spread {
+    pub count: usize,
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+/// The nearest-rank percentile of `values` (any order).
+pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
+    Some(sorted[rank.min(sorted.len()) - 1])
+}
+
+fn spread(values: &[f64]) -> Spread {
+    Spread {
+        count: values.len(),
+        median: percentile(values, 50.0),
+        p90: percentile(values, 90.0),
+    }
+}
+
+/// A share in percent, `None` when there is nothing to divide by.
+fn pct(part: usize, whole: usize) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Achievement {
+    pub met: usize,
+    pub breached: usize,
+    pub percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RootCause {
+    pub root_cause: String,
+    pub cases: usize,
+    pub customers: usize,
+    pub systemic: bool,
+    pub case_ids: Vec<String>,
+}
+
+/// The metrics of one group of cases.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub cases: usize,
+    pub first_response_minutes: Spread,
+    pub first_response_business_minutes: Spread,
+    pub first_resolution_hours: Spread,
+    pub full_resolution_hours: Spread,
+    pub sla: BTreeMap<String, Achievement>,
+    pub eta_kept_percent: Option<f64>,
+    pub reopen_rate_percent: Option<f64>,
+    pub escalation_rate_percent: Option<f64>,
+    pub one_touch_percent: Option<f64>,
+    pub follow_up_done_percent: Option<f64>,
+    pub csat_percent: Option<f64>,
+    pub rated: usize,
+    pub response_rate_percent: Option<f64>,
+}
+
+/// What one resolved case contributes, computed once.
+#[derive(Debug, Clone)]
+pub struct CaseFacts {
+    pub id: String,
+    pub resolved_at: DateTime<Utc>,
+    pub agent: String,
+    pub product: String,
+    pub priority: String,
+    pub channel: String,
+    first_response: Option<(f64, f64)>,
+    first_resolution: f64,
+    full_resolution: f64,
+    targets: Vec<(Target, State)>,
+    reopened: bool,
+    escalated: bool,
+    one_touch: bool,
+    followed_up: bool,
+    rating: Option<u8>,
+    pub root_cause: Option<String>,
+    pub systemic: bool,
+    pub customer: String,
+}
+
+/// The facts of a case resolved at least once; `None` otherwise.
+pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFacts> {
+    let c = &f.case;
+    let resolves: Vec<&super::event::Event> = f
+        .events
+        .iter()
+        .filter(|e| e.action == Action::Resolve)
+        .collect();
+    let (first, last) = (resolves.first()?, resolves.last()?);
+    let hours = |t: DateTime<Utc>| (t - c.created_at).num_seconds() as f64 / 3600.0;
+    let outbound_before_last = f
+        .events
+        .iter()
+        .filter(|e| e.direction.as_deref() == Some("outbound") && e.at <= last.at)
+        .count();
+    let first_response = c.acknowledged_at.map(|t| {
+        let calendar = (t - c.created_at).num_seconds() as f64 / 60.0;
+        let business = config.calendar.business_seconds_between(c.created_at, t) as f64 / 60.0;
+        (calendar, business)
+    });
+    Some(CaseFacts {
+        id: c.id.to_string(),
+        resolved_at: last.at,
+        agent: last
+            .actor
+            .split(" <")
+            .next()
+            .unwrap_or(&last.actor)
+            .to_string(),
+        product: c.product.clone().unwrap_or_else(|| "(none)".into()),
+        priority: c.priority.to_string(),
+        channel: c.channel.to_string(),
+        first_response,
+        first_resolution: hours(first.at),
+        full_resolution: hours(last.at),
+        targets: evaluate(f, config, now)
+            .into_iter()
+            .map(|k| (k.target, k.state))
+            .collect(),
+        reopened: c.reopen_count > 0,
+        escalated: f.events.iter().any(|e| e.action == Action::Escalate),
+        one_touch: outbound_before_last < 2,
+        followed_up: f
+            .events
+            .iter()
+            .any(|e| e.action == Action::FollowUp && e.at >= last.at),
+        rating: c.satisfaction.as_ref().and_then(|s| s.rating),
+        root_cause: c.root_cause.clone(),
+        systemic: c.scope.as_deref() == Some("systemic"),
+        customer: f
+            .customer
+            .email
+            .clone()
+            .unwrap_or_else(|| f.customer.name.clone())
+            .to_lowercase(),
+    })
+}
+
+/// The metrics over `cases` (already in the window).
+pub fn metrics(cases: &[CaseFacts]) -> Metrics {
+    let n = cases.len();
+    let count = |pred: &dyn Fn(&CaseFacts) -> bool| cases.iter().filter(|c| pred(c)).count();
+    let frt: Vec<(f64, f64)> = cases.iter().filter_map(|c| c.first_response).collect();
+    let mut sla = BTreeMap::new();
+    for target in [
+        Target::Acknowledge,
+        Target::Update,
+        Target::Resolution,
+        Target::FollowUp,
+    ] {
+        let states: Vec<State> = cases
+            .iter()
+            .flat_map(|c| &c.targets)
+            .filter(|(t, _)| *t == target)
+            .map(|(_, s)| *s)
+            .collect();
+        let met = states.iter().filter(|s| **s == State::Met).count();
+        let breached = states.iter().filter(|s| **s == State::Breached).count();
+        sla.insert(
+            target.as_str().to_string(),
+            Achievement {
+                met,
+                breached,
+                percent: pct(met, met + breached),
+            },
+        );
+    }
+    let eta: Vec<State> = cases
+        .iter()
+        .flat_map(|c| &c.targets)
+        .filter(|(t, _)| *t == Target::Eta)
+        .map(|(_, s)| *s)
+        .collect();
+    let eta_met = eta.iter().filter(|s| **s == State::Met).count();
+    let eta_breached = eta.iter().filter(|s| **s == State::Breached).count();
+    let rated: Vec<u8> = cases.iter().filter_map(|c| c.rating).collect();
+    let followed = count(&|c| c.followed_up);
+    Metrics {
+        cases: n,
+        first_response_minutes: spread(&frt.iter().map(|f| f.0).collect::<Vec<_>>()),
+        first_response_business_minutes: spread(&frt.iter().map(|f| f.1).collect::<Vec<_>>()),
+        first_resolution_hours: spread(
+            &cases.iter().map(|c| c.first_resolution).collect::<Vec<_>>(),
+        ),
+        full_resolution_hours: spread(&cases.iter().map(|c| c.full_resolution).collect::<Vec<_>>()),
+        sla,
+        eta_kept_percent: pct(eta_met, eta_met + eta_breached),
+        reopen_rate_percent: pct(count(&|c| c.reopened), n),
+        escalation_rate_percent: pct(count(&|c| c.escalated), n),
+        one_touch_percent: pct(count(&|c| c.one_touch), n),
+        follow_up_done_percent: pct(followed, n),
+        csat_percent: pct(rated.iter().filter(|r| **r >= 4).count(), rated.len()),
+        rated: rated.len(),
+        response_rate_percent: pct(rated.len(), followed),
+    }
+}
+
+/// Root causes of the window's cases, most cases (then customers) first.
+pub fn root_causes(cases: &[CaseFacts]) -> Vec<RootCause> {
+    let mut groups: BTreeMap<String, Vec<&CaseFacts>> = BTreeMap::new();
+    for c in cases {
+        if let Some(rc) = &c.root_cause {
+            let key = rc
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
+            groups.entry(key).or_default().push(c);
+        }
+    }
+    let mut out: Vec<RootCause> = groups
+        .into_values()
+        .map(|members| RootCause {
+            // Shown as the earliest-resolved case spelled it, spaces collapsed.
+            root_cause: members
+                .iter()
+                .min_by_key(|c| (c.resolved_at, &c.id))
+                .and_then(|c| c.root_cause.as_deref())
+                .map(|rc| rc.split_whitespace().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
+            cases: members.len(),
+            customers: members
+                .iter()
+                .map(|c| &c.customer)
+                .collect::<HashSet<_>>()
+                .len(),
+            systemic: members.iter().any(|c| c.systemic),
+            case_ids: members.iter().map(|c| c.id.clone()).collect(),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (b.cases, b.customers, &a.root_cause).cmp(&(a.cases, a.customers, &b.root_cause))
+    });
+    out
+}
+
+/// Open cases (not resolved or closed) by age since opening.
+pub fn backlog(open: &[&CaseFile], now: DateTime<Utc>) -> BTreeMap<&'static str, usize> {
+    let mut out: BTreeMap<&'static str, usize> = [
+        ("0-1d", 0),
+        ("1-3d", 0),
+        ("3-7d", 0),
+        ("7-30d", 0),
+        ("30d+", 0),
+    ]
+    .into_iter()
+    .collect();
+    for f in open
+        .iter()
+        .filter(|f| !matches!(f.case.status, Status::Resolved | Status::Closed))
+    {
+        let days = (now - f.case.created_at).num_seconds() as f64 / 86_400.0;
+        let bucket = match days {
+            d if d < 1.0 => "0-1d",
+            d if d < 3.0 => "1-3d",
+            d if d < 7.0 => "3-7d",
+            d if d < 30.0 => "7-30d",
+            _ => "30d+",
+        };
+        *out.entry(bucket).or_default() += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(percentile(&[], 50.0), None);
+        assert_eq!(percentile(&[7.0], 90.0), Some(7.0));
+        assert_eq!(percentile(&[4.0, 1.0, 3.0, 2.0], 50.0), Some(2.0));
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(percentile(&ten, 90.0), Some(9.0));
+        assert_eq!(percentile(&ten, 50.0), Some(5.0));
+        // Ties: equal values are simply equal ranks.
+        assert_eq!(percentile(&[5.0, 5.0, 5.0, 1.0], 90.0), Some(5.0));
+        assert_eq!(pct(1, 3).map(|p| (p * 10.0).round() / 10.0), Some(33.3));
+        assert_eq!(pct(0, 0), None);
+    }
+}

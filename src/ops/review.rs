@@ -1,0 +1,261 @@
+//! `review`: metrics over the cases resolved in a window, the review queue, and recorded
+//! findings. Definitions are in `model::review` and the README.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use serde::Serialize;
+
+use super::{optional_text, required_text, Casebook, Context, Recorded};
+use crate::error::{Error, Result};
+use crate::model::commitment::{evaluate, State};
+use crate::model::review::{backlog, facts, metrics, root_causes, CaseFacts, Metrics, RootCause};
+use crate::model::{Action, Event, Status};
+
+/// How `review --by` groups the cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Agent,
+    Product,
+    Priority,
+    Channel,
+}
+
+impl GroupBy {
+    pub fn parse(s: &str) -> Option<GroupBy> {
+        Some(match s {
+            "agent" => GroupBy::Agent,
+            "product" => GroupBy::Product,
+            "priority" => GroupBy::Priority,
+            "channel" => GroupBy::Channel,
+            _ => return None,
+        })
+    }
+
+    fn key(self, f: &CaseFacts) -> String {
+        match self {
+            GroupBy::Agent => f.agent.clone(),
+            GroupBy::Product => f.product.clone(),
+            GroupBy::Priority => f.priority.clone(),
+            GroupBy::Channel => f.channel.clone(),
+        }
+    }
+}
+
+/// A reviewer's recorded finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub case: String,
+    pub at: String,
+    pub reviewer: String,
+    pub finding: String,
+    pub actions: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewReport {
+    /// The window: cases whose last resolve is on or after `from` and before `to`.
+    pub from: String,
+    pub to: String,
+    pub overall: Metrics,
+    pub by: Option<BTreeMap<String, Metrics>>,
+    pub root_causes: Vec<RootCause>,
+    pub backlog: BTreeMap<&'static str, usize>,
+    /// Cases resolved per ISO week (e.g. "2026-W47").
+    pub resolved_per_week: BTreeMap<String, usize>,
+    pub findings: Vec<Finding>,
+}
+
+/// A resolved or closed case that nobody has reviewed, and why it deserves a look.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueItem {
+    pub case: String,
+    pub subject: String,
+    pub status: String,
+    pub resolved_at: Option<String>,
+    pub reasons: Vec<String>,
+}
+
+impl Casebook {
+    /// Metrics over the cases whose last resolve is in `[from, to]` (whole days in the
+    /// calendar's zone; default: the 30 days up to today).
+    pub fn review_report(
+        &self,
+        now: DateTime<Utc>,
+        from: Option<&str>,
+        to: Option<&str>,
+        by: Option<GroupBy>,
+    ) -> Result<ReviewReport> {
+        let snap = self.store.casebook_snapshot()?;
+        let config = snap.config()?;
+        let tz = config.calendar.tz();
+        let day = |field: &str, text: &str| -> Result<NaiveDate> {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+                Error::invalid(
+                    field,
+                    format!("{text:?} is not a date: expected YYYY-MM-DD"),
+                )
+            })
+        };
+        let today = now.with_timezone(&tz).date_naive();
+        let to_day = to.map(|t| day("--to", t)).transpose()?.unwrap_or(today);
+        let from_day = from
+            .map(|f| day("--from", f))
+            .transpose()?
+            .unwrap_or(to_day - Duration::days(29));
+        if from_day > to_day {
+            return Err(Error::invalid(
+                "--from",
+                format!("{from_day} is after --to {to_day}"),
+            ));
+        }
+        let start = |d: NaiveDate| {
+            tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|| {
+                    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+                })
+        };
+        let (lo, hi) = (start(from_day), start(to_day + Duration::days(1)));
+
+        struct Seen {
+            facts: Option<CaseFacts>,
+            open_created: Option<crate::model::CaseFile>,
+            findings: Vec<Finding>,
+        }
+        let seen = snap.map_cases(|f| {
+            let open = !matches!(f.case.status, Status::Resolved | Status::Closed);
+            let in_window =
+                facts(&f, &config, now).filter(|x| x.resolved_at >= lo && x.resolved_at < hi);
+            let findings: Vec<Finding> = f
+                .events
+                .iter()
+                .filter(|e| e.action == Action::Review)
+                .filter(|_| in_window.is_some())
+                .map(|e| Finding {
+                    case: f.case.id.to_string(),
+                    at: crate::model::time::format_utc(&e.at),
+                    reviewer: e.actor.clone(),
+                    finding: e.finding.clone().unwrap_or_default(),
+                    actions: e.improvements.clone(),
+                    tags: e.tags.clone(),
+                })
+                .collect();
+            (open || in_window.is_some()).then_some(Seen {
+                facts: in_window,
+                open_created: open.then_some(f),
+                findings,
+            })
+        })?;
+        let cases: Vec<CaseFacts> = seen.iter().filter_map(|s| s.facts.clone()).collect();
+        let open: Vec<&crate::model::CaseFile> = seen
+            .iter()
+            .filter_map(|s| s.open_created.as_ref())
+            .collect();
+        let backlog = backlog(&open, now);
+        let by = by.map(|g| {
+            let mut groups: BTreeMap<String, Vec<CaseFacts>> = BTreeMap::new();
+            for c in &cases {
+                groups.entry(g.key(c)).or_default().push(c.clone());
+            }
+            groups.into_iter().map(|(k, v)| (k, metrics(&v))).collect()
+        });
+        let mut resolved_per_week = BTreeMap::new();
+        for c in &cases {
+            let week = c.resolved_at.with_timezone(&tz).iso_week();
+            *resolved_per_week
+                .entry(format!("{}-W{:02}", week.year(), week.week()))
+                .or_default() += 1;
+        }
+        let mut findings: Vec<Finding> = seen.into_iter().flat_map(|s| s.findings).collect();
+        findings.sort_by(|a, b| (&a.at, &a.case).cmp(&(&b.at, &b.case)));
+        Ok(ReviewReport {
+            from: from_day.to_string(),
+            to: to_day.to_string(),
+            overall: metrics(&cases),
+            by,
+            root_causes: root_causes(&cases),
+            backlog,
+            resolved_per_week,
+            findings,
+        })
+    }
+
+    /// Resolved and closed cases nobody has reviewed yet, those that deserve a look first
+    /// (most reasons, then most recently resolved) at the top.
+    pub fn review_queue(&self, now: DateTime<Utc>) -> Result<Vec<QueueItem>> {
+        let snap = self.store.casebook_snapshot()?;
+        let config = snap.config()?;
+        let mut items = snap.map_cases(|f| {
+            let c = &f.case;
+            if !matches!(c.status, Status::Resolved | Status::Closed)
+                || f.events.iter().any(|e| e.action == Action::Review)
+            {
+                return None;
+            }
+            let mut reasons: Vec<String> = evaluate(&f, &config, now)
+                .into_iter()
+                .filter(|k| k.state == State::Breached)
+                .map(|k| format!("breached {}", k.target.as_str()))
+                .collect();
+            if c.reopen_count > 0 {
+                reasons.push(format!("reopened {}×", c.reopen_count));
+            }
+            if let Some(r) = c
+                .satisfaction
+                .as_ref()
+                .and_then(|s| s.rating)
+                .filter(|r| *r <= 2)
+            {
+                reasons.push(format!("rated {r}/5"));
+            }
+            if f.events.iter().any(|e| e.action == Action::Escalate) {
+                reasons.push("escalated".into());
+            }
+            if c.scope.as_deref() == Some("systemic") {
+                reasons.push("systemic".into());
+            }
+            Some(QueueItem {
+                case: c.id.to_string(),
+                subject: c.subject.clone(),
+                status: c.status.to_string(),
+                resolved_at: c.resolved_at.as_ref().map(crate::model::time::format_utc),
+                reasons,
+            })
+        })?;
+        items.sort_by(|a, b| {
+            (b.reasons.len(), &b.resolved_at, &a.case).cmp(&(
+                a.reasons.len(),
+                &a.resolved_at,
+                &b.case,
+            ))
+        });
+        Ok(items)
+    }
+
+    /// Records a reviewer's findings and improvement actions on a resolved or closed case.
+    pub fn record_review(
+        &self,
+        ctx: &Context,
+        id: &str,
+        finding: &str,
+        actions: &[String],
+        tags: &[String],
+    ) -> Result<Recorded> {
+        self.record(ctx, id, Action::Review, |_| {
+            let mut e = Event::new(Action::Review, ctx.now, &ctx.actor.to_string());
+            e.finding = Some(required_text("--finding", finding)?);
+            e.improvements = actions
+                .iter()
+                .filter_map(|a| optional_text(&Some(a.clone())))
+                .collect();
+            e.tags = tags
+                .iter()
+                .filter_map(|t| optional_text(&Some(t.clone())))
+                .collect();
+            Ok(e.into())
+        })
+    }
+}

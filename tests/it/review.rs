@@ -1,0 +1,500 @@
+//! Review metrics over a fixture whose numbers are worked out by hand below.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::common::{Env, Run};
+
+fn at(env: &Env, root: &Path, now: &str, args: &[&str]) -> Run {
+    let mut cmd = env.cb(root);
+    cmd.env("CASEBOOK_NOW", now).args(args);
+    Run(cmd.output().unwrap())
+}
+
+fn open(env: &Env, root: &Path, now: &str, customer: &str, extra: &[&str]) -> String {
+    let email = format!("{}@example.com", customer.to_lowercase());
+    let mut args = vec![
+        "open",
+        "--customer",
+        customer,
+        "--email",
+        &email,
+        "--subject",
+        "s",
+    ];
+    args.extend_from_slice(extra);
+    at(env, root, now, &args).ok().stdout.trim().to_string()
+}
+
+const NOW: &str = "2025-01-20T08:00:00Z";
+
+/// Berlin is UTC+1 in January; business hours 09:00–17:00 Berlin = 08:00–16:00Z.
+fn fixture(env: &Env) -> (std::path::PathBuf, [String; 5]) {
+    let root = env.casebook("book");
+    // A: ack after 30 min; resolved 24 h after opening; satisfied, rated 5.
+    let a = open(
+        env,
+        &root,
+        "2025-01-13T08:00:00Z",
+        "Ann",
+        &["--product", "P1"],
+    );
+    at(env, &root, "2025-01-13T08:30:00Z", &["ack", &a]).ok();
+    at(
+        env,
+        &root,
+        "2025-01-14T08:00:00Z",
+        &["resolve", &a, "--resolution", "r"],
+    )
+    .ok();
+    at(
+        env,
+        &root,
+        "2025-01-14T10:00:00Z",
+        &["follow-up", &a, "--satisfied", "--rating", "5"],
+    )
+    .ok();
+    // B: opened Mon 16:00 Berlin, ack Tue 09:30 Berlin (1050 min; 90 business min);
+    // systemic root cause; escalated; an ETA kept; resolved, not satisfied (reopen),
+    // resolved again 42 h after opening; the follow-up got no answer.
+    let b = open(
+        env,
+        &root,
+        "2025-01-13T15:00:00Z",
+        "Bob",
+        &["--product", "P1"],
+    );
+    at(env, &root, "2025-01-14T08:30:00Z", &["ack", &b]).ok();
+    at(
+        env,
+        &root,
+        "2025-01-14T09:00:00Z",
+        &["update", &b, "--message", "m", "--eta", "2025-01-16 12:00"],
+    )
+    .ok();
+    at(
+        env,
+        &root,
+        "2025-01-14T09:10:00Z",
+        &[
+            "research",
+            &b,
+            "--root-cause",
+            "Worn roller",
+            "--scope",
+            "systemic",
+        ],
+    )
+    .ok();
+    at(
+        env,
+        &root,
+        "2025-01-14T09:20:00Z",
+        &["escalate", &b, "--reason", "part"],
+    )
+    .ok();
+    at(
+        env,
+        &root,
+        "2025-01-14T12:00:00Z",
+        &["resolve", &b, "--resolution", "r1"],
+    )
+    .ok();
+    at(
+        env,
+        &root,
+        "2025-01-14T13:00:00Z",
+        &["follow-up", &b, "--not-satisfied", "--rating", "2"],
+    )
+    .ok();
+    at(
+        env,
+        &root,
+        "2025-01-15T09:00:00Z",
+        &["resolve", &b, "--resolution", "r2"],
+    )
+    .ok();
+    at(
+        env,
+        &root,
+        "2025-01-15T10:00:00Z",
+        &["follow-up", &b, "--no-answer", "--message", "m"],
+    )
+    .ok();
+    // C: high priority, ack after 10 min, same root cause (other spelling), ETA missed,
+    // resolved after 2 h by another agent, rated 4.
+    let c = open(
+        env,
+        &root,
+        "2025-01-15T08:00:00Z",
+        "Cy",
+        &["--product", "P2", "--priority", "high"],
+    );
+    at(env, &root, "2025-01-15T08:10:00Z", &["ack", &c]).ok();
+    at(
+        env,
+        &root,
+        "2025-01-15T08:20:00Z",
+        &["update", &c, "--message", "m", "--eta", "2025-01-15 10:30"],
+    )
+    .ok();
+    at(
+        env,
+        &root,
+        "2025-01-15T08:30:00Z",
+        &["research", &c, "--root-cause", "worn  Roller"],
+    )
+    .ok();
+    let sam = ["--actor", "Sam Lead <sam@example.com>"];
+    at(
+        env,
+        &root,
+        "2025-01-15T10:00:00Z",
+        &[&sam[..], &["resolve", &c, "--resolution", "r"]].concat(),
+    )
+    .ok();
+    at(
+        env,
+        &root,
+        "2025-01-15T11:00:00Z",
+        &["follow-up", &c, "--satisfied", "--rating", "4"],
+    )
+    .ok();
+    // D: still open (4 days old at NOW). E: resolved before the window.
+    let d = open(env, &root, "2025-01-16T08:00:00Z", "Dee", &[]);
+    let e = open(env, &root, "2025-01-01T08:00:00Z", "Eve", &[]);
+    at(env, &root, "2025-01-01T09:00:00Z", &["ack", &e]).ok();
+    at(
+        env,
+        &root,
+        "2025-01-02T09:00:00Z",
+        &["resolve", &e, "--resolution", "r"],
+    )
+    .ok();
+    (root, [a, b, c, d, e])
+}
+
+#[test]
+fn every_metric_matches_the_hand_computed_value() {
+    let env = Env::new();
+    let (root, [_a, b, c, _d, _e]) = fixture(&env);
+    at(
+        &env,
+        &root,
+        NOW,
+        &[
+            "review",
+            &b,
+            "--finding",
+            "Roller wear not caught in QA",
+            "--action",
+            "Add a roller check to QA",
+            "--tag",
+            "qa",
+        ],
+    )
+    .ok();
+    let r = at(
+        &env,
+        &root,
+        NOW,
+        &[
+            "review",
+            "--from",
+            "2025-01-13",
+            "--to",
+            "2025-01-17",
+            "--by",
+            "agent",
+            "--json",
+        ],
+    )
+    .json();
+    let m = &r["overall"];
+    assert_eq!(
+        m["cases"], 3,
+        "A, B, C; not D (open) nor E (before the window)"
+    );
+    // First response, minutes: [10, 30, 1050]; business: [10, 30, 90]; nearest rank.
+    assert_eq!(
+        m["first_response_minutes"],
+        json!({"count": 3, "median": 30.0, "p90": 1050.0})
+    );
+    assert_eq!(
+        m["first_response_business_minutes"],
+        json!({"count": 3, "median": 30.0, "p90": 90.0})
+    );
+    // First resolution, hours: [2, 21, 24]; full: [2, 24, 42].
+    assert_eq!(
+        m["first_resolution_hours"],
+        json!({"count": 3, "median": 21.0, "p90": 24.0})
+    );
+    assert_eq!(
+        m["full_resolution_hours"],
+        json!({"count": 3, "median": 24.0, "p90": 42.0})
+    );
+    assert_eq!(
+        m["sla"]["acknowledge"],
+        json!({"met": 3, "breached": 0, "percent": 100.0})
+    );
+    assert_eq!(
+        m["sla"]["resolution"],
+        json!({"met": 3, "breached": 0, "percent": 100.0})
+    );
+    assert_eq!(m["eta_kept_percent"], 50.0, "B kept, C missed");
+    let third = 100.0 / 3.0;
+    assert_eq!(m["reopen_rate_percent"], third);
+    assert_eq!(m["escalation_rate_percent"], third);
+    assert_eq!(
+        m["one_touch_percent"], third,
+        "only A had a single outbound message"
+    );
+    assert_eq!(m["follow_up_done_percent"], 100.0);
+    assert_eq!(
+        (m["csat_percent"].as_f64(), m["rated"].as_u64()),
+        (Some(100.0), Some(2)),
+        "5 and 4; B's survey was voided"
+    );
+    assert_eq!(
+        m["response_rate_percent"],
+        2.0 * third,
+        "2 rated of 3 followed up"
+    );
+    assert_eq!(
+        r["root_causes"],
+        json!([{"root_cause": "Worn roller", "cases": 2, "customers": 2, "systemic": true, "case_ids": r["root_causes"][0]["case_ids"]}])
+    );
+    let ids = r["root_causes"][0]["case_ids"].as_array().unwrap();
+    assert!(ids.contains(&json!(b)) && ids.contains(&json!(c)));
+    assert_eq!(
+        r["backlog"],
+        json!({"0-1d": 0, "1-3d": 0, "3-7d": 1, "7-30d": 0, "30d+": 0})
+    );
+    assert_eq!(r["resolved_per_week"], json!({"2025-W03": 3}));
+    assert_eq!(r["by"]["Dana Agent"]["cases"], 2);
+    assert_eq!(r["by"]["Sam Lead"]["cases"], 1);
+    assert_eq!(r["by"]["Sam Lead"]["csat_percent"], 100.0);
+    assert_eq!(r["findings"][0]["case"], b.as_str());
+    assert_eq!(
+        r["findings"][0]["actions"],
+        json!(["Add a roller check to QA"])
+    );
+    assert_eq!(r["findings"][0]["tags"], json!(["qa"]));
+
+    let text = at(
+        &env,
+        &root,
+        NOW,
+        &["review", "--from", "2025-01-13", "--to", "2025-01-17"],
+    )
+    .ok()
+    .stdout;
+    for expected in [
+        "3 case(s)",
+        "median 30.0 min, p90 1050.0 min (n=3)",
+        "ETA kept",
+        "50.0%",
+        "Worn roller  systemic",
+        "action: Add a roller check to QA",
+    ] {
+        assert!(text.contains(expected), "{expected} missing:\n{text}");
+    }
+    let csv = at(
+        &env,
+        &root,
+        NOW,
+        &[
+            "review",
+            "--from",
+            "2025-01-13",
+            "--to",
+            "2025-01-17",
+            "--by",
+            "product",
+            "--csv",
+        ],
+    )
+    .ok()
+    .stdout;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("group,cases,frt_median_min"));
+    assert!(lines[1].starts_with("all,3,30.0000,1050.0000,"), "{csv}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("P1,2,"))
+            && lines.iter().any(|l| l.starts_with("P2,1,")),
+        "{csv}"
+    );
+}
+
+#[test]
+fn the_queue_puts_cases_worth_a_look_first_and_reviews_leave_it() {
+    let env = Env::new();
+    let (root, [a, b, c, _d, e]) = fixture(&env);
+    let queue = at(&env, &root, NOW, &["review", "--queue", "--json"]).json();
+    let order: Vec<&str> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["case"].as_str().unwrap())
+        .collect();
+    // B has three reasons, C and E one each (C resolved later), A none.
+    assert_eq!(
+        order,
+        [b.as_str(), c.as_str(), e.as_str(), a.as_str()],
+        "{queue}"
+    );
+    assert_eq!(
+        queue[0]["reasons"],
+        json!(["reopened 1×", "escalated", "systemic"])
+    );
+    assert_eq!(queue[1]["reasons"], json!(["breached eta"]));
+    assert_eq!(
+        queue[2]["reasons"],
+        json!(["breached follow_up"]),
+        "E was never followed up"
+    );
+    assert_eq!(queue[3]["reasons"], json!([]));
+    let before = env.commit_count(&root);
+    at(&env, &root, NOW, &["review", &b, "--finding", "ok"]).ok();
+    assert_eq!(env.commit_count(&root), before + 1, "one commit");
+    let msg = env.git(&root, &["log", "-1", "--format=%s%n%b"]);
+    assert!(
+        msg.starts_with(&format!("{b}: review — ok")) && msg.contains("Action: review"),
+        "{msg}"
+    );
+    let queue = at(&env, &root, NOW, &["review", "--queue", "--json"]).json();
+    assert!(!queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["case"] == b.as_str()));
+    // Reviews are for finished cases; bad input writes nothing.
+    let open_case = open(&env, &root, NOW, "Fay", &[]);
+    let before = env.commit_count(&root);
+    let err = at(
+        &env,
+        &root,
+        NOW,
+        &["review", &open_case, "--finding", "too early"],
+    )
+    .fails(1);
+    assert!(err.contains("`review` is not allowed on case"), "{err}");
+    let err = at(&env, &root, NOW, &["review", &a]).fails(1);
+    assert!(err.contains("--finding"), "{err}");
+    assert_eq!(env.commit_count(&root), before);
+}
+
+#[test]
+fn edge_cases_empty_window_no_ratings_reopened_twice_and_bad_dates() {
+    let env = Env::new();
+    let (root, _) = fixture(&env);
+    let empty = at(
+        &env,
+        &root,
+        NOW,
+        &[
+            "review",
+            "--from",
+            "2024-06-01",
+            "--to",
+            "2024-06-30",
+            "--json",
+        ],
+    )
+    .json();
+    assert_eq!(empty["overall"]["cases"], 0);
+    assert_eq!(
+        empty["overall"]["first_response_minutes"],
+        json!({"count": 0, "median": null, "p90": null})
+    );
+    assert_eq!(empty["overall"]["csat_percent"], Value::Null);
+    assert_eq!(empty["overall"]["reopen_rate_percent"], Value::Null);
+    // E alone: no rating, no follow-up.
+    let e_only = at(
+        &env,
+        &root,
+        NOW,
+        &[
+            "review",
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-01-03",
+            "--json",
+        ],
+    )
+    .json();
+    assert_eq!(
+        (
+            e_only["overall"]["cases"].as_u64(),
+            &e_only["overall"]["csat_percent"]
+        ),
+        (Some(1), &Value::Null)
+    );
+    assert_eq!(e_only["overall"]["response_rate_percent"], Value::Null);
+
+    let twice = open(&env, &root, "2025-02-03T08:00:00Z", "Gus", &[]);
+    for (t, args) in [
+        ("2025-02-03T08:05:00Z", vec!["ack", &twice]),
+        (
+            "2025-02-03T09:00:00Z",
+            vec!["resolve", &twice, "--resolution", "1"],
+        ),
+        (
+            "2025-02-03T10:00:00Z",
+            vec!["reopen", &twice, "--reason", "again"],
+        ),
+        (
+            "2025-02-03T11:00:00Z",
+            vec!["resolve", &twice, "--resolution", "2"],
+        ),
+        (
+            "2025-02-03T12:00:00Z",
+            vec!["reopen", &twice, "--reason", "and again"],
+        ),
+        (
+            "2025-02-03T13:00:00Z",
+            vec!["resolve", &twice, "--resolution", "3"],
+        ),
+    ] {
+        at(&env, &root, t, &args).ok();
+    }
+    let r = at(
+        &env,
+        &root,
+        "2025-02-10T08:00:00Z",
+        &[
+            "review",
+            "--from",
+            "2025-02-03",
+            "--to",
+            "2025-02-03",
+            "--json",
+        ],
+    )
+    .json();
+    assert_eq!(
+        (
+            r["overall"]["cases"].as_u64(),
+            r["overall"]["reopen_rate_percent"].as_f64()
+        ),
+        (Some(1), Some(100.0))
+    );
+    assert_eq!(r["overall"]["full_resolution_hours"]["median"], 5.0);
+    assert_eq!(r["overall"]["first_resolution_hours"]["median"], 1.0);
+
+    for (args, expected) in [
+        (
+            vec!["review", "--from", "last week"],
+            "--from: \"last week\" is not a date",
+        ),
+        (
+            vec!["review", "--from", "2025-02-10", "--to", "2025-02-01"],
+            "is after --to",
+        ),
+    ] {
+        let err = at(&env, &root, NOW, &args).fails(1);
+        assert!(err.contains(expected), "{err}");
+    }
+}
