@@ -28,6 +28,9 @@ pub struct Args {
     /// The report as CSV: one row for all cases, then one per group
     #[arg(long, conflicts_with = "queue")]
     csv: bool,
+    /// Also write the report as one self-contained HTML page with charts
+    #[arg(long, value_name = "FILE", conflicts_with = "queue")]
+    html: Option<std::path::PathBuf>,
     /// List resolved and closed cases not yet reviewed
     #[arg(long, conflicts_with_all = ["id", "from", "to", "by"])]
     queue: bool,
@@ -83,6 +86,16 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     }
     let by = args.by.as_deref().and_then(GroupBy::parse);
     let report = cb.review_report(now, args.from.as_deref(), args.to.as_deref(), by)?;
+    if let Some(file) = &args.html {
+        let path = g.start_dir().join(file);
+        let page = crate::render::review_html(&report, "Case review");
+        std::fs::write(&path, page).map_err(|source| Error::Io {
+            action: "write",
+            path: path.clone(),
+            source,
+        })?;
+        eprintln!("wrote {}", path.display());
+    }
     if g.json {
         return print_json(&serde_json::to_value(&report).expect("reports serialise"));
     }
@@ -140,7 +153,10 @@ fn text(r: &ReviewReport) -> String {
         format!("{} of {} rated", num(m.csat_percent, "%"), m.rated),
     );
     line("response rate", num(m.response_rate_percent, "%"));
-    let backlog: Vec<String> = r.backlog.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let backlog: Vec<String> = crate::render::BACKLOG_ORDER
+        .iter()
+        .map(|k| format!("{k}: {}", r.backlog.get(k).copied().unwrap_or(0)))
+        .collect();
     line("backlog by age (open now)", backlog.join(", "));
     if !r.root_causes.is_empty() {
         out.push_str("\nRoot causes (cases, customers)\n");

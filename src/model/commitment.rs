@@ -168,32 +168,34 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
         config,
     ));
 
-    // Update: from the latest outbound response or reopen, until the next; ends at resolve.
-    if let Some(&last_out) = outbound.last() {
-        let start = reopens
+    // Update: from the latest outbound response or reopen, until the next. Once the case is
+    // resolved or closed no update is owed: what counts is the instance that was running
+    // when it was (ended by that resolve or close); messages after it start nothing.
+    let done = matches!(case.status, Status::Resolved | Status::Closed);
+    let end = if done {
+        resolves
             .last()
+            .or(closes.last())
             .copied()
-            .filter(|r| *r > last_out)
+            .or(Some(case.updated_at))
+    } else {
+        None
+    };
+    let before_end = |t: &DateTime<Utc>| end.is_none_or(|e| *t < e);
+    if let Some(&last_out) = outbound.iter().rfind(|t| before_end(t)) {
+        let start = reopens
+            .iter()
+            .copied()
+            .rfind(|r| *r > last_out && before_end(r))
             .unwrap_or(last_out);
-        let ended = [resolves.last(), closes.last()]
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|t| *t >= start)
-            .min();
         let policy = sla.update.get(&case.priority);
-        let running = run_intervals(&timeline, start, &sla.pause_when.update, ended);
-        let stop = if matches!(case.status, Status::Resolved | Status::Closed) {
-            ended
-        } else {
-            None
-        };
+        let running = run_intervals(&timeline, start, &sla.pause_when.update, end);
         out.push(budgeted(
             Target::Update,
             policy,
             start,
             &running,
-            stop,
+            end,
             now,
             cal,
             at_risk,
@@ -563,6 +565,29 @@ mod tests {
         });
         let u = get(&f, &c, "2025-02-01 09:00", Target::Update);
         assert_eq!(u.state, State::Met, "no update is owed once resolved");
+    }
+
+    #[test]
+    fn no_update_is_owed_after_a_satisfied_follow_up_closes_the_case() {
+        let c = config("");
+        let mut f = case("2025-01-13 09:00", Priority::Normal);
+        push(&mut f, Action::Acknowledge, "2025-01-13 10:00", |_| {});
+        push(&mut f, Action::Resolve, "2025-01-13 15:00", |e| {
+            e.resolution = Some("x".into())
+        });
+        push(&mut f, Action::FollowUp, "2025-01-14 10:00", |e| {
+            e.response = Some("satisfied".into())
+        });
+        let u = get(&f, &c, "2025-02-01 09:00", Target::Update);
+        assert_eq!(
+            (u.state, u.start, u.stopped_at),
+            (
+                State::Met,
+                b("2025-01-13 10:00"),
+                Some(b("2025-01-13 15:00"))
+            )
+        );
+        assert!(!u.is_open());
     }
 
     #[test]

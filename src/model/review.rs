@@ -105,7 +105,8 @@ pub struct CaseFacts {
     pub product: String,
     pub priority: String,
     pub channel: String,
-    first_response: Option<(f64, f64)>,
+    /// Minutes to the first response: (round the clock, business time).
+    pub first_response: Option<(f64, f64)>,
     first_resolution: f64,
     full_resolution: f64,
     targets: Vec<(Target, State)>,
@@ -113,7 +114,7 @@ pub struct CaseFacts {
     escalated: bool,
     one_touch: bool,
     followed_up: bool,
-    rating: Option<u8>,
+    pub rating: Option<u8>,
     pub root_cause: Option<String>,
     pub systemic: bool,
     pub customer: String,
@@ -273,6 +274,31 @@ pub fn root_causes(cases: &[CaseFacts]) -> Vec<RootCause> {
         (b.cases, b.customers, &a.root_cause).cmp(&(a.cases, a.customers, &b.root_cause))
     });
     out
+}
+
+/// How many first responses took how long (round the clock), in fixed buckets.
+pub fn first_response_histogram(cases: &[CaseFacts]) -> Vec<(&'static str, usize)> {
+    const BUCKETS: [(&str, f64); 6] = [
+        ("< 15 min", 15.0),
+        ("15–60 min", 60.0),
+        ("1–4 h", 240.0),
+        ("4–8 h", 480.0),
+        ("8–24 h", 1440.0),
+        ("> 24 h", f64::INFINITY),
+    ];
+    let mut counts = vec![0usize; BUCKETS.len()];
+    for minutes in cases.iter().filter_map(|c| c.first_response.map(|f| f.0)) {
+        let i = BUCKETS
+            .iter()
+            .position(|(_, limit)| minutes < *limit)
+            .unwrap_or(BUCKETS.len() - 1);
+        counts[i] += 1;
+    }
+    BUCKETS
+        .iter()
+        .map(|(label, _)| *label)
+        .zip(counts)
+        .collect()
 }
 
 /// Open cases (not resolved or closed) by age since opening.

@@ -64,6 +64,10 @@ pub struct ReviewReport {
     pub backlog: BTreeMap<&'static str, usize>,
     /// Cases resolved per ISO week (e.g. "2026-W47").
     pub resolved_per_week: BTreeMap<String, usize>,
+    /// CSAT (% of ratings 4–5) of the cases resolved each ISO week that were rated.
+    pub csat_per_week: BTreeMap<String, Option<f64>>,
+    /// How long first responses took, in buckets.
+    pub first_response_histogram: Vec<(&'static str, usize)>,
     pub findings: Vec<Finding>,
 }
 
@@ -163,12 +167,26 @@ impl Casebook {
             groups.into_iter().map(|(k, v)| (k, metrics(&v))).collect()
         });
         let mut resolved_per_week = BTreeMap::new();
+        let mut ratings: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for c in &cases {
             let week = c.resolved_at.with_timezone(&tz).iso_week();
-            *resolved_per_week
-                .entry(format!("{}-W{:02}", week.year(), week.week()))
-                .or_default() += 1;
+            let key = format!("{}-W{:02}", week.year(), week.week());
+            *resolved_per_week.entry(key.clone()).or_default() += 1;
+            let entry = ratings.entry(key).or_default();
+            if let Some(r) = c.rating {
+                entry.0 += 1;
+                entry.1 += usize::from(r >= 4);
+            }
         }
+        let csat_per_week = ratings
+            .into_iter()
+            .map(|(week, (rated, good))| {
+                (
+                    week,
+                    (rated > 0).then(|| good as f64 * 100.0 / rated as f64),
+                )
+            })
+            .collect();
         let mut findings: Vec<Finding> = seen.into_iter().flat_map(|s| s.findings).collect();
         findings.sort_by(|a, b| (&a.at, &a.case).cmp(&(&b.at, &b.case)));
         Ok(ReviewReport {
@@ -179,6 +197,8 @@ impl Casebook {
             root_causes: root_causes(&cases),
             backlog,
             resolved_per_week,
+            csat_per_week,
+            first_response_histogram: crate::model::review::first_response_histogram(&cases),
             findings,
         })
     }

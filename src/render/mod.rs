@@ -1,8 +1,10 @@
 //! Output for people (text, tables) and scripts (JSON). No business rules here.
 
 mod case;
+mod report;
 
 pub use case::{case_json, history_json, history_table, list_table, show_text, sla_json};
+pub use report::{esc, review_html, BACKLOG_ORDER};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -498,3 +498,85 @@ fn edge_cases_empty_window_no_ratings_reopened_twice_and_bad_dates() {
         assert!(err.contains(expected), "{err}");
     }
 }
+
+#[test]
+fn the_html_report_is_self_contained_with_well_formed_charts() {
+    let env = Env::new();
+    let (root, [a, b, ..]) = fixture(&env);
+    at(
+        &env,
+        &root,
+        NOW,
+        &[
+            "review",
+            &a,
+            "--finding",
+            "Customer <script>alert(1)</script> & co",
+            "--action",
+            "Say \"thanks\"",
+        ],
+    )
+    .ok();
+    at(&env, &root, NOW, &["review", &b, "--finding", "ok"]).ok();
+    let page = env.path("review.html");
+    let out = at(
+        &env,
+        &root,
+        NOW,
+        &[
+            "review",
+            "--from",
+            "2025-01-13",
+            "--to",
+            "2025-01-17",
+            "--by",
+            "agent",
+            "--html",
+            page.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    assert!(out.stderr.contains("wrote"), "{}", out.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    for external in ["<script", "src=\"http", "href=\"http", "@import", "url("] {
+        assert!(
+            !html.contains(external),
+            "{external} found: the page must be self-contained"
+        );
+    }
+    assert!(
+        html.contains("Customer &lt;script&gt;alert(1)&lt;/script&gt; &amp; co"),
+        "free text is escaped"
+    );
+    assert!(html.contains("Say &quot;thanks&quot;"));
+    let svgs: Vec<&str> = html
+        .match_indices("<svg")
+        .map(|(i, _)| &html[i..i + html[i..].find("</svg>").unwrap() + 6])
+        .collect();
+    assert_eq!(
+        svgs.len(),
+        5,
+        "SLA, first response, resolved per week, CSAT, root causes"
+    );
+    for (svg, title) in svgs.iter().zip([
+        "SLA achievement per target",
+        "First response time",
+        "Cases resolved per week",
+        "CSAT per week",
+        "Top root causes (cases)",
+    ]) {
+        let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("{title}: {e}\n{svg}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+        assert!(texts.contains(&title), "{title} missing in {texts:?}");
+        assert!(
+            doc.descendants()
+                .any(|n| matches!(n.tag_name().name(), "rect" | "circle")),
+            "{title} draws nothing"
+        );
+    }
+    assert!(
+        html.contains("Worn roller") && html.contains("Dana Agent") && html.contains("Sam Lead")
+    );
+}
