@@ -1,5 +1,5 @@
-//! Whole-process cost of one action (`open`), one read (`show`) and two whole-book reads
-//! (`due`, `list`) at named sizes, in both shapes of case book (working tree and
+//! Whole-process cost of one action (`open`), one read (`show`) and three whole-book reads
+//! (`due`, `list`, `review`) at named sizes, in both shapes of case book (working tree and
 //! store-only).
 //!
 //!     cargo bench --bench actions                       # 100, 10k and 100k cases
@@ -61,8 +61,8 @@ fn main() {
         _ => vec![true, false],
     };
 
-    println!("| shape | cases | build | open median | open p90 | show median | show p90 | index update alone | due median | list median |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| shape | cases | build | open median | open p90 | show median | show p90 | index update alone | due median | list median | review median |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut open_medians = Vec::new();
     for &bare in &shapes {
         let shape = if bare { "store-only" } else { "working tree" };
@@ -104,8 +104,17 @@ fn main() {
                 &time_runs(scans, || run(&dir, &["list", "--json"])),
                 50,
             ));
+            let review_args = [
+                "review",
+                "--from",
+                "2026-08-01",
+                "--to",
+                "2026-11-30",
+                "--json",
+            ];
+            let review = ms(pct(&time_runs(scans, || run(&dir, &review_args)), 50));
             println!(
-                "| {shape} | {n} | {:.1} s | {} | {} | {} | {} | {index} | {due} | {list} |",
+                "| {shape} | {n} | {:.1} s | {} | {} | {} | {} | {index} | {due} | {list} | {review} |",
                 build_time.as_secs_f64(),
                 ms(pct(&open, 50)),
                 ms(pct(&open, 90)),
@@ -171,7 +180,32 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
             email: Some(format!("customer{i}@example.com")),
             ..Default::default()
         });
-        let file = CaseFile::create(id.clone(), open).expect("case");
+        let mut file = CaseFile::create(id.clone(), open).expect("case");
+        if i % 2 == 0 {
+            // Half the cases went through the SOP, so `review` has work to do.
+            let opened = file.case.created_at;
+            let mut ack = Event::new(
+                Action::Acknowledge,
+                opened + chrono::Duration::minutes(20),
+                ACTOR,
+            );
+            ack.direction = Some("outbound".into());
+            let mut resolve =
+                Event::new(Action::Resolve, opened + chrono::Duration::hours(5), ACTOR);
+            resolve.resolution = Some("Fixed".into());
+            resolve.root_cause = Some(format!("Cause {}", i % 7));
+            let mut follow = Event::new(
+                Action::FollowUp,
+                opened + chrono::Duration::hours(30),
+                ACTOR,
+            );
+            follow.direction = Some("outbound".into());
+            follow.response = Some("satisfied".into());
+            follow.rating = Some((i % 5 + 1) as u8);
+            for e in [ack, resolve, follow] {
+                file.append(e).expect("event");
+            }
+        }
         files.push((id.path(), file.to_toml().into_bytes()));
     }
     let sample = files[n / 2]
