@@ -159,7 +159,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None,
     )?;
 
-    // 8. Every interaction is documented: the case, and its audit trail in git.
+    // 8. Review resolved cases to improve: record what the team learned.
+    cb.record_review(
+        &at(&lead, 60),
+        id.as_str(),
+        "Tray 2 roller wear is a known issue that the first answer did not mention",
+        &["Add the roller check to the printer troubleshooting guide".into()],
+        &["knowledge-base".into()],
+    )?;
+
+    // 9. Every interaction is documented: the case, and its audit trail in git.
     let config = cb.config()?;
     let style = Style::plain();
     let case = cb.show(id.as_str())?;
@@ -173,6 +182,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "All cases:\n{}",
         list_table(&cb.list(&ListFilter::default())?, &config, style, None)
+    );
+    let review = cb.review_report(now, None, None, None)?;
+    let m = &review.overall;
+    println!(
+        "Review of the last 30 days: {} case(s) resolved, first response median {:.0} min, CSAT {:.0}%, {} finding(s) recorded\n",
+        m.cases,
+        m.first_response_minutes.median.unwrap_or_default(),
+        m.csat_percent.unwrap_or_default(),
+        review.findings.len()
     );
     println!("Try it yourself:");
     println!("  cargo install --path .   # or: alias casebook='cargo run --release --quiet --'");
