@@ -143,18 +143,12 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
         return Vec::new();
     };
     let sla = &config.sla;
-    let cal = &config.calendar;
-    let at_risk = sla.at_risk;
     let created = case.created_at;
     let mut out = Vec::new();
 
     // Acknowledge: from creation to the first outbound response.
     let policy = sla.acknowledge.get(&case.priority);
-    let stop = outbound
-        .first()
-        .copied()
-        .filter(|t| *t >= created)
-        .or(outbound.first().copied());
+    let stop = outbound.first().copied();
     let running = run_intervals(&timeline, created, &sla.pause_when.acknowledge, None);
     out.push(budgeted(
         Target::Acknowledge,
@@ -163,8 +157,6 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
         &running,
         stop,
         now,
-        cal,
-        at_risk,
         config,
     ));
 
@@ -197,8 +189,6 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
             &running,
             end,
             now,
-            cal,
-            at_risk,
             config,
         ));
     }
@@ -220,8 +210,6 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
         &running,
         stop,
         now,
-        cal,
-        at_risk,
         config,
     ));
 
@@ -244,8 +232,6 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
                 &running,
                 contact,
                 now,
-                cal,
-                at_risk,
                 config,
             ));
         }
@@ -254,7 +240,7 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
     // ETA: the promise of the latest update that gave one.
     if let Some((promised, eta)) = eta {
         let resolved = resolves.iter().copied().find(|t| *t >= promised);
-        let risk_from = promised + scale(eta - promised, at_risk);
+        let risk_from = promised + scale(eta - promised, sla.at_risk);
         out.push(judge(
             Target::Eta,
             None,
@@ -304,10 +290,9 @@ fn budgeted(
     running: &[(DateTime<Utc>, Option<DateTime<Utc>>)],
     stop: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-    cal: &Calendar,
-    at_risk: f64,
     config: &Config,
 ) -> Commitment {
+    let (cal, at_risk) = (&config.calendar, config.sla.at_risk);
     let budget = TimeDelta::minutes(policy.minutes(config.business_day_minutes()));
     // A target that stopped still has the due time it would have had: let its last
     // interval run on.
