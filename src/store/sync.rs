@@ -99,9 +99,16 @@ impl Store {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        if text.contains("[rejected]")
-            && (text.contains("fetch first") || text.contains("non-fast-forward"))
-        {
+        // The remote moved since the fetch: either git saw it first ("fetch first",
+        // "non-fast-forward"), or it moved while this push was under way (the remote could
+        // not move its branch from the value the push expected). Both mean: fetch, merge,
+        // try again.
+        let seen_first = text.contains("[rejected]")
+            && (text.contains("fetch first") || text.contains("non-fast-forward"));
+        let moved_meanwhile = text.contains("[remote rejected]")
+            && text.contains("failed to update ref")
+            && text.contains("but expected");
+        if seen_first || moved_meanwhile {
             return Ok(false);
         }
         Err(StoreError::Remote {

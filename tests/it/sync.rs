@@ -394,3 +394,54 @@ fn other_files_merge_as_git_does_and_a_real_conflict_stops_the_sync() {
     assert_eq!(env.git(&b, &["rev-parse", "HEAD"]), tip);
     assert_eq!(env.status_porcelain(&b), "");
 }
+
+#[test]
+fn a_push_that_loses_a_race_is_fetched_merged_and_pushed_again() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let b = clone(&env, &remote, "b");
+    env.open(&b, "Bob", "From b");
+    // While a pushes, b pushes first (once): the remote moves under a's push.
+    let marker = env.path("raced");
+    let hook = a.join(".git/hooks/pre-push");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nif [ ! -e '{m}' ]; then touch '{m}'; (cd '{b}' && git push -q origin main) >&2; fi\nexit 0\n",
+            m = marker.display(),
+            b = b.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", hook.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let from_a = env.open(&a, "Ann", "From a");
+    let report = env.run(&a, &["sync", "--json"]).json();
+    assert!(marker.exists(), "the race happened");
+    assert_eq!(report["pushed"], true, "{report}");
+    assert_eq!(
+        env.git(&a, &["rev-parse", "HEAD"]),
+        env.git(&a, &["ls-remote", "origin", "main"])
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+            + "\n"
+    );
+    env.run(&b, &["sync"]).ok();
+    let subjects: Vec<String> = env
+        .run(&b, &["list", "--json"])
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        subjects.contains(&"From a".to_string()) && subjects.contains(&"From b".to_string()),
+        "{subjects:?}"
+    );
+    assert_eq!(show(&env, &b, &from_a)["subject"], "From a");
+}
