@@ -13,8 +13,9 @@
 //! Target (issue 2): one action at 100k cases ≤ 8 ms median (store-only) and ≤ 1.5× its
 //! cost at 100 cases.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use casebook::model::event::CustomerFields;
@@ -22,33 +23,15 @@ use casebook::model::{Action, Actor, CaseFile, CaseId, Event, Priority};
 use casebook::ops::{Casebook, Context, InitOptions};
 use chrono::{TimeZone, Utc};
 
-const ACTOR: &str = "Bench Agent <bench@example.com>";
+use common::ACTOR;
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing to run.
-    if std::env::args().any(|a| a == "--list") {
+    if common::listing() {
         return;
     }
-    let sizes: Vec<usize> = std::env::var("CASEBOOK_BENCH_SIZES")
-        .unwrap_or_else(|_| "100,10000,100000".into())
-        .split(',')
-        .map(|s| {
-            s.trim()
-                .parse()
-                .expect("CASEBOOK_BENCH_SIZES: comma-separated numbers")
-        })
-        .collect();
-    let runs: usize = std::env::var("CASEBOOK_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(31);
-    // Where the repositories live: the default temp folder, or CASEBOOK_BENCH_DIR (e.g.
-    // /dev/shm to take the disk's file-creation cost out of the figures).
-    let mut tmp = match std::env::var_os("CASEBOOK_BENCH_DIR") {
-        Some(dir) => tempfile::tempdir_in(dir),
-        None => tempfile::tempdir(),
-    }
-    .expect("temp dir");
+    let sizes = common::sizes("100,10000,100000");
+    let runs = common::runs(31);
+    let mut tmp = common::workspace();
     // CASEBOOK_BENCH_KEEP=1 leaves the repositories for profiling; their folder is printed.
     if std::env::var_os("CASEBOOK_BENCH_KEEP").is_some() {
         tmp.disable_cleanup(true);
@@ -74,7 +57,7 @@ fn main() {
             let sample = build(&dir, n, bare);
             let build_time = started.elapsed();
             let open = time_runs(runs, || {
-                run(
+                common::run(
                     &dir,
                     &[
                         "open",
@@ -85,9 +68,10 @@ fn main() {
                         "--subject",
                         "Bench",
                     ],
+                    &[],
                 )
             });
-            let show = time_runs(runs, || run(&dir, &["show", sample.as_str()]));
+            let show = time_runs(runs, || common::run(&dir, &["show", sample.as_str()], &[]));
             // The floor for the working-tree shape: libgit2 reading the index, changing one
             // entry and writing it back, in-process, with nothing else.
             let index = if bare {
@@ -99,9 +83,12 @@ fn main() {
             // Whole-book reads: the agent's queue and the case list, as JSON (all the work,
             // none of the table layout).
             let scans = (runs / 4).max(3);
-            let due = ms(pct(&time_runs(scans, || run(&dir, &["due", "--json"])), 50));
+            let due = ms(pct(
+                &time_runs(scans, || common::run(&dir, &["due", "--json"], &[])),
+                50,
+            ));
             let list = ms(pct(
-                &time_runs(scans, || run(&dir, &["list", "--json"])),
+                &time_runs(scans, || common::run(&dir, &["list", "--json"], &[])),
                 50,
             ));
             let review_args = [
@@ -112,7 +99,10 @@ fn main() {
                 "2026-11-30",
                 "--json",
             ];
-            let review = ms(pct(&time_runs(scans, || run(&dir, &review_args)), 50));
+            let review = ms(pct(
+                &time_runs(scans, || common::run(&dir, &review_args, &[])),
+                50,
+            ));
             println!(
                 "| {shape} | {n} | {:.1} s | {} | {} | {} | {} | {index} | {due} | {list} | {review} |",
                 build_time.as_secs_f64(),
@@ -228,22 +218,6 @@ fn index_update(dir: &Path, path: &str) {
     let mut index = repo.index().expect("index");
     index.add_path(Path::new(path)).expect("add");
     index.write().expect("write");
-}
-
-fn run(dir: &Path, args: &[&str]) {
-    let status = Command::new(env!("CARGO_BIN_EXE_casebook"))
-        .args(args)
-        .current_dir(dir)
-        .env("CASEBOOK_ACTOR", ACTOR)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("run casebook");
-    assert!(
-        status.success(),
-        "casebook {args:?} failed in {}",
-        dir.display()
-    );
 }
 
 fn time_runs(runs: usize, mut f: impl FnMut()) -> Vec<Duration> {

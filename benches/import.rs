@@ -6,38 +6,24 @@
 //!
 //! Targets (issue 5): 10k ≤ 1.5 s, 100k ≤ 10 s.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
 #[allow(dead_code)]
 #[path = "../examples/gen_sample.rs"]
 mod gen_sample;
 
-const ACTOR: &str = "Bench Agent <bench@example.com>";
+/// Every run at the same clock, so imports and re-imports see the same "now".
+const CLOCK: &[(&str, &str)] = &[("CASEBOOK_NOW", "2026-11-23T09:00:00Z")];
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    if common::listing() {
         return;
     }
-    let sizes: Vec<usize> = std::env::var("CASEBOOK_BENCH_SIZES")
-        .unwrap_or_else(|_| "10000,100000".into())
-        .split(',')
-        .map(|s| {
-            s.trim()
-                .parse()
-                .expect("CASEBOOK_BENCH_SIZES: comma-separated numbers")
-        })
-        .collect();
-    let runs: usize = std::env::var("CASEBOOK_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3);
-    let tmp = match std::env::var_os("CASEBOOK_BENCH_DIR") {
-        Some(dir) => tempfile::tempdir_in(dir),
-        None => tempfile::tempdir(),
-    }
-    .expect("temp dir");
+    let sizes = common::sizes("10000,100000");
+    let runs = common::runs(3);
+    let tmp = common::workspace();
     println!("| shape | cases | import | re-import (no change) | export (csv) |");
     println!("|---|---:|---:|---:|---:|");
     for bare in [true, false] {
@@ -56,10 +42,14 @@ fn main() {
                 if bare {
                     init.push("--bare");
                 }
-                run(tmp.path(), &init);
-                imports.push(timed(|| run(&dir, &["import", csv.to_str().unwrap()])));
-                reimports.push(timed(|| run(&dir, &["import", csv.to_str().unwrap()])));
-                exports.push(timed(|| run(&dir, &["export"])));
+                common::run(tmp.path(), &init, CLOCK);
+                imports.push(timed(|| {
+                    common::run(&dir, &["import", csv.to_str().unwrap()], CLOCK)
+                }));
+                reimports.push(timed(|| {
+                    common::run(&dir, &["import", csv.to_str().unwrap()], CLOCK)
+                }));
+                exports.push(timed(|| common::run(&dir, &["export"], CLOCK)));
                 let _ = std::fs::remove_dir_all(&dir);
             }
             println!(
@@ -70,24 +60,6 @@ fn main() {
             );
         }
     }
-}
-
-fn run(dir: &Path, args: &[&str]) {
-    let status = Command::new(env!("CARGO_BIN_EXE_casebook"))
-        .args(args)
-        .current_dir(dir)
-        .env("CASEBOOK_ACTOR", ACTOR)
-        .env("CASEBOOK_NOW", "2026-11-23T09:00:00Z")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run casebook");
-    assert!(
-        status.success(),
-        "casebook {args:?} failed in {}",
-        dir.display()
-    );
 }
 
 fn timed(f: impl FnOnce()) -> Duration {

@@ -1,0 +1,64 @@
+//! What the benchmarks share: their options (sizes, runs, folder) and running casebook as a
+//! whole process, as a user or script would.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+pub const ACTOR: &str = "Bench Agent <bench@example.com>";
+
+/// `cargo test --benches` lists targets with `--list`; there is nothing to run then.
+pub fn listing() -> bool {
+    std::env::args().any(|a| a == "--list")
+}
+
+/// CASEBOOK_BENCH_SIZES: comma-separated case counts.
+pub fn sizes(default: &str) -> Vec<usize> {
+    std::env::var("CASEBOOK_BENCH_SIZES")
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("CASEBOOK_BENCH_SIZES: comma-separated numbers")
+        })
+        .collect()
+}
+
+/// CASEBOOK_BENCH_RUNS: how often each measurement is repeated.
+pub fn runs(default: usize) -> usize {
+    std::env::var("CASEBOOK_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Where the repositories live: the default temp folder, or CASEBOOK_BENCH_DIR (e.g.
+/// /dev/shm to take the disk's file-creation cost out of the figures).
+pub fn workspace() -> tempfile::TempDir {
+    match std::env::var_os("CASEBOOK_BENCH_DIR") {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .expect("temp dir")
+}
+
+/// Runs the casebook binary in `dir`; panics if it fails.
+pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let status = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(args)
+        .current_dir(dir)
+        .env("CASEBOOK_ACTOR", ACTOR)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run casebook");
+    assert!(
+        status.success(),
+        "casebook {args:?} failed in {}",
+        dir.display()
+    );
+}
