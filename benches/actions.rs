@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use casebook::model::event::CustomerFields;
 use casebook::model::{Action, Actor, CaseFile, CaseId, Event, Priority};
 use casebook::ops::{Casebook, Context, InitOptions};
+use casebook::store::Change;
 use chrono::{TimeZone, Utc};
 
 use common::ACTOR;
@@ -205,11 +206,15 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
         .unwrap()
         .trim_end_matches(".toml")
         .to_string();
-    let tip = cb.store().snapshot().unwrap().tip();
+    let message = format!("bench: {n} cases");
     cb.store()
-        .bulk_commit(tip, &files, &format!("bench: {n} cases"), &actor, now)
-        .expect("bulk commit")
-        .expect("nobody else writes");
+        .transact(&actor, now, |_| {
+            Ok::<_, casebook::store::StoreError>((
+                Change::with_files(message.clone(), files.clone()).packed(),
+                (),
+            ))
+        })
+        .expect("bulk commit");
     sample
 }
 

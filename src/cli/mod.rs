@@ -296,7 +296,11 @@ pub fn main() -> i32 {
             };
         }
     };
-    match run(cli) {
+    let result = run(cli);
+    for note in crate::store::take_notices() {
+        eprintln!("note: {note}");
+    }
+    match result {
         Ok(()) => exit::OK,
         Err(e) => {
             report(&e);

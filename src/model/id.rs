@@ -65,7 +65,7 @@ impl CaseId {
 
     /// Path of the case file inside the repository; it never changes.
     pub fn path(&self) -> String {
-        format!("cases/{}/{}.toml", self.shard(), self.0)
+        super::layout::case_path(self)
     }
 }
 

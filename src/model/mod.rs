@@ -10,6 +10,7 @@ pub mod enums;
 pub mod event;
 pub mod id;
 pub mod intake;
+pub mod layout;
 pub mod merge;
 pub mod review;
 pub mod sla;

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::model::event::{Attachment, CustomerFields, FieldChange};
 use crate::model::time::format_utc;
 use crate::model::validate::{is_email, is_phone};
-use crate::model::{Action, Event};
+use crate::model::{layout, Action, Event};
 
 /// What an agent gathered; every field optional, at least one required.
 #[derive(Debug, Clone, Default)]
@@ -177,7 +177,7 @@ fn gather_step(
         let name = unique_name(&safe_name(path), &taken);
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
             .map_err(|_| Error::invalid("--attach", "cannot hash the attachment"))?;
-        extra_files.push((format!("attachments/{}/{name}", case.id), bytes.clone()));
+        extra_files.push((layout::attachment_path(&case.id, &name), bytes.clone()));
         e.attachments.push(Attachment {
             name,
             size: bytes.len() as u64,

@@ -20,12 +20,10 @@ use crate::model::event::{CustomerFields, FieldChange};
 use crate::model::intake::{Intake, IntakeInput};
 use crate::model::time::format_utc;
 use crate::model::{Action, CaseFile, CaseId, Config, Event};
-use crate::store::Snapshot;
+use crate::store::{Change, Snapshot};
 
 /// Longest line read from an import file; a longer one is an error, never buffered whole.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
-/// How often an import is planned again when the branch moved while it was written.
-const ATTEMPTS: u32 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {
@@ -97,14 +95,22 @@ impl Casebook {
                 errors: rejected,
             });
         }
-        for _ in 0..ATTEMPTS {
+        if opts.dry_run {
             let snap = self.store.casebook_snapshot()?;
-            let (mut report, files) = plan(&snap, &config, ctx, opts, &valid, progress)?;
-            report.rejected = rejected.clone();
-            if files.is_empty() || opts.dry_run {
-                return Ok(report);
-            }
-            let message = format!(
+            let (mut report, _) = plan(&snap, &config, ctx, opts, &valid, progress)?;
+            report.rejected = rejected;
+            return Ok(report);
+        }
+        // Planned on the tip inside the transaction: if a foreign writer moves the branch
+        // meanwhile, the transaction plans again on the new tip.
+        let (committed, mut report) =
+            self.store
+                .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
+                    let (report, files) = plan(snap, &config, ctx, opts, &valid, progress)?;
+                    if files.is_empty() {
+                        return Ok((Change::nothing(), report));
+                    }
+                    let message = format!(
                 "import: {} created, {} updated from {}\n\nAction: import\nActor: {}\nSource: {}\n",
                 report.created.len(),
                 report.updated.len(),
@@ -112,20 +118,11 @@ impl Casebook {
                 ctx.actor,
                 opts.source
             );
-            let tip = snap.tip();
-            drop(snap);
-            if let Some(commit) = self
-                .store
-                .bulk_commit(tip, &files, &message, &ctx.actor, ctx.now)?
-            {
-                report.commit = Some(commit.to_string());
-                return Ok(report);
-            }
-        }
-        Err(Error::Store(crate::store::StoreError::Contention {
-            branch: self.store.branch_name().to_string(),
-            attempts: ATTEMPTS,
-        }))
+                    Ok((Change::with_files(message, files).packed(), report))
+                })?;
+        report.rejected = rejected;
+        report.commit = committed.commit.map(|c| c.to_string());
+        Ok(report)
     }
 }
 

@@ -57,16 +57,16 @@ impl Casebook {
                 attributes.push_str(GITATTRIBUTES_LINE);
                 attributes.push('\n');
             }
-            let change = Change {
-                files: vec![
-                    (CONFIG_PATH.to_string(), config.clone().into_bytes()),
-                    (GITATTRIBUTES_PATH.to_string(), attributes.into_bytes()),
-                ],
-                message: format!(
+            let change = Change::with_files(
+                format!(
                     "casebook: init case book\n\nAction: init\nActor: {}\n",
                     ctx.actor
                 ),
-            };
+                vec![
+                    (CONFIG_PATH.to_string(), config.clone().into_bytes()),
+                    (GITATTRIBUTES_PATH.to_string(), attributes.into_bytes()),
+                ],
+            );
             Ok((change, ()))
         })?;
         let outcome = if created {

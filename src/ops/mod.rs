@@ -81,6 +81,11 @@ impl Casebook {
     /// Finds the case book containing `start`.
     pub fn discover(start: &Path) -> Result<Casebook> {
         let store = Store::discover(start)?;
+        // Derived state first: finish a working-tree update an earlier process left. A read
+        // still works if this cannot be done now; the next write tries again and reports.
+        if let Err(e) = store.heal() {
+            crate::store::notice_error("could not finish an interrupted working-tree update", &e);
+        }
         store.casebook_snapshot()?;
         Ok(Casebook { store })
     }
@@ -153,7 +158,7 @@ impl Casebook {
                     case,
                     event: step.event,
                 };
-                Ok((Change { files, message }, recorded))
+                Ok((Change::with_files(message, files), recorded))
             })?;
         Ok(recorded)
     }

@@ -45,10 +45,8 @@ impl Casebook {
                     id: id.clone(),
                     source,
                 })?;
-                let change = Change {
-                    files: vec![(id.path(), file.to_toml().into_bytes())],
-                    message,
-                };
+                let change =
+                    Change::with_files(message, vec![(id.path(), file.to_toml().into_bytes())]);
                 Ok((change, id))
             })?;
         Ok(id)

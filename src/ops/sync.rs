@@ -27,12 +27,7 @@ pub struct SyncReport {
 }
 
 fn case_of(path: &str) -> Option<CaseId> {
-    let name = path
-        .strip_prefix("cases/")?
-        .split('/')
-        .nth(1)?
-        .strip_suffix(".toml")?;
-    CaseId::parse(name).ok()
+    crate::model::layout::case_of_path(path)
 }
 
 impl Casebook {
@@ -238,7 +233,7 @@ fn resolve(
                 (path.to_string(), Some(kept.to_toml().into_bytes())),
                 (new.path(), Some(moved.to_toml().into_bytes())),
                 (
-                    format!("aliases/{old}"),
+                    crate::model::layout::alias_path(&old),
                     Some(format!("{new}\n").into_bytes()),
                 ),
             ])

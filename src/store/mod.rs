@@ -12,10 +12,15 @@
 //! ([`write`]). A case book with a working tree also gets its index and files brought up to
 //! date for the changed paths only ([`worktree`]); a bare ("store only") one skips that.
 
-mod bulk;
+mod fault;
 mod history;
+mod locks;
+mod pack;
+mod signals;
 mod snapshot;
 mod sync;
+mod treediff;
+mod txn;
 mod worktree;
 mod write;
 
@@ -26,7 +31,7 @@ use git2::{ErrorCode, Repository, RepositoryInitOptions};
 pub use history::HistoryEntry;
 pub use snapshot::{parse_case, Snapshot};
 pub use sync::{MergeOutcome, Versions};
-pub use write::Change;
+pub use txn::{Change, Committed, Content, RetryPolicy};
 
 use crate::model::case::CaseError;
 use crate::model::config::{ConfigError, CONFIG_PATH};
@@ -48,7 +53,17 @@ pub enum StoreError {
     #[error("HEAD is detached: casebook records actions on a branch")]
     DetachedHead,
     #[error("{path} has {} changes that are not committed; casebook will not overwrite them", if *.staged { "staged" } else { "local" })]
-    HandEdited { path: String, staged: bool },
+    HandEdited {
+        path: String,
+        staged: bool,
+        /// Committed events the edited file lacks: committing it would remove them.
+        lost_events: usize,
+    },
+    #[error("{} exists (made {} ago): another git process seems to be running in this repository, or one stopped without cleaning up", path.display(), locks::human_age(*age))]
+    StaleLock {
+        path: PathBuf,
+        age: std::time::Duration,
+    },
     #[error(
         "branch {branch} kept moving while this action was being recorded ({attempts} attempts)"
     )]
@@ -86,11 +101,29 @@ impl StoreError {
             StoreError::NotFound(_) => "run `casebook init` to create one, or point at one with -C DIR or CASEBOOK_DIR".into(),
             StoreError::NotACasebook { .. } => "run `casebook init` here to make it one".into(),
             StoreError::DetachedHead => "check out a branch first, e.g. `git switch main`".into(),
-            StoreError::HandEdited { path, .. } => format!(
-                "commit your edit (`git commit {path}`) or discard it (`git checkout HEAD -- {path}`), then try again"
+            StoreError::HandEdited {
+                path,
+                lost_events: 0,
+                ..
+            } => format!(
+                "see the edit with `git diff HEAD -- {path}`; keep it with `git commit {path}` or discard it with `git checkout HEAD -- {path}`, then try again"
             ),
-            StoreError::Contention { .. } | StoreError::Locked(_) => {
-                "other processes are writing to this case book; try again".into()
+            StoreError::HandEdited {
+                path, lost_events, ..
+            } => format!(
+                "the file lacks {lost_events} recorded event{} that {} committed, so committing it would remove them: save a copy if you need the edit (`cp {path} {path}.mine`), restore the committed file with `git checkout HEAD -- {path}`, then try again",
+                if *lost_events == 1 { "" } else { "s" },
+                if *lost_events == 1 { "is" } else { "are" }
+            ),
+            StoreError::StaleLock { path, .. } => format!(
+                "if no git process is running, remove the lock (`rm {}`) and try again; nothing was written",
+                path.display()
+            ),
+            StoreError::Contention { .. } => {
+                "other programs kept moving the branch; try again (nothing was written)".into()
+            }
+            StoreError::Locked(_) => {
+                "another casebook process has been writing for a long time; try again when it is done".into()
             }
             StoreError::Case { source, .. } => return source.hint().map(String::from),
             StoreError::Remote { .. } => {
@@ -108,6 +141,7 @@ impl StoreError {
         matches!(
             self,
             StoreError::HandEdited { .. }
+                | StoreError::StaleLock { .. }
                 | StoreError::Contention { .. }
                 | StoreError::Locked(_)
                 | StoreError::MergeConflict { .. }
@@ -142,6 +176,31 @@ impl<T> GitContext<T> for std::result::Result<T, git2::Error> {
             source,
         })
     }
+}
+
+/// One-line notes for the person at the terminal (a healed working tree, an update left
+/// for later); the command line prints them on stderr when the command ends.
+static NOTICES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+pub(crate) fn notice(text: &str) {
+    if let Ok(mut n) = NOTICES.lock() {
+        if !n.iter().any(|t| t == text) {
+            n.push(text.to_string());
+        }
+    }
+}
+
+/// A note about an error that did not stop the command.
+pub fn notice_error(what: &str, e: &dyn std::error::Error) {
+    notice(&format!("{what}: {e}"));
+}
+
+/// Takes the notes gathered so far.
+pub fn take_notices() -> Vec<String> {
+    NOTICES
+        .lock()
+        .map(|mut n| std::mem::take(&mut *n))
+        .unwrap_or_default()
 }
 
 /// A case repository: a git repository and the branch casebook records on.

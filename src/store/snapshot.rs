@@ -55,6 +55,21 @@ impl<'r> Snapshot<'r> {
         }
     }
 
+    /// The blob id and file mode at `path`, if there is a file there.
+    pub(crate) fn entry(&self, path: &str) -> Result<Option<(Oid, i32)>> {
+        let Some(tree) = &self.tree else {
+            return Ok(None);
+        };
+        match tree.get_path(std::path::Path::new(path)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Blob) => {
+                Ok(Some((entry.id(), entry.filemode())))
+            }
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e).ctx(|| format!("cannot look up {path}")),
+        }
+    }
+
     /// The content of the file at `path`.
     pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>> {
         self.blob_id(path)?

@@ -5,18 +5,18 @@
 //! A merge takes every path changed on one side only as it is; a path changed on both
 //! sides goes to a resolver (casebook merges case files event by event); any other file
 //! changed differently on both sides stops the merge with a clear conflict. The merge
-//! commit moves the branch by compare-and-swap like every other write, and the working
-//! tree is updated for the changed paths only.
+//! commit (or fast-forward) is one transaction like every other write ([`super::txn`]):
+//! the working tree is updated for the changed paths only, through the journal.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
 use chrono::{DateTime, Utc};
-use git2::{Delta, Oid, Tree};
+use git2::{Oid, Tree};
 
-use super::worktree::Worktree;
-use super::{GitContext, Result, Store, StoreError};
+use super::txn::{Change, Content};
+use super::{treediff, GitContext, Result, Store, StoreError};
 use crate::model::Actor;
 
 /// What a merge changed: paths on each side, relative to the merge base.
@@ -27,6 +27,10 @@ pub struct MergeOutcome {
     /// The new commit (a merge, or the remote tip after a fast-forward); `None` if up to date.
     pub commit: Option<Oid>,
     pub fast_forward: bool,
+}
+
+fn content_of(blob: Option<Oid>) -> Content {
+    blob.map_or(Content::Deleted, Content::Blob)
 }
 
 /// A file's three versions in a merge: (base, ours, theirs).
@@ -141,39 +145,21 @@ impl Store {
 
     /// Paths whose content differs between two commits (`None`: an empty tree).
     pub fn changed_paths(&self, from: Option<Oid>, to: Option<Oid>) -> Result<Vec<String>> {
+        Ok(self.diff(from, to)?.into_keys().collect())
+    }
+
+    /// Each changed path and its blob in `to` (`None`: deleted).
+    fn diff(&self, from: Option<Oid>, to: Option<Oid>) -> Result<BTreeMap<String, Option<Oid>>> {
         let tree = |c: Option<Oid>| -> Result<Option<Tree<'_>>> {
             c.map(|c| self.repo.find_commit(c).and_then(|c| c.tree()))
                 .transpose()
                 .ctx(|| "cannot read a tree".into())
         };
-        Ok(self
-            .diff(tree(from)?.as_ref(), tree(to)?.as_ref())?
-            .into_keys()
+        let (a, b) = (tree(from)?, tree(to)?);
+        Ok(treediff::diff(&self.repo, a.as_ref(), b.as_ref())?
+            .into_iter()
+            .map(|d| (d.path, d.new))
             .collect())
-    }
-
-    fn diff(
-        &self,
-        a: Option<&Tree<'_>>,
-        b: Option<&Tree<'_>>,
-    ) -> Result<BTreeMap<String, Option<Oid>>> {
-        let diff = self
-            .repo
-            .diff_tree_to_tree(a, b, None)
-            .ctx(|| "cannot compare trees".into())?;
-        let mut out = BTreeMap::new();
-        for delta in diff.deltas() {
-            let path = delta
-                .new_file()
-                .path()
-                .or(delta.old_file().path())
-                .map(|p| p.to_string_lossy().into_owned());
-            if let Some(path) = path {
-                let blob = (delta.status() != Delta::Deleted).then(|| delta.new_file().id());
-                out.insert(path, blob);
-            }
-        }
-        Ok(out)
     }
 
     /// Whether `path` is a file in `commit`.
@@ -196,9 +182,10 @@ impl Store {
         .transpose()
     }
 
-    /// Merges commit `theirs` into the branch. `resolve(path, versions)` decides each path
-    /// changed differently on both sides and returns the files to write for it (several,
-    /// when a case must be renamed); an error from it leaves the branch as it was.
+    /// Merges commit `theirs` into the branch, as one transaction. `resolve(path, versions)`
+    /// decides each path changed differently on both sides and returns the files to write
+    /// for it (several, when a case must be renamed); an error from it leaves the branch as
+    /// it was.
     pub fn merge_from<E: From<StoreError>>(
         &self,
         theirs: Oid,
@@ -210,42 +197,41 @@ impl Store {
             Versions<'_>,
         ) -> std::result::Result<Vec<(String, Option<Vec<u8>>)>, E>,
     ) -> std::result::Result<MergeOutcome, E> {
-        let mut worktree = Worktree::lock(self)?;
-        for _ in 0..16 {
-            let snap = self.snapshot()?;
-            let ours = snap.tip();
-            if ours == Some(theirs)
-                || ours.is_some_and(|o| self.repo.graph_descendant_of(o, theirs).unwrap_or(false))
-            {
-                return Ok(MergeOutcome::default());
-            }
-            let fast_forward = match ours {
-                None => true,
-                Some(o) => self
-                    .repo
-                    .graph_descendant_of(theirs, o)
-                    .ctx(|| "cannot compare the branches".into())?,
-            };
-            let (target, incoming) = if fast_forward {
-                (theirs, self.changed_paths(ours, Some(theirs))?)
-            } else {
+        let (committed, fast_forward) =
+            self.transact(actor, now, |snap| -> std::result::Result<_, E> {
+                let ours = snap.tip();
+                let up_to_date = ours == Some(theirs)
+                    || ours
+                        .is_some_and(|o| self.repo.graph_descendant_of(o, theirs).unwrap_or(false));
+                if up_to_date {
+                    return Ok((Change::nothing(), false));
+                }
+                let fast_forward = match ours {
+                    None => true,
+                    Some(o) => self
+                        .repo
+                        .graph_descendant_of(theirs, o)
+                        .ctx(|| "cannot compare the branches".into())?,
+                };
+                if fast_forward {
+                    return Ok((Change::fast_forward(theirs), true));
+                }
                 let ours = ours.expect("not a fast-forward, so there is a local tip");
                 let base = self.repo.merge_base(ours, theirs).ok();
-                let tree_of = |c: Oid| {
-                    self.repo
-                        .find_commit(c)
-                        .and_then(|c| c.tree())
-                        .ctx(|| format!("cannot read {c}"))
-                };
-                let base_tree = base.map(tree_of).transpose()?;
-                let ours_tree = tree_of(ours)?;
-                let theirs_tree = tree_of(theirs)?;
-                let mine = self.diff(base_tree.as_ref(), Some(&ours_tree))?;
-                let others = self.diff(base_tree.as_ref(), Some(&theirs_tree))?;
-                let mut entries: Vec<(String, Option<Oid>)> = Vec::new();
+                let mine = self.diff(base, Some(ours))?;
+                let others = self.diff(base, Some(theirs))?;
+                let base_tree = base
+                    .map(|c| {
+                        self.repo
+                            .find_commit(c)
+                            .and_then(|c| c.tree())
+                            .ctx(|| format!("cannot read {c}"))
+                    })
+                    .transpose()?;
+                let mut change = Change::new(message).merging(theirs);
                 for (path, blob) in &others {
                     match mine.get(path) {
-                        None => entries.push((path.clone(), *blob)),
+                        None => change.set(path.clone(), content_of(*blob)),
                         Some(mine) if mine == blob => {}
                         Some(mine) => {
                             let base_blob = base_tree
@@ -260,61 +246,18 @@ impl Store {
                             for (p, content) in
                                 resolve(path, (b.as_deref(), o.as_deref(), t.as_deref()))?
                             {
-                                let oid = content
-                                    .map(|c| self.repo.blob(&c).ctx(|| format!("cannot write {p}")))
-                                    .transpose()?;
-                                entries.push((p, oid));
+                                change.set(p, content.map_or(Content::Deleted, Content::Bytes));
                             }
                         }
                     }
                 }
-                let tree = self.apply_to_tree(Some(&ours_tree), &entries)?;
-                let tree = self
-                    .repo
-                    .find_tree(tree)
-                    .ctx(|| "cannot read the merged tree".into())?;
-                let sig = git2::Signature::new(
-                    &actor.name,
-                    &actor.email,
-                    &git2::Time::new(now.timestamp(), 0),
-                )
-                .ctx(|| format!("cannot use {actor} as a git author"))?;
-                let parents = [
-                    &self
-                        .repo
-                        .find_commit(ours)
-                        .ctx(|| "cannot read our tip".into())?,
-                    &self
-                        .repo
-                        .find_commit(theirs)
-                        .ctx(|| "cannot read their tip".into())?,
-                ];
-                let commit = self
-                    .repo
-                    .commit(None, &sig, &sig, message, &tree, &parents)
-                    .ctx(|| "cannot write the merge".into())?;
-                let incoming = entries.into_iter().map(|(p, _)| p).collect();
-                (commit, incoming)
-            };
-            if let Some(wt) = worktree.as_mut() {
-                wt.check_untouched(&snap, incoming.iter().map(String::as_str))?;
-            }
-            if self.move_branch(ours, target, message)? {
-                if let Some(wt) = worktree.as_mut() {
-                    wt.sync(self, incoming.iter().map(String::as_str))?;
-                }
-                return Ok(MergeOutcome {
-                    incoming,
-                    commit: Some(target),
-                    fast_forward,
-                });
-            }
-        }
-        Err(StoreError::Contention {
-            branch: self.branch_name().to_string(),
-            attempts: 16,
-        }
-        .into())
+                Ok((change, false))
+            })?;
+        Ok(MergeOutcome {
+            commit: committed.commit,
+            incoming: committed.paths,
+            fast_forward,
+        })
     }
 
     /// git's own three-way merge of a text file (`git merge-file`); `None` on a conflict.

@@ -1,70 +1,172 @@
-//! Keeping the working tree and index of a non-bare case book in step with the branch.
+//! The working tree and index of a non-bare case book: derived state that heals itself.
 //!
-//! After each commit the changed paths are written to disk and into the index, so
-//! `git status` stays clean and people can `cat` and `grep` the files. Only those paths are
-//! touched: libgit2 still reads and rewrites the whole index, which is the price of this
-//! shape (about 6 ms at 10k cases, 65 ms at 100k; a bare case book skips it).
+//! The branch is the truth. After each commit the changed paths are written to disk and into
+//! the index, so `git status` stays clean and people can `cat` and `grep` the files. Before a
+//! transaction touches either, it records its intent in the journal (`.git/casebook.journal`:
+//! the old tip and the new commit). Every casebook command, reads included, first looks for
+//! a journal left behind (by a kill, a crash, or an index another git process held) and
+//! finishes it: each path that differs between the two commits is brought to the tip's
+//! version, provided its file and index entry hold nothing but what casebook itself was
+//! replacing or writing. Anything else there is a person's edit and is left alone.
 //!
-//! A file someone edited by hand and did not commit is never overwritten: before recording
-//! an action on it, casebook refuses (see [`Worktree::check_untouched`]). Casebook processes
-//! take turns on a lock file so that two of them never interleave their index updates.
+//! So no fault leaves a case "locally modified" by casebook's own unfinished write, and a
+//! real hand edit is still refused ([`Worktree::check_untouched`]) with a hint that cannot
+//! drop a committed event.
+//!
+//! Temporary files live in `.git/casebook-tmp/`, never in the working tree. Casebook
+//! processes take turns on the write lock (`.git/casebook.lock`, released by the OS on any
+//! exit), so only one of them ever writes the index or the journal at a time.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use git2::{Index, ObjectType, Oid};
+use git2::{ErrorCode, Index, ObjectType, Oid};
 
-use super::snapshot::Snapshot;
-use super::{GitContext, Result, Store, StoreError};
+use super::snapshot::{parse_case, Snapshot};
+use super::{fault, treediff, GitContext, Result, Store, StoreError};
 
-/// How long to wait for another casebook process to finish its action.
-const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
-/// How far back a staged version of a file may lag behind the tip and still count as ours.
-const HISTORY_DEPTH: usize = 64;
+/// How long to wait for another casebook process to finish its transaction.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long to keep trying when another git process holds the index after a commit.
+const INDEX_PATIENCE: Duration = Duration::from_secs(2);
 
-pub(crate) struct Worktree {
-    workdir: PathBuf,
-    index: Index,
-    // Released (by the OS, even on a crash) when this is dropped.
-    _lock: File,
+/// The case book's write lock; released (by the OS, even on a crash) when dropped.
+pub(crate) struct WriteLock {
+    _file: File,
 }
 
-impl Worktree {
-    /// Takes the working-tree lock; `None` for a bare case book.
-    pub(crate) fn lock(store: &Store) -> Result<Option<Worktree>> {
-        let Some(workdir) = store.repo.workdir() else {
-            return Ok(None);
-        };
-        let path = store.repo.path().join("casebook.lock");
-        let file = File::options()
+impl Store {
+    fn lock_file(&self) -> Result<File> {
+        let path = self.repo.path().join("casebook.lock");
+        File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
             .map_err(|source| StoreError::Io {
                 action: "open",
-                path: path.clone(),
+                path,
                 source,
-            })?;
+            })
+    }
+
+    /// Waits for the write lock (other casebook processes hold it for one transaction).
+    pub(crate) fn write_lock(&self) -> Result<WriteLock> {
+        let file = self.lock_file()?;
         let start = Instant::now();
         loop {
             match file.try_lock() {
-                Ok(()) => break,
+                Ok(()) => return Ok(WriteLock { _file: file }),
                 Err(fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_TIMEOUT => {
                     std::thread::sleep(Duration::from_millis(2))
                 }
-                Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(path)),
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(StoreError::Locked(self.repo.path().join("casebook.lock")))
+                }
                 Err(fs::TryLockError::Error(source)) => {
                     return Err(StoreError::Io {
                         action: "lock",
-                        path,
+                        path: self.repo.path().join("casebook.lock"),
                         source,
                     })
                 }
             }
         }
+    }
+
+    /// The write lock if nobody holds it now.
+    fn try_write_lock(&self) -> Result<Option<WriteLock>> {
+        let file = self.lock_file()?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(WriteLock { _file: file })),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(source)) => Err(StoreError::Io {
+                action: "lock",
+                path: self.repo.path().join("casebook.lock"),
+                source,
+            }),
+        }
+    }
+
+    /// Finishes a working-tree update that an earlier process left unfinished. Cheap when
+    /// there is none (one `stat`); skipped while another casebook process is writing (it
+    /// finishes it itself). Every command calls this first.
+    pub fn heal(&self) -> Result<()> {
+        if self.repo.is_bare() || Journal::load(self).pending.is_none() {
+            return Ok(());
+        }
+        let Some(_lock) = self.try_write_lock()? else {
+            return Ok(());
+        };
+        match Worktree::open(self)? {
+            Some(mut wt) => wt.heal(self),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The journal: which commit the working tree was last brought to (`synced`), and the
+/// update under way, if any (`pending`: from the old tip to the new commit). Saved
+/// atomically, so a half-written journal is never read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Journal {
+    pub synced: Option<Oid>,
+    pub pending: Option<(Option<Oid>, Oid)>,
+}
+
+impl Journal {
+    fn path(store: &Store) -> PathBuf {
+        store.repo.path().join("casebook.journal")
+    }
+
+    /// The journal as saved; empty if there is none (or it is not casebook's).
+    pub(crate) fn load(store: &Store) -> Journal {
+        let Ok(text) = fs::read_to_string(Journal::path(store)) else {
+            return Journal::default();
+        };
+        let oid = |t: &str| Oid::from_str(t).ok();
+        let mut journal = Journal::default();
+        for line in text.lines() {
+            let words: Vec<&str> = line.split(' ').collect();
+            match words.as_slice() {
+                ["synced", s] => journal.synced = oid(s),
+                ["pending", "none", new] => journal.pending = oid(new).map(|n| (None, n)),
+                ["pending", old, new] => {
+                    journal.pending = oid(old).zip(oid(new)).map(|(o, n)| (Some(o), n))
+                }
+                _ => {}
+            }
+        }
+        journal
+    }
+
+    pub(crate) fn save(&self, store: &Store) -> Result<()> {
+        let mut text = String::from("casebook-journal 2\n");
+        if let Some(s) = self.synced {
+            text.push_str(&format!("synced {s}\n"));
+        }
+        if let Some((old, new)) = self.pending {
+            let old = old.map_or_else(|| "none".to_string(), |o| o.to_string());
+            text.push_str(&format!("pending {old} {new}\n"));
+        }
+        write_atomically(store, &Journal::path(store), text.as_bytes())
+    }
+}
+
+pub(crate) struct Worktree {
+    workdir: PathBuf,
+    index: Index,
+}
+
+impl Worktree {
+    /// The working tree and index; `None` for a bare case book.
+    pub(crate) fn open(store: &Store) -> Result<Option<Worktree>> {
+        let Some(workdir) = store.repo.workdir() else {
+            return Ok(None);
+        };
         let index = store
             .repo
             .index()
@@ -72,175 +174,280 @@ impl Worktree {
         Ok(Some(Worktree {
             workdir: workdir.to_path_buf(),
             index,
-            _lock: file,
         }))
     }
 
-    /// Refuses if any of `paths` has changes on disk or in the index that were not committed.
-    ///
-    /// A file is ours if its content is what the index says and the index holds a version
-    /// that was committed: the tip's, or (when another process committed but has not yet
-    /// updated the working tree) a recent one.
-    pub(crate) fn check_untouched<'p>(
-        &mut self,
-        snap: &Snapshot<'_>,
-        paths: impl Iterator<Item = &'p str>,
-    ) -> Result<()> {
+    /// Finishes what the journal says was under way (the write lock is held).
+    pub(crate) fn heal(&mut self, store: &Store) -> Result<()> {
+        let mut journal = Journal::load(store);
+        let Some((old, new)) = journal.pending else {
+            return Ok(());
+        };
+        clear_temporary_files(store);
+        let tree = |c: Option<Oid>| {
+            c.and_then(|c| store.repo.find_commit(c).ok())
+                .and_then(|c| c.tree().ok())
+        };
+        let (old_tree, new_tree) = (tree(old), tree(Some(new)));
+        if new_tree.is_none() {
+            // The commit's objects are gone (pruned): there is nothing casebook wrote left.
+            journal.pending = None;
+            return journal.save(store);
+        }
+        let deltas = treediff::diff(&store.repo, old_tree.as_ref(), new_tree.as_ref())?;
         self.index
-            .read(false)
+            .read(true)
             .ctx(|| "cannot re-read the git index".into())?;
-        for path in paths {
-            let file = self.workdir.join(path);
-            let on_disk = match fs::symlink_metadata(&file) {
-                Ok(m) if m.is_file() => Some(
-                    Oid::hash_file(ObjectType::Blob, &file)
-                        .ctx(|| format!("cannot read {}", file.display()))?,
-                ),
-                Ok(_) => return Err(hand_edited(path, false)),
-                Err(_) => None,
-            };
-            let staged = self.index.get_path(Path::new(path), 0).map(|e| e.id);
-            let committed = snap.blob_id(path)?;
-            match (on_disk, staged) {
-                // Missing on disk: nothing to lose, the sync writes it again.
-                (None, _) => {}
-                (Some(disk), None) if Some(disk) == committed => {}
-                (Some(_), None) => return Err(hand_edited(path, false)),
-                (Some(disk), Some(staged)) if disk != staged => {
-                    return Err(hand_edited(path, false))
-                }
-                (Some(_), Some(staged)) if Some(staged) == committed => {}
-                (Some(_), Some(staged)) => {
-                    if !was_committed(snap, path, staged)? {
-                        return Err(hand_edited(path, true));
-                    }
-                }
+        let mut ours = Vec::with_capacity(deltas.len());
+        for d in &deltas {
+            let allowed = |x: Option<Oid>| x.is_none() || x == d.old || x == d.new;
+            let disk = self.disk_blob(&d.path)?;
+            let staged = self.staged(&d.path);
+            if matches!(disk, Disk::File(_) | Disk::Missing)
+                && allowed(disk.id())
+                && allowed(staged)
+            {
+                ours.push(d.path.clone());
+            }
+        }
+        fault::point("heal-mid");
+        if self.apply(store, &ours, &BTreeMap::new())? {
+            journal.synced = store.snapshot()?.tip();
+            journal.pending = None;
+            journal.save(store)?;
+            if !ours.is_empty() {
+                super::notice(&format!(
+                    "finished an interrupted update of the working tree ({} file{})",
+                    ours.len(),
+                    if ours.len() == 1 { "" } else { "s" }
+                ));
             }
         }
         Ok(())
     }
 
-    /// Writes `paths` as the branch tip has them now, and records them in the index.
-    pub(crate) fn sync<'p>(
+    fn disk_blob(&self, path: &str) -> Result<Disk> {
+        let file = self.workdir.join(path);
+        match fs::symlink_metadata(&file) {
+            Ok(m) if m.is_file() => Ok(Disk::File(
+                Oid::hash_file(ObjectType::Blob, &file)
+                    .ctx(|| format!("cannot read {}", file.display()))?,
+            )),
+            Ok(_) => Ok(Disk::Other),
+            Err(_) => Ok(Disk::Missing),
+        }
+    }
+
+    fn staged(&self, path: &str) -> Option<Oid> {
+        self.index.get_path(Path::new(path), 0).map(|e| e.id)
+    }
+
+    /// Refuses if any of `paths` has changes on disk or in the index that were not
+    /// committed. (Interrupted casebook writes were finished before this runs, so anything
+    /// that differs from the tip is a person's edit.)
+    pub(crate) fn check_untouched(&mut self, snap: &Snapshot<'_>, paths: &[String]) -> Result<()> {
+        self.index
+            .read(false)
+            .ctx(|| "cannot re-read the git index".into())?;
+        // A foreign writer (`git update-ref`, `git reset --soft`, plumbing) may have moved
+        // the branch without touching the files: the version casebook last synced is then
+        // still its own, not an edit.
+        let journal = Journal::load(snap.store);
+        let synced = match journal.synced {
+            Some(s) if Some(s) != snap.tip() => snap.store.repo.find_commit(s).ok(),
+            _ => None,
+        };
+        let synced_tree = synced.as_ref().and_then(|c| c.tree().ok());
+        for path in paths {
+            let committed = snap.blob_id(path)?;
+            let ours = synced_tree
+                .as_ref()
+                .and_then(|t| t.get_path(Path::new(path)).ok())
+                .map(|e| e.id());
+            let known = |x: Option<Oid>| x == committed || (x.is_some() && x == ours);
+            let disk = self.disk_blob(path)?;
+            let staged = self.staged(path);
+            let disk_ok = match disk {
+                Disk::Missing => true,
+                Disk::File(id) => known(Some(id)),
+                Disk::Other => false,
+            };
+            let staged_ok = staged.is_none() || known(staged);
+            if disk_ok && staged_ok {
+                continue;
+            }
+            let lost_events = match disk {
+                Disk::File(_) => self.events_missing_on_disk(snap, path),
+                _ => 0,
+            };
+            return Err(StoreError::HandEdited {
+                path: path.clone(),
+                staged: !staged_ok,
+                lost_events,
+            });
+        }
+        Ok(())
+    }
+
+    /// How many committed events of the case at `path` the file on disk lacks.
+    fn events_missing_on_disk(&self, snap: &Snapshot<'_>, path: &str) -> usize {
+        let (Ok(Some(committed)), Ok(disk)) = (snap.read(path), fs::read(self.workdir.join(path)))
+        else {
+            return 0;
+        };
+        let (Ok(committed), Ok(disk)) = (parse_case(path, &committed), parse_case(path, &disk))
+        else {
+            return 0;
+        };
+        committed
+            .events
+            .iter()
+            .filter(|e| !disk.events.iter().any(|d| d.id == e.id))
+            .count()
+    }
+
+    /// Writes `paths` as the branch tip has them now and records them in the index.
+    /// `known` holds contents the caller already has (so they need not be read back).
+    /// Returns `false` if the index stayed locked by another git process: the journal then
+    /// keeps the update for the next command.
+    pub(crate) fn apply(
         &mut self,
         store: &Store,
-        paths: impl Iterator<Item = &'p str>,
-    ) -> Result<()> {
-        // The tip, not our own commit: if someone moved the branch since, their version wins
-        // and the working tree never goes backwards.
+        paths: &[String],
+        known: &BTreeMap<&str, &[u8]>,
+    ) -> Result<bool> {
+        // The tip, not the caller's commit: if a foreign writer moved the branch since, its
+        // version wins and the working tree never goes backwards.
         let snap = store.snapshot()?;
-        // libgit2 inserts index entries at their sorted place with a memmove; in sorted order
-        // new entries mostly append, which keeps a bulk sync linear rather than quadratic.
-        let mut paths: Vec<&str> = paths.collect();
-        paths.sort_unstable();
-        paths.dedup();
-        for path in paths {
+        // libgit2 inserts index entries at their sorted place; in sorted order new entries
+        // mostly append, which keeps a bulk update linear rather than quadratic.
+        let mut sorted: Vec<&str> = paths.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let half = sorted.len() / 2;
+        for (i, path) in sorted.iter().copied().enumerate() {
             let file = self.workdir.join(path);
-            match snap.read(path)? {
-                Some(content) => {
-                    write_atomically(&file, &content)?;
-                    self.index
-                        .add_path(Path::new(path))
-                        .ctx(|| format!("cannot stage {path}"))?;
+            match snap.entry(path)? {
+                Some((blob, mode)) => {
+                    let owned;
+                    let content: &[u8] = match known.get(path) {
+                        Some(bytes)
+                            if Oid::hash_object(ObjectType::Blob, bytes).ok() == Some(blob) =>
+                        {
+                            bytes
+                        }
+                        _ => {
+                            owned = snap.read(path)?.unwrap_or_default();
+                            &owned
+                        }
+                    };
+                    write_file(store, &file, content, mode)?;
+                    let meta = fs::symlink_metadata(&file).map_err(|source| StoreError::Io {
+                        action: "stat",
+                        path: file.clone(),
+                        source,
+                    })?;
+                    add_entry(&mut self.index, path, blob, mode, &meta)?;
                 }
                 None => {
                     let _ = fs::remove_file(&file);
+                    remove_empty_parents(&self.workdir, &file);
                     let _ = self.index.remove_path(Path::new(path));
                 }
             }
+            if i == 0 {
+                fault::point("after-file");
+            }
+            if i == half {
+                fault::point("mid-files");
+            }
         }
-        self.index
-            .write()
-            .ctx(|| "cannot write the git index".into())
-    }
-}
-
-impl Worktree {
-    /// Like [`Worktree::sync`] for a bulk write whose contents are known: if the branch is
-    /// still at `commit`, the files are written from `files` and their index entries made
-    /// from the written files' metadata, with no read-back, re-hashing or filtering per file.
-    pub(crate) fn sync_written(
-        &mut self,
-        store: &Store,
-        commit: Oid,
-        files: &[(String, Vec<u8>)],
-    ) -> Result<()> {
-        if store.snapshot()?.tip() != Some(commit) || !cfg!(unix) {
-            return self.sync(store, files.iter().map(|(p, _)| p.as_str()));
+        fault::point("after-files");
+        let start = Instant::now();
+        loop {
+            match self.index.write() {
+                Ok(()) => {
+                    fault::point("after-index");
+                    return Ok(true);
+                }
+                Err(e) if e.code() == ErrorCode::Locked => {
+                    if start.elapsed() >= INDEX_PATIENCE {
+                        return Ok(false);
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => return Err(e).ctx(|| "cannot write the git index".into()),
+            }
         }
-        let mut sorted: Vec<&(String, Vec<u8>)> = files.iter().collect();
-        sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (path, content) in sorted {
-            let file = self.workdir.join(path);
-            write_atomically(&file, content)?;
-            let oid = Oid::hash_object(ObjectType::Blob, content)
-                .ctx(|| format!("cannot hash {path}"))?;
-            let meta = fs::metadata(&file).map_err(|source| StoreError::Io {
-                action: "stat",
-                path: file.clone(),
-                source,
-            })?;
-            self.index
-                .add(&index_entry(path, oid, &meta))
-                .ctx(|| format!("cannot stage {path}"))?;
+    }
+}
+
+/// What the working tree has at a path.
+#[derive(Clone, Copy)]
+enum Disk {
+    File(Oid),
+    Missing,
+    /// A folder, a symlink or something else where casebook expects a file.
+    Other,
+}
+
+impl Disk {
+    fn id(self) -> Option<Oid> {
+        match self {
+            Disk::File(id) => Some(id),
+            _ => None,
         }
-        self.index
-            .write()
-            .ctx(|| "cannot write the git index".into())
     }
 }
 
-/// The index entry git would make for a regular file just written at `path`.
-#[cfg(unix)]
-fn index_entry(path: &str, id: Oid, meta: &fs::Metadata) -> git2::IndexEntry {
-    use std::os::unix::fs::MetadataExt;
-    // The index stores 32-bit stat fields; git truncates the same way.
-    git2::IndexEntry {
-        ctime: git2::IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
-        mtime: git2::IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
-        dev: meta.dev() as u32,
-        ino: meta.ino() as u32,
-        mode: 0o100644,
-        uid: meta.uid(),
-        gid: meta.gid(),
-        file_size: meta.len() as u32,
-        id,
-        flags: path.len().min(0xfff) as u16,
-        flags_extended: 0,
-        path: path.as_bytes().to_vec(),
+/// The index entry git would make for a file just written at `path`.
+fn add_entry(index: &mut Index, path: &str, id: Oid, mode: i32, meta: &fs::Metadata) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // The index stores 32-bit stat fields; git truncates the same way.
+        let entry = git2::IndexEntry {
+            ctime: git2::IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
+            mtime: git2::IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
+            dev: meta.dev() as u32,
+            ino: meta.ino() as u32,
+            mode: mode as u32,
+            uid: meta.uid(),
+            gid: meta.gid(),
+            file_size: meta.len() as u32,
+            id,
+            flags: path.len().min(0xfff) as u16,
+            flags_extended: 0,
+            path: path.as_bytes().to_vec(),
+        };
+        index.add(&entry).ctx(|| format!("cannot stage {path}"))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (id, mode, meta);
+        index
+            .add_path(Path::new(path))
+            .ctx(|| format!("cannot stage {path}"))
     }
 }
 
-#[cfg(not(unix))]
-fn index_entry(_path: &str, _id: Oid, _meta: &fs::Metadata) -> git2::IndexEntry {
-    unreachable!("sync_written falls back to sync on this platform")
+fn temporary_dir(store: &Store) -> PathBuf {
+    store.repo.path().join("casebook-tmp")
 }
 
-fn hand_edited(path: &str, staged: bool) -> StoreError {
-    StoreError::HandEdited {
-        path: path.to_string(),
-        staged,
-    }
-}
-
-/// Whether `blob` was the content of `path` in one of the tip's recent first-parent commits.
-fn was_committed(snap: &Snapshot<'_>, path: &str, blob: Oid) -> Result<bool> {
-    let mut commit = snap.commit.clone();
-    for _ in 0..HISTORY_DEPTH {
-        let Some(c) = commit else { return Ok(false) };
-        let tree = c
-            .tree()
-            .ctx(|| format!("cannot read the tree of {}", c.id()))?;
-        if tree.get_path(Path::new(path)).map(|e| e.id()).ok() == Some(blob) {
-            return Ok(true);
+/// Removes temporary files a killed process left (the write lock is held, so no live
+/// casebook process is writing one).
+fn clear_temporary_files(store: &Store) {
+    if let Ok(dir) = fs::read_dir(temporary_dir(store)) {
+        for entry in dir.flatten() {
+            let _ = fs::remove_file(entry.path());
         }
-        commit = c.parent(0).ok();
     }
-    Ok(false)
 }
 
-/// Writes to a temporary file beside `path` and renames it over, so readers never see half.
-fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
+/// Writes a working-tree file: into `.git/casebook-tmp/` first, then renamed over, so
+/// readers never see half a file and no temporary file ever appears in the working tree.
+fn write_file(store: &Store, path: &Path, content: &[u8], mode: i32) -> Result<()> {
     let io = |action, source| StoreError::Io {
         action,
         path: path.to_path_buf(),
@@ -249,12 +456,74 @@ fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(|e| io("create the folder of", e))?;
     }
-    let tmp = path.with_extension(format!("casebook-{}.tmp", std::process::id()));
-    let result = File::create(&tmp)
-        .and_then(|mut f| f.write_all(content))
-        .and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    if let Ok(m) = fs::symlink_metadata(path) {
+        if m.is_dir() {
+            return Err(io(
+                "replace the folder",
+                std::io::Error::other("a folder is in the way"),
+            ));
+        }
     }
-    result.map_err(|e| io("write", e))
+    if mode == 0o120000 {
+        #[cfg(unix)]
+        {
+            let target = std::ffi::OsStr::new(std::str::from_utf8(content).unwrap_or_default());
+            let _ = fs::remove_file(path);
+            return std::os::unix::fs::symlink(target, path).map_err(|e| io("link", e));
+        }
+    }
+    write_atomically(store, path, content)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let bits = if mode == 0o100755 { 0o755 } else { 0o644 };
+        let _ = fs::set_permissions(path, fs::Permissions::from_mode(bits));
+    }
+    Ok(())
+}
+
+/// Writes `content` to a fresh file in `.git/casebook-tmp/` and renames it to `path`. If the
+/// two are on different file systems, writes `path` in place.
+fn write_atomically(store: &Store, path: &Path, content: &[u8]) -> Result<()> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let io = |action, source| StoreError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = temporary_dir(store);
+    fs::create_dir_all(&dir).map_err(|e| io("create a temporary folder for", e))?;
+    let tmp = dir.join(format!(
+        "{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = File::create(&tmp).and_then(|mut f| f.write_all(content));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(io("write", e));
+    }
+    match fs::rename(&tmp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+            let _ = fs::remove_file(&tmp);
+            fs::write(path, content).map_err(|e| io("write", e))
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(io("write", e))
+        }
+    }
+}
+
+/// After deleting a file, removes the folders it leaves empty (as git does), up to the root.
+fn remove_empty_parents(root: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == root || fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
 }

@@ -790,7 +790,7 @@ fn a_hand_edited_case_is_not_overwritten_by_the_next_action() {
         err.contains("has local changes that are not committed"),
         "{err}"
     );
-    assert!(err.contains("hint: commit your edit"), "{err}");
+    assert!(err.contains("keep it with `git commit"), "{err}");
     assert_eq!(env.commit_count(&root), before);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), edited);
     // Other cases are unaffected.

@@ -37,10 +37,10 @@ fn new_store(env: &Env, shape: Shape) -> (Store, PathBuf) {
 }
 
 fn change(path: &str, content: &str, message: &str) -> Change {
-    Change {
-        files: vec![(path.to_string(), content.as_bytes().to_vec())],
-        message: message.to_string(),
-    }
+    Change::with_files(
+        message,
+        vec![(path.to_string(), content.as_bytes().to_vec())],
+    )
 }
 
 fn write(store: &Store, path: &str, content: &str) -> Result<git2::Oid, StoreError> {
@@ -48,7 +48,7 @@ fn write(store: &Store, path: &str, content: &str) -> Result<git2::Oid, StoreErr
         .transact(&actor(), now(), |_| {
             Ok::<_, StoreError>((change(path, content, &format!("write {path}")), ()))
         })
-        .map(|(oid, ())| oid)
+        .map(|(committed, ())| committed.commit.expect("a commit"))
 }
 
 fn show(env: &Env, dir: &Path, spec: &str) -> String {
@@ -122,7 +122,7 @@ fn a_branch_moved_by_another_writer_is_retried_not_overwritten() {
         let (store, dir) = new_store(&env, shape);
         write(&store, "cases/AB/x.toml", "v1\n").unwrap();
         let calls = Cell::new(0);
-        let (ours, ()) = store
+        let (committed, ()) = store
             .transact(&actor(), now(), |snap| {
                 calls.set(calls.get() + 1);
                 if calls.get() == 1 {
@@ -148,6 +148,7 @@ fn a_branch_moved_by_another_writer_is_retried_not_overwritten() {
         );
         let log = env.git(&dir, &["log", "--format=%s"]);
         assert_eq!(log, "ours\nexternal\nwrite cases/AB/x.toml\n", "{shape:?}");
+        let ours = committed.commit.unwrap();
         let parent = env.git(&dir, &["rev-parse", &format!("{ours}^")]);
         assert_eq!(
             show(&env, &dir, "HEAD:cases/CD/y.toml"),
