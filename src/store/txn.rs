@@ -219,7 +219,7 @@ impl Store {
             let critical = signals::Critical::enter();
             let subject = change.message.lines().next().unwrap_or("fast-forward");
             if self.move_branch(snap.tip(), target, subject)? {
-                fault::point("after-ref");
+                fault::point_in("after-ref", Some(self.repo.path()));
                 // Committed: from here on nothing may report failure. What cannot be done
                 // now stays in the journal for the next command.
                 let mut deferred = false;

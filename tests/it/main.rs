@@ -5,6 +5,7 @@ mod common;
 mod cli_basics;
 mod cli_errors;
 mod concurrency;
+mod faults;
 mod import_export;
 mod lifecycle;
 mod review;
