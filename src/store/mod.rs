@@ -13,6 +13,7 @@
 //! date for the changed paths only ([`worktree`]); a bare ("store only") one skips that.
 
 mod fault;
+mod gitindex;
 mod history;
 mod locks;
 mod pack;

@@ -23,8 +23,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use git2::{ErrorCode, Index, ObjectType, Oid};
+use git2::{ErrorCode, ObjectType, Oid};
 
+use super::gitindex::{self, GitIndex};
 use super::snapshot::{parse_case, Snapshot};
 use super::{fault, treediff, GitContext, Result, Store, StoreError};
 
@@ -156,9 +157,83 @@ impl Journal {
     }
 }
 
+/// The git index: patched in place by [`gitindex`] when it is in git's default format,
+/// through libgit2 (which rewrites it whole) otherwise.
+enum Staging {
+    Patched(GitIndex),
+    Libgit2(git2::Index),
+}
+
+impl Staging {
+    fn open(store: &Store) -> Result<Staging> {
+        let path = store.repo.path().join("index");
+        let patched = gitindex::load(&path).map_err(|source| StoreError::Io {
+            action: "read",
+            path: path.clone(),
+            source,
+        })?;
+        Ok(match patched {
+            Some(index) => Staging::Patched(index),
+            None => Staging::Libgit2(
+                store
+                    .repo
+                    .index()
+                    .ctx(|| "cannot read the git index".into())?,
+            ),
+        })
+    }
+
+    fn get(&self, path: &str) -> Option<Oid> {
+        match self {
+            Staging::Patched(i) => i.get(path),
+            Staging::Libgit2(i) => i.get_path(Path::new(path), 0).map(|e| e.id),
+        }
+    }
+
+    fn set(&mut self, path: &str, id: Oid, mode: i32, meta: &fs::Metadata) -> Result<()> {
+        match self {
+            Staging::Patched(i) => {
+                i.set(path, id, mode as u32, meta);
+                Ok(())
+            }
+            Staging::Libgit2(i) => add_entry(i, path, id, mode, meta),
+        }
+    }
+
+    fn remove(&mut self, path: &str) {
+        match self {
+            Staging::Patched(i) => i.remove(path),
+            Staging::Libgit2(i) => {
+                let _ = i.remove_path(Path::new(path));
+            }
+        }
+    }
+
+    /// `false` if another process holds the index.
+    fn write(&mut self, store: &Store) -> Result<bool> {
+        match self {
+            Staging::Patched(i) => match i.write() {
+                Ok(gitindex::Write::Done) => Ok(true),
+                Ok(gitindex::Write::Locked) => Ok(false),
+                Err(source) => Err(StoreError::Io {
+                    action: "write",
+                    path: store.repo.path().join("index"),
+                    source,
+                }),
+            },
+            Staging::Libgit2(i) => match i.write() {
+                Ok(()) => Ok(true),
+                Err(e) if e.code() == ErrorCode::Locked => Ok(false),
+                Err(e) => Err(e).ctx(|| "cannot write the git index".into()),
+            },
+        }
+    }
+}
+
 pub(crate) struct Worktree {
     workdir: PathBuf,
-    index: Index,
+    /// Read on first use: a transaction that changes no file never reads it.
+    index: Option<Staging>,
 }
 
 impl Worktree {
@@ -167,14 +242,22 @@ impl Worktree {
         let Some(workdir) = store.repo.workdir() else {
             return Ok(None);
         };
-        let index = store
-            .repo
-            .index()
-            .ctx(|| "cannot read the git index".into())?;
         Ok(Some(Worktree {
             workdir: workdir.to_path_buf(),
-            index,
+            index: None,
         }))
+    }
+
+    /// The index as it is on disk now.
+    fn reload(&mut self, store: &Store) -> Result<&mut Staging> {
+        Ok(self.index.insert(Staging::open(store)?))
+    }
+
+    fn index(&mut self, store: &Store) -> Result<&mut Staging> {
+        match self.index {
+            Some(ref mut i) => Ok(i),
+            None => self.reload(store),
+        }
     }
 
     /// Finishes what the journal says was under way (the write lock is held).
@@ -195,14 +278,12 @@ impl Worktree {
             return journal.save(store);
         }
         let deltas = treediff::diff(&store.repo, old_tree.as_ref(), new_tree.as_ref())?;
-        self.index
-            .read(true)
-            .ctx(|| "cannot re-read the git index".into())?;
+        self.reload(store)?;
         let mut ours = Vec::with_capacity(deltas.len());
         for d in &deltas {
             let allowed = |x: Option<Oid>| x.is_none() || x == d.old || x == d.new;
             let disk = self.disk_blob(&d.path)?;
-            let staged = self.staged(&d.path);
+            let staged = self.index(store)?.get(&d.path);
             if matches!(disk, Disk::File(_) | Disk::Missing)
                 && allowed(disk.id())
                 && allowed(staged)
@@ -238,17 +319,14 @@ impl Worktree {
         }
     }
 
-    fn staged(&self, path: &str) -> Option<Oid> {
-        self.index.get_path(Path::new(path), 0).map(|e| e.id)
-    }
-
     /// Refuses if any of `paths` has changes on disk or in the index that were not
     /// committed. (Interrupted casebook writes were finished before this runs, so anything
     /// that differs from the tip is a person's edit.)
     pub(crate) fn check_untouched(&mut self, snap: &Snapshot<'_>, paths: &[String]) -> Result<()> {
-        self.index
-            .read(false)
-            .ctx(|| "cannot re-read the git index".into())?;
+        if paths.is_empty() {
+            return Ok(());
+        }
+        self.reload(snap.store)?;
         // A foreign writer (`git update-ref`, `git reset --soft`, plumbing) may have moved
         // the branch without touching the files: the version casebook last synced is then
         // still its own, not an edit.
@@ -266,7 +344,7 @@ impl Worktree {
                 .map(|e| e.id());
             let known = |x: Option<Oid>| x == committed || (x.is_some() && x == ours);
             let disk = self.disk_blob(path)?;
-            let staged = self.staged(path);
+            let staged = self.index(snap.store)?.get(path);
             let disk_ok = match disk {
                 Disk::Missing => true,
                 Disk::File(id) => known(Some(id)),
@@ -324,6 +402,9 @@ impl Worktree {
         let mut sorted: Vec<&str> = paths.iter().map(String::as_str).collect();
         sorted.sort_unstable();
         sorted.dedup();
+        if sorted.is_empty() {
+            return Ok(true);
+        }
         let half = sorted.len() / 2;
         for (i, path) in sorted.iter().copied().enumerate() {
             let file = self.workdir.join(path);
@@ -347,12 +428,12 @@ impl Worktree {
                         path: file.clone(),
                         source,
                     })?;
-                    add_entry(&mut self.index, path, blob, mode, &meta)?;
+                    self.index(store)?.set(path, blob, mode, &meta)?;
                 }
                 None => {
                     let _ = fs::remove_file(&file);
                     remove_empty_parents(&self.workdir, &file);
-                    let _ = self.index.remove_path(Path::new(path));
+                    self.index(store)?.remove(path);
                 }
             }
             if i == 0 {
@@ -365,19 +446,14 @@ impl Worktree {
         fault::point("after-files");
         let start = Instant::now();
         loop {
-            match self.index.write() {
-                Ok(()) => {
-                    fault::point("after-index");
-                    return Ok(true);
-                }
-                Err(e) if e.code() == ErrorCode::Locked => {
-                    if start.elapsed() >= INDEX_PATIENCE {
-                        return Ok(false);
-                    }
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                Err(e) => return Err(e).ctx(|| "cannot write the git index".into()),
+            if self.index(store)?.write(store)? {
+                fault::point("after-index");
+                return Ok(true);
             }
+            if start.elapsed() >= INDEX_PATIENCE {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 }
@@ -401,7 +477,13 @@ impl Disk {
 }
 
 /// The index entry git would make for a file just written at `path`.
-fn add_entry(index: &mut Index, path: &str, id: Oid, mode: i32, meta: &fs::Metadata) -> Result<()> {
+fn add_entry(
+    index: &mut git2::Index,
+    path: &str,
+    id: Oid,
+    mode: i32,
+    meta: &fs::Metadata,
+) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
