@@ -6,10 +6,16 @@ use super::{Casebook, Context};
 use crate::error::{Error, Result};
 use crate::model::merge::{merge, MergeError};
 use crate::model::{CaseFile, CaseId};
-use crate::store::{keyed_hash, Store, StoreError, Versions};
+use crate::store::{keyed_hash, RetryPolicy, Store, StoreError, Versions};
 
-/// How often sync fetches and merges again when its push was rejected.
-const ATTEMPTS: u32 = 5;
+/// How sync fetches, merges and pushes again when another clone pushed first: with
+/// backoff and jitter, for a bounded time.
+const PUSH_RETRY: RetryPolicy = RetryPolicy {
+    attempts: 12,
+    first: std::time::Duration::from_millis(50),
+    cap: std::time::Duration::from_secs(2),
+    deadline: std::time::Duration::from_secs(60),
+};
 
 /// What a sync did.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +49,9 @@ impl Casebook {
             remote: remote.clone(),
             ..Default::default()
         };
-        for _ in 0..ATTEMPTS {
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
             let before = store.snapshot()?.tip();
             let theirs = store.fetch(&remote)?;
             if let Some(theirs) = theirs {
@@ -86,11 +94,14 @@ impl Casebook {
                 report.pushed = true;
                 return Ok(report);
             }
+            if !PUSH_RETRY.wait(attempt, started) {
+                return Err(Error::Store(StoreError::Contention {
+                    branch: format!("{remote}/{}", store.branch_name()),
+                    attempts: attempt + 1,
+                }));
+            }
+            attempt += 1;
         }
-        Err(Error::Store(StoreError::Contention {
-            branch: format!("{remote}/{}", store.branch_name()),
-            attempts: ATTEMPTS,
-        }))
     }
 
     /// Clones a case book with the system git and registers the merge driver.

@@ -66,7 +66,7 @@ pub enum StoreError {
         age: std::time::Duration,
     },
     #[error(
-        "branch {branch} kept moving while this action was being recorded ({attempts} attempts)"
+        "branch {branch} kept moving while casebook was writing ({attempts} attempts)"
     )]
     Contention { branch: String, attempts: u32 },
     #[error("another casebook process has held {0} for too long")]
