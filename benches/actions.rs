@@ -45,8 +45,8 @@ fn main() {
         _ => vec![true, false],
     };
 
-    println!("| shape | cases | build | open median | open p90 | show median | show p90 | index update alone | due median | list median | review median |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| shape | cases | build | open median | open p90 | show median | show p90 | index update alone (libgit2) | git commit (one file) | due median | list median | review median |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut open_medians = Vec::new();
     for &bare in &shapes {
         let shape = if bare { "store-only" } else { "working tree" };
@@ -81,6 +81,29 @@ fn main() {
                 let path = casebook::model::CaseId::parse(&sample).unwrap().path();
                 ms(pct(&time_runs(runs, || index_update(&dir, &path)), 50))
             };
+            // What a person's own commit of one changed file costs in the same repository.
+            let git_commit = if bare {
+                "–".to_string()
+            } else {
+                std::fs::write(dir.join("notes.txt"), "round 0\n").expect("write notes");
+                let added = std::process::Command::new("git")
+                    .current_dir(&dir)
+                    .args(["add", "notes.txt"])
+                    .status()
+                    .expect("git add");
+                assert!(added.success());
+                git_commit(&dir, "notes.txt");
+                let mut round = 0;
+                ms(pct(
+                    &time_runs(runs, || {
+                        round += 1;
+                        std::fs::write(dir.join("notes.txt"), format!("round {round}\n"))
+                            .expect("write notes");
+                        git_commit(&dir, "notes.txt");
+                    }),
+                    50,
+                ))
+            };
             // Whole-book reads: the agent's queue and the case list, as JSON (all the work,
             // none of the table layout).
             let scans = (runs / 4).max(3);
@@ -105,7 +128,7 @@ fn main() {
                 50,
             ));
             println!(
-                "| {shape} | {n} | {:.1} s | {} | {} | {} | {} | {index} | {due} | {list} | {review} |",
+                "| {shape} | {n} | {:.1} s | {} | {} | {} | {} | {index} | {git_commit} | {due} | {list} | {review} |",
                 build_time.as_secs_f64(),
                 ms(pct(&open, 50)),
                 ms(pct(&open, 90)),
@@ -216,6 +239,22 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
         })
         .expect("bulk commit");
     sample
+}
+
+fn git_commit(dir: &Path, path: &str) {
+    let status = std::process::Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Bench",
+            "-c",
+            "user.email=bench@example.com",
+        ])
+        .args(["commit", "-q", "-m", "notes", "--", path])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("git commit");
+    assert!(status.success());
 }
 
 fn index_update(dir: &Path, path: &str) {

@@ -86,12 +86,17 @@ fn main() {
             .into_iter()
             .map(|c| {
                 let out = c.wait_with_output().expect("writer");
-                String::from_utf8_lossy(&out.stdout).trim().parse::<usize>().unwrap_or(0)
+                String::from_utf8_lossy(&out.stdout)
+                    .trim()
+                    .parse::<usize>()
+                    .unwrap_or(0)
             })
             .sum();
         let seconds = started.elapsed().as_secs_f64();
         // Every successful action is in the history exactly once.
-        let recorded = git(&dir, &["log", "--format=%s", "--grep=: log"]).lines().count();
+        let recorded = git(&dir, &["log", "--format=%s", "--grep=: log"])
+            .lines()
+            .count();
         let kept = if recorded == succeeded {
             format!("{succeeded}/{}", writers * actions)
         } else {
@@ -108,7 +113,10 @@ fn main() {
             .output()
             .expect("git fsck");
         let report = String::from_utf8_lossy(&fsck.stdout);
-        let dangling = report.lines().filter(|l| l.starts_with("dangling commit")).count();
+        let dangling = report
+            .lines()
+            .filter(|l| l.starts_with("dangling commit"))
+            .count();
         println!(
             "| {} | {writers} × {actions} | {seconds:.1} | {:.0} | {kept} | {loose} | {dangling} | {} |",
             if bare { "store-only" } else { "working tree" },

@@ -33,6 +33,26 @@ impl CaseId {
         CaseId(format!("{prefix}-{}", random_code(RANDOM_LEN)))
     }
 
+    /// The `n`-th ID of a seeded sequence: the same seed gives the same IDs in every process
+    /// and clone. For tests that must force ID collisions (`CASEBOOK_SEED`), never for use.
+    pub fn seeded(prefix: &str, seed: &str, n: u32) -> CaseId {
+        // FNV-1a over seed and counter, stretched with splitmix64: stable and well spread.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in seed.bytes().chain(n.to_le_bytes()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        let code: String = (0..RANDOM_LEN)
+            .map(|_| {
+                h = h.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = h;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                ALPHABET[((z ^ (z >> 31)) & 31) as usize] as char
+            })
+            .collect();
+        CaseId(format!("{prefix}-{code}"))
+    }
+
     /// Parses a complete ID, normalising case and Crockford aliases.
     pub fn parse(input: &str) -> Result<CaseId, IdError> {
         let bad = || IdError::BadId(input.to_string());

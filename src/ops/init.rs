@@ -11,6 +11,8 @@ pub const GITATTRIBUTES_PATH: &str = ".gitattributes";
 /// Routes case files to casebook's merge driver. Until the driver is configured in a clone,
 /// git ignores the attribute and merges as text.
 pub const GITATTRIBUTES_LINE: &str = "cases/** merge=casebook";
+/// An old ID can lead to several renamed cases: git's union merge keeps every line.
+pub const GITATTRIBUTES_ALIASES: &str = "aliases/** merge=union";
 
 #[derive(Debug, Clone, Default)]
 pub struct InitOptions {
@@ -55,6 +57,13 @@ impl Casebook {
                     "# casebook: case files are merged event by event (see `casebook sync`)\n",
                 );
                 attributes.push_str(GITATTRIBUTES_LINE);
+                attributes.push('\n');
+            }
+            if !attributes
+                .lines()
+                .any(|l| l.trim() == GITATTRIBUTES_ALIASES)
+            {
+                attributes.push_str(GITATTRIBUTES_ALIASES);
                 attributes.push('\n');
             }
             let change = Change::with_files(

@@ -167,6 +167,15 @@ impl Casebook {
 /// Finds the one case a user means by `query` (a whole ID or a unique start of one).
 pub(crate) fn resolve(snap: &Snapshot<'_>, query: &str) -> Result<CaseId> {
     let q = IdQuery::parse(query)?;
+    // A whole ID of a case that exists is that case, even when an alias (the old ID of a
+    // case renamed after a collision) or a longer ID also matches.
+    if let (Some(prefix), true) = (&q.prefix, q.random.len() == crate::model::id::RANDOM_LEN) {
+        if let Ok(id) = CaseId::parse(&format!("{prefix}-{}", q.random)) {
+            if snap.has_case(&id)? {
+                return Ok(id);
+            }
+        }
+    }
     let mut found = snap.find_cases(&q)?;
     match found.len() {
         0 => Err(Error::UnknownCase(query.to_string())),

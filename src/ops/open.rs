@@ -34,8 +34,14 @@ impl Casebook {
             .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
                 let config = snap.config()?;
                 let event = intake_event(new, ctx, &config)?;
-                let id = (0..ID_ATTEMPTS)
-                    .map(|_| CaseId::generate(&config.prefix))
+                // CASEBOOK_SEED (tests only) makes IDs repeat across processes and clones,
+                // to force the collisions that sync must resolve.
+                let seed = std::env::var("CASEBOOK_SEED").ok();
+                let id = (0..ID_ATTEMPTS as u32)
+                    .map(|n| match &seed {
+                        Some(seed) => CaseId::seeded(&config.prefix, seed, n),
+                        None => CaseId::generate(&config.prefix),
+                    })
                     .find(|id| !snap.has_case(id).unwrap_or(true))
                     .ok_or_else(|| {
                         Error::invalid("id", "could not find a free case ID; try again")

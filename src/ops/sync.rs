@@ -41,6 +41,7 @@ impl Casebook {
     /// by case, and pushes; if the push is rejected because the remote moved, again.
     pub fn sync(&self, ctx: &Context, remote: Option<&str>) -> Result<SyncReport> {
         let store = &self.store;
+        store.check_no_operation_in_progress()?;
         let remote = remote
             .map(String::from)
             .or_else(|| store.upstream_remote())
@@ -204,6 +205,20 @@ fn resolve(
     let (Some(ours), Some(theirs)) = (ours, theirs) else {
         return Err(conflict());
     };
+    if path.starts_with(&format!("{}/", crate::model::layout::ALIASES_DIR)) {
+        // An old ID may lead to several renamed cases (three clones, one ID): the union.
+        let mut ids: Vec<&str> = std::str::from_utf8(ours)
+            .unwrap_or_default()
+            .lines()
+            .chain(std::str::from_utf8(theirs).unwrap_or_default().lines())
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let text: String = ids.iter().map(|id| format!("{id}\n")).collect();
+        return Ok(vec![(path.to_string(), Some(text.into_bytes()))]);
+    }
     if case_of(path).is_none() {
         // Config, templates, aliases: git's own text merge; a real conflict stops.
         return match store.merge_text(base, ours, theirs)? {

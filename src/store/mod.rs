@@ -65,9 +65,7 @@ pub enum StoreError {
         path: PathBuf,
         age: std::time::Duration,
     },
-    #[error(
-        "branch {branch} kept moving while casebook was writing ({attempts} attempts)"
-    )]
+    #[error("branch {branch} kept moving while casebook was writing ({attempts} attempts)")]
     Contention { branch: String, attempts: u32 },
     #[error("another casebook process has held {0} for too long")]
     Locked(PathBuf),
@@ -92,6 +90,11 @@ pub enum StoreError {
         remote: String,
         message: String,
     },
+    #[error("git has {what} in progress in this repository")]
+    InProgress {
+        what: &'static str,
+        abort: &'static str,
+    },
     #[error("both sides changed {path} differently (the same lines): casebook merges case files, git could not merge this one")]
     MergeConflict { path: String },
 }
@@ -115,6 +118,9 @@ impl StoreError {
                 "the file lacks {lost_events} recorded event{} that {} committed, so committing it would remove them: save a copy if you need the edit (`cp {path} {path}.mine`), restore the committed file with `git checkout HEAD -- {path}`, then try again",
                 if *lost_events == 1 { "" } else { "s" },
                 if *lost_events == 1 { "is" } else { "are" }
+            ),
+            StoreError::InProgress { abort, .. } => format!(
+                "finish it (resolve, then `git commit` or `git rebase --continue`) or abort it (`{abort}`), then run `casebook sync` again; nothing was changed"
             ),
             StoreError::StaleLock { path, .. } => format!(
                 "if no git process is running, remove the lock (`rm {}`) and try again; nothing was written",
@@ -143,6 +149,7 @@ impl StoreError {
             self,
             StoreError::HandEdited { .. }
                 | StoreError::StaleLock { .. }
+                | StoreError::InProgress { .. }
                 | StoreError::Contention { .. }
                 | StoreError::Locked(_)
                 | StoreError::MergeConflict { .. }

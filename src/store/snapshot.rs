@@ -153,9 +153,12 @@ impl<'r> Snapshot<'r> {
                     continue;
                 }
                 let text = self.read_blob(entry.id(), &format!("aliases/{old}"))?;
-                if let Ok(new) = CaseId::parse(String::from_utf8_lossy(&text).trim()) {
-                    if !found.contains(&new) && self.has_case(&new)? {
-                        found.push(new);
+                // One new ID per line: an old ID can lead to several renamed cases.
+                for line in String::from_utf8_lossy(&text).lines() {
+                    if let Ok(new) = CaseId::parse(line.trim()) {
+                        if !found.contains(&new) && self.has_case(&new)? {
+                            found.push(new);
+                        }
                     }
                 }
             }

@@ -52,6 +52,22 @@ impl Store {
             })
     }
 
+    /// Errors if git has a merge, rebase, cherry-pick, revert or bisect under way here: a
+    /// sync on top of it would leave it behind.
+    pub fn check_no_operation_in_progress(&self) -> Result<()> {
+        use git2::RepositoryState as S;
+        let (what, abort) = match self.repo.state() {
+            S::Clean => return Ok(()),
+            S::Merge => ("a merge", "git merge --abort"),
+            S::Revert | S::RevertSequence => ("a revert", "git revert --abort"),
+            S::CherryPick | S::CherryPickSequence => ("a cherry-pick", "git cherry-pick --abort"),
+            S::Bisect => ("a bisect", "git bisect reset"),
+            S::Rebase | S::RebaseInteractive | S::RebaseMerge => ("a rebase", "git rebase --abort"),
+            S::ApplyMailbox | S::ApplyMailboxOrRebase => ("a `git am`", "git am --abort"),
+        };
+        Err(StoreError::InProgress { what, abort })
+    }
+
     /// The remote this branch tracks (`branch.<name>.remote`), if any.
     pub fn upstream_remote(&self) -> Option<String> {
         let config = self.repo.config().ok()?;
@@ -228,28 +244,69 @@ impl Store {
                             .ctx(|| format!("cannot read {c}"))
                     })
                     .transpose()?;
-                let mut change = Change::new(message).merging(theirs);
+                // What the merge writes, by path. Paths changed on one side only are taken as
+                // they are; the resolver decides paths changed on both. A resolver may also
+                // write other paths (a case renamed after an ID collision): when such a path
+                // already has another version (in the local tip, from the remote, or from
+                // another resolution), the versions are resolved again, so whatever order
+                // the paths come in, every version of a case is merged event by event.
+                let mut pending: BTreeMap<String, Content> = BTreeMap::new();
+                let mut both = Vec::new();
                 for (path, blob) in &others {
                     match mine.get(path) {
-                        None => change.set(path.clone(), content_of(*blob)),
+                        None => {
+                            pending.insert(path.clone(), content_of(*blob));
+                        }
                         Some(mine) if mine == blob => {}
-                        Some(mine) => {
-                            let base_blob = base_tree
-                                .as_ref()
-                                .and_then(|t| t.get_path(Path::new(path)).ok())
-                                .map(|e| e.id());
-                            let (b, o, t) = (
-                                self.blob_bytes(base_blob)?,
-                                self.blob_bytes(*mine)?,
-                                self.blob_bytes(*blob)?,
-                            );
-                            for (p, content) in
-                                resolve(path, (b.as_deref(), o.as_deref(), t.as_deref()))?
-                            {
-                                change.set(p, content.map_or(Content::Deleted, Content::Bytes));
-                            }
+                        Some(mine) => both.push((path.clone(), *mine, *blob)),
+                    }
+                }
+                let mut queue: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+                for (path, mine, blob) in both {
+                    let base_blob = base_tree
+                        .as_ref()
+                        .and_then(|t| t.get_path(Path::new(&path)).ok())
+                        .map(|e| e.id());
+                    let (b, o, t) = (
+                        self.blob_bytes(base_blob)?,
+                        self.blob_bytes(mine)?,
+                        self.blob_bytes(blob)?,
+                    );
+                    for (p, content) in resolve(&path, (b.as_deref(), o.as_deref(), t.as_deref()))?
+                    {
+                        if p == path {
+                            pending.insert(p, content.map_or(Content::Deleted, Content::Bytes));
+                        } else {
+                            queue.push((p, content));
                         }
                     }
+                }
+                let mut rounds = 0;
+                while let Some((path, content)) = queue.pop() {
+                    rounds += 1;
+                    let existing = match pending.get(&path) {
+                        Some(Content::Bytes(b)) => Some(b.clone()),
+                        Some(Content::Blob(oid)) => self.blob_bytes(Some(*oid))?,
+                        Some(Content::Deleted) => None,
+                        None => snap.read(&path)?,
+                    };
+                    let combined = match (&existing, &content) {
+                        (Some(old), Some(new)) if old != new && rounds < 10_000 => {
+                            resolve(&path, (None, Some(old), Some(new)))?
+                        }
+                        _ => vec![(path.clone(), content.clone().or(existing))],
+                    };
+                    for (p, c) in combined {
+                        if p == path {
+                            pending.insert(p, c.map_or(Content::Deleted, Content::Bytes));
+                        } else {
+                            queue.push((p, c));
+                        }
+                    }
+                }
+                let mut change = Change::new(message).merging(theirs);
+                for (path, content) in pending {
+                    change.set(path, content);
                 }
                 Ok((change, false))
             })?;

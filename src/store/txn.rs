@@ -178,10 +178,8 @@ impl Store {
         E: From<StoreError>,
     {
         let _lock = self.write_lock()?;
+        self.heal_locked()?;
         let mut worktree = Worktree::open(self)?;
-        if let Some(wt) = worktree.as_mut() {
-            wt.heal(self)?;
-        }
         let policy = RetryPolicy::DEFAULT;
         let started = Instant::now();
         let mut attempt = 0;
@@ -202,20 +200,23 @@ impl Store {
                     value,
                 ));
             }
-            let (target, paths) = self.write_objects(&snap, &change, actor, now)?;
+            // Hand edits are refused before any object is written.
             if let Some(wt) = worktree.as_mut() {
-                wt.check_untouched(&snap, &paths)?;
+                let touched: Vec<String> = match change.fast_forward {
+                    Some(to) => self.changed_paths(snap.tip(), Some(to))?,
+                    None => change.files.iter().map(|(p, _)| p.clone()).collect(),
+                };
+                wt.check_untouched(&snap, &touched)?;
             }
+            let (target, paths) = self.write_objects(&snap, &change, actor, now)?;
             fault::point("after-objects");
             let journal = worktree::Journal::load(self);
-            if worktree.is_some() {
-                worktree::Journal {
-                    pending: Some((snap.tip(), target)),
-                    ..journal
-                }
-                .save(self)?;
-                fault::point("after-journal");
+            worktree::Journal {
+                pending: Some((snap.tip(), target)),
+                ..journal
             }
+            .save(self)?;
+            fault::point("after-journal");
             let critical = signals::Critical::enter();
             let subject = change.message.lines().next().unwrap_or("fast-forward");
             if self.move_branch(snap.tip(), target, subject)? {
@@ -223,6 +224,15 @@ impl Store {
                 // Committed: from here on nothing may report failure. What cannot be done
                 // now stays in the journal for the next command.
                 let mut deferred = false;
+                let done = worktree::Journal {
+                    synced: Some(target),
+                    pending: None,
+                };
+                if worktree.is_none() {
+                    if let Err(e) = done.save(self) {
+                        super::notice_error("could not update .git/casebook.journal", &e);
+                    }
+                }
                 if let Some(wt) = worktree.as_mut() {
                     let known = known_contents(&change);
                     let applied = wt.apply(self, &paths, &known).and_then(|applied| {
@@ -267,9 +277,7 @@ impl Store {
                 ));
             }
             // Lost to a foreign writer: nothing of this attempt is referenced.
-            if worktree.is_some() {
-                journal.save(self)?;
-            }
+            journal.save(self)?;
             drop(critical);
             if !policy.wait(attempt, started) {
                 return Err(StoreError::Contention {

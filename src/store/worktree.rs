@@ -96,15 +96,32 @@ impl Store {
     /// there is none (one `stat`); skipped while another casebook process is writing (it
     /// finishes it itself). Every command calls this first.
     pub fn heal(&self) -> Result<()> {
-        if self.repo.is_bare() || Journal::load(self).pending.is_none() {
+        let leftovers = fs::read_dir(temporary_dir(self)).is_ok_and(|mut d| d.next().is_some());
+        if Journal::load(self).pending.is_none() && !leftovers {
             return Ok(());
         }
         let Some(_lock) = self.try_write_lock()? else {
             return Ok(());
         };
+        self.heal_locked()
+    }
+
+    /// [`Store::heal`] with the write lock held: clears temporary files, removes a ref lock
+    /// that a killed casebook process left, and finishes the working-tree update.
+    pub(crate) fn heal_locked(&self) -> Result<()> {
+        clear_temporary_files(self);
+        let mut journal = Journal::load(self);
+        let Some((_, new)) = journal.pending else {
+            return Ok(());
+        };
+        remove_own_ref_lock(self, new);
         match Worktree::open(self)? {
             Some(mut wt) => wt.heal(self),
-            None => Ok(()),
+            None => {
+                journal.pending = None;
+                journal.synced = None;
+                journal.save(self)
+            }
         }
     }
 }
@@ -266,7 +283,6 @@ impl Worktree {
         let Some((old, new)) = journal.pending else {
             return Ok(());
         };
-        clear_temporary_files(store);
         let tree = |c: Option<Oid>| {
             c.and_then(|c| store.repo.find_commit(c).ok())
                 .and_then(|c| c.tree().ok())
@@ -515,6 +531,30 @@ fn add_entry(
 
 fn temporary_dir(store: &Store) -> PathBuf {
     store.repo.path().join("casebook-tmp")
+}
+
+/// A process killed inside libgit2's branch update leaves `refs/heads/<branch>.lock`
+/// behind, holding the commit it was moving to (or nothing, if it died sooner). A lock with
+/// the journal's own commit in it, or an empty one older than a live git would ever hold
+/// it, is that process's: removing it is what git's own cleanup would have done.
+fn remove_own_ref_lock(store: &Store, new: Oid) {
+    let lock = store.repo.path().join(format!("{}.lock", store.branch));
+    let Ok(content) = fs::read_to_string(&lock) else {
+        return;
+    };
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    // Made right after the journal was saved (within seconds), while casebook held its
+    // write lock: the killed transaction's.
+    let made_by_it = match (modified(&lock), modified(&Journal::path(store))) {
+        (Some(lock), Some(journal)) => lock
+            .duration_since(journal)
+            .is_ok_and(|d| d < Duration::from_secs(10)),
+        _ => false,
+    };
+    let ours = content.trim() == new.to_string() || (content.trim().is_empty() && made_by_it);
+    if ours {
+        let _ = fs::remove_file(&lock);
+    }
 }
 
 /// Removes temporary files a killed process left (the write lock is held, so no live

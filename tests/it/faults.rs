@@ -91,9 +91,9 @@ fn a_kill_at_any_point_of_an_action_leaves_a_whole_book() {
             let status = run_with_fault(&env, &root, point, &["log", &id, "--summary", "called"]);
             let context = format!("{shape:?} killed at {point}");
             let killed = status.signal() == Some(9);
-            // Bare books have no journal or working-tree phase: those points never fire.
-            let fires =
-                matches!(shape, Shape::Worktree) || matches!(point, "after-objects" | "after-ref");
+            // Bare books have no working-tree phase: those points never fire.
+            let fires = matches!(shape, Shape::Worktree)
+                || matches!(point, "after-objects" | "after-journal" | "after-ref");
             assert_eq!(killed, fires, "{context}: {status:?}");
             assert_whole(&env, &root, shape, &context);
             let after = events(&env, &root, &id);
@@ -365,7 +365,13 @@ fn a_hand_edit_hint_never_drops_a_committed_event() {
     env.run(&root, &["log", &id, "--summary", "recorded"]).ok();
     // Someone puts back an older copy of the file (an editor's buffer, a backup).
     std::fs::write(&file, stale.replace("printer", "printer (edited)")).unwrap();
+    let objects = env.git(&root, &["count-objects"]);
     let err = env.run(&root, &["log", &id, "--summary", "x"]).fails(3);
+    assert_eq!(
+        env.git(&root, &["count-objects"]),
+        objects,
+        "refused before writing objects"
+    );
     assert!(err.contains("lacks 1 recorded event"), "{err}");
     assert!(
         !err.contains("git commit"),

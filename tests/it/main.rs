@@ -12,3 +12,4 @@ mod review;
 mod sla;
 mod store_conformance;
 mod sync;
+mod sync_stress;
