@@ -5,8 +5,8 @@
 //! - **Window**: the cases whose last `resolve` falls in `[from, to)`.
 //! - **First response time**: from opening to the first outbound response, in minutes,
 //!   round the clock and in business time; median and p90 over cases that had one.
-//! - **Percentiles** use the nearest-rank method: the p-th percentile of n sorted values is
-//!   the value at rank ⌈p/100 × n⌉ (so ties are simply equal values).
+//! - **Median and percentiles** interpolate linearly between closest ranks (numpy's
+//!   default, a spreadsheet's `MEDIAN()`/`PERCENTILE.INC()`): see [`percentile`].
 //! - **SLA achievement** per target: met ÷ (met + breached) × 100, at "now"; targets still
 //!   running are left out. **ETA kept** is the same for promised ETAs.
 //! - **First / full resolution time**: opening to the first / the last `resolve`, in hours.
@@ -29,7 +29,7 @@ use super::commitment::{evaluate, State, Target};
 use super::config::Config;
 use super::enums::{Action, Status};
 
-/// Median and 90th percentile (nearest rank), `None` without values.
+/// Median and 90th percentile (linear interpolation), `None` without values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Spread {
     pub count: usize,
@@ -37,15 +37,21 @@ pub struct Spread {
     pub p90: Option<f64>,
 }
 
-/// The nearest-rank percentile of `values` (any order).
+/// The p-th percentile of `values` (any order) by linear interpolation between closest
+/// ranks: numpy's default, a spreadsheet's `PERCENTILE.INC()` (and `MEDIAN()` at 50). With
+/// the values sorted as x₀ ≤ … ≤ xₙ₋₁, h = p/100 × (n − 1) and the result is
+/// x⌊h⌋ + (h − ⌊h⌋) × (x⌊h⌋₊₁ − x⌊h⌋); so the median of an even count is the mean of the
+/// two middle values.
 pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(|a, b| a.total_cmp(b));
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
-    Some(sorted[rank.min(sorted.len()) - 1])
+    let h = (p.clamp(0.0, 100.0) / 100.0) * (sorted.len() - 1) as f64;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
 }
 
 fn spread(values: &[f64]) -> Spread {
@@ -334,14 +340,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nearest_rank_percentiles() {
+    fn percentiles_interpolate_between_closest_ranks() {
         assert_eq!(percentile(&[], 50.0), None);
         assert_eq!(percentile(&[7.0], 90.0), Some(7.0));
-        assert_eq!(percentile(&[4.0, 1.0, 3.0, 2.0], 50.0), Some(2.0));
+        assert_eq!(percentile(&[7.0], 50.0), Some(7.0));
+        // The example: MEDIAN(30, 90) is 60, the mean of the two middle values.
+        assert_eq!(percentile(&[90.0, 30.0], 50.0), Some(60.0));
+        // 1..4: h = 0.5 × 3 = 1.5 → 2 + 0.5 × (3 − 2) = 2.5; p90: h = 2.7 → 3 + 0.7 × 1.
+        assert_eq!(percentile(&[4.0, 1.0, 3.0, 2.0], 50.0), Some(2.5));
+        assert!((percentile(&[4.0, 1.0, 3.0, 2.0], 90.0).unwrap() - 3.7).abs() < 1e-9);
+        // 1..10: median h = 4.5 → 5.5; p90 h = 8.1 → 9 + 0.1 × 1 = 9.1 (numpy: 9.1).
         let ten: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(percentile(&ten, 90.0), Some(9.0));
-        assert_eq!(percentile(&ten, 50.0), Some(5.0));
-        // Ties: equal values are simply equal ranks.
+        assert_eq!(percentile(&ten, 50.0), Some(5.5));
+        assert!((percentile(&ten, 90.0).unwrap() - 9.1).abs() < 1e-9);
+        // Odd count: the middle value; p0 and p100 are the extremes.
+        assert_eq!(percentile(&[10.0, 1050.0, 30.0], 50.0), Some(30.0));
+        assert_eq!(percentile(&[10.0, 1050.0, 30.0], 0.0), Some(10.0));
+        assert_eq!(percentile(&[10.0, 1050.0, 30.0], 100.0), Some(1050.0));
+        // [10, 30, 1050] p90: h = 0.9 × 2 = 1.8 → 30 + 0.8 × 1020 = 846.
+        assert!((percentile(&[10.0, 30.0, 1050.0], 90.0).unwrap() - 846.0).abs() < 1e-9);
+        // Ties are equal values: [1, 5, 5, 5] p90 h = 2.7 → 5.
         assert_eq!(percentile(&[5.0, 5.0, 5.0, 1.0], 90.0), Some(5.0));
         assert_eq!(pct(1, 3).map(|p| (p * 10.0).round() / 10.0), Some(33.3));
         assert_eq!(pct(0, 0), None);

@@ -452,7 +452,7 @@ footer{{color:#7a8294;font-size:12px;padding:0 40px 30px}}
 <h2>Review findings</h2>
 {findings_or_none}
 </main>
-<footer>Definitions: README.md, "Review". Percentiles use the nearest-rank method.</footer>
+<footer>Definitions: README.md, "Review". Medians and percentiles interpolate between closest ranks, as a spreadsheet's MEDIAN() and PERCENTILE.INC() do.</footer>
 </body></html>
 "#,
         title = esc(title),

@@ -29,6 +29,19 @@ fn open(env: &Env, root: &Path, now: &str, customer: &str, extra: &[&str]) -> St
 
 const NOW: &str = "2025-01-20T08:00:00Z";
 
+/// Floating-point sums (0.8 × 1020) need not be exact: compare to a millionth.
+fn close(v: &Value, expected: f64) -> bool {
+    v.as_f64().is_some_and(|v| (v - expected).abs() < 1e-6)
+}
+
+/// A `{count, median, p90}` spread with these values.
+fn spread_is(v: &Value, count: u64, median: f64, p90: f64) {
+    assert!(
+        v["count"] == count && close(&v["median"], median) && close(&v["p90"], p90),
+        "expected n={count}, median {median}, p90 {p90}: {v}"
+    );
+}
+
 /// Berlin is UTC+1 in January; business hours 09:00–17:00 Berlin = 08:00–16:00Z.
 fn fixture(env: &Env) -> (std::path::PathBuf, [String; 5]) {
     let root = env.casebook("book");
@@ -216,24 +229,17 @@ fn every_metric_matches_the_hand_computed_value() {
         m["cases"], 3,
         "A, B, C; not D (open) nor E (before the window)"
     );
-    // First response, minutes: [10, 30, 1050]; business: [10, 30, 90]; nearest rank.
-    assert_eq!(
-        m["first_response_minutes"],
-        json!({"count": 3, "median": 30.0, "p90": 1050.0})
-    );
-    assert_eq!(
-        m["first_response_business_minutes"],
-        json!({"count": 3, "median": 30.0, "p90": 90.0})
-    );
-    // First resolution, hours: [2, 21, 24]; full: [2, 24, 42].
-    assert_eq!(
-        m["first_resolution_hours"],
-        json!({"count": 3, "median": 21.0, "p90": 24.0})
-    );
-    assert_eq!(
-        m["full_resolution_hours"],
-        json!({"count": 3, "median": 24.0, "p90": 42.0})
-    );
+    // Percentiles interpolate between closest ranks (numpy, PERCENTILE.INC): for three
+    // sorted values x0..x2 the median is x1 and p90 sits at h = 0.9 × 2 = 1.8, i.e.
+    // x1 + 0.8 × (x2 − x1).
+    // First response, minutes: [10, 30, 1050] → p90 30 + 0.8 × 1020 = 846;
+    // business: [10, 30, 90] → p90 30 + 0.8 × 60 = 78.
+    spread_is(&m["first_response_minutes"], 3, 30.0, 846.0);
+    spread_is(&m["first_response_business_minutes"], 3, 30.0, 78.0);
+    // First resolution, hours: [2, 21, 24] → p90 21 + 0.8 × 3 = 23.4;
+    // full: [2, 24, 42] → p90 24 + 0.8 × 18 = 38.4.
+    spread_is(&m["first_resolution_hours"], 3, 21.0, 23.4);
+    spread_is(&m["full_resolution_hours"], 3, 24.0, 38.4);
     assert_eq!(
         m["sla"]["acknowledge"],
         json!({"met": 3, "breached": 0, "percent": 100.0})
@@ -292,7 +298,7 @@ fn every_metric_matches_the_hand_computed_value() {
     .stdout;
     for expected in [
         "3 case(s)",
-        "median 30.0 min, p90 1050.0 min (n=3)",
+        "median 30.0 min, p90 846.0 min (n=3)",
         "ETA kept",
         "50.0%",
         "Worn roller  systemic",
@@ -319,10 +325,14 @@ fn every_metric_matches_the_hand_computed_value() {
     .stdout;
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("group,cases,frt_median_min"));
-    assert!(lines[1].starts_with("all,3,30.0000,1050.0000,"), "{csv}");
+    assert!(lines[1].starts_with("all,3,30.0000,846.0000,"), "{csv}");
+    // P1 is an even-sized group: A (30 min) and B (1050 min). Its median is the mean of
+    // the two, 540; p90 at h = 0.9 × 1 → 30 + 0.9 × 1020 = 948.
     assert!(
-        lines.iter().any(|l| l.starts_with("P1,2,"))
-            && lines.iter().any(|l| l.starts_with("P2,1,")),
+        lines
+            .iter()
+            .any(|l| l.starts_with("P1,2,540.0000,948.0000,"))
+            && lines.iter().any(|l| l.starts_with("P2,1,10.0000,10.0000,")),
         "{csv}"
     );
 }
