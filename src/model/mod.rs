@@ -9,6 +9,7 @@ pub mod config;
 pub mod enums;
 pub mod event;
 pub mod id;
+pub mod instances;
 pub mod intake;
 pub mod merge;
 pub mod review;

@@ -3,12 +3,17 @@
 //!
 //! Definitions (also in README.md, "Review"):
 //! - **Window**: the cases whose last `resolve` falls in `[from, to)`.
-//! - **First response time**: from opening to the first outbound response, in minutes,
-//!   round the clock and in business time; median and p90 over cases that had one.
+//! - **First response time**: from opening to the first outbound contact of any kind
+//!   ([`first_response`], where the acknowledge target stops too), in minutes, round the
+//!   clock and in business time; median and p90 over cases that had one.
 //! - **Median and percentiles** interpolate linearly between closest ranks (numpy's
 //!   default, a spreadsheet's `MEDIAN()`/`PERCENTILE.INC()`): see [`percentile`].
-//! - **SLA achievement** per target: met ÷ (met + breached) × 100, at "now"; targets still
-//!   running are left out. **ETA kept** is the same for promised ETAs.
+//! - **SLA achievement** per target, per case: a case breached a target if any instance of
+//!   it was breached (every update clock, every resolve's follow-up: `instances::all`), met
+//!   it if every instance that ended was met; still-running instances are left out. Then
+//!   met ÷ (met + breached) × 100, at "now", with per-instance counts beside it.
+//! - **ETA kept**: every promise counts, kept ÷ (kept + missed); a promise replaced before
+//!   it fell due is not counted.
 //! - **First / full resolution time**: opening to the first / the last `resolve`, in hours.
 //! - **Reopen rate**: cases reopened at least once; **escalation rate**: cases escalated at
 //!   least once; **one-touch**: resolved with fewer than 2 outbound messages before the last
@@ -25,7 +30,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::case::CaseFile;
-use super::commitment::{evaluate, State, Target};
+use super::commitment::{first_response, State, Target};
 use super::config::Config;
 use super::enums::{Action, Status};
 
@@ -67,11 +72,32 @@ fn pct(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 
+/// Met and breached counts, and met ÷ (met + breached) in percent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tally {
+    pub met: usize,
+    pub breached: usize,
+    pub percent: Option<f64>,
+}
+
+impl Tally {
+    fn of(met: usize, breached: usize) -> Tally {
+        Tally {
+            met,
+            breached,
+            percent: pct(met, met + breached),
+        }
+    }
+}
+
+/// One target's achievement: per case (breached if any instance was, met if every one
+/// that ended was met), and per instance.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Achievement {
     pub met: usize,
     pub breached: usize,
     pub percent: Option<f64>,
+    pub instances: Tally,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,6 +118,8 @@ pub struct Metrics {
     pub first_resolution_hours: Spread,
     pub full_resolution_hours: Spread,
     pub sla: BTreeMap<String, Achievement>,
+    /// Every promised ETA: kept (met) or missed (breached).
+    pub eta: Tally,
     pub eta_kept_percent: Option<f64>,
     pub reopen_rate_percent: Option<f64>,
     pub escalation_rate_percent: Option<f64>,
@@ -115,6 +143,7 @@ pub struct CaseFacts {
     pub first_response: Option<(f64, f64)>,
     first_resolution: f64,
     full_resolution: f64,
+    /// Every instance of every target (`instances::all`).
     targets: Vec<(Target, State)>,
     reopened: bool,
     escalated: bool,
@@ -141,7 +170,7 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         .iter()
         .filter(|e| e.direction.as_deref() == Some("outbound") && e.at <= last.at)
         .count();
-    let first_response = c.acknowledged_at.map(|t| {
+    let first_response = first_response(f).map(|t| {
         let calendar = (t - c.created_at).num_seconds() as f64 / 60.0;
         let business = config.calendar.business_seconds_between(c.created_at, t) as f64 / 60.0;
         (calendar, business)
@@ -161,7 +190,7 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         first_response,
         first_resolution: hours(first.at),
         full_resolution: hours(last.at),
-        targets: evaluate(f, config, now)
+        targets: super::instances::all(f, config, now)
             .into_iter()
             .map(|k| (k.target, k.state))
             .collect(),
@@ -196,31 +225,40 @@ pub fn metrics(cases: &[CaseFacts]) -> Metrics {
         Target::Resolution,
         Target::FollowUp,
     ] {
-        let states: Vec<State> = cases
-            .iter()
-            .flat_map(|c| &c.targets)
-            .filter(|(t, _)| *t == target)
-            .map(|(_, s)| *s)
-            .collect();
-        let met = states.iter().filter(|s| **s == State::Met).count();
-        let breached = states.iter().filter(|s| **s == State::Breached).count();
+        let (mut per_case, mut per_instance) = ((0, 0), (0, 0));
+        for c in cases {
+            let states = c.targets.iter().filter(|(t, _)| *t == target);
+            let (met, breached) = states.fold((0, 0), |(m, b), (_, s)| match s {
+                State::Met => (m + 1, b),
+                State::Breached => (m, b + 1),
+                _ => (m, b),
+            });
+            per_instance = (per_instance.0 + met, per_instance.1 + breached);
+            if breached > 0 {
+                per_case.1 += 1;
+            } else if met > 0 {
+                per_case.0 += 1;
+            }
+        }
+        let case = Tally::of(per_case.0, per_case.1);
         sla.insert(
             target.as_str().to_string(),
             Achievement {
-                met,
-                breached,
-                percent: pct(met, met + breached),
+                met: case.met,
+                breached: case.breached,
+                percent: case.percent,
+                instances: Tally::of(per_instance.0, per_instance.1),
             },
         );
     }
-    let eta: Vec<State> = cases
-        .iter()
-        .flat_map(|c| &c.targets)
-        .filter(|(t, _)| *t == Target::Eta)
-        .map(|(_, s)| *s)
-        .collect();
-    let eta_met = eta.iter().filter(|s| **s == State::Met).count();
-    let eta_breached = eta.iter().filter(|s| **s == State::Breached).count();
+    let promises = |s: State| {
+        cases
+            .iter()
+            .flat_map(|c| &c.targets)
+            .filter(|(t, st)| *t == Target::Eta && *st == s)
+            .count()
+    };
+    let eta = Tally::of(promises(State::Met), promises(State::Breached));
     let rated: Vec<u8> = cases.iter().filter_map(|c| c.rating).collect();
     let followed = count(&|c| c.followed_up);
     Metrics {
@@ -232,7 +270,8 @@ pub fn metrics(cases: &[CaseFacts]) -> Metrics {
         ),
         full_resolution_hours: spread(&cases.iter().map(|c| c.full_resolution).collect::<Vec<_>>()),
         sla,
-        eta_kept_percent: pct(eta_met, eta_met + eta_breached),
+        eta_kept_percent: eta.percent,
+        eta,
         reopen_rate_percent: pct(count(&|c| c.reopened), n),
         escalation_rate_percent: pct(count(&|c| c.escalated), n),
         one_touch_percent: pct(count(&|c| c.one_touch), n),

@@ -240,15 +240,22 @@ fn every_metric_matches_the_hand_computed_value() {
     // full: [2, 24, 42] → p90 24 + 0.8 × 18 = 38.4.
     spread_is(&m["first_resolution_hours"], 3, 21.0, 23.4);
     spread_is(&m["full_resolution_hours"], 3, 24.0, 38.4);
-    assert_eq!(
-        m["sla"]["acknowledge"],
-        json!({"met": 3, "breached": 0, "percent": 100.0})
-    );
-    assert_eq!(
-        m["sla"]["resolution"],
-        json!({"met": 3, "breached": 0, "percent": 100.0})
-    );
+    // Per case, then per instance. Acknowledge and resolution: one instance a case.
+    let sla = |met: u64, breached: u64, instances: (u64, u64)| {
+        let pct = |m: u64, b: u64| json!(m as f64 * 100.0 / (m + b) as f64);
+        json!({"met": met, "breached": breached, "percent": pct(met, breached),
+               "instances": {"met": instances.0, "breached": instances.1,
+                             "percent": pct(instances.0, instances.1)}})
+    };
+    assert_eq!(m["sla"]["acknowledge"], sla(3, 0, (3, 0)));
+    assert_eq!(m["sla"]["resolution"], sla(3, 0, (3, 0)));
+    // Update clocks: A ack→resolve; B ack→update, update→resolve, reopen→resolve; C
+    // ack→update, update→resolve: 6, all within their 2bd (C: 1bd).
+    assert_eq!(m["sla"]["update"], sla(3, 0, (6, 0)));
+    // Follow-ups: one per resolve, A 1, B 2 (the not-satisfied one and the no-answer), C 1.
+    assert_eq!(m["sla"]["follow_up"], sla(3, 0, (4, 0)));
     assert_eq!(m["eta_kept_percent"], 50.0, "B kept, C missed");
+    assert_eq!(m["eta"], json!({"met": 1, "breached": 1, "percent": 50.0}));
     let third = 100.0 / 3.0;
     assert_eq!(m["reopen_rate_percent"], third);
     assert_eq!(m["escalation_rate_percent"], third);
