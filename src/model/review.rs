@@ -19,7 +19,8 @@
 //!   least once; **one-touch**: resolved with fewer than 2 outbound messages before the last
 //!   `resolve`; **follow-up done**: a follow-up contact after the last `resolve`. All % of
 //!   the window's cases.
-//! - **CSAT**: ratings 4 or 5 ÷ rated cases × 100; **response rate**: rated ÷ followed-up.
+//! - **CSAT**: ratings 4 or 5 ÷ rated cases × 100, a case's rating being [`rating`];
+//!   **response rate**: rated ÷ followed-up.
 //! - **Backlog by age**: cases not resolved or closed at "now", by age since opening.
 //! - **Root causes**: the window's cases with a root cause, grouped by it (ignoring case and
 //!   spacing), ranked by cases, then distinct customers affected.
@@ -155,6 +156,18 @@ pub struct CaseFacts {
     pub customer: String,
 }
 
+/// The case's rating: that of the last follow-up after its last resolve that carries one,
+/// satisfied or not. A not-satisfied rating reopens the case but still counts: ratings are
+/// never voided, so the most dissatisfied customers stay in CSAT.
+pub fn rating(f: &CaseFile) -> Option<u8> {
+    let last_resolve = f.events.iter().rposition(|e| e.action == Action::Resolve)?;
+    f.events[last_resolve..]
+        .iter()
+        .rev()
+        .filter(|e| e.action == Action::FollowUp)
+        .find_map(|e| e.rating)
+}
+
 /// The facts of a case resolved at least once; `None` otherwise.
 pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFacts> {
     let c = &f.case;
@@ -201,7 +214,7 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
             .events
             .iter()
             .any(|e| e.action == Action::FollowUp && e.at >= last.at),
-        rating: c.satisfaction.as_ref().and_then(|s| s.rating),
+        rating: rating(f),
         root_cause: c.root_cause.clone(),
         systemic: c.scope.as_deref() == Some("systemic"),
         customer: f
@@ -377,6 +390,51 @@ pub fn backlog(open: &[&CaseFile], now: DateTime<Utc>) -> BTreeMap<&'static str,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rating_is_the_last_one_after_the_last_resolve_satisfied_or_not() {
+        use crate::model::event::{CustomerFields, Event};
+        use crate::model::CaseId;
+        let t0 = chrono::DateTime::parse_from_rfc3339("2025-01-13T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut n = 0;
+        let mut ev = |action: Action, edit: &dyn Fn(&mut Event)| {
+            n += 1;
+            let mut e = Event::new(action, t0 + chrono::Duration::hours(n), "Dana <d@x>");
+            edit(&mut e);
+            e
+        };
+        let mut open = ev(Action::Open, &|_| {});
+        open.subject = Some("s".into());
+        open.customer = Some(CustomerFields {
+            name: Some("Ada".into()),
+            ..Default::default()
+        });
+        let mut f = CaseFile::create(CaseId::parse("CB-7K3M9QXA").unwrap(), open).unwrap();
+        let resolve = |e: &mut Event| e.resolution = Some("r".into());
+        let answer = |response: &'static str, rating: Option<u8>| {
+            move |e: &mut Event| {
+                e.response = Some(response.into());
+                e.rating = rating;
+            }
+        };
+        f.append(ev(Action::Resolve, &resolve)).unwrap();
+        assert_eq!(rating(&f), None);
+        // Not satisfied, 1/5: the case reopens, and the rating stays.
+        f.append(ev(Action::FollowUp, &answer("not-satisfied", Some(1))))
+            .unwrap();
+        assert_eq!(f.case.status, Status::Open);
+        assert_eq!(rating(&f), Some(1));
+        // A new resolve starts a new survey; a no-answer carries no rating.
+        f.append(ev(Action::Resolve, &resolve)).unwrap();
+        f.append(ev(Action::FollowUp, &answer("no-answer", None)))
+            .unwrap();
+        assert_eq!(rating(&f), None);
+        f.append(ev(Action::FollowUp, &answer("satisfied", Some(4))))
+            .unwrap();
+        assert_eq!(rating(&f), Some(4));
+    }
 
     #[test]
     fn percentiles_interpolate_between_closest_ranks() {

@@ -223,12 +223,7 @@ impl Casebook {
             if c.reopen_count > 0 {
                 reasons.push(format!("reopened {}×", c.reopen_count));
             }
-            if let Some(r) = c
-                .satisfaction
-                .as_ref()
-                .and_then(|s| s.rating)
-                .filter(|r| *r <= 2)
-            {
+            if let Some(r) = crate::model::review::rating(&f).filter(|r| *r <= 2) {
                 reasons.push(format!("rated {r}/5"));
             }
             if f.events.iter().any(|e| e.action == Action::Escalate) {

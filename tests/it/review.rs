@@ -267,7 +267,8 @@ fn every_metric_matches_the_hand_computed_value() {
     assert_eq!(
         (m["csat_percent"].as_f64(), m["rated"].as_u64()),
         (Some(100.0), Some(2)),
-        "5 and 4; B's survey was voided"
+        "A 5, C 4; B's 2/5 answered its first resolve, and the follow-up after its last \
+         resolve got no answer"
     );
     assert_eq!(
         m["response_rate_percent"],
