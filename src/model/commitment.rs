@@ -288,6 +288,29 @@ pub(super) fn promise(
     )
 }
 
+/// Why `tick` closes a resolved case whose auto-close time passed: no follow-up was made
+/// after the last resolve, or (one was attempted) it got no answer.
+pub fn auto_close_reason(file: &CaseFile, auto_close: SlaDuration) -> String {
+    let attempted = file
+        .events
+        .iter()
+        .rposition(|e| e.action == Action::Resolve)
+        .is_some_and(|i| {
+            file.events[i..]
+                .iter()
+                .any(|e| e.action == Action::FollowUp)
+        });
+    let why = if attempted {
+        "no answer to the follow-up"
+    } else {
+        "no follow-up"
+    };
+    format!(
+        "closed automatically: {why} within {} of the resolution",
+        auto_close.spoken()
+    )
+}
+
 /// Evaluates every target that applies to the case at `now`: for the targets that recur
 /// (update, follow-up, ETA), the current instance. `instances::all` gives every one.
 pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Commitment> {
