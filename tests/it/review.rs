@@ -188,6 +188,301 @@ fn fixture(env: &Env) -> (std::path::PathBuf, [String; 5]) {
     (root, [a, b, c, d, e])
 }
 
+/// The fixture month, extended with a case for each point of issue 12. All normal
+/// priority, so: acknowledge 1bd, update 2bd, resolution 5bd, follow-up 2bd, auto-close
+/// 7 days. Business time is 09:00–17:00 Berlin = 08:00–16:00Z. Returns F..J.
+fn month(env: &Env, root: &Path) -> [String; 5] {
+    let step = |now: &str, args: &[&str]| {
+        at(env, root, now, args).ok();
+    };
+    // F: opened Mon 07:00Z (08:00 Berlin, before opening time), acknowledged 07:20Z
+    // (20 min; 0 business min), resolved Mon 08:00Z (1 h). Never followed up: `tick` closes
+    // it at NOW, 7 days after the resolve, past its follow-up due time (Wed 08:00Z).
+    let f = open(
+        env,
+        root,
+        "2025-01-13T07:00:00Z",
+        "Fay",
+        &["--product", "P2"],
+    );
+    step("2025-01-13T07:20:00Z", &["ack", &f]);
+    step(
+        "2025-01-13T08:00:00Z",
+        &["resolve", &f, "--resolution", "r"],
+    );
+    // G: opened Tue 08:00Z; an outbound call at 08:43Z, the acknowledgement at 11:49Z. Its
+    // first response is the call: 43 min (43 business), not 229. Resolved 14:00Z (6 h);
+    // satisfied, rated 3.
+    let g = open(
+        env,
+        root,
+        "2025-01-14T08:00:00Z",
+        "Gil",
+        &["--product", "P1"],
+    );
+    step(
+        "2025-01-14T08:43:00Z",
+        &[
+            "log",
+            &g,
+            "--summary",
+            "called back",
+            "--direction",
+            "outbound",
+        ],
+    );
+    step("2025-01-14T11:49:00Z", &["ack", &g]);
+    step(
+        "2025-01-14T14:00:00Z",
+        &["resolve", &g, "--resolution", "r"],
+    );
+    step(
+        "2025-01-15T09:00:00Z",
+        &["follow-up", &g, "--satisfied", "--rating", "3"],
+    );
+    // H: opened Mon 09:00Z, acknowledged 09:10Z (10 min): the next update was due 2bd
+    // later, Wed 09:10Z, and came Thu 09:00Z (late); the next two were on time. Resolved
+    // Fri 09:00Z (96 h); satisfied, rated 5.
+    let h = open(
+        env,
+        root,
+        "2025-01-13T09:00:00Z",
+        "Hal",
+        &["--product", "P2"],
+    );
+    step("2025-01-13T09:10:00Z", &["ack", &h]);
+    step("2025-01-16T09:00:00Z", &["update", &h, "--message", "m"]);
+    step("2025-01-16T12:00:00Z", &["update", &h, "--message", "m"]);
+    step(
+        "2025-01-17T09:00:00Z",
+        &["resolve", &h, "--resolution", "r"],
+    );
+    step(
+        "2025-01-17T10:00:00Z",
+        &["follow-up", &h, "--satisfied", "--rating", "5"],
+    );
+    // I: opened Tue 09:00Z, acknowledged 09:30Z (30 min). Promised Wed 12:00 Berlin
+    // (11:00Z), missed; on Wed 13:00Z promised Thu 12:00 Berlin and resolved Thu 10:00Z,
+    // kept (49 h). The follow-up got no answer.
+    let i = open(
+        env,
+        root,
+        "2025-01-14T09:00:00Z",
+        "Ivy",
+        &["--product", "P1"],
+    );
+    step("2025-01-14T09:30:00Z", &["ack", &i]);
+    step(
+        "2025-01-14T10:00:00Z",
+        &["update", &i, "--message", "m", "--eta", "2025-01-15 12:00"],
+    );
+    step(
+        "2025-01-15T13:00:00Z",
+        &["update", &i, "--message", "m", "--eta", "2025-01-16 12:00"],
+    );
+    step(
+        "2025-01-16T10:00:00Z",
+        &["resolve", &i, "--resolution", "r"],
+    );
+    step(
+        "2025-01-16T14:00:00Z",
+        &["follow-up", &i, "--no-answer", "--message", "m"],
+    );
+    // J: opened Wed 10:00Z, acknowledged 10:05Z (5 min), resolved 12:00Z (2 h); the
+    // follow-up Thu 09:00Z: not satisfied, 1/5, which reopens it. Open at NOW.
+    let j = open(
+        env,
+        root,
+        "2025-01-15T10:00:00Z",
+        "Jo",
+        &["--product", "P2"],
+    );
+    step("2025-01-15T10:05:00Z", &["ack", &j]);
+    step(
+        "2025-01-15T12:00:00Z",
+        &["resolve", &j, "--resolution", "r"],
+    );
+    step(
+        "2025-01-16T09:00:00Z",
+        &["follow-up", &j, "--not-satisfied", "--rating", "1"],
+    );
+    [f, g, h, i, j]
+}
+
+#[test]
+fn every_metric_of_the_month_matches_the_hand_computed_value() {
+    let env = Env::new();
+    let (root, [_a, b, c, _d, e]) = fixture(&env);
+    let [f, ..] = month(&env, &root);
+    // NOW is 7 days after F's resolve (and long after E's): both close, neither was
+    // followed up.
+    let tick = at(&env, &root, NOW, &["tick", "--json"]).json();
+    let mut closed: Vec<(&str, &str)> = tick["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["case"].as_str().unwrap(), a["reason"].as_str().unwrap()))
+        .collect();
+    closed.sort();
+    let why = "closed automatically: no follow-up within 7 days of the resolution";
+    let mut expected = vec![(e.as_str(), why), (f.as_str(), why)];
+    expected.sort();
+    assert_eq!(closed, expected, "{tick}");
+    at(
+        &env,
+        &root,
+        NOW,
+        &[
+            "review",
+            &b,
+            "--finding",
+            "Roller wear not caught in QA",
+            "--action",
+            "Add a roller check to QA",
+            "--tag",
+            "qa",
+        ],
+    )
+    .ok();
+    let r = at(
+        &env,
+        &root,
+        NOW,
+        &[
+            "review",
+            "--from",
+            "2025-01-13",
+            "--to",
+            "2025-01-17",
+            "--by",
+            "agent",
+            "--json",
+        ],
+    )
+    .json();
+    let m = &r["overall"];
+    assert_eq!(
+        m["cases"], 8,
+        "A, B, C, F, G, H, I, J; not D (open) nor E (before the window)"
+    );
+    // An even count: the median is the mean of the 4th and 5th values; p90 sits at
+    // h = 0.9 × 7 = 6.3, i.e. x6 + 0.3 × (x7 − x6).
+    // First response, minutes (A 30, B 1050, C 10, F 20, G 43, H 10, I 30, J 5):
+    // [5, 10, 10, 20, 30, 30, 43, 1050] → (20 + 30) / 2 = 25; 43 + 0.3 × 1007 = 345.1.
+    spread_is(&m["first_response_minutes"], 8, 25.0, 345.1);
+    // Business (B 90, F 0): [0, 5, 10, 10, 30, 30, 43, 90] → 20; 43 + 0.3 × 47 = 57.1.
+    spread_is(&m["first_response_business_minutes"], 8, 20.0, 57.1);
+    // First resolution, hours (A 24, B 21, C 2, F 1, G 6, H 96, I 49, J 2):
+    // [1, 2, 2, 6, 21, 24, 49, 96] → 13.5; 49 + 0.3 × 47 = 63.1.
+    spread_is(&m["first_resolution_hours"], 8, 13.5, 63.1);
+    // Full (B 42): [1, 2, 2, 6, 24, 42, 49, 96] → 15; 63.1.
+    spread_is(&m["full_resolution_hours"], 8, 15.0, 63.1);
+    let sla = |met: u64, breached: u64, instances: (u64, u64)| {
+        let pct = |m: u64, b: u64| json!(m as f64 * 100.0 / (m + b) as f64);
+        json!({"met": met, "breached": breached, "percent": pct(met, breached),
+               "instances": {"met": instances.0, "breached": instances.1,
+                             "percent": pct(instances.0, instances.1)}})
+    };
+    // Acknowledge: all 8 in time (G's stops at the call).
+    assert_eq!(m["sla"]["acknowledge"], sla(8, 0, (8, 0)));
+    // Resolution: J is reopened and its clock runs again: left out.
+    assert_eq!(m["sla"]["resolution"], sla(7, 0, (7, 0)));
+    // Update clocks: A 1, B 3, C 2, F 1, G 2 (call → ack → resolve), H 3 of which the
+    // first was late, I 3, J 1 ended by the resolve (the one from its reopen still runs,
+    // due Mon 09:00Z): 15 met, 1 breached; per case 7 met, H breached.
+    assert_eq!(m["sla"]["update"], sla(7, 1, (15, 1)));
+    // Follow-ups, one per resolve: A, B twice, C, G, H, I (no answer is a contact), J met;
+    // F breached (closed after its due time without one): 8 met, 1 breached.
+    assert_eq!(m["sla"]["follow_up"], sla(7, 1, (8, 1)));
+    // ETA: B kept, C missed, I missed then kept.
+    assert_eq!(m["eta"], json!({"met": 2, "breached": 2, "percent": 50.0}));
+    assert_eq!(m["eta_kept_percent"], 50.0);
+    // Reopened: B, J. Escalated: B. One-touch (fewer than 2 outbound messages before the
+    // last resolve): A, F, J. Followed up after the last resolve: all but F.
+    assert_eq!(m["reopen_rate_percent"], 25.0);
+    assert_eq!(m["escalation_rate_percent"], 12.5);
+    assert_eq!(m["one_touch_percent"], 37.5);
+    assert_eq!(m["follow_up_done_percent"], 87.5);
+    // Rated: A 5, C 4, G 3, H 5, J 1 (not satisfied, still counted); B's last follow-up
+    // got no answer (its 2/5 answered the first resolve), I's too. 3 of 5 rated 4–5.
+    assert_eq!(
+        (m["csat_percent"].as_f64(), m["rated"].as_u64()),
+        (Some(60.0), Some(5))
+    );
+    assert!(close(&m["response_rate_percent"], 500.0 / 7.0), "5 of 7");
+    assert_eq!(
+        r["root_causes"],
+        json!([{"root_cause": "Worn roller", "cases": 2, "customers": 2, "systemic": true, "case_ids": r["root_causes"][0]["case_ids"]}])
+    );
+    let ids = r["root_causes"][0]["case_ids"].as_array().unwrap();
+    assert!(ids.contains(&json!(b)) && ids.contains(&json!(c)));
+    assert_eq!(
+        r["backlog"],
+        json!({"0-1d": 0, "1-3d": 0, "3-7d": 2, "7-30d": 0, "30d+": 0}),
+        "D (4 days) and the reopened J (4.9 days)"
+    );
+    assert_eq!(r["resolved_per_week"], json!({"2025-W03": 8}));
+    assert_eq!(r["by"]["Dana Agent"]["cases"], 7);
+    assert_eq!(r["by"]["Sam Lead"]["cases"], 1);
+    assert_eq!(r["by"]["Sam Lead"]["csat_percent"], 100.0);
+    assert_eq!(r["findings"][0]["case"], b.as_str());
+    assert_eq!(
+        r["findings"][0]["actions"],
+        json!(["Add a roller check to QA"])
+    );
+    assert_eq!(r["findings"][0]["tags"], json!(["qa"]));
+
+    let text = at(
+        &env,
+        &root,
+        NOW,
+        &["review", "--from", "2025-01-13", "--to", "2025-01-17"],
+    )
+    .ok()
+    .stdout;
+    for expected in [
+        "8 case(s)",
+        "median 25.0 min, p90 345.1 min (n=8)",
+        "87.5% (7 met, 1 breached",
+        "ETA kept",
+        "50.0%",
+        "Worn roller  systemic",
+        "action: Add a roller check to QA",
+    ] {
+        assert!(text.contains(expected), "{expected} missing:\n{text}");
+    }
+    let csv = at(
+        &env,
+        &root,
+        NOW,
+        &[
+            "review",
+            "--from",
+            "2025-01-13",
+            "--to",
+            "2025-01-17",
+            "--by",
+            "product",
+            "--csv",
+        ],
+    )
+    .ok()
+    .stdout;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("group,cases,frt_median_min,frt_p90_min"));
+    assert!(lines[1].starts_with("all,8,25.0000,345.1000,"), "{csv}");
+    // Both products are even-sized groups of 4 (p90 at h = 2.7):
+    // P1 = A 30, B 1050, G 43, I 30 → [30, 30, 43, 1050]: 36.5; 43 + 0.7 × 1007 = 747.9.
+    // P2 = C 10, F 20, H 10, J 5 → [5, 10, 10, 20]: 10; 10 + 0.7 × 10 = 17.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("P1,4,36.5000,747.9000,"))
+            && lines.iter().any(|l| l.starts_with("P2,4,10.0000,17.0000,")),
+        "{csv}"
+    );
+}
+
 #[test]
 fn every_metric_matches_the_hand_computed_value() {
     let env = Env::new();
