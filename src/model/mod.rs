@@ -13,6 +13,7 @@ pub mod instances;
 pub mod intake;
 pub mod merge;
 pub mod review;
+pub mod review_export;
 pub mod sla;
 pub mod state;
 pub mod template;

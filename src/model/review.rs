@@ -168,6 +168,60 @@ pub fn rating(f: &CaseFile) -> Option<u8> {
         .find_map(|e| e.rating)
 }
 
+/// Opening → [`first_response`], in minutes: (round the clock, business time).
+pub fn first_response_minutes(f: &CaseFile, config: &Config) -> Option<(f64, f64)> {
+    let opened = f.case.created_at;
+    first_response(f).map(|t| {
+        let calendar = (t - opened).num_seconds() as f64 / 60.0;
+        let business = config.calendar.business_seconds_between(opened, t) as f64 / 60.0;
+        (calendar, business)
+    })
+}
+
+/// The name part of an actor (`Dana Agent <dana@example.com>` → `Dana Agent`).
+pub(super) fn agent_name(actor: &str) -> String {
+    actor.split(" <").next().unwrap_or(actor).to_string()
+}
+
+/// Outbound messages recorded up to `t` (one-touch: fewer than 2 before the last resolve).
+pub(super) fn outbound_up_to(f: &CaseFile, t: DateTime<Utc>) -> usize {
+    f.events
+        .iter()
+        .filter(|e| e.direction.as_deref() == Some("outbound") && e.at <= t)
+        .count()
+}
+
+/// Whether a follow-up was made at or after `t`.
+pub(super) fn followed_up_since(f: &CaseFile, t: DateTime<Utc>) -> bool {
+    f.events
+        .iter()
+        .any(|e| e.action == Action::FollowUp && e.at >= t)
+}
+
+/// How many instances of `target` were met and breached.
+pub(super) fn instance_counts(targets: &[(Target, State)], target: Target) -> (usize, usize) {
+    targets
+        .iter()
+        .filter(|(t, _)| *t == target)
+        .fold((0, 0), |(m, b), (_, s)| match s {
+            State::Met => (m + 1, b),
+            State::Breached => (m, b + 1),
+            _ => (m, b),
+        })
+}
+
+/// A case's outcome on a target from its instance counts: breached if any instance was,
+/// met if any ended and none was breached, `None` while nothing ended.
+pub(super) fn case_outcome((met, breached): (usize, usize)) -> Option<State> {
+    if breached > 0 {
+        Some(State::Breached)
+    } else if met > 0 {
+        Some(State::Met)
+    } else {
+        None
+    }
+}
+
 /// The facts of a case resolved at least once; `None` otherwise.
 pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFacts> {
     let c = &f.case;
@@ -178,29 +232,14 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         .collect();
     let (first, last) = (resolves.first()?, resolves.last()?);
     let hours = |t: DateTime<Utc>| (t - c.created_at).num_seconds() as f64 / 3600.0;
-    let outbound_before_last = f
-        .events
-        .iter()
-        .filter(|e| e.direction.as_deref() == Some("outbound") && e.at <= last.at)
-        .count();
-    let first_response = first_response(f).map(|t| {
-        let calendar = (t - c.created_at).num_seconds() as f64 / 60.0;
-        let business = config.calendar.business_seconds_between(c.created_at, t) as f64 / 60.0;
-        (calendar, business)
-    });
     Some(CaseFacts {
         id: c.id.to_string(),
         resolved_at: last.at,
-        agent: last
-            .actor
-            .split(" <")
-            .next()
-            .unwrap_or(&last.actor)
-            .to_string(),
+        agent: agent_name(&last.actor),
         product: c.product.clone().unwrap_or_else(|| "(none)".into()),
         priority: c.priority.to_string(),
         channel: c.channel.to_string(),
-        first_response,
+        first_response: first_response_minutes(f, config),
         first_resolution: hours(first.at),
         full_resolution: hours(last.at),
         targets: super::instances::all(f, config, now)
@@ -209,11 +248,8 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
             .collect(),
         reopened: c.reopen_count > 0,
         escalated: f.events.iter().any(|e| e.action == Action::Escalate),
-        one_touch: outbound_before_last < 2,
-        followed_up: f
-            .events
-            .iter()
-            .any(|e| e.action == Action::FollowUp && e.at >= last.at),
+        one_touch: outbound_up_to(f, last.at) < 2,
+        followed_up: followed_up_since(f, last.at),
         rating: rating(f),
         root_cause: c.root_cause.clone(),
         systemic: c.scope.as_deref() == Some("systemic"),
@@ -240,17 +276,12 @@ pub fn metrics(cases: &[CaseFacts]) -> Metrics {
     ] {
         let (mut per_case, mut per_instance) = ((0, 0), (0, 0));
         for c in cases {
-            let states = c.targets.iter().filter(|(t, _)| *t == target);
-            let (met, breached) = states.fold((0, 0), |(m, b), (_, s)| match s {
-                State::Met => (m + 1, b),
-                State::Breached => (m, b + 1),
-                _ => (m, b),
-            });
+            let (met, breached) = instance_counts(&c.targets, target);
             per_instance = (per_instance.0 + met, per_instance.1 + breached);
-            if breached > 0 {
-                per_case.1 += 1;
-            } else if met > 0 {
-                per_case.0 += 1;
+            match case_outcome((met, breached)) {
+                Some(State::Met) => per_case.0 += 1,
+                Some(_) => per_case.1 += 1,
+                None => {}
             }
         }
         let case = Tally::of(per_case.0, per_case.1);
@@ -264,14 +295,11 @@ pub fn metrics(cases: &[CaseFacts]) -> Metrics {
             },
         );
     }
-    let promises = |s: State| {
-        cases
-            .iter()
-            .flat_map(|c| &c.targets)
-            .filter(|(t, st)| *t == Target::Eta && *st == s)
-            .count()
-    };
-    let eta = Tally::of(promises(State::Met), promises(State::Breached));
+    let eta = cases
+        .iter()
+        .map(|c| instance_counts(&c.targets, Target::Eta))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let eta = Tally::of(eta.0, eta.1);
     let rated: Vec<u8> = cases.iter().filter_map(|c| c.rating).collect();
     let followed = count(&|c| c.followed_up);
     Metrics {

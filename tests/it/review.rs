@@ -481,6 +481,119 @@ fn every_metric_of_the_month_matches_the_hand_computed_value() {
             && lines.iter().any(|l| l.starts_with("P2,4,10.0000,17.0000,")),
         "{csv}"
     );
+    recompute_from_the_export(&env, &root, m);
+}
+
+/// What a lead does with a spreadsheet: select the window's rows of `export` by their
+/// last resolve, recompute each metric from the columns, and compare with `review`.
+fn recompute_from_the_export(env: &Env, root: &Path, m: &Value) {
+    let out = at(env, root, NOW, &["export", "--format", "jsonl"])
+        .ok()
+        .stdout;
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &Value| {
+            // The window, 13–17 January in Berlin: [12 Jan 23:00Z, 17 Jan 23:00Z).
+            r["last_resolved_at"]
+                .as_str()
+                .is_some_and(|t| ("2025-01-12T23:00:00Z".."2025-01-17T23:00:00Z").contains(&t))
+        })
+        .collect();
+    assert_eq!(rows.len() as u64, m["cases"].as_u64().unwrap());
+    // PERCENTILE.INC, as a spreadsheet computes it.
+    let percentile = |column: &str, p: f64| {
+        let mut v: Vec<f64> = rows.iter().filter_map(|r| r[column].as_f64()).collect();
+        v.sort_by(f64::total_cmp);
+        let h = p * (v.len() - 1) as f64;
+        let lo = h.floor() as usize;
+        v[lo] + (h - lo as f64) * (v[(lo + 1).min(v.len() - 1)] - v[lo])
+    };
+    for (column, metric) in [
+        ("first_response_minutes", "first_response_minutes"),
+        (
+            "first_response_business_minutes",
+            "first_response_business_minutes",
+        ),
+    ] {
+        assert!(
+            close(&m[metric]["median"], percentile(column, 0.5)),
+            "{metric}"
+        );
+        assert!(
+            close(&m[metric]["p90"], percentile(column, 0.9)),
+            "{metric}"
+        );
+    }
+    let share = |pred: &dyn Fn(&Value) -> bool| {
+        rows.iter().filter(|r| pred(r)).count() as f64 * 100.0 / rows.len() as f64
+    };
+    assert!(close(
+        &m["reopen_rate_percent"],
+        share(&|r| r["reopen_count"].as_u64() > Some(0))
+    ));
+    assert!(close(
+        &m["escalation_rate_percent"],
+        share(&|r| r["ever_escalated"] == true)
+    ));
+    assert!(close(
+        &m["one_touch_percent"],
+        share(&|r| r["outbound_before_last_resolve"].as_u64() < Some(2))
+    ));
+    assert!(close(
+        &m["follow_up_done_percent"],
+        share(&|r| r["followed_up"] == true)
+    ));
+    let ratings: Vec<u64> = rows.iter().filter_map(|r| r["rating"].as_u64()).collect();
+    assert_eq!(m["rated"], ratings.len() as u64);
+    let good = ratings.iter().filter(|r| **r >= 4).count() as f64;
+    assert!(close(
+        &m["csat_percent"],
+        good * 100.0 / ratings.len() as f64
+    ));
+    for target in ["acknowledge", "update", "resolution", "follow_up"] {
+        let column = format!("sla_{target}");
+        let n = |state: &str| rows.iter().filter(|r| r[&column] == state).count() as u64;
+        assert_eq!(
+            (
+                m["sla"][target]["met"].as_u64(),
+                m["sla"][target]["breached"].as_u64()
+            ),
+            (Some(n("met")), Some(n("breached"))),
+            "{target}"
+        );
+    }
+    let sum = |column: &str| rows.iter().filter_map(|r| r[column].as_u64()).sum::<u64>();
+    assert_eq!(m["sla"]["update"]["instances"]["met"], sum("update_met"));
+    assert_eq!(
+        m["sla"]["update"]["instances"]["breached"],
+        sum("update_breached")
+    );
+    assert_eq!(
+        m["sla"]["follow_up"]["instances"]["met"],
+        sum("follow_up_met")
+    );
+    assert_eq!(m["eta"]["met"], sum("eta_kept"));
+    assert_eq!(m["eta"]["breached"], sum("eta_missed"));
+    // A reopen clears `resolved_at` but not the resolve times: J is open again.
+    let j = rows.iter().find(|r| r["customer"] == "Jo").unwrap();
+    assert_eq!(
+        (
+            &j["resolved_at"],
+            j["first_resolved_at"].as_str(),
+            j["last_resolved_at"].as_str(),
+            j["rating"].as_u64()
+        ),
+        (
+            &Value::Null,
+            Some("2025-01-15T12:00:00Z"),
+            Some("2025-01-15T12:00:00Z"),
+            Some(1)
+        )
+    );
+    let g = rows.iter().find(|r| r["customer"] == "Gil").unwrap();
+    assert_eq!(g["first_response_at"], "2025-01-14T08:43:00Z");
+    assert_eq!(g["first_response_minutes"], 43);
 }
 
 #[test]
