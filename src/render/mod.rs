@@ -2,9 +2,11 @@
 
 mod case;
 mod report;
+mod review_csv;
 
 pub use case::{case_json, history_json, history_table, list_table, show_text, sla_json};
 pub use report::{esc, review_html, BACKLOG_ORDER};
+pub use review_csv::{review_csv_header, review_csv_rows};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -481,6 +481,37 @@ fn every_metric_of_the_month_matches_the_hand_computed_value() {
             && lines.iter().any(|l| l.starts_with("P2,4,10.0000,17.0000,")),
         "{csv}"
     );
+    // Every metric is in the CSV, p90s and counts included.
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let all = reader.records().next().unwrap().unwrap();
+    let get = |column: &str| {
+        let i = header.iter().position(|h| h == column);
+        i.and_then(|i| all.get(i))
+            .unwrap_or_else(|| panic!("{column}: {csv}"))
+    };
+    for (column, value) in [
+        ("frt_business_p90_min", "57.1000"),
+        ("first_resolution_p90_h", "63.1000"),
+        ("full_resolution_p90_h", "63.1000"),
+        ("sla_update_pct", "87.5000"),
+        ("sla_update_met", "7"),
+        ("sla_update_breached", "1"),
+        ("sla_update_instances_met", "15"),
+        ("sla_update_instances_breached", "1"),
+        ("sla_follow_up_instances_breached", "1"),
+        ("sla_resolution_met", "7"),
+        ("eta_kept_pct", "50.0000"),
+        ("eta_kept", "2"),
+        ("eta_missed", "2"),
+        ("one_touch_pct", "37.5000"),
+        ("follow_up_done_pct", "87.5000"),
+        ("csat_pct", "60.0000"),
+        ("rated", "5"),
+        ("response_rate_pct", "71.4286"),
+    ] {
+        assert_eq!(get(column), value, "{column}");
+    }
     recompute_from_the_export(&env, &root, m);
 }
 
