@@ -66,6 +66,8 @@ pub struct ReviewReport {
     pub resolved_per_week: BTreeMap<String, usize>,
     /// CSAT (% of ratings 4–5) of the cases resolved each ISO week that were rated.
     pub csat_per_week: BTreeMap<String, Option<f64>>,
+    /// How many of the cases resolved each ISO week were rated.
+    pub ratings_per_week: BTreeMap<String, usize>,
     /// How long first responses took, in buckets.
     pub first_response_histogram: Vec<(&'static str, usize)>,
     pub findings: Vec<Finding>,
@@ -178,6 +180,7 @@ impl Casebook {
                 entry.1 += usize::from(r >= 4);
             }
         }
+        let ratings_per_week = ratings.iter().map(|(w, (n, _))| (w.clone(), *n)).collect();
         let csat_per_week = ratings
             .into_iter()
             .map(|(week, (rated, good))| {
@@ -198,6 +201,7 @@ impl Casebook {
             backlog,
             resolved_per_week,
             csat_per_week,
+            ratings_per_week,
             first_response_histogram: crate::model::review::first_response_histogram(&cases),
             findings,
         })

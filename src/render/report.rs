@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use chrono::{Datelike, Duration, NaiveDate};
+
 use crate::model::review::{Metrics, Spread};
 use crate::ops::ReviewReport;
 
@@ -51,30 +53,62 @@ fn y_axis(max: f64, unit: &str) -> String {
     s
 }
 
-/// A round number at or above `v` for the top of an axis (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8
-/// × 10ⁿ), so the four grid steps are round too.
-fn nice_max(v: f64) -> f64 {
-    if v <= 0.0 {
-        return 1.0;
+/// The top of a count axis: four equal steps of a whole, round number (1, 2, 5 × 10ⁿ,
+/// or 25 × 10ⁿ), the smallest that reaches `v`, so every tick is a whole number.
+fn count_top(v: f64) -> f64 {
+    let need = (v.max(1.0) / 4.0).ceil();
+    let mut magnitude = 1.0;
+    loop {
+        for m in [1.0, 2.0, 2.5, 5.0] {
+            let step = m * magnitude;
+            if step >= need && (step.fract() == 0.0) {
+                return step * 4.0;
+            }
+        }
+        magnitude *= 10.0;
     }
-    let magnitude = 10f64.powf(v.log10().floor());
-    [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|m| *m >= v)
-        .unwrap_or(10.0 * magnitude)
 }
 
-/// `2026-W47` → `W47`; with many labels, only every `step`-th is shown.
+/// ISO weeks as the report keys them (`2025-W03`).
+fn week_key(d: NaiveDate) -> String {
+    let w = d.iso_week();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+/// Every ISO week the window touches, oldest first, each with whether the window covers
+/// only part of it (it starts after Monday or ends before Sunday). Labels of partial weeks
+/// end in `*`.
+pub fn window_weeks(from: &str, to: &str) -> Vec<(String, String)> {
+    let (Ok(from), Ok(to)) = (
+        NaiveDate::parse_from_str(from, "%Y-%m-%d"),
+        NaiveDate::parse_from_str(to, "%Y-%m-%d"),
+    ) else {
+        return Vec::new();
+    };
+    let mut monday = from - Duration::days(i64::from(from.weekday().num_days_from_monday()));
+    let mut out = Vec::new();
+    while monday <= to && out.len() < 600 {
+        let sunday = monday + Duration::days(6);
+        let key = week_key(monday);
+        let partial = from > monday || to < sunday;
+        let label = if partial {
+            format!("{key}*")
+        } else {
+            key.clone()
+        };
+        out.push((key, label));
+        monday += Duration::days(7);
+    }
+    out
+}
+
+/// A label per bar; with many, only every `step`-th is shown.
 fn short_label(label: &str, index: usize, count: usize) -> String {
     let step = count.div_ceil(10).max(1);
     if !index.is_multiple_of(step) {
         return String::new();
     }
-    label
-        .split_once("-W")
-        .map(|(_, w)| format!("W{w}"))
-        .unwrap_or_else(|| label.to_string())
+    label.to_string()
 }
 
 /// The backlog buckets in age order (the report keeps them in a map).
@@ -97,8 +131,8 @@ pub fn bar_chart(
     colors: &[&str],
 ) -> String {
     let mut s = svg_open(title);
-    let top = max
-        .unwrap_or_else(|| nice_max(bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1.0) * 1.1));
+    // Without a fixed top (percentages), the bars are counts: whole-number ticks.
+    let top = max.unwrap_or_else(|| count_top(bars.iter().map(|b| b.1).fold(0.0, f64::max)));
     s.push_str(&y_axis(top, unit));
     let n = bars.len().max(1) as f64;
     let slot = (W - LEFT - 8.0) / n;
@@ -170,7 +204,14 @@ pub fn hbar_chart(title: &str, bars: &[(String, f64)], unit: &str) -> String {
 }
 
 /// A line through the points that have a value, with a dot and value at each.
-pub fn line_chart(title: &str, points: &[(String, Option<f64>)], unit: &str, max: f64) -> String {
+/// `notes` (if any) go under the labels, e.g. how many values a point stands for.
+pub fn line_chart(
+    title: &str,
+    points: &[(String, Option<f64>)],
+    notes: &[String],
+    unit: &str,
+    max: f64,
+) -> String {
     let mut s = svg_open(title);
     s.push_str(&y_axis(max, unit));
     let n = points.len().max(1) as f64;
@@ -212,13 +253,21 @@ pub fn line_chart(title: &str, points: &[(String, Option<f64>)], unit: &str, max
     }
     for (i, (label, _)) in points.iter().enumerate() {
         let x = LEFT + 4.0 + slot * (i as f64 + 0.5);
-        let label = short_label(label, i, points.len());
+        let shown = short_label(label, i, points.len());
         let _ = write!(
             s,
             "<text x=\"{x:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\">{}</text>",
             H - BOTTOM + 16.0,
-            esc(&label)
+            esc(&shown)
         );
+        if let Some(note) = notes.get(i).filter(|_| !shown.is_empty()) {
+            let _ = write!(
+                s,
+                "<text x=\"{x:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\">{}</text>",
+                H - BOTTOM + 30.0,
+                esc(note)
+            );
+        }
     }
     if xy.is_empty() {
         let _ = write!(
@@ -239,9 +288,13 @@ fn pct(v: Option<f64>) -> String {
 fn minutes(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
-        Some(m) if m < 120.0 => format!("{m:.0} min"),
+        Some(m) if m < 120.0 => format!("{} min", fmt_num(m)),
         Some(m) => format!("{:.1} h", m / 60.0),
     }
+}
+
+fn spread_min(s: &Spread) -> String {
+    format!("{} / {}", minutes(s.median), minutes(s.p90))
 }
 
 fn spread_h(s: &Spread) -> String {
@@ -252,19 +305,130 @@ fn spread_h(s: &Spread) -> String {
     )
 }
 
-fn metrics_row(name: &str, m: &Metrics) -> String {
+/// The metrics table, one row per metric (every metric of the JSON), one column per group
+/// (all cases first), so it stays readable on a narrow screen with few groups and scrolls
+/// sideways with many.
+fn metrics_table(groups: &[(&str, &Metrics)]) -> String {
+    type Cell = fn(&Metrics) -> String;
+    let rows: [(&str, Cell); 17] = [
+        ("Cases", |m| m.cases.to_string()),
+        ("First response, median / p90", |m| {
+            spread_min(&m.first_response_minutes)
+        }),
+        ("First response (business time), median / p90", |m| {
+            spread_min(&m.first_response_business_minutes)
+        }),
+        ("First resolution, median / p90", |m| {
+            spread_h(&m.first_resolution_hours)
+        }),
+        ("Full resolution, median / p90", |m| {
+            spread_h(&m.full_resolution_hours)
+        }),
+        ("SLA acknowledge", |m| sla_cell(m, "acknowledge")),
+        ("SLA update", |m| sla_cell(m, "update")),
+        ("SLA resolution", |m| sla_cell(m, "resolution")),
+        ("SLA follow-up", |m| sla_cell(m, "follow_up")),
+        ("ETA kept", |m| {
+            format!(
+                "{} ({} kept, {} missed)",
+                pct(m.eta.percent),
+                m.eta.met,
+                m.eta.breached
+            )
+        }),
+        ("Reopened", |m| pct(m.reopen_rate_percent)),
+        ("Escalated", |m| pct(m.escalation_rate_percent)),
+        ("One-touch resolution", |m| pct(m.one_touch_percent)),
+        ("Follow-up done", |m| pct(m.follow_up_done_percent)),
+        ("CSAT", |m| pct(m.csat_percent)),
+        ("Rated", |m| m.rated.to_string()),
+        ("Response rate", |m| pct(m.response_rate_percent)),
+    ];
+    let head: String = groups
+        .iter()
+        .map(|(name, _)| format!("<th scope=\"col\">{}</th>", esc(name)))
+        .collect();
+    let body: String = rows
+        .iter()
+        .map(|(label, cell)| {
+            let cells: String = groups
+                .iter()
+                .map(|(_, m)| format!("<td>{}</td>", esc(&cell(m))))
+                .collect();
+            format!("<tr><th scope=\"row\">{}</th>{cells}</tr>", esc(label))
+        })
+        .collect();
     format!(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        esc(name),
-        m.cases,
-        minutes(m.first_response_minutes.median),
-        spread_h(&m.full_resolution_hours),
-        pct(m.sla.get("acknowledge").and_then(|a| a.percent)),
-        pct(m.sla.get("resolution").and_then(|a| a.percent)),
-        pct(m.reopen_rate_percent),
-        pct(m.escalation_rate_percent),
-        pct(m.csat_percent)
+        "<div class=\"scroll\"><table class=\"metrics\"><tr><th scope=\"col\">Metric</th>{head}</tr>{body}</table></div>"
     )
+}
+
+/// An SLA cell: the per-case share, then the counts behind it.
+fn sla_cell(m: &Metrics, target: &str) -> String {
+    m.sla.get(target).map_or("–".into(), |a| {
+        format!(
+            "{} ({} of {} cases; {} of {} instances)",
+            pct(a.percent),
+            a.met,
+            a.met + a.breached,
+            a.instances.met,
+            a.instances.met + a.instances.breached
+        )
+    })
+}
+
+/// The achievement goal SLA bars are coloured against, and the line below which a target
+/// is called off track.
+const SLA_GOAL: f64 = 90.0;
+const SLA_WATCH: f64 = 75.0;
+
+/// SLA achievement bars coloured against the goal, with the goal line and a legend.
+fn sla_chart(bars: &[(String, f64)]) -> String {
+    let colors: Vec<&str> = bars
+        .iter()
+        .map(|(_, p)| {
+            if *p >= SLA_GOAL {
+                GOOD
+            } else if *p >= SLA_WATCH {
+                ACCENT
+            } else {
+                BAD
+            }
+        })
+        .collect();
+    let chart = bar_chart(
+        "SLA achievement per target",
+        bars,
+        "%",
+        Some(100.0),
+        &colors,
+    );
+    let goal_y = H - BOTTOM - (H - BOTTOM - TOP) * SLA_GOAL / 100.0;
+    let mut extra = format!(
+        "<line x1=\"{LEFT}\" y1=\"{goal_y:.1}\" x2=\"{W}\" y2=\"{goal_y:.1}\" stroke=\"#1d2433\" stroke-dasharray=\"4 3\"/>"
+    );
+    let legend = [
+        (GOOD, format!("≥ {SLA_GOAL:.0}% (goal)")),
+        (ACCENT, format!("{SLA_WATCH:.0}–{SLA_GOAL:.0}%")),
+        (BAD, format!("< {SLA_WATCH:.0}%")),
+    ];
+    let mut x = 210.0;
+    for (color, text) in legend {
+        let _ = write!(
+            extra,
+            "<rect x=\"{x:.1}\" y=\"6\" width=\"10\" height=\"10\" rx=\"2\" fill=\"{color}\"/>\
+             <text x=\"{:.1}\" y=\"15\" class=\"axis\">{}</text>",
+            x + 14.0,
+            esc(&text)
+        );
+        x += 26.0 + 6.5 * text.chars().count() as f64;
+    }
+    let _ = write!(
+        extra,
+        "<text x=\"{W}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">goal</text>",
+        goal_y - 3.0
+    );
+    chart.replacen("</svg>", &(extra + "</svg>"), 1)
 }
 
 /// The whole page.
@@ -319,26 +483,10 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
     if let Some(eta) = m.eta_kept_percent {
         sla.push(("eta".into(), eta));
     }
-    let sla_colors: Vec<&str> = sla
-        .iter()
-        .map(|(_, p)| {
-            if *p >= 90.0 {
-                GOOD
-            } else if *p >= 75.0 {
-                ACCENT
-            } else {
-                BAD
-            }
-        })
-        .collect();
+    let weeks = window_weeks(&r.from, &r.to);
+    let partial = weeks.iter().any(|(_, label)| label.ends_with('*'));
     let charts = [
-        bar_chart(
-            "SLA achievement per target",
-            &sla,
-            "%",
-            Some(100.0),
-            &sla_colors,
-        ),
+        sla_chart(&sla),
         bar_chart(
             "First response time",
             &r.first_response_histogram
@@ -351,9 +499,12 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
         ),
         bar_chart(
             "Cases resolved per week",
-            &r.resolved_per_week
+            &weeks
                 .iter()
-                .map(|(w, c)| (w.clone(), *c as f64))
+                .map(|(key, label)| {
+                    let n = r.resolved_per_week.get(key).copied().unwrap_or(0);
+                    (label.clone(), n as f64)
+                })
                 .collect::<Vec<_>>(),
             "",
             None,
@@ -361,9 +512,13 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
         ),
         line_chart(
             "CSAT per week",
-            &r.csat_per_week
+            &weeks
                 .iter()
-                .map(|(w, v)| (w.clone(), *v))
+                .map(|(key, label)| (label.clone(), r.csat_per_week.get(key).copied().flatten()))
+                .collect::<Vec<_>>(),
+            &weeks
+                .iter()
+                .map(|(key, _)| format!("n={}", r.ratings_per_week.get(key).copied().unwrap_or(0)))
                 .collect::<Vec<_>>(),
             "%",
             100.0,
@@ -382,12 +537,16 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
     .map(|svg| format!("<figure>{svg}</figure>"))
     .collect::<String>();
 
-    let mut rows = metrics_row("All cases", m);
+    let mut groups: Vec<(&str, &Metrics)> = vec![("All cases", m)];
     if let Some(by) = &r.by {
-        for (k, g) in by {
-            rows.push_str(&metrics_row(k, g));
-        }
+        groups.extend(by.iter().map(|(k, g)| (k.as_str(), g)));
     }
+    let metrics = metrics_table(&groups);
+    let weeks_note = if partial {
+        "<p class=\"note\">* a partial week: the window covers only part of it. Weeks are ISO weeks (Monday to Sunday) in the calendar's zone.</p>"
+    } else {
+        "<p class=\"note\">Weeks are ISO weeks (Monday to Sunday) in the calendar's zone.</p>"
+    };
     let roots: String = r
         .root_causes
         .iter()
@@ -397,7 +556,7 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
                 esc(&rc.root_cause),
                 rc.cases,
                 rc.customers,
-                if rc.systemic { "systemic" } else { "" }
+                if rc.systemic { "systemic" } else { "–" }
             )
         })
         .collect();
@@ -416,7 +575,7 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
         .collect();
     let backlog_head: String = BACKLOG_ORDER
         .iter()
-        .map(|k| format!("<th>{k}</th>"))
+        .map(|k| format!("<th scope=\"col\">{k}</th>"))
         .collect();
     format!(
         r#"<!doctype html>
@@ -429,7 +588,9 @@ main{{padding:24px 40px;max-width:1180px}}
 .cards{{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:14px}}
 .card{{background:#fff;border-radius:10px;padding:14px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}}
 .label{{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#5b6478}} .kpi{{font-size:28px;font-weight:600;margin:4px 0}} .note{{font-size:12px;color:#7a8294}}
-.charts{{display:grid;grid-template-columns:repeat(auto-fill,minmax(500px,1fr));gap:16px;margin-top:20px}}
+.charts{{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(500px,100%),1fr));gap:16px;margin-top:20px}}
+.scroll{{overflow-x:auto;border-radius:10px}} .metrics td,.metrics th{{white-space:nowrap}} p.note{{font-size:12px;color:#5b6478}}
+@media (max-width:760px){{header{{padding:18px 16px}} main{{padding:16px}} footer{{padding:0 16px 24px}} .kpi{{font-size:24px}}}}
 figure{{margin:0;background:#fff;border-radius:10px;padding:12px 14px;box-shadow:0 1px 3px rgba(0,0,0,.08)}}
 svg{{width:100%;height:auto}} svg .title{{font-size:14px;font-weight:600;fill:#1d2433}} svg .axis{{font-size:11px;fill:#5b6478}} svg .value{{font-size:11px;fill:#1d2433}} svg .grid{{stroke:#e6e9f0;stroke-width:1}}
 h2{{font-size:17px;margin:28px 0 10px}}
@@ -443,12 +604,14 @@ footer{{color:#7a8294;font-size:12px;padding:0 40px 30px}}
 <main>
 <section class="cards">{cards}</section>
 <section class="charts">{charts}</section>
+{weeks_note}
 <h2>Metrics</h2>
-<table><tr><th>Group</th><th>Cases</th><th>First response (median)</th><th>Full resolution (median / p90)</th><th>SLA acknowledge</th><th>SLA resolution</th><th>Reopened</th><th>Escalated</th><th>CSAT</th></tr>{rows}</table>
+{metrics}
+<p class="note">SLA: a case breached a target if any instance of it was breached (every update clock, every resolve's follow-up); met ÷ (met + breached), running ones left out. Bars: green at or above the {SLA_GOAL:.0}% goal, blue from {SLA_WATCH:.0}%, red below.</p>
 <h2>Root causes</h2>
-<table><tr><th>Root cause</th><th>Cases</th><th>Customers</th><th></th></tr>{roots}</table>
+<div class="scroll"><table><tr><th scope="col">Root cause</th><th scope="col">Cases</th><th scope="col">Customers</th><th scope="col">Scope</th></tr>{roots}</table></div>
 <h2>Open backlog by age</h2>
-<table><tr>{backlog_head}</tr><tr>{backlog}</tr></table>
+<div class="scroll"><table><tr>{backlog_head}</tr><tr>{backlog}</tr></table></div>
 <h2>Review findings</h2>
 {findings_or_none}
 </main>
@@ -471,16 +634,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn axes_end_on_round_numbers_and_week_labels_thin_out() {
-        assert_eq!(nice_max(58.3), 60.0);
-        assert_eq!(nice_max(7.0), 8.0);
-        assert_eq!(nice_max(100.0), 100.0);
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(short_label("2026-W07", 0, 3), "W07");
+    fn count_axes_have_whole_number_ticks_and_weeks_keep_their_year() {
+        // The top is 4 whole steps: 1 → 4 (step 1), 5 → 8 (2), 9 → 20 (5), 41 → 80 (20),
+        // 81 → 100 (25), 0 → 4.
+        for (v, top) in [
+            (1.0, 4.0),
+            (5.0, 8.0),
+            (9.0, 20.0),
+            (41.0, 80.0),
+            (81.0, 100.0),
+            (0.0, 4.0),
+        ] {
+            assert_eq!(count_top(v), top, "{v}");
+            assert_eq!((count_top(v) / 4.0).fract(), 0.0);
+        }
+        assert_eq!(short_label("2026-W07", 0, 3), "2026-W07");
         assert_eq!(
             short_label("2026-W08", 1, 25),
             "",
             "every third label of 25"
+        );
+        // Mon 13 – Fri 17 January 2025: one week, partial (no weekend).
+        assert_eq!(
+            window_weeks("2025-01-13", "2025-01-17"),
+            [("2025-W03".to_string(), "2025-W03*".to_string())]
+        );
+        // Across the new year: 2024-12-30 is in 2025-W01; a whole week has no mark.
+        assert_eq!(
+            window_weeks("2024-12-23", "2025-01-05"),
+            [
+                ("2024-W52".to_string(), "2024-W52".to_string()),
+                ("2025-W01".to_string(), "2025-W01".to_string())
+            ]
+        );
+        assert_eq!(
+            window_weeks("2025-01-15", "2025-01-20")
+                .iter()
+                .map(|w| w.1.as_str())
+                .collect::<Vec<_>>(),
+            ["2025-W03*", "2025-W04*"]
         );
         assert_eq!(
             esc("<a href=\"x\">&'"),

@@ -960,6 +960,7 @@ fn edge_cases_empty_window_no_ratings_reopened_twice_and_bad_dates() {
 fn the_html_report_is_self_contained_with_well_formed_charts() {
     let env = Env::new();
     let (root, [a, b, ..]) = fixture(&env);
+    month(&env, &root);
     at(
         &env,
         &root,
@@ -1036,4 +1037,62 @@ fn the_html_report_is_self_contained_with_well_formed_charts() {
     assert!(
         html.contains("Worn roller") && html.contains("Dana Agent") && html.contains("Sam Lead")
     );
+    let texts = |svg: &str| -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        let v = doc
+            .descendants()
+            .filter_map(|n| n.text())
+            .map(String::from)
+            .collect();
+        v
+    };
+    // The SLA bars have a legend and the goal they are coloured against.
+    let sla = texts(svgs[0]);
+    assert!(
+        sla.iter().any(|t| t.contains("goal")) && sla.iter().any(|t| t.starts_with("< 75%")),
+        "{sla:?}"
+    );
+    // Count axes tick in whole numbers (resolved per week: 8 → 0, 2, 4, 6, 8).
+    for svg in [svgs[1], svgs[2]] {
+        let ticks: Vec<String> = roxmltree::Document::parse(svg)
+            .unwrap()
+            .descendants()
+            .filter(|n| n.attribute("text-anchor") == Some("end"))
+            .filter_map(|n| n.text().map(String::from))
+            .collect();
+        assert!(
+            ticks.len() == 5 && ticks.iter().all(|t| t.parse::<u64>().is_ok()),
+            "{ticks:?}"
+        );
+    }
+    assert!(texts(svgs[2]).contains(&"8".to_string()));
+    // Weeks carry their year; 13–17 January is a partial week (no weekend), marked.
+    assert!(texts(svgs[2]).contains(&"2025-W03*".to_string()));
+    assert!(html.contains("* a partial week"));
+    // CSAT per week with the number of ratings behind it (A, C, G, H, J).
+    let csat = texts(svgs[3]);
+    assert!(
+        csat.contains(&"60%".to_string()) && csat.contains(&"n=5".to_string()),
+        "{csat:?}"
+    );
+    // Every table column has a header.
+    assert!(!html.contains("<th></th>") && !html.contains("<th scope=\"col\"></th>"));
+    // Every metric of the JSON is in the metrics table.
+    for metric in [
+        "First response (business time), median / p90",
+        "First resolution, median / p90",
+        "SLA update",
+        "87.5% (7 of 8 cases; 15 of 16 instances)",
+        "SLA follow-up",
+        "ETA kept",
+        "50.0% (2 kept, 2 missed)",
+        "One-touch resolution",
+        "Follow-up done",
+        "Response rate",
+        "71.4%",
+    ] {
+        assert!(html.contains(metric), "{metric} missing");
+    }
+    // Readable at 700 px: charts shrink to the screen, wide tables scroll on their own.
+    assert!(html.contains("minmax(min(500px,100%),1fr)") && html.contains("overflow-x:auto"));
 }
