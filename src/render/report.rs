@@ -412,7 +412,8 @@ fn sla_chart(bars: &[(String, f64)]) -> String {
         (ACCENT, format!("{SLA_WATCH:.0}–{SLA_GOAL:.0}%")),
         (BAD, format!("< {SLA_WATCH:.0}%")),
     ];
-    let mut x = 210.0;
+    // Beside the title (about 210 units wide at its size), right-aligned in the chart.
+    let mut x = 268.0;
     for (color, text) in legend {
         let _ = write!(
             extra,
@@ -589,7 +590,7 @@ main{{padding:24px 40px;max-width:1180px}}
 .card{{background:#fff;border-radius:10px;padding:14px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}}
 .label{{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#5b6478}} .kpi{{font-size:28px;font-weight:600;margin:4px 0}} .note{{font-size:12px;color:#7a8294}}
 .charts{{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(500px,100%),1fr));gap:16px;margin-top:20px}}
-.scroll{{overflow-x:auto;border-radius:10px}} .metrics td,.metrics th{{white-space:nowrap}} p.note{{font-size:12px;color:#5b6478}}
+.scroll{{overflow-x:auto;border-radius:10px}} .metrics td{{white-space:nowrap}} .metrics th[scope=row]{{min-width:150px}} p.note{{font-size:12px;color:#5b6478}}
 @media (max-width:760px){{header{{padding:18px 16px}} main{{padding:16px}} footer{{padding:0 16px 24px}} .kpi{{font-size:24px}}}}
 figure{{margin:0;background:#fff;border-radius:10px;padding:12px 14px;box-shadow:0 1px 3px rgba(0,0,0,.08)}}
 svg{{width:100%;height:auto}} svg .title{{font-size:14px;font-weight:600;fill:#1d2433}} svg .axis{{font-size:11px;fill:#5b6478}} svg .value{{font-size:11px;fill:#1d2433}} svg .grid{{stroke:#e6e9f0;stroke-width:1}}
