@@ -168,6 +168,19 @@ pub fn rating(f: &CaseFile) -> Option<u8> {
         .find_map(|e| e.rating)
 }
 
+/// The targets the case breached at least once (any instance), in target order: what
+/// the review queue lists as reasons to look.
+pub fn breached_targets(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Target> {
+    let mut out: Vec<Target> = super::instances::all(f, config, now)
+        .into_iter()
+        .filter(|k| k.state == State::Breached)
+        .map(|k| k.target)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Opening → [`first_response`], in minutes: (round the clock, business time).
 pub fn first_response_minutes(f: &CaseFile, config: &Config) -> Option<(f64, f64)> {
     let opened = f.case.created_at;

@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::{optional_text, required_text, Casebook, Context, Recorded};
 use crate::error::{Error, Result};
-use crate::model::commitment::{evaluate, State};
 use crate::model::review::{backlog, facts, metrics, root_causes, CaseFacts, Metrics, RootCause};
 use crate::model::{Action, Event, Status};
 
@@ -219,10 +218,9 @@ impl Casebook {
             {
                 return None;
             }
-            let mut reasons: Vec<String> = evaluate(&f, &config, now)
+            let mut reasons: Vec<String> = crate::model::review::breached_targets(&f, &config, now)
                 .into_iter()
-                .filter(|k| k.state == State::Breached)
-                .map(|k| format!("breached {}", k.target.as_str()))
+                .map(|t| format!("breached {}", t.as_str()))
                 .collect();
             if c.reopen_count > 0 {
                 reasons.push(format!("reopened {}×", c.reopen_count));

@@ -313,7 +313,7 @@ fn month(env: &Env, root: &Path) -> [String; 5] {
 fn every_metric_of_the_month_matches_the_hand_computed_value() {
     let env = Env::new();
     let (root, [_a, b, c, _d, e]) = fixture(&env);
-    let [f, ..] = month(&env, &root);
+    let [f, _g, h, i, _j] = month(&env, &root);
     // NOW is 7 days after F's resolve (and long after E's): both close, neither was
     // followed up.
     let tick = at(&env, &root, NOW, &["tick", "--json"]).json();
@@ -513,6 +513,22 @@ fn every_metric_of_the_month_matches_the_hand_computed_value() {
         assert_eq!(get(column), value, "{column}");
     }
     recompute_from_the_export(&env, &root, m);
+
+    // The queue names every target a case ever breached: H's early update, F's follow-up
+    // (closed without one), I's first ETA.
+    let queue = at(&env, &root, NOW, &["review", "--queue", "--json"]).json();
+    let reasons = |id: &str| {
+        queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["case"] == id)
+            .map(|i| i["reasons"].clone())
+            .unwrap_or_else(|| panic!("{id} not queued: {queue}"))
+    };
+    assert_eq!(reasons(&h), json!(["breached update"]));
+    assert_eq!(reasons(&f), json!(["breached follow_up"]));
+    assert_eq!(reasons(&i), json!(["breached eta"]));
 }
 
 /// What a lead does with a spreadsheet: select the window's rows of `export` by their
