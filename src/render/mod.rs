@@ -1,6 +1,7 @@
 //! Output for people (text, tables) and scripts (JSON). No business rules here.
 
 mod case;
+mod chart;
 mod report;
 mod review_csv;
 
