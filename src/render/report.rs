@@ -1,5 +1,6 @@
-//! The review as one self-contained HTML page: inline CSS and SVG charts (`chart`), no scripts, no
-//! fonts or images from the network. Only layout here; the numbers come from ops::review.
+//! The review as one self-contained HTML page: inline CSS and SVG charts (drawn in
+//! `chart`), no scripts, no fonts or images from the network. Only layout here; the
+//! numbers come from ops::review.
 
 use super::chart::{
     bar_chart, fmt_num, hbar_chart, line_chart, sla_chart, window_weeks, ACCENT, SLA_GOAL,
