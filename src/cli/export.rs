@@ -25,7 +25,7 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let cb = g.casebook()?;
-    let rows = cb.export(&args.status, args.redact)?;
+    let rows = cb.export(&args.status, args.redact, g.now()?)?;
     let columns = export_columns();
     let jsonl = args.format == "jsonl" || g.json;
     write_stdout(|out| {
@@ -52,12 +52,25 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     })
 }
 
-/// Counts are numbers in JSON; everything else is text or null.
+/// Counts and minutes are numbers in JSON, yes/no columns booleans; everything else is
+/// text or null.
 fn json_value(column: &str, value: &Option<String>) -> serde_json::Value {
+    use crate::model::review_export::{BOOL_COLUMNS, NUMBER_COLUMNS};
     match value {
         None => serde_json::Value::Null,
         Some(v) if matches!(column, "escalation_level" | "reopen_count") => v
             .parse::<u64>()
+            .map_or_else(|_| v.clone().into(), Into::into),
+        Some(v) if NUMBER_COLUMNS.contains(&column) => match v.parse::<u64>() {
+            Ok(n) => n.into(),
+            Err(_) => v
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map_or_else(|| v.clone().into(), serde_json::Value::Number),
+        },
+        Some(v) if BOOL_COLUMNS.contains(&column) => v
+            .parse::<bool>()
             .map_or_else(|_| v.clone().into(), Into::into),
         Some(v) => v.clone().into(),
     }

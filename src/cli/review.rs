@@ -1,6 +1,6 @@
 use super::{print, print_json, write_stdout, Globals};
 use crate::error::{Error, Result};
-use crate::model::review::{Metrics, Spread};
+use crate::model::review::Spread;
 use crate::ops::{GroupBy, ReviewReport};
 
 /// Review resolved cases: metrics for a period, the review queue, recorded findings
@@ -136,14 +136,24 @@ fn text(r: &ReviewReport) -> String {
         line(
             &format!("SLA {target}"),
             format!(
-                "{} ({} met, {} breached)",
+                "{} ({} met, {} breached; instances {} met, {} breached)",
                 num(a.percent, "%"),
                 a.met,
-                a.breached
+                a.breached,
+                a.instances.met,
+                a.instances.breached
             ),
         );
     }
-    line("ETA kept", num(m.eta_kept_percent, "%"));
+    line(
+        "ETA kept",
+        format!(
+            "{} ({} kept, {} missed)",
+            num(m.eta.percent, "%"),
+            m.eta.met,
+            m.eta.breached
+        ),
+    );
     line("reopen rate", num(m.reopen_rate_percent, "%"));
     line("escalation rate", num(m.escalation_rate_percent, "%"));
     line("one-touch resolution", num(m.one_touch_percent, "%"));
@@ -198,60 +208,12 @@ fn text(r: &ReviewReport) -> String {
 }
 
 fn write_csv(r: &ReviewReport) -> Result<()> {
-    let header = [
-        "group",
-        "cases",
-        "frt_median_min",
-        "frt_p90_min",
-        "frt_business_median_min",
-        "first_resolution_median_h",
-        "full_resolution_median_h",
-        "sla_acknowledge_pct",
-        "sla_update_pct",
-        "sla_resolution_pct",
-        "sla_follow_up_pct",
-        "eta_kept_pct",
-        "reopen_rate_pct",
-        "escalation_rate_pct",
-        "one_touch_pct",
-        "follow_up_done_pct",
-        "csat_pct",
-        "rated",
-        "response_rate_pct",
-    ];
-    let cell = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
-    let row = |name: &str, m: &Metrics| -> Vec<String> {
-        let sla = |t: &str| cell(m.sla.get(t).and_then(|a| a.percent));
-        vec![
-            name.to_string(),
-            m.cases.to_string(),
-            cell(m.first_response_minutes.median),
-            cell(m.first_response_minutes.p90),
-            cell(m.first_response_business_minutes.median),
-            cell(m.first_resolution_hours.median),
-            cell(m.full_resolution_hours.median),
-            sla("acknowledge"),
-            sla("update"),
-            sla("resolution"),
-            sla("follow_up"),
-            cell(m.eta_kept_percent),
-            cell(m.reopen_rate_percent),
-            cell(m.escalation_rate_percent),
-            cell(m.one_touch_percent),
-            cell(m.follow_up_done_percent),
-            cell(m.csat_percent),
-            m.rated.to_string(),
-            cell(m.response_rate_percent),
-        ]
-    };
+    let header = crate::render::review_csv_header();
+    let rows = crate::render::review_csv_rows(r);
     write_stdout(|out| {
         let mut w = csv::Writer::from_writer(out);
-        let mut rows = vec![row("all", &r.overall)];
-        if let Some(by) = &r.by {
-            rows.extend(by.iter().map(|(k, m)| row(k, m)));
-        }
         let result = w
-            .write_record(header)
+            .write_record(&header)
             .and_then(|()| rows.iter().try_for_each(|r| w.write_record(r)));
         result.map_err(|e| match e.into_kind() {
             csv::ErrorKind::Io(io) => io,

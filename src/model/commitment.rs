@@ -21,9 +21,10 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::calendar::Calendar;
-use super::case::{replay_with, CaseFile};
+use super::case::{replay_with, CaseFile, CaseState};
 use super::config::Config;
 use super::enums::{Action, Status};
+use super::event::Event;
 use super::sla::{Clock, SlaDuration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -102,24 +103,85 @@ impl Commitment {
 }
 
 /// A status change: from `at` on, the case was in `status`.
-type Timeline = Vec<(DateTime<Utc>, Status)>;
+pub(super) type Timeline = Vec<(DateTime<Utc>, Status)>;
 
-/// Evaluates every target that applies to the case at `now`.
-pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Commitment> {
+/// Whether an event is an outbound contact with the customer: anything recorded as
+/// outbound (acknowledge, update, follow-up, an outbound `log`), and a resolve, which
+/// gives the customer the solution.
+pub(super) fn is_outbound(e: &Event) -> bool {
+    e.direction.as_deref() == Some("outbound") || e.action == Action::Resolve
+}
+
+/// The first response to the customer: the earliest outbound contact of any kind (see
+/// [`is_outbound`]), when it happened (a logged call's `--at`), never before the opening.
+/// The acknowledge target stops here, and the review's first response time ends here:
+/// one definition for both.
+pub fn first_response(file: &CaseFile) -> Option<DateTime<Utc>> {
+    let opened = file.case.created_at;
+    file.events
+        .iter()
+        .filter(|e| is_outbound(e))
+        .map(|e| e.occurred_at.unwrap_or(e.at).max(opened))
+        .min()
+}
+
+/// What the targets are computed from, gathered in one replay of the history.
+pub(super) struct Collected {
+    pub case: CaseState,
+    pub timeline: Timeline,
+    /// When each outbound contact happened, in event order.
+    pub outbound: Vec<DateTime<Utc>>,
+    pub resolves: Vec<DateTime<Utc>>,
+    /// `reopen`s and not-satisfied follow-ups.
+    pub reopens: Vec<DateTime<Utc>>,
+    pub closes: Vec<DateTime<Utc>>,
+    pub follow_ups: Vec<DateTime<Utc>>,
+    /// Every promised ETA: (when it was promised, the promised time), in event order.
+    pub promises: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Update-clock marks in event order, with the status right after each event.
+    pub marks: Vec<(DateTime<Utc>, Mark)>,
+}
+
+/// How an event bears on the update clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mark {
+    /// An outbound response while the case is active: ends the running clock, starts one.
+    Response,
+    /// A reopen: starts a clock.
+    Reopen,
+    /// A resolve or close of an active case: ends the running clock, starts none.
+    End,
+}
+
+pub(super) fn collect(file: &CaseFile) -> Option<Collected> {
     let mut timeline: Timeline = Vec::new();
     let mut outbound: Vec<DateTime<Utc>> = Vec::new();
     let mut resolves: Vec<DateTime<Utc>> = Vec::new();
     let mut reopens: Vec<DateTime<Utc>> = Vec::new();
     let mut closes: Vec<DateTime<Utc>> = Vec::new();
     let mut follow_ups: Vec<DateTime<Utc>> = Vec::new();
-    let mut eta: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut promises: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    let mut marks: Vec<(DateTime<Utc>, Mark)> = Vec::new();
+    let active = |s: &Status| !matches!(s, Status::Resolved | Status::Closed);
+    let mut before = Status::New;
     let replayed = replay_with(&file.case.id, &file.events, |e, case| {
         let when = e.occurred_at.unwrap_or(e.at);
         if timeline.last().is_none_or(|(_, s)| *s != case.status) {
             timeline.push((e.at, case.status.clone()));
         }
-        if e.direction.as_deref() == Some("outbound") || e.action == Action::Resolve {
+        if is_outbound(e) {
             outbound.push(when);
+        }
+        let reopened = matches!(e.action, Action::Reopen)
+            || (e.action == Action::FollowUp && e.response.as_deref() == Some("not-satisfied"));
+        if e.action != Action::Open {
+            if reopened && active(&case.status) {
+                marks.push((e.at, Mark::Reopen));
+            } else if active(&before) && !active(&case.status) {
+                marks.push((e.at, Mark::End));
+            } else if is_outbound(e) && active(&before) && active(&case.status) {
+                marks.push((when, Mark::Response));
+            }
         }
         match e.action {
             Action::Resolve => resolves.push(e.at),
@@ -133,32 +195,141 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
             Action::Close => closes.push(e.at),
             Action::Update => {
                 if let Some(t) = e.eta {
-                    eta = Some((e.at, t));
+                    promises.push((e.at, t));
                 }
             }
             _ => {}
         }
+        before = case.status.clone();
     });
-    let Ok((case, _)) = replayed else {
-        return Vec::new();
-    };
-    let sla = &config.sla;
-    let created = case.created_at;
-    let mut out = Vec::new();
+    let (case, _) = replayed.ok()?;
+    Some(Collected {
+        case,
+        timeline,
+        outbound,
+        resolves,
+        reopens,
+        closes,
+        follow_ups,
+        promises,
+        marks,
+    })
+}
 
-    // Acknowledge: from creation to the first outbound response.
-    let policy = sla.acknowledge.get(&case.priority);
-    let stop = outbound.first().copied();
-    let running = run_intervals(&timeline, created, &sla.pause_when.acknowledge, None);
-    out.push(budgeted(
+/// The acknowledge target: from creation to the first response.
+pub(super) fn acknowledge(
+    file: &CaseFile,
+    h: &Collected,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Commitment {
+    let sla = &config.sla;
+    let created = h.case.created_at;
+    let policy = sla.acknowledge.get(&h.case.priority);
+    let running = run_intervals(&h.timeline, created, &sla.pause_when.acknowledge, None);
+    budgeted(
         Target::Acknowledge,
         policy,
         created,
         &running,
+        first_response(file),
+        now,
+        config,
+    )
+}
+
+/// The resolution target: from creation to resolve, paused per policy; a reopen resumes it.
+pub(super) fn resolution(h: &Collected, config: &Config, now: DateTime<Utc>) -> Commitment {
+    let sla = &config.sla;
+    let case = &h.case;
+    let policy = sla.resolution.get(&case.priority);
+    let done = matches!(case.status, Status::Resolved | Status::Closed);
+    // Closed without a resolve (e.g. a duplicate) stops it at the close.
+    let stop = if done {
+        h.resolves.last().or(h.closes.last()).copied()
+    } else {
+        None
+    };
+    let running = run_intervals(
+        &h.timeline,
+        case.created_at,
+        &sla.pause_when.resolution,
+        None,
+    );
+    budgeted(
+        Target::Resolution,
+        policy,
+        case.created_at,
+        &running,
         stop,
         now,
         config,
-    ));
+    )
+}
+
+/// The at-risk point of a promise: the configured share of the time it gave.
+pub(super) fn promise(
+    promised: DateTime<Utc>,
+    eta: DateTime<Utc>,
+    resolved: Option<DateTime<Utc>>,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Commitment {
+    let risk_from = promised + scale(eta - promised, config.sla.at_risk);
+    judge(
+        Target::Eta,
+        None,
+        promised,
+        Some(eta),
+        Some(risk_from),
+        resolved,
+        now,
+        false,
+    )
+}
+
+/// Why `tick` closes a resolved case whose auto-close time passed: no follow-up was made
+/// after the last resolve, or (one was attempted) it got no answer.
+pub fn auto_close_reason(file: &CaseFile, auto_close: SlaDuration) -> String {
+    let attempted = file
+        .events
+        .iter()
+        .rposition(|e| e.action == Action::Resolve)
+        .is_some_and(|i| {
+            file.events[i..]
+                .iter()
+                .any(|e| e.action == Action::FollowUp)
+        });
+    let why = if attempted {
+        "no answer to the follow-up"
+    } else {
+        "no follow-up"
+    };
+    format!(
+        "closed automatically: {why} within {} of the resolution",
+        auto_close.spoken()
+    )
+}
+
+/// Evaluates every target that applies to the case at `now`: for the targets that recur
+/// (update, follow-up, ETA), the current instance. `instances::all` gives every one.
+pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Commitment> {
+    let Some(h) = collect(file) else {
+        return Vec::new();
+    };
+    let Collected {
+        case,
+        timeline,
+        outbound,
+        resolves,
+        reopens,
+        closes,
+        follow_ups,
+        promises,
+        ..
+    } = &h;
+    let sla = &config.sla;
+    let mut out = vec![acknowledge(file, &h, config, now)];
 
     // Update: from the latest outbound response or reopen, until the next. Once the case is
     // resolved or closed no update is owed: what counts is the instance that was running
@@ -181,7 +352,7 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
             .rfind(|r| *r > last_out && before_end(r))
             .unwrap_or(last_out);
         let policy = sla.update.get(&case.priority);
-        let running = run_intervals(&timeline, start, &sla.pause_when.update, end);
+        let running = run_intervals(timeline, start, &sla.pause_when.update, end);
         out.push(budgeted(
             Target::Update,
             policy,
@@ -193,25 +364,7 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
         ));
     }
 
-    // Resolution: from creation to resolve, paused per policy; a reopen resumes it.
-    let policy = sla.resolution.get(&case.priority);
-    let done = matches!(case.status, Status::Resolved | Status::Closed);
-    // Closed without a resolve (e.g. a duplicate) stops it at the close.
-    let stop = if done {
-        resolves.last().or(closes.last()).copied()
-    } else {
-        None
-    };
-    let running = run_intervals(&timeline, created, &sla.pause_when.resolution, None);
-    out.push(budgeted(
-        Target::Resolution,
-        policy,
-        created,
-        &running,
-        stop,
-        now,
-        config,
-    ));
+    out.push(resolution(&h, config, now));
 
     // Follow-up: from the last resolve to the follow-up contact.
     if let Some(&resolved) = resolves.last() {
@@ -238,19 +391,9 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
     }
 
     // ETA: the promise of the latest update that gave one.
-    if let Some((promised, eta)) = eta {
+    if let Some(&(promised, eta)) = promises.last() {
         let resolved = resolves.iter().copied().find(|t| *t >= promised);
-        let risk_from = promised + scale(eta - promised, sla.at_risk);
-        out.push(judge(
-            Target::Eta,
-            None,
-            promised,
-            Some(eta),
-            Some(risk_from),
-            resolved,
-            now,
-            false,
-        ));
+        out.push(promise(promised, eta, resolved, config, now));
     }
     out
 }
@@ -258,7 +401,7 @@ pub fn evaluate(file: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Com
 /// Intervals `[from, to)` (open-ended when `to` is `None`) from `start` on during which the
 /// clock runs: the case is not in a paused status, nor resolved or closed, and (if given)
 /// not after `end`.
-fn run_intervals(
+pub(super) fn run_intervals(
     timeline: &Timeline,
     start: DateTime<Utc>,
     paused: &[Status],
@@ -283,7 +426,7 @@ fn run_intervals(
 
 /// Evaluates a budgeted target over its running intervals.
 #[allow(clippy::too_many_arguments)]
-fn budgeted(
+pub(super) fn budgeted(
     target: Target,
     policy: SlaDuration,
     start: DateTime<Utc>,
@@ -319,7 +462,7 @@ fn budgeted(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn judge(
+pub(super) fn judge(
     target: Target,
     policy: Option<SlaDuration>,
     start: DateTime<Utc>,

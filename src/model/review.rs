@@ -3,18 +3,24 @@
 //!
 //! Definitions (also in README.md, "Review"):
 //! - **Window**: the cases whose last `resolve` falls in `[from, to)`.
-//! - **First response time**: from opening to the first outbound response, in minutes,
-//!   round the clock and in business time; median and p90 over cases that had one.
-//! - **Percentiles** use the nearest-rank method: the p-th percentile of n sorted values is
-//!   the value at rank ⌈p/100 × n⌉ (so ties are simply equal values).
-//! - **SLA achievement** per target: met ÷ (met + breached) × 100, at "now"; targets still
-//!   running are left out. **ETA kept** is the same for promised ETAs.
+//! - **First response time**: from opening to the first outbound contact of any kind
+//!   ([`first_response`], where the acknowledge target stops too), in minutes, round the
+//!   clock and in business time; median and p90 over cases that had one.
+//! - **Median and percentiles** interpolate linearly between closest ranks (numpy's
+//!   default, a spreadsheet's `MEDIAN()`/`PERCENTILE.INC()`): see [`percentile`].
+//! - **SLA achievement** per target, per case: a case breached a target if any instance of
+//!   it was breached (every update clock, every resolve's follow-up: `instances::all`), met
+//!   it if every instance that ended was met; still-running instances are left out. Then
+//!   met ÷ (met + breached) × 100, at "now", with per-instance counts beside it.
+//! - **ETA kept**: every promise counts, kept ÷ (kept + missed); a promise replaced before
+//!   it fell due is not counted.
 //! - **First / full resolution time**: opening to the first / the last `resolve`, in hours.
 //! - **Reopen rate**: cases reopened at least once; **escalation rate**: cases escalated at
 //!   least once; **one-touch**: resolved with fewer than 2 outbound messages before the last
 //!   `resolve`; **follow-up done**: a follow-up contact after the last `resolve`. All % of
 //!   the window's cases.
-//! - **CSAT**: ratings 4 or 5 ÷ rated cases × 100; **response rate**: rated ÷ followed-up.
+//! - **CSAT**: ratings 4 or 5 ÷ rated cases × 100, a case's rating being [`rating`];
+//!   **response rate**: rated ÷ followed-up.
 //! - **Backlog by age**: cases not resolved or closed at "now", by age since opening.
 //! - **Root causes**: the window's cases with a root cause, grouped by it (ignoring case and
 //!   spacing), ranked by cases, then distinct customers affected.
@@ -25,11 +31,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::case::CaseFile;
-use super::commitment::{evaluate, State, Target};
+use super::commitment::{first_response, State, Target};
 use super::config::Config;
 use super::enums::{Action, Status};
 
-/// Median and 90th percentile (nearest rank), `None` without values.
+/// Median and 90th percentile (linear interpolation), `None` without values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Spread {
     pub count: usize,
@@ -37,15 +43,21 @@ pub struct Spread {
     pub p90: Option<f64>,
 }
 
-/// The nearest-rank percentile of `values` (any order).
+/// The p-th percentile of `values` (any order) by linear interpolation between closest
+/// ranks: numpy's default, a spreadsheet's `PERCENTILE.INC()` (and `MEDIAN()` at 50). With
+/// the values sorted as x₀ ≤ … ≤ xₙ₋₁, h = p/100 × (n − 1) and the result is
+/// x⌊h⌋ + (h − ⌊h⌋) × (x⌊h⌋₊₁ − x⌊h⌋); so the median of an even count is the mean of the
+/// two middle values.
 pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
     let mut sorted = values.to_vec();
     sorted.sort_by(|a, b| a.total_cmp(b));
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
-    Some(sorted[rank.min(sorted.len()) - 1])
+    let h = (p.clamp(0.0, 100.0) / 100.0) * (sorted.len() - 1) as f64;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
 }
 
 fn spread(values: &[f64]) -> Spread {
@@ -61,11 +73,32 @@ fn pct(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 
+/// Met and breached counts, and met ÷ (met + breached) in percent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tally {
+    pub met: usize,
+    pub breached: usize,
+    pub percent: Option<f64>,
+}
+
+impl Tally {
+    fn of(met: usize, breached: usize) -> Tally {
+        Tally {
+            met,
+            breached,
+            percent: pct(met, met + breached),
+        }
+    }
+}
+
+/// One target's achievement: per case (breached if any instance was, met if every one
+/// that ended was met), and per instance.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Achievement {
     pub met: usize,
     pub breached: usize,
     pub percent: Option<f64>,
+    pub instances: Tally,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -86,6 +119,8 @@ pub struct Metrics {
     pub first_resolution_hours: Spread,
     pub full_resolution_hours: Spread,
     pub sla: BTreeMap<String, Achievement>,
+    /// Every promised ETA: kept (met) or missed (breached).
+    pub eta: Tally,
     pub eta_kept_percent: Option<f64>,
     pub reopen_rate_percent: Option<f64>,
     pub escalation_rate_percent: Option<f64>,
@@ -109,6 +144,7 @@ pub struct CaseFacts {
     pub first_response: Option<(f64, f64)>,
     first_resolution: f64,
     full_resolution: f64,
+    /// Every instance of every target (`instances::all`).
     targets: Vec<(Target, State)>,
     reopened: bool,
     escalated: bool,
@@ -118,6 +154,85 @@ pub struct CaseFacts {
     pub root_cause: Option<String>,
     pub systemic: bool,
     pub customer: String,
+}
+
+/// The case's rating: that of the last follow-up after its last resolve that carries one,
+/// satisfied or not. A not-satisfied rating reopens the case but still counts: ratings are
+/// never voided, so the most dissatisfied customers stay in CSAT.
+pub fn rating(f: &CaseFile) -> Option<u8> {
+    let last_resolve = f.events.iter().rposition(|e| e.action == Action::Resolve)?;
+    f.events[last_resolve..]
+        .iter()
+        .rev()
+        .filter(|e| e.action == Action::FollowUp)
+        .find_map(|e| e.rating)
+}
+
+/// The targets the case breached at least once (any instance), in target order: what
+/// the review queue lists as reasons to look.
+pub fn breached_targets(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<Target> {
+    let mut out: Vec<Target> = super::instances::all(f, config, now)
+        .into_iter()
+        .filter(|k| k.state == State::Breached)
+        .map(|k| k.target)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Opening → [`first_response`], in minutes: (round the clock, business time).
+pub fn first_response_minutes(f: &CaseFile, config: &Config) -> Option<(f64, f64)> {
+    let opened = f.case.created_at;
+    first_response(f).map(|t| {
+        let calendar = (t - opened).num_seconds() as f64 / 60.0;
+        let business = config.calendar.business_seconds_between(opened, t) as f64 / 60.0;
+        (calendar, business)
+    })
+}
+
+/// The name part of an actor (`Dana Agent <dana@example.com>` → `Dana Agent`).
+pub(super) fn agent_name(actor: &str) -> String {
+    actor.split(" <").next().unwrap_or(actor).to_string()
+}
+
+/// Outbound messages recorded up to `t` (one-touch: fewer than 2 before the last resolve).
+pub(super) fn outbound_up_to(f: &CaseFile, t: DateTime<Utc>) -> usize {
+    f.events
+        .iter()
+        .filter(|e| e.direction.as_deref() == Some("outbound") && e.at <= t)
+        .count()
+}
+
+/// Whether a follow-up was made at or after `t`.
+pub(super) fn followed_up_since(f: &CaseFile, t: DateTime<Utc>) -> bool {
+    f.events
+        .iter()
+        .any(|e| e.action == Action::FollowUp && e.at >= t)
+}
+
+/// How many instances of `target` were met and breached.
+pub(super) fn instance_counts(targets: &[(Target, State)], target: Target) -> (usize, usize) {
+    targets
+        .iter()
+        .filter(|(t, _)| *t == target)
+        .fold((0, 0), |(m, b), (_, s)| match s {
+            State::Met => (m + 1, b),
+            State::Breached => (m, b + 1),
+            _ => (m, b),
+        })
+}
+
+/// A case's outcome on a target from its instance counts: breached if any instance was,
+/// met if any ended and none was breached, `None` while nothing ended.
+pub(super) fn case_outcome((met, breached): (usize, usize)) -> Option<State> {
+    if breached > 0 {
+        Some(State::Breached)
+    } else if met > 0 {
+        Some(State::Met)
+    } else {
+        None
+    }
 }
 
 /// The facts of a case resolved at least once; `None` otherwise.
@@ -130,43 +245,25 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         .collect();
     let (first, last) = (resolves.first()?, resolves.last()?);
     let hours = |t: DateTime<Utc>| (t - c.created_at).num_seconds() as f64 / 3600.0;
-    let outbound_before_last = f
-        .events
-        .iter()
-        .filter(|e| e.direction.as_deref() == Some("outbound") && e.at <= last.at)
-        .count();
-    let first_response = c.acknowledged_at.map(|t| {
-        let calendar = (t - c.created_at).num_seconds() as f64 / 60.0;
-        let business = config.calendar.business_seconds_between(c.created_at, t) as f64 / 60.0;
-        (calendar, business)
-    });
     Some(CaseFacts {
         id: c.id.to_string(),
         resolved_at: last.at,
-        agent: last
-            .actor
-            .split(" <")
-            .next()
-            .unwrap_or(&last.actor)
-            .to_string(),
+        agent: agent_name(&last.actor),
         product: c.product.clone().unwrap_or_else(|| "(none)".into()),
         priority: c.priority.to_string(),
         channel: c.channel.to_string(),
-        first_response,
+        first_response: first_response_minutes(f, config),
         first_resolution: hours(first.at),
         full_resolution: hours(last.at),
-        targets: evaluate(f, config, now)
+        targets: super::instances::all(f, config, now)
             .into_iter()
             .map(|k| (k.target, k.state))
             .collect(),
         reopened: c.reopen_count > 0,
         escalated: f.events.iter().any(|e| e.action == Action::Escalate),
-        one_touch: outbound_before_last < 2,
-        followed_up: f
-            .events
-            .iter()
-            .any(|e| e.action == Action::FollowUp && e.at >= last.at),
-        rating: c.satisfaction.as_ref().and_then(|s| s.rating),
+        one_touch: outbound_up_to(f, last.at) < 2,
+        followed_up: followed_up_since(f, last.at),
+        rating: rating(f),
         root_cause: c.root_cause.clone(),
         systemic: c.scope.as_deref() == Some("systemic"),
         customer: f
@@ -190,31 +287,32 @@ pub fn metrics(cases: &[CaseFacts]) -> Metrics {
         Target::Resolution,
         Target::FollowUp,
     ] {
-        let states: Vec<State> = cases
-            .iter()
-            .flat_map(|c| &c.targets)
-            .filter(|(t, _)| *t == target)
-            .map(|(_, s)| *s)
-            .collect();
-        let met = states.iter().filter(|s| **s == State::Met).count();
-        let breached = states.iter().filter(|s| **s == State::Breached).count();
+        let (mut per_case, mut per_instance) = ((0, 0), (0, 0));
+        for c in cases {
+            let (met, breached) = instance_counts(&c.targets, target);
+            per_instance = (per_instance.0 + met, per_instance.1 + breached);
+            match case_outcome((met, breached)) {
+                Some(State::Met) => per_case.0 += 1,
+                Some(_) => per_case.1 += 1,
+                None => {}
+            }
+        }
+        let case = Tally::of(per_case.0, per_case.1);
         sla.insert(
             target.as_str().to_string(),
             Achievement {
-                met,
-                breached,
-                percent: pct(met, met + breached),
+                met: case.met,
+                breached: case.breached,
+                percent: case.percent,
+                instances: Tally::of(per_instance.0, per_instance.1),
             },
         );
     }
-    let eta: Vec<State> = cases
+    let eta = cases
         .iter()
-        .flat_map(|c| &c.targets)
-        .filter(|(t, _)| *t == Target::Eta)
-        .map(|(_, s)| *s)
-        .collect();
-    let eta_met = eta.iter().filter(|s| **s == State::Met).count();
-    let eta_breached = eta.iter().filter(|s| **s == State::Breached).count();
+        .map(|c| instance_counts(&c.targets, Target::Eta))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let eta = Tally::of(eta.0, eta.1);
     let rated: Vec<u8> = cases.iter().filter_map(|c| c.rating).collect();
     let followed = count(&|c| c.followed_up);
     Metrics {
@@ -226,7 +324,8 @@ pub fn metrics(cases: &[CaseFacts]) -> Metrics {
         ),
         full_resolution_hours: spread(&cases.iter().map(|c| c.full_resolution).collect::<Vec<_>>()),
         sla,
-        eta_kept_percent: pct(eta_met, eta_met + eta_breached),
+        eta_kept_percent: eta.percent,
+        eta,
         reopen_rate_percent: pct(count(&|c| c.reopened), n),
         escalation_rate_percent: pct(count(&|c| c.escalated), n),
         one_touch_percent: pct(count(&|c| c.one_touch), n),
@@ -334,14 +433,71 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nearest_rank_percentiles() {
+    fn a_rating_is_the_last_one_after_the_last_resolve_satisfied_or_not() {
+        use crate::model::event::{CustomerFields, Event};
+        use crate::model::CaseId;
+        let t0 = chrono::DateTime::parse_from_rfc3339("2025-01-13T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut n = 0;
+        let mut ev = |action: Action, edit: &dyn Fn(&mut Event)| {
+            n += 1;
+            let mut e = Event::new(action, t0 + chrono::Duration::hours(n), "Dana <d@x>");
+            edit(&mut e);
+            e
+        };
+        let mut open = ev(Action::Open, &|_| {});
+        open.subject = Some("s".into());
+        open.customer = Some(CustomerFields {
+            name: Some("Ada".into()),
+            ..Default::default()
+        });
+        let mut f = CaseFile::create(CaseId::parse("CB-7K3M9QXA").unwrap(), open).unwrap();
+        let resolve = |e: &mut Event| e.resolution = Some("r".into());
+        let answer = |response: &'static str, rating: Option<u8>| {
+            move |e: &mut Event| {
+                e.response = Some(response.into());
+                e.rating = rating;
+            }
+        };
+        f.append(ev(Action::Resolve, &resolve)).unwrap();
+        assert_eq!(rating(&f), None);
+        // Not satisfied, 1/5: the case reopens, and the rating stays.
+        f.append(ev(Action::FollowUp, &answer("not-satisfied", Some(1))))
+            .unwrap();
+        assert_eq!(f.case.status, Status::Open);
+        assert_eq!(rating(&f), Some(1));
+        // A new resolve starts a new survey; a no-answer carries no rating.
+        f.append(ev(Action::Resolve, &resolve)).unwrap();
+        f.append(ev(Action::FollowUp, &answer("no-answer", None)))
+            .unwrap();
+        assert_eq!(rating(&f), None);
+        f.append(ev(Action::FollowUp, &answer("satisfied", Some(4))))
+            .unwrap();
+        assert_eq!(rating(&f), Some(4));
+    }
+
+    #[test]
+    fn percentiles_interpolate_between_closest_ranks() {
         assert_eq!(percentile(&[], 50.0), None);
         assert_eq!(percentile(&[7.0], 90.0), Some(7.0));
-        assert_eq!(percentile(&[4.0, 1.0, 3.0, 2.0], 50.0), Some(2.0));
+        assert_eq!(percentile(&[7.0], 50.0), Some(7.0));
+        // The issue's example: MEDIAN(30, 90) is 60, the mean of the two middle values.
+        assert_eq!(percentile(&[90.0, 30.0], 50.0), Some(60.0));
+        // 1..4: h = 0.5 × 3 = 1.5 → 2 + 0.5 × (3 − 2) = 2.5; p90: h = 2.7 → 3 + 0.7 × 1.
+        assert_eq!(percentile(&[4.0, 1.0, 3.0, 2.0], 50.0), Some(2.5));
+        assert!((percentile(&[4.0, 1.0, 3.0, 2.0], 90.0).unwrap() - 3.7).abs() < 1e-9);
+        // 1..10: median h = 4.5 → 5.5; p90 h = 8.1 → 9 + 0.1 × 1 = 9.1 (numpy: 9.1).
         let ten: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(percentile(&ten, 90.0), Some(9.0));
-        assert_eq!(percentile(&ten, 50.0), Some(5.0));
-        // Ties: equal values are simply equal ranks.
+        assert_eq!(percentile(&ten, 50.0), Some(5.5));
+        assert!((percentile(&ten, 90.0).unwrap() - 9.1).abs() < 1e-9);
+        // Odd count: the middle value; p0 and p100 are the extremes.
+        assert_eq!(percentile(&[10.0, 1050.0, 30.0], 50.0), Some(30.0));
+        assert_eq!(percentile(&[10.0, 1050.0, 30.0], 0.0), Some(10.0));
+        assert_eq!(percentile(&[10.0, 1050.0, 30.0], 100.0), Some(1050.0));
+        // [10, 30, 1050] p90: h = 0.9 × 2 = 1.8 → 30 + 0.8 × 1020 = 846.
+        assert!((percentile(&[10.0, 30.0, 1050.0], 90.0).unwrap() - 846.0).abs() < 1e-9);
+        // Ties are equal values: [1, 5, 5, 5] p90 h = 2.7 → 5.
         assert_eq!(percentile(&[5.0, 5.0, 5.0, 1.0], 90.0), Some(5.0));
         assert_eq!(pct(1, 3).map(|p| (p * 10.0).round() / 10.0), Some(33.3));
         assert_eq!(pct(0, 0), None);

@@ -91,6 +91,24 @@ impl SlaDuration {
     }
 }
 
+impl SlaDuration {
+    /// The duration as a sentence says it: "7 days", "2 business days", "16 business hours".
+    pub fn spoken(&self) -> String {
+        let (one, many) = match self.unit {
+            Unit::Minutes => ("minute", "minutes"),
+            Unit::Hours => ("hour", "hours"),
+            Unit::Days => ("day", "days"),
+            Unit::BusinessDays => ("business day", "business days"),
+        };
+        let business = match (self.unit, self.clock) {
+            (Unit::Minutes | Unit::Hours, Clock::Business) => "business ",
+            _ => "",
+        };
+        let word = if self.amount == 1 { one } else { many };
+        format!("{} {business}{word}", self.amount)
+    }
+}
+
 impl fmt::Display for SlaDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let unit = match self.unit {
@@ -142,6 +160,12 @@ mod tests {
         assert_eq!((d.minutes(480), d.clock), (960, Clock::Business));
         let d = SlaDuration::parse("7d calendar").unwrap();
         assert_eq!(d.minutes(480), 7 * 24 * 60);
+        let spoken = |t: &str| SlaDuration::parse(t).unwrap().spoken();
+        assert_eq!(spoken("7d calendar"), "7 days");
+        assert_eq!(spoken("1d calendar"), "1 day");
+        assert_eq!(spoken("2bd"), "2 business days");
+        assert_eq!(spoken("16h business"), "16 business hours");
+        assert_eq!(spoken("90m calendar"), "90 minutes");
         for text in [
             "2h calendar",
             "1bd",

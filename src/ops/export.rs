@@ -3,8 +3,10 @@
 use super::Casebook;
 use crate::error::Result;
 use crate::model::config::IMPORT_FIELDS;
+use crate::model::review_export::review_values;
 use crate::model::time::format_utc;
-use crate::model::{CaseFile, Status};
+use crate::model::{CaseFile, Config, Status};
+use chrono::{DateTime, Utc};
 
 /// Columns casebook's own export writes after the import fields; an import reads past them.
 pub const EXPORT_ONLY_COLUMNS: &[&str] = &[
@@ -19,6 +21,27 @@ pub const EXPORT_ONLY_COLUMNS: &[&str] = &[
     "root_cause",
     "resolution",
     "eta",
+    // The review's per-case inputs (model::review_export::REVIEW_COLUMNS).
+    "first_response_at",
+    "first_response_minutes",
+    "first_response_business_minutes",
+    "first_resolved_at",
+    "last_resolved_at",
+    "resolved_by",
+    "ever_escalated",
+    "rating",
+    "outbound_before_last_resolve",
+    "followed_up",
+    "sla_acknowledge",
+    "sla_update",
+    "sla_resolution",
+    "sla_follow_up",
+    "update_met",
+    "update_breached",
+    "follow_up_met",
+    "follow_up_breached",
+    "eta_kept",
+    "eta_missed",
 ];
 
 /// Export columns, in order: the import fields first (so an export imports again), then
@@ -36,9 +59,16 @@ pub type ExportRow = Vec<Option<String>>;
 
 impl Casebook {
     /// The cases in the given statuses (all when empty), in ID order. With `redact`,
-    /// customer names, e-mail addresses and phone numbers become stable pseudonyms.
-    pub fn export(&self, statuses: &[Status], redact: bool) -> Result<Vec<ExportRow>> {
+    /// customer names, e-mail addresses and phone numbers become stable pseudonyms. SLA
+    /// outcomes are judged at `now`.
+    pub fn export(
+        &self,
+        statuses: &[Status],
+        redact: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ExportRow>> {
         let snap = self.store.casebook_snapshot()?;
+        let config = snap.config()?;
         let key = if redact {
             Some(self.store.redaction_key()?)
         } else {
@@ -58,7 +88,7 @@ impl Casebook {
             if !statuses.is_empty() && !statuses.contains(&f.case.status) {
                 return None;
             }
-            let mut row = row_of(&f);
+            let mut row = row_of(&f, &config, now);
             if redact {
                 row[1] = row[1].as_deref().map(|v| pseudonym("name", v));
                 row[2] = row[2].as_deref().map(|v| pseudonym("email", v));
@@ -70,10 +100,10 @@ impl Casebook {
     }
 }
 
-fn row_of(f: &CaseFile) -> ExportRow {
+fn row_of(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> ExportRow {
     let c = &f.case;
-    let t = |v: &Option<chrono::DateTime<chrono::Utc>>| v.as_ref().map(format_utc);
-    vec![
+    let t = |v: &Option<DateTime<Utc>>| v.as_ref().map(format_utc);
+    let mut row = vec![
         Some(c.external_id.clone().unwrap_or_else(|| c.id.to_string())),
         Some(f.customer.name.clone()),
         f.customer.email.clone(),
@@ -96,7 +126,9 @@ fn row_of(f: &CaseFile) -> ExportRow {
         c.root_cause.clone(),
         c.resolution.clone(),
         t(&c.eta),
-    ]
+    ];
+    row.extend(review_values(f, config, now));
+    row
 }
 
 #[cfg(test)]
@@ -115,10 +147,13 @@ mod tests {
         });
         let file = CaseFile::create(CaseId::parse("CB-7K3M9QXA").unwrap(), open).unwrap();
         let columns = export_columns();
-        assert_eq!(row_of(&file).len(), columns.len());
+        let (config, now) = (Config::default(), chrono::Utc::now());
+        let row = row_of(&file, &config, now);
+        assert_eq!(row.len(), columns.len());
         assert_eq!(&columns[..IMPORT_FIELDS.len()], IMPORT_FIELDS);
+        assert!(EXPORT_ONLY_COLUMNS.ends_with(crate::model::review_export::REVIEW_COLUMNS));
         assert_eq!(
-            row_of(&file)[columns.iter().position(|c| *c == "id").unwrap()].as_deref(),
+            row[columns.iter().position(|c| *c == "id").unwrap()].as_deref(),
             Some("CB-7K3M9QXA")
         );
     }

@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::{optional_text, required_text, Casebook, Context, Recorded};
 use crate::error::{Error, Result};
-use crate::model::commitment::{evaluate, State};
 use crate::model::review::{backlog, facts, metrics, root_causes, CaseFacts, Metrics, RootCause};
 use crate::model::{Action, Event, Status};
 
@@ -66,6 +65,8 @@ pub struct ReviewReport {
     pub resolved_per_week: BTreeMap<String, usize>,
     /// CSAT (% of ratings 4–5) of the cases resolved each ISO week that were rated.
     pub csat_per_week: BTreeMap<String, Option<f64>>,
+    /// How many of the cases resolved each ISO week were rated.
+    pub ratings_per_week: BTreeMap<String, usize>,
     /// How long first responses took, in buckets.
     pub first_response_histogram: Vec<(&'static str, usize)>,
     pub findings: Vec<Finding>,
@@ -178,6 +179,7 @@ impl Casebook {
                 entry.1 += usize::from(r >= 4);
             }
         }
+        let ratings_per_week = ratings.iter().map(|(w, (n, _))| (w.clone(), *n)).collect();
         let csat_per_week = ratings
             .into_iter()
             .map(|(week, (rated, good))| {
@@ -198,6 +200,7 @@ impl Casebook {
             backlog,
             resolved_per_week,
             csat_per_week,
+            ratings_per_week,
             first_response_histogram: crate::model::review::first_response_histogram(&cases),
             findings,
         })
@@ -215,20 +218,14 @@ impl Casebook {
             {
                 return None;
             }
-            let mut reasons: Vec<String> = evaluate(&f, &config, now)
+            let mut reasons: Vec<String> = crate::model::review::breached_targets(&f, &config, now)
                 .into_iter()
-                .filter(|k| k.state == State::Breached)
-                .map(|k| format!("breached {}", k.target.as_str()))
+                .map(|t| format!("breached {}", t.as_str()))
                 .collect();
             if c.reopen_count > 0 {
                 reasons.push(format!("reopened {}×", c.reopen_count));
             }
-            if let Some(r) = c
-                .satisfaction
-                .as_ref()
-                .and_then(|s| s.rating)
-                .filter(|r| *r <= 2)
-            {
+            if let Some(r) = crate::model::review::rating(&f).filter(|r| *r <= 2) {
                 reasons.push(format!("rated {r}/5"));
             }
             if f.events.iter().any(|e| e.action == Action::Escalate) {

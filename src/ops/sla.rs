@@ -137,10 +137,7 @@ fn plan(
         let resolved = c.resolved_at?;
         let deadline = add_duration(config, resolved, config.sla.auto_close);
         if now >= deadline {
-            let reason = format!(
-                "auto-close: no answer to the follow-up within {} of the resolution",
-                config.sla.auto_close
-            );
+            let reason = crate::model::commitment::auto_close_reason(f, config.sla.auto_close);
             let mut e = Event::new(Action::Close, now, actor);
             e.reason = Some(reason.clone());
             e.sla_target = Some("auto_close".into());

@@ -1,10 +1,13 @@
 //! Output for people (text, tables) and scripts (JSON). No business rules here.
 
 mod case;
+mod chart;
 mod report;
+mod review_csv;
 
 pub use case::{case_json, history_json, history_table, list_table, show_text, sla_json};
 pub use report::{esc, review_html, BACKLOG_ORDER};
+pub use review_csv::{review_csv_header, review_csv_rows};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

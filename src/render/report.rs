@@ -1,8 +1,11 @@
-//! The review as one self-contained HTML page: inline CSS and SVG charts, no scripts, no
-//! fonts or images from the network. Only layout here; the numbers come from ops::review.
+//! The review as one self-contained HTML page: inline CSS and SVG charts (drawn in
+//! `chart`), no scripts, no fonts or images from the network. Only layout here; the
+//! numbers come from ops::review.
 
-use std::fmt::Write as _;
-
+use super::chart::{
+    bar_chart, fmt_num, hbar_chart, line_chart, sla_chart, window_weeks, ACCENT, SLA_GOAL,
+    SLA_WATCH,
+};
 use crate::model::review::{Metrics, Spread};
 use crate::ops::ReviewReport;
 
@@ -15,222 +18,8 @@ pub fn esc(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-const W: f64 = 520.0;
-const H: f64 = 240.0;
-const LEFT: f64 = 44.0;
-const BOTTOM: f64 = 40.0;
-const TOP: f64 = 44.0;
-const ACCENT: &str = "#2f6fde";
-const GOOD: &str = "#2e9d63";
-const BAD: &str = "#d1495b";
-
-fn svg_open(title: &str) -> String {
-    format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{t}\">\
-         <text x=\"0\" y=\"16\" class=\"title\">{t}</text>",
-        t = esc(title)
-    )
-}
-
-/// Horizontal grid lines and their labels from 0 to `max`.
-fn y_axis(max: f64, unit: &str) -> String {
-    let mut s = String::new();
-    for i in 0..=4 {
-        let v = max * f64::from(i) / 4.0;
-        let y = H - BOTTOM - (H - BOTTOM - TOP) * f64::from(i) / 4.0;
-        let _ = write!(
-            s,
-            "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{W}\" y2=\"{y:.1}\" class=\"grid\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}{}</text>",
-            LEFT - 6.0,
-            y + 4.0,
-            fmt_num(v),
-            esc(unit)
-        );
-    }
-    s
-}
-
-/// A round number at or above `v` for the top of an axis (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8
-/// × 10ⁿ), so the four grid steps are round too.
-fn nice_max(v: f64) -> f64 {
-    if v <= 0.0 {
-        return 1.0;
-    }
-    let magnitude = 10f64.powf(v.log10().floor());
-    [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|m| *m >= v)
-        .unwrap_or(10.0 * magnitude)
-}
-
-/// `2026-W47` → `W47`; with many labels, only every `step`-th is shown.
-fn short_label(label: &str, index: usize, count: usize) -> String {
-    let step = count.div_ceil(10).max(1);
-    if !index.is_multiple_of(step) {
-        return String::new();
-    }
-    label
-        .split_once("-W")
-        .map(|(_, w)| format!("W{w}"))
-        .unwrap_or_else(|| label.to_string())
-}
-
 /// The backlog buckets in age order (the report keeps them in a map).
 pub const BACKLOG_ORDER: [&str; 5] = ["0-1d", "1-3d", "3-7d", "7-30d", "30d+"];
-
-fn fmt_num(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
-}
-
-/// Vertical bars with a label under each and the value on top.
-pub fn bar_chart(
-    title: &str,
-    bars: &[(String, f64)],
-    unit: &str,
-    max: Option<f64>,
-    colors: &[&str],
-) -> String {
-    let mut s = svg_open(title);
-    let top = max
-        .unwrap_or_else(|| nice_max(bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1.0) * 1.1));
-    s.push_str(&y_axis(top, unit));
-    let n = bars.len().max(1) as f64;
-    let slot = (W - LEFT - 8.0) / n;
-    let width = (slot * 0.62).min(56.0);
-    for (i, (label, value)) in bars.iter().enumerate() {
-        let x = LEFT + 4.0 + slot * i as f64 + (slot - width) / 2.0;
-        let h = (H - BOTTOM - TOP) * (value / top).clamp(0.0, 1.0);
-        let y = H - BOTTOM - h;
-        let color = colors
-            .get(i % colors.len().max(1))
-            .copied()
-            .unwrap_or(ACCENT);
-        let _ = write!(
-            s,
-            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{width:.1}\" height=\"{h:.1}\" rx=\"3\" fill=\"{color}\"/>\
-             <text x=\"{cx:.1}\" y=\"{:.1}\" class=\"value\" text-anchor=\"middle\">{}{}</text>\
-             <text x=\"{cx:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\">{}</text>",
-            y - 5.0,
-            fmt_num(*value),
-            esc(unit),
-            H - BOTTOM + 16.0,
-            esc(&short_label(label, i, bars.len())),
-            cx = x + width / 2.0
-        );
-    }
-    s.push_str("</svg>");
-    s
-}
-
-/// Horizontal bars, one per row, longest first as given.
-pub fn hbar_chart(title: &str, bars: &[(String, f64)], unit: &str) -> String {
-    let mut s = svg_open(title);
-    let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1.0);
-    let label_w = 190.0;
-    let row = ((H - TOP - 8.0) / bars.len().max(1) as f64).min(34.0);
-    for (i, (label, value)) in bars.iter().enumerate() {
-        let y = TOP + 6.0 + row * i as f64;
-        let w = (W - label_w - 50.0) * value / max;
-        let short: String = if label.chars().count() > 28 {
-            label.chars().take(27).collect::<String>() + "…"
-        } else {
-            label.clone()
-        };
-        let _ = write!(
-            s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}</text>\
-             <rect x=\"{label_w}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\" rx=\"3\" fill=\"{ACCENT}\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" class=\"value\">{}{}</text>",
-            label_w - 8.0,
-            y + row * 0.45 + 4.0,
-            esc(&short),
-            row * 0.7,
-            label_w + w + 6.0,
-            y + row * 0.45 + 4.0,
-            fmt_num(*value),
-            esc(unit)
-        );
-    }
-    if bars.is_empty() {
-        let _ = write!(
-            s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\">no data</text>",
-            W / 2.0,
-            H / 2.0
-        );
-    }
-    s.push_str("</svg>");
-    s
-}
-
-/// A line through the points that have a value, with a dot and value at each.
-pub fn line_chart(title: &str, points: &[(String, Option<f64>)], unit: &str, max: f64) -> String {
-    let mut s = svg_open(title);
-    s.push_str(&y_axis(max, unit));
-    let n = points.len().max(1) as f64;
-    let slot = (W - LEFT - 8.0) / n;
-    let xy: Vec<(f64, f64, f64)> = points
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (_, v))| {
-            v.map(|v| {
-                let x = LEFT + 4.0 + slot * (i as f64 + 0.5);
-                (
-                    x,
-                    H - BOTTOM - (H - BOTTOM - TOP) * (v / max).clamp(0.0, 1.0),
-                    v,
-                )
-            })
-        })
-        .collect();
-    if xy.len() > 1 {
-        let path: Vec<String> = xy
-            .iter()
-            .map(|(x, y, _)| format!("{x:.1},{y:.1}"))
-            .collect();
-        let _ = write!(
-            s,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{GOOD}\" stroke-width=\"2.5\"/>",
-            path.join(" ")
-        );
-    }
-    for (x, y, v) in &xy {
-        let _ = write!(
-            s,
-            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{GOOD}\"/>\
-             <text x=\"{x:.1}\" y=\"{:.1}\" class=\"value\" text-anchor=\"middle\">{}{}</text>",
-            y - 8.0,
-            fmt_num(*v),
-            esc(unit)
-        );
-    }
-    for (i, (label, _)) in points.iter().enumerate() {
-        let x = LEFT + 4.0 + slot * (i as f64 + 0.5);
-        let label = short_label(label, i, points.len());
-        let _ = write!(
-            s,
-            "<text x=\"{x:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\">{}</text>",
-            H - BOTTOM + 16.0,
-            esc(&label)
-        );
-    }
-    if xy.is_empty() {
-        let _ = write!(
-            s,
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\">no ratings</text>",
-            W / 2.0,
-            H / 2.0
-        );
-    }
-    s.push_str("</svg>");
-    s
-}
 
 fn pct(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{v:.1}%"))
@@ -239,9 +28,13 @@ fn pct(v: Option<f64>) -> String {
 fn minutes(v: Option<f64>) -> String {
     match v {
         None => "–".into(),
-        Some(m) if m < 120.0 => format!("{m:.0} min"),
+        Some(m) if m < 120.0 => format!("{} min", fmt_num(m)),
         Some(m) => format!("{:.1} h", m / 60.0),
     }
+}
+
+fn spread_min(s: &Spread) -> String {
+    format!("{} / {}", minutes(s.median), minutes(s.p90))
 }
 
 fn spread_h(s: &Spread) -> String {
@@ -252,19 +45,76 @@ fn spread_h(s: &Spread) -> String {
     )
 }
 
-fn metrics_row(name: &str, m: &Metrics) -> String {
+/// The metrics table, one row per metric (every metric of the JSON), one column per group
+/// (all cases first), so it stays readable on a narrow screen with few groups and scrolls
+/// sideways with many.
+fn metrics_table(groups: &[(&str, &Metrics)]) -> String {
+    type Cell = fn(&Metrics) -> String;
+    let rows: [(&str, Cell); 17] = [
+        ("Cases", |m| m.cases.to_string()),
+        ("First response, median / p90", |m| {
+            spread_min(&m.first_response_minutes)
+        }),
+        ("First response (business time), median / p90", |m| {
+            spread_min(&m.first_response_business_minutes)
+        }),
+        ("First resolution, median / p90", |m| {
+            spread_h(&m.first_resolution_hours)
+        }),
+        ("Full resolution, median / p90", |m| {
+            spread_h(&m.full_resolution_hours)
+        }),
+        ("SLA acknowledge", |m| sla_cell(m, "acknowledge")),
+        ("SLA update", |m| sla_cell(m, "update")),
+        ("SLA resolution", |m| sla_cell(m, "resolution")),
+        ("SLA follow-up", |m| sla_cell(m, "follow_up")),
+        ("ETA kept", |m| {
+            format!(
+                "{} ({} kept, {} missed)",
+                pct(m.eta.percent),
+                m.eta.met,
+                m.eta.breached
+            )
+        }),
+        ("Reopened", |m| pct(m.reopen_rate_percent)),
+        ("Escalated", |m| pct(m.escalation_rate_percent)),
+        ("One-touch resolution", |m| pct(m.one_touch_percent)),
+        ("Follow-up done", |m| pct(m.follow_up_done_percent)),
+        ("CSAT", |m| pct(m.csat_percent)),
+        ("Rated", |m| m.rated.to_string()),
+        ("Response rate", |m| pct(m.response_rate_percent)),
+    ];
+    let head: String = groups
+        .iter()
+        .map(|(name, _)| format!("<th scope=\"col\">{}</th>", esc(name)))
+        .collect();
+    let body: String = rows
+        .iter()
+        .map(|(label, cell)| {
+            let cells: String = groups
+                .iter()
+                .map(|(_, m)| format!("<td>{}</td>", esc(&cell(m))))
+                .collect();
+            format!("<tr><th scope=\"row\">{}</th>{cells}</tr>", esc(label))
+        })
+        .collect();
     format!(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        esc(name),
-        m.cases,
-        minutes(m.first_response_minutes.median),
-        spread_h(&m.full_resolution_hours),
-        pct(m.sla.get("acknowledge").and_then(|a| a.percent)),
-        pct(m.sla.get("resolution").and_then(|a| a.percent)),
-        pct(m.reopen_rate_percent),
-        pct(m.escalation_rate_percent),
-        pct(m.csat_percent)
+        "<div class=\"scroll\"><table class=\"metrics\"><tr><th scope=\"col\">Metric</th>{head}</tr>{body}</table></div>"
     )
+}
+
+/// An SLA cell: the per-case share, then the counts behind it.
+fn sla_cell(m: &Metrics, target: &str) -> String {
+    m.sla.get(target).map_or("–".into(), |a| {
+        format!(
+            "{} ({} of {} cases; {} of {} instances)",
+            pct(a.percent),
+            a.met,
+            a.met + a.breached,
+            a.instances.met,
+            a.instances.met + a.instances.breached
+        )
+    })
 }
 
 /// The whole page.
@@ -319,26 +169,10 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
     if let Some(eta) = m.eta_kept_percent {
         sla.push(("eta".into(), eta));
     }
-    let sla_colors: Vec<&str> = sla
-        .iter()
-        .map(|(_, p)| {
-            if *p >= 90.0 {
-                GOOD
-            } else if *p >= 75.0 {
-                ACCENT
-            } else {
-                BAD
-            }
-        })
-        .collect();
+    let weeks = window_weeks(&r.from, &r.to);
+    let partial = weeks.iter().any(|(_, label)| label.ends_with('*'));
     let charts = [
-        bar_chart(
-            "SLA achievement per target",
-            &sla,
-            "%",
-            Some(100.0),
-            &sla_colors,
-        ),
+        sla_chart(&sla),
         bar_chart(
             "First response time",
             &r.first_response_histogram
@@ -351,9 +185,12 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
         ),
         bar_chart(
             "Cases resolved per week",
-            &r.resolved_per_week
+            &weeks
                 .iter()
-                .map(|(w, c)| (w.clone(), *c as f64))
+                .map(|(key, label)| {
+                    let n = r.resolved_per_week.get(key).copied().unwrap_or(0);
+                    (label.clone(), n as f64)
+                })
                 .collect::<Vec<_>>(),
             "",
             None,
@@ -361,9 +198,13 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
         ),
         line_chart(
             "CSAT per week",
-            &r.csat_per_week
+            &weeks
                 .iter()
-                .map(|(w, v)| (w.clone(), *v))
+                .map(|(key, label)| (label.clone(), r.csat_per_week.get(key).copied().flatten()))
+                .collect::<Vec<_>>(),
+            &weeks
+                .iter()
+                .map(|(key, _)| format!("n={}", r.ratings_per_week.get(key).copied().unwrap_or(0)))
                 .collect::<Vec<_>>(),
             "%",
             100.0,
@@ -382,12 +223,16 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
     .map(|svg| format!("<figure>{svg}</figure>"))
     .collect::<String>();
 
-    let mut rows = metrics_row("All cases", m);
+    let mut groups: Vec<(&str, &Metrics)> = vec![("All cases", m)];
     if let Some(by) = &r.by {
-        for (k, g) in by {
-            rows.push_str(&metrics_row(k, g));
-        }
+        groups.extend(by.iter().map(|(k, g)| (k.as_str(), g)));
     }
+    let metrics = metrics_table(&groups);
+    let weeks_note = if partial {
+        "<p class=\"note\">* a partial week: the window covers only part of it. Weeks are ISO weeks (Monday to Sunday) in the calendar's zone.</p>"
+    } else {
+        "<p class=\"note\">Weeks are ISO weeks (Monday to Sunday) in the calendar's zone.</p>"
+    };
     let roots: String = r
         .root_causes
         .iter()
@@ -397,7 +242,7 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
                 esc(&rc.root_cause),
                 rc.cases,
                 rc.customers,
-                if rc.systemic { "systemic" } else { "" }
+                if rc.systemic { "systemic" } else { "–" }
             )
         })
         .collect();
@@ -416,7 +261,7 @@ pub fn review_html(r: &ReviewReport, title: &str) -> String {
         .collect();
     let backlog_head: String = BACKLOG_ORDER
         .iter()
-        .map(|k| format!("<th>{k}</th>"))
+        .map(|k| format!("<th scope=\"col\">{k}</th>"))
         .collect();
     format!(
         r#"<!doctype html>
@@ -429,7 +274,9 @@ main{{padding:24px 40px;max-width:1180px}}
 .cards{{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:14px}}
 .card{{background:#fff;border-radius:10px;padding:14px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}}
 .label{{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#5b6478}} .kpi{{font-size:28px;font-weight:600;margin:4px 0}} .note{{font-size:12px;color:#7a8294}}
-.charts{{display:grid;grid-template-columns:repeat(auto-fill,minmax(500px,1fr));gap:16px;margin-top:20px}}
+.charts{{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(500px,100%),1fr));gap:16px;margin-top:20px}}
+.scroll{{overflow-x:auto;border-radius:10px}} .metrics td{{white-space:nowrap}} .metrics th[scope=row]{{min-width:150px}} p.note{{font-size:12px;color:#5b6478}}
+@media (max-width:760px){{header{{padding:18px 16px}} main{{padding:16px}} footer{{padding:0 16px 24px}} .kpi{{font-size:24px}}}}
 figure{{margin:0;background:#fff;border-radius:10px;padding:12px 14px;box-shadow:0 1px 3px rgba(0,0,0,.08)}}
 svg{{width:100%;height:auto}} svg .title{{font-size:14px;font-weight:600;fill:#1d2433}} svg .axis{{font-size:11px;fill:#5b6478}} svg .value{{font-size:11px;fill:#1d2433}} svg .grid{{stroke:#e6e9f0;stroke-width:1}}
 h2{{font-size:17px;margin:28px 0 10px}}
@@ -443,16 +290,18 @@ footer{{color:#7a8294;font-size:12px;padding:0 40px 30px}}
 <main>
 <section class="cards">{cards}</section>
 <section class="charts">{charts}</section>
+{weeks_note}
 <h2>Metrics</h2>
-<table><tr><th>Group</th><th>Cases</th><th>First response (median)</th><th>Full resolution (median / p90)</th><th>SLA acknowledge</th><th>SLA resolution</th><th>Reopened</th><th>Escalated</th><th>CSAT</th></tr>{rows}</table>
+{metrics}
+<p class="note">SLA: a case breached a target if any instance of it was breached (every update clock, every resolve's follow-up); met ÷ (met + breached), running ones left out. Bars: green at or above the {SLA_GOAL:.0}% goal, blue from {SLA_WATCH:.0}%, red below.</p>
 <h2>Root causes</h2>
-<table><tr><th>Root cause</th><th>Cases</th><th>Customers</th><th></th></tr>{roots}</table>
+<div class="scroll"><table><tr><th scope="col">Root cause</th><th scope="col">Cases</th><th scope="col">Customers</th><th scope="col">Scope</th></tr>{roots}</table></div>
 <h2>Open backlog by age</h2>
-<table><tr>{backlog_head}</tr><tr>{backlog}</tr></table>
+<div class="scroll"><table><tr>{backlog_head}</tr><tr>{backlog}</tr></table></div>
 <h2>Review findings</h2>
 {findings_or_none}
 </main>
-<footer>Definitions: README.md, "Review". Percentiles use the nearest-rank method.</footer>
+<footer>Definitions: README.md, "Review". Medians and percentiles interpolate between closest ranks, as a spreadsheet's MEDIAN() and PERCENTILE.INC() do.</footer>
 </body></html>
 "#,
         title = esc(title),
@@ -471,17 +320,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn axes_end_on_round_numbers_and_week_labels_thin_out() {
-        assert_eq!(nice_max(58.3), 60.0);
-        assert_eq!(nice_max(7.0), 8.0);
-        assert_eq!(nice_max(100.0), 100.0);
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(short_label("2026-W07", 0, 3), "W07");
-        assert_eq!(
-            short_label("2026-W08", 1, 25),
-            "",
-            "every third label of 25"
-        );
+    fn free_text_is_escaped() {
         assert_eq!(
             esc("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"

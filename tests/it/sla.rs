@@ -293,7 +293,9 @@ fn tick_closes_exactly_at_the_boundary_and_is_idempotent() {
         .ok()
         .stdout;
     assert!(
-        done.contains(&format!("did close {id}: auto-close")),
+        done.contains(&format!(
+            "did close {id}: closed automatically: no answer to the follow-up within 7 days"
+        )),
         "{done}"
     );
     assert_eq!(env.commit_count(&root), commits + 1);
