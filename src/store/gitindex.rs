@@ -28,9 +28,26 @@ use sha1::{Digest, Sha1};
 const HEADER: usize = 62;
 const HEADER_EXTENDED: usize = 64;
 
+/// The index file's bytes: mapped (git replaces the index by renaming a new file over it,
+/// never by writing into it, so a mapping stays valid), or empty when there is none.
+enum Data {
+    Mapped(memmap2::Mmap),
+    Empty,
+}
+
+impl std::ops::Deref for Data {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Data::Mapped(m) => m,
+            Data::Empty => &[],
+        }
+    }
+}
+
 pub(crate) struct GitIndex {
     path: PathBuf,
-    data: Vec<u8>,
+    data: Data,
     version: u32,
     /// Byte ranges of the entries, in index order.
     entries: Vec<(usize, usize)>,
@@ -56,13 +73,12 @@ pub(crate) enum Write {
 /// Reads the index at `path` (an empty one if there is none). `None` if it uses a format
 /// this module does not patch (or is damaged): the caller falls back to libgit2.
 pub(crate) fn load(path: &Path) -> std::io::Result<Option<GitIndex>> {
-    let stamp = stamp(path);
-    let data = match fs::read(path) {
-        Ok(d) => d,
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Some(GitIndex {
                 path: path.to_path_buf(),
-                data: Vec::new(),
+                data: Data::Empty,
                 version: 2,
                 entries: Vec::new(),
                 extensions: Vec::new(),
@@ -72,7 +88,17 @@ pub(crate) fn load(path: &Path) -> std::io::Result<Option<GitIndex>> {
         }
         Err(e) => return Err(e),
     };
-    Ok(parse(path, data).map(|mut index| {
+    let stamp = file
+        .metadata()
+        .ok()
+        .and_then(|m| Some((m.len(), m.modified().ok()?)));
+    if stamp.is_none_or(|(len, _)| len == 0) {
+        return Ok(None);
+    }
+    // SAFETY: the index is only ever replaced by a rename, never written in place, so the
+    // mapped pages do not change under us.
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    Ok(parse(path, Data::Mapped(map)).map(|mut index| {
         index.stamp = stamp;
         index
     }))
@@ -86,7 +112,7 @@ fn u16_at(data: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes(data.get(at..at + 2)?.try_into().ok()?))
 }
 
-fn parse(path: &Path, data: Vec<u8>) -> Option<GitIndex> {
+fn parse(path: &Path, data: Data) -> Option<GitIndex> {
     if data.len() < 32 || &data[..4] != b"DIRC" {
         return None;
     }
@@ -205,15 +231,12 @@ impl GitIndex {
         // Holding the lock, as git does: if another process rewrote the index since it was
         // read (a `git add`, a `git status` refreshing stat data), patch its version.
         if stamp(&self.path) != self.stamp {
-            let fresh = fs::read(&self.path)
-                .ok()
-                .and_then(|data| parse(&self.path, data));
-            match fresh {
-                Some(mut fresh) => {
+            match load(&self.path) {
+                Ok(Some(mut fresh)) => {
                     fresh.changes = std::mem::take(&mut self.changes);
                     *self = fresh;
                 }
-                None => {
+                _ => {
                     // Rewritten in a format this module leaves to libgit2: try again later.
                     drop(file);
                     let _ = fs::remove_file(&lock);
@@ -221,29 +244,44 @@ impl GitIndex {
                 }
             }
         }
-        let out = self.render();
-        let result = file
-            .write_all(&out)
-            .and_then(|()| file.flush())
+        let result = self
+            .render(&mut file)
             .and_then(|()| fs::rename(&lock, &self.path));
         if result.is_err() {
             let _ = fs::remove_file(&lock);
         }
         result?;
-        // What is on disk now is the new base.
-        if let Some(mut fresh) = parse(&self.path, out) {
-            fresh.stamp = stamp(&self.path);
-            *self = fresh;
-        }
+        // The changes stay recorded (so `get` keeps answering from them); the stamp no
+        // longer matches, so a further write starts from the file just written.
         Ok(Write::Done)
     }
 
-    fn render(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.data.len() + self.changes.len() * 128 + 64);
-        out.extend_from_slice(b"DIRC");
-        out.extend_from_slice(&self.version.to_be_bytes());
-        out.extend_from_slice(&[0; 4]); // the count, filled in below
-        let mut count: u32 = 0;
+    /// How many entries the new index has.
+    fn new_count(&self) -> u32 {
+        let mut count = self.entries.len();
+        for (key, entry) in &self.changes {
+            let first = self
+                .entries
+                .partition_point(|&r| self.entry_path(r) < key.as_slice());
+            let replaced = self.entries[first..]
+                .iter()
+                .take_while(|&&r| self.entry_path(r) == key.as_slice())
+                .count();
+            count = count - replaced + usize::from(entry.is_some());
+        }
+        count as u32
+    }
+
+    /// Streams the new index into `file`: untouched runs of entries are written straight
+    /// from the mapped old file, and the SHA-1 trailer is computed on the way.
+    fn render(&self, file: &mut fs::File) -> std::io::Result<()> {
+        let mut out = Hashing {
+            inner: std::io::BufWriter::with_capacity(1 << 18, file),
+            sha: Sha1::new(),
+        };
+        out.write_all(b"DIRC")?;
+        out.write_all(&self.version.to_be_bytes())?;
+        out.write_all(&self.new_count().to_be_bytes())?;
         let changes: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = self.changes.iter().collect();
         let (mut i, mut c) = (0, 0);
         while i < self.entries.len() || c < changes.len() {
@@ -255,43 +293,56 @@ impl GitIndex {
                 Some(((start, mut end), p)) if key.is_none_or(|k| p < k) => {
                     // Copy the run of untouched entries before the next change at once.
                     i += 1;
-                    count += 1;
                     while let Some(&r) = self.entries.get(i) {
                         if key.is_some_and(|k| self.entry_path(r) >= k) {
                             break;
                         }
                         end = r.1;
                         i += 1;
-                        count += 1;
                     }
-                    out.extend_from_slice(&self.data[start..end]);
+                    out.write_all(&self.data[start..end])?;
                 }
                 _ => {
                     if let Some(entry) = changes[c].1 {
-                        out.extend_from_slice(entry);
-                        count += 1;
+                        out.write_all(entry)?;
                     }
                     c += 1;
                 }
             }
         }
-        out[8..12].copy_from_slice(&count.to_be_bytes());
         let folders = changed_folders(self.changes.keys());
         for &(start, end) in &self.extensions {
             if &self.data[start..start + 4] == b"TREE" {
                 let mut tree = Vec::with_capacity(end - start);
                 invalidate(&self.data[start + 8..end], &folders, &mut tree);
-                out.extend_from_slice(b"TREE");
-                out.extend_from_slice(&(tree.len() as u32).to_be_bytes());
-                out.extend_from_slice(&tree);
+                out.write_all(b"TREE")?;
+                out.write_all(&(tree.len() as u32).to_be_bytes())?;
+                out.write_all(&tree)?;
             } else if &self.data[start..start + 4] == b"REUC" {
-                out.extend_from_slice(&self.data[start..end]);
+                out.write_all(&self.data[start..end])?;
             }
             // Other optional extensions describe the old file; git rebuilds them.
         }
-        let digest = Sha1::digest(&out);
-        out.extend_from_slice(&digest);
-        out
+        let digest = out.sha.finalize();
+        out.inner.write_all(&digest)?;
+        out.inner.flush()
+    }
+}
+
+/// Writes through, hashing what passes.
+struct Hashing<W: std::io::Write> {
+    inner: W,
+    sha: Sha1,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
