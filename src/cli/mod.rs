@@ -285,6 +285,7 @@ fn print_json(value: &serde_json::Value) -> Result<()> {
 
 /// Parses the command line, runs it, reports errors on stderr; returns the exit code.
 pub fn main() -> i32 {
+    crate::store::configure_process();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -29,6 +29,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
             "outgoing": ids(&r.outgoing),
             "renamed": r.renamed.iter().map(|(o, n)| json!({"from": o.as_str(), "to": n.as_str()})).collect::<Vec<_>>(),
             "pushed": r.pushed,
+            "attempts": r.attempts,
         }));
     }
     let mut lines = vec![format!(

@@ -30,6 +30,9 @@ pub struct SyncReport {
     /// Cases renamed because both sides had created the same ID: (old, new).
     pub renamed: Vec<(CaseId, CaseId)>,
     pub pushed: bool,
+    /// How many fetch–merge–push rounds it took (more than one when another clone pushed
+    /// in between).
+    pub attempts: u32,
 }
 
 fn case_of(path: &str) -> Option<CaseId> {
@@ -53,6 +56,7 @@ impl Casebook {
         let started = std::time::Instant::now();
         let mut attempt = 0;
         loop {
+            report.attempts = attempt + 1;
             let before = store.snapshot()?.tip();
             let theirs = store.fetch(&remote)?;
             if let Some(theirs) = theirs {

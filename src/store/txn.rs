@@ -237,11 +237,7 @@ impl Store {
                     let known = known_contents(&change);
                     let applied = wt.apply(self, &paths, &known).and_then(|applied| {
                         if applied {
-                            worktree::Journal {
-                                synced: Some(target),
-                                pending: None,
-                            }
-                            .save(self)?;
+                            done.save(self)?;
                         }
                         Ok(applied)
                     });
