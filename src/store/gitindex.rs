@@ -57,6 +57,9 @@ pub(crate) struct GitIndex {
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     /// Size and modification time of the file `data` was read from.
     stamp: Option<(u64, std::time::SystemTime)>,
+    /// git's `index.skipHash`: write a zero trailer instead of the SHA-1 (git 2.40 and
+    /// libgit2 1.9 read it; older git does not, which is why it is git's opt-in, not ours).
+    pub skip_hash: bool,
 }
 
 fn stamp(path: &Path) -> Option<(u64, std::time::SystemTime)> {
@@ -84,6 +87,7 @@ pub(crate) fn load(path: &Path) -> std::io::Result<Option<GitIndex>> {
                 extensions: Vec::new(),
                 changes: BTreeMap::new(),
                 stamp: None,
+                skip_hash: false,
             }))
         }
         Err(e) => return Err(e),
@@ -165,6 +169,7 @@ fn parse(path: &Path, data: Data) -> Option<GitIndex> {
         extensions,
         changes: BTreeMap::new(),
         stamp: None,
+        skip_hash: false,
     })
 }
 
@@ -234,6 +239,7 @@ impl GitIndex {
             match load(&self.path) {
                 Ok(Some(mut fresh)) => {
                     fresh.changes = std::mem::take(&mut self.changes);
+                    fresh.skip_hash = self.skip_hash;
                     *self = fresh;
                 }
                 _ => {
@@ -277,7 +283,7 @@ impl GitIndex {
     fn render(&self, file: &mut fs::File) -> std::io::Result<()> {
         let mut out = Hashing {
             inner: std::io::BufWriter::with_capacity(1 << 18, file),
-            sha: Sha1::new(),
+            sha: (!self.skip_hash).then(Sha1::new),
         };
         out.write_all(b"DIRC")?;
         out.write_all(&self.version.to_be_bytes())?;
@@ -323,8 +329,10 @@ impl GitIndex {
             }
             // Other optional extensions describe the old file; git rebuilds them.
         }
-        let digest = out.sha.finalize();
-        out.inner.write_all(&digest)?;
+        match out.sha.take() {
+            Some(sha) => out.inner.write_all(&sha.finalize())?,
+            None => out.inner.write_all(&[0; 20])?,
+        }
         out.inner.flush()
     }
 }
@@ -332,13 +340,15 @@ impl GitIndex {
 /// Writes through, hashing what passes.
 struct Hashing<W: std::io::Write> {
     inner: W,
-    sha: Sha1,
+    sha: Option<Sha1>,
 }
 
 impl<W: std::io::Write> std::io::Write for Hashing<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.sha.update(&buf[..n]);
+        if let Some(sha) = &mut self.sha {
+            sha.update(&buf[..n]);
+        }
         Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -594,6 +604,26 @@ mod tests {
                 .get("z/last"),
             Some(Oid::hash_object(git2::ObjectType::Blob, b"again\n").unwrap())
         );
+    }
+
+    #[test]
+    fn with_index_skip_hash_the_trailer_is_zero_and_git_still_agrees() {
+        let tmp = repo_with(&[("a".into(), "a\n".into())]);
+        let dir = tmp.path();
+        git(dir, &["config", "index.skipHash", "true"]);
+        let mut index = load(&dir.join(".git/index")).unwrap().unwrap();
+        index.skip_hash = true;
+        write_file(dir, "b", "b\n");
+        let id = git(dir, &["hash-object", "-w", "b"]);
+        let id = Oid::from_str(id.trim()).unwrap();
+        index.set("b", id, 0o100644, &fs::metadata(dir.join("b")).unwrap());
+        assert!(matches!(index.write().unwrap(), Write::Done));
+        let data = fs::read(dir.join(".git/index")).unwrap();
+        assert_eq!(&data[data.len() - 20..], &[0; 20]);
+        assert_git_agrees(dir);
+        // libgit2 reads it too.
+        let repo = git2::Repository::open(dir).unwrap();
+        assert!(repo.index().unwrap().get_path(Path::new("b"), 0).is_some());
     }
 
     #[test]

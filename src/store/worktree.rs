@@ -190,7 +190,13 @@ impl Staging {
             source,
         })?;
         Ok(match patched {
-            Some(index) => Staging::Patched(index),
+            Some(mut index) => {
+                index.skip_hash = store
+                    .git_config()
+                    .and_then(|c| c.get_bool("index.skipHash").ok())
+                    .unwrap_or(false);
+                Staging::Patched(index)
+            }
             None => Staging::Libgit2(
                 store
                     .repo
