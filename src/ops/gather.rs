@@ -177,11 +177,14 @@ fn gather_step(
         let name = unique_name(&safe_name(path), &taken);
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
             .map_err(|_| Error::invalid("--attach", "cannot hash the attachment"))?;
-        extra_files.push((layout::attachment_path(&case.id, &name), bytes.clone()));
+        let blob = blob.to_string();
+        let stored = layout::new_attachment_path(&case.id, &name, &blob);
+        extra_files.push((stored.clone(), bytes.clone()));
         e.attachments.push(Attachment {
             name,
-            size: bytes.len() as u64,
-            blob: blob.to_string(),
+            size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+            blob,
+            path: Some(stored),
             extra: toml::Table::new(),
         });
     }
