@@ -1,0 +1,154 @@
+//! Hostile input: committed case files broken by hand, oversized text, attachments that
+//! are not regular files. Each is a clear error naming what and where, exit 1, and nothing
+//! is written.
+
+use std::path::Path;
+
+use crate::common::{case_path, Env};
+
+/// Runs `args` expecting exit 1, and checks that no commit and no file change happened.
+fn refused(env: &Env, root: &Path, args: &[&str]) -> String {
+    let before = env.commit_count(root);
+    let err = env.run(root, args).fails(1);
+    assert_eq!(env.commit_count(root), before, "{args:?} must not commit");
+    assert_eq!(
+        env.status_porcelain(root),
+        "",
+        "{args:?} must not touch files"
+    );
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// A case book with one acknowledged case (events `open` then `acknowledge`): its ID,
+/// its path relative to the root, and the ids of its two events.
+fn acknowledged_case(env: &Env) -> (std::path::PathBuf, String, String, [String; 2]) {
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada", "Printer jams");
+    env.run(&root, &["ack", &id, "--message", "On it"]).ok();
+    let v = env.run(&root, &["show", &id, "--json"]).json();
+    let events: Vec<String> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let rel = case_path(&root, &id)
+        .strip_prefix(&root)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    (root, id, rel, [events[0].clone(), events[1].clone()])
+}
+
+/// Edits the committed case file with `edit` and commits it with plain git.
+fn corrupt(env: &Env, root: &Path, rel: &str, edit: impl Fn(String) -> String) {
+    let path = root.join(rel);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let broken = edit(text.clone());
+    assert_ne!(broken, text, "the edit must change the file");
+    std::fs::write(&path, broken).unwrap();
+    env.git(root, &["commit", "-qam", "edited by hand"]);
+}
+
+/// Every read and every action on the broken case refuses, naming the file and `problem`.
+fn assert_refused_everywhere(env: &Env, root: &Path, id: &str, rel: &str, problem: &str) {
+    for args in [
+        vec!["show", id],
+        vec!["list"],
+        vec!["gather", id, "--note", "more"],
+        vec!["escalate", id, "--reason", "stuck"],
+    ] {
+        let err = refused(env, root, &args);
+        assert!(err.contains(rel), "{args:?} must name {rel}: {err}");
+        assert!(
+            err.contains(problem),
+            "{args:?} must say {problem:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_committed_duplicate_event_id_is_refused_not_written_on() {
+    let env = Env::new();
+    let (root, id, rel, [first, second]) = acknowledged_case(&env);
+    corrupt(&env, &root, &rel, |t| {
+        t.replace(&format!("id = \"{second}\""), &format!("id = \"{first}\""))
+    });
+    assert_refused_everywhere(
+        &env,
+        &root,
+        &id,
+        &rel,
+        &format!("two events with the id {first}"),
+    );
+}
+
+#[test]
+fn a_committed_case_id_that_is_not_the_file_name_is_refused() {
+    let env = Env::new();
+    let (root, id, rel, _) = acknowledged_case(&env);
+    let other = format!("{}ZZZZZZZZ", &id[..id.len() - 8]);
+    corrupt(&env, &root, &rel, |t| {
+        t.replacen(&format!("id = \"{id}\""), &format!("id = \"{other}\""), 1)
+    });
+    assert_refused_everywhere(
+        &env,
+        &root,
+        &id,
+        &rel,
+        &format!("[case] id is {other}, but the file is the case file of {id}"),
+    );
+}
+
+#[test]
+fn a_committed_seq_that_cannot_be_incremented_is_refused_not_wrapped() {
+    let env = Env::new();
+    let (root, id, rel, [_, second]) = acknowledged_case(&env);
+    corrupt(&env, &root, &rel, |t| {
+        t.replace("seq = 2\n", "seq = 18446744073709551615\n")
+    });
+    assert_refused_everywhere(
+        &env,
+        &root,
+        &id,
+        &rel,
+        &format!("event {second} has seq = 18446744073709551615"),
+    );
+}
+
+#[test]
+fn committed_events_out_of_order_are_refused() {
+    let env = Env::new();
+    let (root, id, rel, [first, second]) = acknowledged_case(&env);
+    corrupt(&env, &root, &rel, |t| t.replace("seq = 1\n", "seq = 5\n"));
+    assert_refused_everywhere(
+        &env,
+        &root,
+        &id,
+        &rel,
+        &format!("event {second} (seq 2) comes after event {first} (seq 5)"),
+    );
+}
+
+#[test]
+fn a_committed_attachment_path_outside_attachments_is_refused() {
+    let env = Env::new();
+    let (root, id, rel, _) = acknowledged_case(&env);
+    let file = env.path("shot.txt");
+    std::fs::write(&file, "a screenshot").unwrap();
+    env.run(&root, &["gather", &id, "--attach", file.to_str().unwrap()])
+        .ok();
+    corrupt(&env, &root, &rel, |t| {
+        // In the event (the truth) and in the [case] projection alike.
+        let start = t.find("path = \"attachments/").unwrap();
+        let end = start + t[start..].find('\n').unwrap();
+        t.replace(&t[start..end], "path = \"attachments/../.git/config\"")
+    });
+    let err = refused(&env, &root, &["show", &id]);
+    assert!(
+        err.contains(&rel) && err.contains("\"attachments/../.git/config\""),
+        "{err}"
+    );
+}
