@@ -152,3 +152,61 @@ fn a_committed_attachment_path_outside_attachments_is_refused() {
         "{err}"
     );
 }
+
+/// Runs casebook with `args`, killing it if it has not finished after 20 s (a hang must be
+/// a failure, not a stuck test run): its exit code and stderr.
+fn run_bounded(env: &Env, root: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = env
+        .cb(root)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("casebook {args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn attachments_must_be_regular_files() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada", "Printer jams");
+    let fifo = env.path("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let before = env.commit_count(&root);
+    for (file, kind) in [
+        (
+            fifo.to_str().unwrap(),
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        ("/dev/zero", "is a device, not a regular file"),
+        (
+            env.path("").to_str().unwrap(),
+            "is a folder, not a regular file",
+        ),
+    ] {
+        let (code, err) = run_bounded(&env, &root, &["gather", &id, "--attach", file]);
+        assert_eq!(code, Some(1), "{file}: {err}");
+        assert!(err.contains(&format!("--attach: {file} {kind}")), "{err}");
+    }
+    assert_eq!(env.commit_count(&root), before);
+    assert_eq!(env.status_porcelain(&root), "");
+}
