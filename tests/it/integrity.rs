@@ -210,3 +210,125 @@ fn attachments_must_be_regular_files() {
     assert_eq!(env.commit_count(&root), before);
     assert_eq!(env.status_porcelain(&root), "");
 }
+
+/// Runs casebook with `stdin` as standard input: exit code and stderr.
+fn run_with_stdin(env: &Env, root: &Path, args: &[&str], stdin: &[u8]) -> (Option<i32>, String) {
+    use std::io::Write;
+    let mut child = env
+        .cb(root)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // casebook stops reading past the limit: a closed pipe is expected, not an error.
+    let _ = input.write_all(stdin);
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn free_text_from_standard_input_is_limited_to_one_mebibyte_by_default() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada", "Printer jams");
+    let before = env.commit_count(&root);
+    let huge = vec![b'x'; 2 * 1024 * 1024];
+    let (code, err) = run_with_stdin(&env, &root, &["gather", &id, "--description", "-"], &huge);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("--description: the text is longer than that; the limit is 1048576 bytes (text.max_bytes"),
+        "{err}"
+    );
+    assert_eq!(env.commit_count(&root), before);
+    assert_eq!(env.status_porcelain(&root), "");
+    // Exactly at the limit is fine.
+    let (code, err) = run_with_stdin(
+        &env,
+        &root,
+        &["gather", &id, "--description", "-"],
+        &huge[..1024 * 1024],
+    );
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn the_free_text_limit_is_configurable_and_names_the_field() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada", "Printer jams");
+    let path = root.join(".casebook/config.toml");
+    let config = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("max_bytes = 1048576 ", "max_bytes = 10 ");
+    std::fs::write(&path, config).unwrap();
+    env.git(&root, &["commit", "-qam", "short texts"]);
+    let long = "eleven byte";
+    for (args, field) in [
+        (vec!["log", &id, "--summary", long], "--summary"),
+        (vec!["gather", &id, "--question", long], "--question"),
+        (vec!["gather", &id, "--note", long], "--note"),
+        (vec!["escalate", &id, "--reason", long], "--reason"),
+        (
+            vec!["research", &id, "--finding", "x", "--root-cause", long],
+            "--root-cause",
+        ),
+        (
+            vec![
+                "open",
+                "--customer",
+                "Bo",
+                "--email",
+                "bo@example.com",
+                "--subject",
+                long,
+            ],
+            "--subject",
+        ),
+    ] {
+        let err = refused(&env, &root, &args);
+        assert!(
+            err.contains(&format!(
+                "{field}: the text is 11 bytes; the limit is 10 bytes (text.max_bytes in .casebook/config.toml)"
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    let (code, err) = run_with_stdin(
+        &env,
+        &root,
+        &["ack", &id, "--message", "-"],
+        long.as_bytes(),
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("--message: the text is longer than that; the limit is 10 bytes"),
+        "{err}"
+    );
+    env.run(&root, &["log", &id, "--summary", "ten bytes!"])
+        .ok();
+}
+
+#[test]
+fn a_text_limit_of_zero_is_a_config_error() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada", "Printer jams");
+    let path = root.join(".casebook/config.toml");
+    let config = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("max_bytes = 1048576 ", "max_bytes = 0 ");
+    std::fs::write(&path, config).unwrap();
+    env.git(&root, &["commit", "-qam", "no texts"]);
+    let err = refused(&env, &root, &["log", &id, "--summary", "hi"]);
+    assert!(
+        err.contains("text.max_bytes = 0: the limit must be at least 1"),
+        "{err}"
+    );
+}
