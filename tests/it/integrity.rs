@@ -332,3 +332,27 @@ fn a_text_limit_of_zero_is_a_config_error() {
         "{err}"
     );
 }
+
+#[test]
+fn imported_fields_keep_to_the_free_text_limit_too() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let path = root.join(".casebook/config.toml");
+    let config = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("max_bytes = 1048576 ", "max_bytes = 20 ");
+    std::fs::write(&path, config).unwrap();
+    env.git(&root, &["commit", "-qam", "short texts"]);
+    let rows = env.path("rows.csv");
+    std::fs::write(
+        &rows,
+        "external_id,customer,email,subject,description\n\
+         HD-1,Ada,ada@example.com,Short,a description of 32 bytes in all\n",
+    )
+    .unwrap();
+    let err = refused(&env, &root, &["import", rows.to_str().unwrap()]);
+    assert!(
+        err.contains("line 2: description: is 32 bytes; the limit is 20 (text.max_bytes)"),
+        "{err}"
+    );
+}
