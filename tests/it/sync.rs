@@ -533,3 +533,38 @@ fn two_clones_attaching_files_of_one_name_keep_both_through_git_pull() {
         "{attrs}"
     );
 }
+
+#[test]
+fn a_remote_case_file_with_a_duplicate_event_id_stops_the_sync() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let id = env.open(&a, "Ada", "Will be broken remotely");
+    env.run(&a, &["ack", &id]).ok();
+    env.run(&a, &["sync"]).ok();
+    env.git(
+        env.tmp.path(),
+        &["clone", "-q", remote.to_str().unwrap(), "vandal"],
+    );
+    let vandal = env.path("vandal");
+    let file = case_path(&vandal, &id);
+    let events: Vec<String> = show(&env, &a, &id)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace(&events[1], &events[0])).unwrap();
+    env.git(&vandal, &["commit", "-qam", "oops"]);
+    env.git(&vandal, &["push", "-q", "origin", "main"]);
+    env.run(&a, &["escalate", &id, "--reason", "stuck"]).ok();
+    let tip = env.git(&a, &["rev-parse", "HEAD"]);
+    let err = env.run(&a, &["sync"]).fails(1);
+    assert!(
+        err.contains(&format!("{}.toml (remote)", id))
+            && err.contains(&format!("two events with the id {}", events[0])),
+        "{err}"
+    );
+    assert_eq!(env.git(&a, &["rev-parse", "HEAD"]), tip);
+    assert_eq!(env.status_porcelain(&a), "");
+}
