@@ -20,7 +20,7 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let message = text::resolve("--message", args.message, &mut false)?;
+    let message = text::Texts::new(&cb)?.resolve("--message", args.message)?;
     let rec = cb.acknowledge(&ctx, &args.id, message, args.channel)?;
     recorded(g, &cb, &ctx, rec)
 }

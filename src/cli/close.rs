@@ -15,7 +15,7 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let reason = text::resolve("--reason", args.reason, &mut false)?;
+    let reason = text::Texts::new(&cb)?.resolve("--reason", args.reason)?;
     let rec = cb.close(&ctx, &args.id, reason)?;
     recorded(g, &cb, &ctx, rec)
 }

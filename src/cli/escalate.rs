@@ -16,7 +16,9 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let reason = text::resolve("--reason", Some(args.reason), &mut false)?.unwrap_or_default();
-    let rec = cb.escalate(&ctx, &args.id, &reason, args.to)?;
+    let mut texts = text::Texts::new(&cb)?;
+    let reason = texts.required("--reason", args.reason)?;
+    let to = texts.check("--to", args.to)?;
+    let rec = cb.escalate(&ctx, &args.id, &reason, to)?;
     recorded(g, &cb, &ctx, rec)
 }

@@ -34,9 +34,9 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let stdin = &mut false;
-    let feedback = text::resolve("--feedback", args.feedback, stdin)?;
-    let message = text::resolve("--message", args.message, stdin)?;
+    let mut texts = text::Texts::new(&cb)?;
+    let feedback = texts.resolve("--feedback", args.feedback)?;
+    let message = texts.resolve("--message", args.message)?;
     let response = if args.satisfied {
         FollowUpResponse::Satisfied
     } else if args.not_satisfied {

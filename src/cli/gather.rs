@@ -46,19 +46,19 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let stdin = &mut false;
+    let mut texts = text::Texts::new(&cb)?;
     let base = g.start_dir();
     let input = GatherInput {
-        product: args.product,
+        product: texts.check("--product", args.product)?,
         priority: args.priority,
         incident_at: args.incident_at,
-        description: text::resolve("--description", args.description, stdin)?,
+        description: texts.resolve("--description", args.description)?,
         email: args.email,
         phone: args.phone,
-        question: args.question,
-        answer: text::resolve("--answer", args.answer, stdin)?,
+        question: texts.check("--question", args.question)?,
+        answer: texts.resolve("--answer", args.answer)?,
         attach: args.attach.into_iter().map(|p| base.join(p)).collect(),
-        note: text::resolve("--note", args.note, stdin)?,
+        note: texts.resolve("--note", args.note)?,
     };
     let rec = cb.gather(&ctx, &args.id, &input)?;
     recorded(g, &cb, &ctx, rec)

@@ -31,7 +31,9 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let summary = text::resolve("--summary", Some(args.summary), &mut false)?.unwrap_or_default();
+    let mut texts = text::Texts::new(&cb)?;
+    let summary = texts.required("--summary", args.summary)?;
+    let outcome = texts.check("--outcome", args.outcome)?;
     let rec = cb.log(
         &ctx,
         &args.id,
@@ -39,7 +41,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         &args.with,
         args.channel,
         args.direction.as_deref(),
-        args.outcome,
+        outcome,
         args.at.as_deref(),
     )?;
     recorded(g, &cb, &ctx, rec)

@@ -1,7 +1,7 @@
 use clap::builder::PossibleValuesParser;
 use clap::builder::TypedValueParser;
 
-use super::{print, print_json, Globals};
+use super::{print, print_json, text, Globals};
 use crate::error::Result;
 use crate::model::{Channel, Priority};
 use crate::ops::NewCase;
@@ -43,16 +43,21 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let cb = g.casebook()?;
     let ctx = g.context(Some(&cb))?;
+    let texts = text::Texts::new(&cb)?;
     let new = NewCase {
-        customer: args.customer,
+        customer: texts
+            .check("--customer", Some(args.customer))?
+            .unwrap_or_default(),
         email: args.email,
         phone: args.phone,
-        subject: args.subject,
-        product: args.product,
+        subject: texts
+            .check("--subject", Some(args.subject))?
+            .unwrap_or_default(),
+        product: texts.check("--product", args.product)?,
         priority: Some(args.priority),
         channel: args.channel,
         incident_at: args.incident_at,
-        description: args.description,
+        description: texts.check("--description", args.description)?,
     };
     let id = cb.open_case(&ctx, &new)?;
     if g.json {

@@ -13,7 +13,7 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let reason = text::resolve("--reason", Some(args.reason), &mut false)?.unwrap_or_default();
+    let reason = text::Texts::new(&cb)?.required("--reason", args.reason)?;
     let rec = cb.reopen(&ctx, &args.id, &reason)?;
     recorded(g, &cb, &ctx, rec)
 }

@@ -24,12 +24,14 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let finding = text::resolve("--finding", args.finding, &mut false)?;
+    let mut texts = text::Texts::new(&cb)?;
+    let finding = texts.resolve("--finding", args.finding)?;
+    let root_cause = texts.check("--root-cause", args.root_cause)?;
     let rec = cb.research(
         &ctx,
         &args.id,
         finding,
-        args.root_cause,
+        root_cause,
         args.scope.as_deref(),
         &args.link,
     )?;

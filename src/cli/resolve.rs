@@ -16,8 +16,9 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let resolution =
-        text::resolve("--resolution", Some(args.resolution), &mut false)?.unwrap_or_default();
-    let rec = cb.resolve(&ctx, &args.id, &resolution, args.root_cause)?;
+    let mut texts = text::Texts::new(&cb)?;
+    let resolution = texts.required("--resolution", args.resolution)?;
+    let root_cause = texts.check("--root-cause", args.root_cause)?;
+    let rec = cb.resolve(&ctx, &args.id, &resolution, root_cause)?;
     recorded(g, &cb, &ctx, rec)
 }

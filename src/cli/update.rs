@@ -23,7 +23,7 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let message = text::resolve("--message", args.message, &mut false)?;
+    let message = text::Texts::new(&cb)?.resolve("--message", args.message)?;
     let rec = cb.update(&ctx, &args.id, message, args.eta.as_deref(), args.channel)?;
     recorded(g, &cb, &ctx, rec)
 }

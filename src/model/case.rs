@@ -34,6 +34,10 @@ use super::time::{utc, utc_opt};
 /// The newest case-file schema this version reads and writes.
 pub const SCHEMA: u32 = 1;
 
+/// The largest `seq` a case file may hold. One below `u64::MAX`, so that every readable
+/// file's clock can be checked for overflow the same way on read and on append.
+pub const MAX_SEQ: u64 = u64::MAX - 1;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
     #[error("case file schema {found} is newer than this casebook understands (schema {SCHEMA})")]
@@ -42,6 +46,23 @@ pub enum CaseError {
     Parse(#[source] toml::de::Error),
     #[error("case file has no `open` event to replay from")]
     NoOpenEvent,
+    #[error("case file has two events with the id {0}")]
+    DuplicateEvent(String),
+    #[error("event {id} has seq = {seq}: no later event can get a seq (the largest is {MAX_SEQ})")]
+    SeqExhausted { id: String, seq: u64 },
+    #[error("event {id} (seq {seq}) comes after event {previous} (seq {previous_seq}): events are out of order")]
+    OutOfOrder {
+        id: String,
+        seq: u64,
+        previous: String,
+        previous_seq: u64,
+    },
+    #[error("[case] id is {found}, but the file is the case file of {expected}")]
+    WrongId { found: String, expected: String },
+    #[error(
+        "event {event} names attachment path {path:?}, which is not a file under attachments/"
+    )]
+    BadAttachmentPath { event: String, path: String },
 }
 
 impl CaseError {
@@ -50,6 +71,14 @@ impl CaseError {
             CaseError::NewerSchema { .. } => Some("upgrade casebook to read this case book"),
             CaseError::Parse(_) | CaseError::NoOpenEvent => Some(
                 "the file was probably edited by hand: fix it, or restore it with `git checkout -- <file>`",
+            ),
+            // A committed file: `git checkout` would restore the same broken version.
+            CaseError::DuplicateEvent(_)
+            | CaseError::SeqExhausted { .. }
+            | CaseError::OutOfOrder { .. }
+            | CaseError::WrongId { .. }
+            | CaseError::BadAttachmentPath { .. } => Some(
+                "the committed file was probably edited by hand: find the edit with `git log -p -- <file>`, fix the file or restore an earlier version (`git checkout <commit> -- <file>`), and commit it; casebook writes nothing on top of it until then",
             ),
         }
     }
@@ -173,7 +202,10 @@ impl CaseFile {
             Ok(file) if u64::from(file.schema) > u64::from(SCHEMA) => Err(CaseError::NewerSchema {
                 found: file.schema.into(),
             }),
-            Ok(file) => Ok(file),
+            Ok(file) => {
+                file.check()?;
+                Ok(file)
+            }
             // A newer schema may not even have the shape we expect: say that, not a parse error.
             Err(e) => match toml::from_str::<SchemaOnly>(text) {
                 Ok(SchemaOnly {
@@ -193,20 +225,75 @@ impl CaseFile {
     /// Appends an event (after everything this file has seen) and recomputes the projection
     /// from the whole history.
     pub fn append(&mut self, mut event: Event) -> Result<(), CaseError> {
-        event.seq = self.next_seq();
+        event.seq = self.next_seq()?;
         self.events.push(event);
         self.reproject()
     }
 
-    /// The Lamport clock value for the next event.
-    pub fn next_seq(&self) -> u64 {
-        self.events
+    /// The Lamport clock value for the next event; an error if the clock cannot go on (a
+    /// stored `seq` at [`MAX_SEQ`]: wrapping to 0 would reorder history, and a larger value
+    /// would make a file no casebook reads).
+    pub fn next_seq(&self) -> Result<u64, CaseError> {
+        let Some((i, last)) = self
+            .events
             .iter()
             .enumerate()
-            .map(|(i, e)| seq_of(e, i))
-            .max()
-            .unwrap_or(0)
-            + 1
+            .max_by_key(|(i, e)| seq_of(e, *i))
+        else {
+            return Ok(1);
+        };
+        let seq = seq_of(last, i);
+        seq.checked_add(1)
+            .filter(|next| *next <= MAX_SEQ)
+            .ok_or_else(|| CaseError::SeqExhausted {
+                id: last.id.clone(),
+                seq,
+            })
+    }
+
+    /// The integrity rules every stored case file must keep, checked on every read so that
+    /// nothing is ever written on top of a broken file: event ids are unique, `seq` never
+    /// goes down along the file (merges and appends keep (seq, at, id) order; the time alone
+    /// may go down, clocks of clones differ) and can still be incremented, and attachment
+    /// paths stay inside `attachments/`. That the ID matches the file's path is checked where
+    /// the path is known ([`crate::store::parse_case`]).
+    pub fn check(&self) -> Result<(), CaseError> {
+        let mut seen = std::collections::HashSet::with_capacity(self.events.len());
+        let mut previous: Option<(&str, u64)> = None;
+        for (i, e) in self.events.iter().enumerate() {
+            if !seen.insert(e.id.as_str()) {
+                return Err(CaseError::DuplicateEvent(e.id.clone()));
+            }
+            let seq = seq_of(e, i);
+            if seq > MAX_SEQ {
+                return Err(CaseError::SeqExhausted {
+                    id: e.id.clone(),
+                    seq,
+                });
+            }
+            if let Some((previous, previous_seq)) = previous {
+                if seq < previous_seq {
+                    return Err(CaseError::OutOfOrder {
+                        id: e.id.clone(),
+                        seq,
+                        previous: previous.to_string(),
+                        previous_seq,
+                    });
+                }
+            }
+            previous = Some((&e.id, seq));
+            for a in &e.attachments {
+                if let Some(path) = &a.path {
+                    if !super::layout::is_attachment_path(path) {
+                        return Err(CaseError::BadAttachmentPath {
+                            event: e.id.clone(),
+                            path: path.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Recomputes `[case]` and `[customer]` from the events, keeping unknown keys.
@@ -232,7 +319,8 @@ impl CaseFile {
 /// existed) its position in the file.
 pub fn seq_of(e: &Event, position: usize) -> u64 {
     if e.seq == 0 {
-        position as u64 + 1
+        // A file cannot hold anywhere near u64::MAX events; saturate rather than wrap.
+        u64::try_from(position).map_or(u64::MAX, |p| p.saturating_add(1))
     } else {
         e.seq
     }
@@ -339,7 +427,7 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
             }
         }
         Action::Escalate => {
-            case.escalation_level = e.level.unwrap_or(case.escalation_level + 1);
+            case.escalation_level = e.level.unwrap_or(case.escalation_level.saturating_add(1));
             case.escalated_to = e.to.clone();
         }
         Action::Deescalate => {
@@ -401,7 +489,7 @@ fn apply_change(case: &mut CaseState, change: &super::event::FieldChange) {
 
 fn reopen(case: &mut CaseState) {
     case.status = Status::Open;
-    case.reopen_count += 1;
+    case.reopen_count = case.reopen_count.saturating_add(1);
     case.resolution = None;
     case.resolved_at = None;
     case.satisfaction = None;
@@ -526,6 +614,52 @@ mod tests {
             assert!(out.contains(kept), "{kept} lost:\n{out}");
         }
         assert_eq!(f.case.product.as_deref(), Some("LaserJet 10"));
+    }
+
+    #[test]
+    fn broken_histories_are_refused_on_read() {
+        let mut f = sample();
+        f.append(Event::new(
+            Action::Acknowledge,
+            t("2026-11-22T09:10:00Z"),
+            "Dana <dana@example.com>",
+        ))
+        .unwrap();
+        let text = f.to_toml();
+        let (first, second) = (f.events[0].id.clone(), f.events[1].id.clone());
+        let parse = |t: String| CaseFile::from_toml(&t).unwrap_err();
+        assert!(matches!(
+            parse(text.replace(&second, &first)),
+            CaseError::DuplicateEvent(id) if id == first
+        ));
+        assert!(matches!(
+            parse(text.replace("seq = 1\n", "seq = 3\n")),
+            CaseError::OutOfOrder {
+                seq: 2,
+                previous_seq: 3,
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse(text.replace("seq = 2\n", &format!("seq = {}\n", u64::MAX))),
+            CaseError::SeqExhausted { .. }
+        ));
+        // The clock may go backwards between clones: only seq orders events.
+        let earlier = text.replace("2026-11-22T09:10:00Z", "2026-11-22T08:00:00Z");
+        assert!(CaseFile::from_toml(&earlier).is_ok());
+        // The last number the clock can give is refused before it wraps.
+        let mut full = f.clone();
+        full.events[1].seq = MAX_SEQ - 1;
+        assert_eq!(full.next_seq().unwrap(), MAX_SEQ);
+        full.events[1].seq = MAX_SEQ;
+        assert!(matches!(
+            full.append(Event::new(
+                Action::Log,
+                t("2026-11-22T10:00:00Z"),
+                "D <d@example.com>"
+            )),
+            Err(CaseError::SeqExhausted { .. })
+        ));
     }
 
     #[test]

@@ -78,6 +78,12 @@ chain = ["supervisor", "manager"]
 max_bytes = 10485760   # 10 MiB per file
 max_count = 20         # per case
 
+[text]
+# The longest free text one field may hold (a description, message, note, answer,
+# finding, reason, summary...), in bytes, however it is given: on the command line, from
+# standard input or from $EDITOR. Longer documents belong in an attachment.
+max_bytes = 1048576    # 1 MiB, like one line of an import
+
 [import.columns]
 # `casebook import` matches columns to fields by name (any letter case): external_id,
 # customer, email, phone, subject, product, priority, channel, incident_at, description,
@@ -117,6 +123,8 @@ pub struct Config {
     /// Names of the levels above the agent (level 0).
     pub escalation_chain: Vec<String>,
     pub attachments: AttachmentLimits,
+    /// The longest free-text field accepted, in bytes (`[text] max_bytes`).
+    pub text_max_bytes: u64,
     /// Message template overrides by name.
     pub templates: BTreeMap<String, String>,
     /// Import column names (lower-case) mapped to casebook's fields, or to "ignore".
@@ -159,6 +167,7 @@ struct RawConfig {
     sla: RawSla,
     escalation: RawEscalation,
     attachments: RawAttachments,
+    text: RawText,
     templates: BTreeMap<String, String>,
     import: RawImport,
 }
@@ -218,6 +227,20 @@ struct RawEscalation {
 struct RawAttachments {
     max_bytes: u64,
     max_count: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawText {
+    max_bytes: u64,
+}
+
+impl Default for RawText {
+    fn default() -> Self {
+        RawText {
+            max_bytes: 1024 * 1024,
+        }
+    }
 }
 
 impl Default for RawIds {
@@ -446,7 +469,15 @@ impl RawConfig {
         if a.max_bytes == 0 || a.max_count == 0 {
             return Err(invalid("attachments", "0", "limits must be at least 1"));
         }
+        if self.text.max_bytes == 0 {
+            return Err(invalid(
+                "text.max_bytes",
+                self.text.max_bytes,
+                "the limit must be at least 1",
+            ));
+        }
         Ok(Config {
+            text_max_bytes: self.text.max_bytes,
             prefix,
             calendar,
             sla,
@@ -516,6 +547,7 @@ mod tests {
             assert_eq!(c.escalation_chain, ["supervisor", "manager"]);
             assert_eq!(c.level_name(0), "agent");
             assert_eq!(c.level_name(2), "manager");
+            assert_eq!(c.text_max_bytes, 1024 * 1024);
         }
     }
 
@@ -564,6 +596,10 @@ mod tests {
             ("[sla]\nat_risk = 1.5", "sla.at_risk = 1.5"),
             ("[ids]\nprefix = \"C-B\"", "ids.prefix = \"C-B\""),
             ("[escalation]\nchain = [\"a\", \"a\"]", "escalation.chain"),
+            (
+                "[text]\nmax_bytes = 0",
+                "text.max_bytes = 0: the limit must be at least 1",
+            ),
         ];
         for (text, expected) in cases {
             let e = Config::from_toml(text).unwrap_err().to_string();

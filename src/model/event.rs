@@ -52,6 +52,11 @@ pub struct Attachment {
     pub size: u64,
     /// git blob id of the content, which is also its integrity check.
     pub blob: String,
+    /// Where the content is, relative to the repository root. Attachments recorded before
+    /// this key existed have none and live at `attachments/<ID>/<name>`; see
+    /// [`super::layout::attachment_file`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     #[serde(flatten)]
     pub extra: toml::Table,
 }

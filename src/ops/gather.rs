@@ -1,6 +1,7 @@
 //! `gather`: the facts of the case, questions and answers, and supporting documents.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use super::{optional_text, Casebook, Context, Current, Recorded, Step};
 use crate::error::{Error, Result};
@@ -34,21 +35,95 @@ impl Casebook {
     pub fn gather(&self, ctx: &Context, id: &str, input: &GatherInput) -> Result<Recorded> {
         // Read the files once, before the transaction: a missing or unreadable file is an
         // error before anything is written.
-        let files = input
-            .attach
-            .iter()
-            .map(|p| {
-                std::fs::read(p)
-                    .map(|bytes| (p.clone(), bytes))
-                    .map_err(|source| Error::Input {
-                        path: p.clone(),
-                        source,
-                    })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let files = if input.attach.is_empty() {
+            Vec::new()
+        } else {
+            let max_bytes = self.config()?.attachments.max_bytes;
+            input
+                .attach
+                .iter()
+                .map(|p| read_attachment(p, max_bytes).map(|bytes| (p.clone(), bytes)))
+                .collect::<Result<Vec<_>>>()?
+        };
         self.record(ctx, id, Action::Gather, |cur| {
             gather_step(cur, ctx, input, &files)
         })
+    }
+}
+
+/// Reads a file to attach: a regular file of at most `max_bytes`. A FIFO, a device or a
+/// socket is refused before a byte is read (`/dev/zero` would fill memory, a FIFO would
+/// wait for a writer forever); the file is opened without blocking and its type checked on
+/// the open handle, so it cannot be swapped for something else in between. At most
+/// `max_bytes + 1` bytes are read, enough to know the file is too large.
+fn read_attachment(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
+    let io = |source| Error::Input {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a FIFO for reading blocks until a writer appears, unless non-blocking.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(Error::invalid(
+            "--attach",
+            format!(
+                "{} is {}, not a regular file: attach a file (copy the content into one first)",
+                path.display(),
+                file_kind(&meta.file_type())
+            ),
+        ));
+    }
+    let too_large = |size: u64| {
+        Error::invalid(
+            "--attach",
+            format!(
+                "{} is {size} bytes; the limit is {max_bytes} (attachments.max_bytes)",
+                path.display()
+            ),
+        )
+    };
+    if meta.len() > max_bytes {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    // The file may grow after the check: read no more than one byte past the limit.
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if read > max_bytes {
+        return Err(too_large(read));
+    }
+    Ok(bytes)
+}
+
+/// What a file that is not a regular file is, for the error message.
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a folder"
+    } else {
+        "a special file"
     }
 }
 
@@ -177,11 +252,14 @@ fn gather_step(
         let name = unique_name(&safe_name(path), &taken);
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
             .map_err(|_| Error::invalid("--attach", "cannot hash the attachment"))?;
-        extra_files.push((layout::attachment_path(&case.id, &name), bytes.clone()));
+        let blob = blob.to_string();
+        let stored = layout::new_attachment_path(&case.id, &name, &blob);
+        extra_files.push((stored.clone(), bytes.clone()));
         e.attachments.push(Attachment {
             name,
-            size: bytes.len() as u64,
-            blob: blob.to_string(),
+            size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
+            blob,
+            path: Some(stored),
             extra: toml::Table::new(),
         });
     }

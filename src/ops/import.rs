@@ -326,6 +326,23 @@ fn validate(
         } else {
             first_line.insert(external.clone(), row.line);
         }
+        // The same limit as every free-text flag: an imported case must not be one that
+        // no command could have recorded.
+        let mut fields: Vec<_> = row.fields.iter().collect();
+        fields.sort_unstable();
+        for (field, value) in fields {
+            let len = u64::try_from(value.len()).unwrap_or(u64::MAX);
+            if len > config.text_max_bytes {
+                row_errors.push(RowError {
+                    line: row.line,
+                    field: field.to_string(),
+                    message: format!(
+                        "is {len} bytes; the limit is {} (text.max_bytes)",
+                        config.text_max_bytes
+                    ),
+                });
+            }
+        }
         let input = IntakeInput {
             customer: get("customer"),
             email: get("email"),

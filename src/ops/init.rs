@@ -13,6 +13,10 @@ pub const GITATTRIBUTES_PATH: &str = ".gitattributes";
 pub const GITATTRIBUTES_LINE: &str = "cases/** merge=casebook";
 /// An old ID can lead to several renamed cases: git's union merge keeps every line.
 pub const GITATTRIBUTES_ALIASES: &str = "aliases/** merge=union";
+/// Attachments are stored at content-addressed paths, so one path never holds two
+/// different files; should it ever (a hand-made commit), git must not write conflict
+/// markers into a screenshot or a PDF, nor change its line endings.
+pub const GITATTRIBUTES_ATTACHMENTS: &str = "attachments/** -merge -text";
 
 #[derive(Debug, Clone, Default)]
 pub struct InitOptions {
@@ -59,12 +63,11 @@ impl Casebook {
                 attributes.push_str(GITATTRIBUTES_LINE);
                 attributes.push('\n');
             }
-            if !attributes
-                .lines()
-                .any(|l| l.trim() == GITATTRIBUTES_ALIASES)
-            {
-                attributes.push_str(GITATTRIBUTES_ALIASES);
-                attributes.push('\n');
+            for line in [GITATTRIBUTES_ALIASES, GITATTRIBUTES_ATTACHMENTS] {
+                if !attributes.lines().any(|l| l.trim() == line) {
+                    attributes.push_str(line);
+                    attributes.push('\n');
+                }
             }
             let change = Change::with_files(
                 format!(

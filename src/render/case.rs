@@ -77,7 +77,7 @@ pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) ->
             "name": a.name,
             "size": a.size,
             "blob": a.blob,
-            "path": crate::model::layout::attachment_path(&c.id, &a.name),
+            "path": crate::model::layout::attachment_file(&c.id, a),
         })).collect::<Vec<_>>(),
     });
     v["sla"] = sla_json(commitments);

@@ -273,10 +273,22 @@ pub fn parse_case(path: &str, bytes: &[u8]) -> Result<CaseFile> {
         path: path.to_string(),
         source: crate::model::case::CaseError::Parse(serde::de::Error::custom("not UTF-8 text")),
     })?;
-    CaseFile::from_toml(text).map_err(|source| StoreError::Case {
+    let case_error = |source| StoreError::Case {
         path: path.to_string(),
         source,
-    })
+    };
+    let file = CaseFile::from_toml(text).map_err(case_error)?;
+    // A file whose [case] id is not its own would show under the wrong ID and be written
+    // back to the wrong place.
+    if let Some(expected) = crate::model::layout::case_of_path(path) {
+        if expected != file.case.id {
+            return Err(case_error(crate::model::case::CaseError::WrongId {
+                found: file.case.id.to_string(),
+                expected: expected.to_string(),
+            }));
+        }
+    }
+    Ok(file)
 }
 
 /// `CB-7K3M9QXA.toml` → the ID; anything else in a shard is not a case.

@@ -234,13 +234,12 @@ fn a_case_goes_through_every_sop_step_one_commit_each() {
     let att = &v["attachments"][0];
     assert_eq!(att["name"], "screen_shot.png");
     assert_eq!(att["size"], 15);
-    let stored = format!("attachments/{id}/screen_shot.png");
+    let blob = env.git(&root, &["hash-object", shot.to_str().unwrap()]);
+    let blob = blob.trim();
+    assert_eq!(blob, att["blob"].as_str().unwrap());
+    // Content-addressed: the folder is the start of the blob id.
+    let stored = format!("attachments/{id}/{}/screen_shot.png", &blob[..12]);
     assert_eq!(att["path"], stored.as_str());
-    assert_eq!(
-        env.git(&root, &["hash-object", shot.to_str().unwrap()])
-            .trim(),
-        att["blob"].as_str().unwrap()
-    );
     assert_eq!(
         std::fs::read(root.join(&stored)).unwrap(),
         b"\x89PNG fake image"

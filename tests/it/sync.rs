@@ -139,7 +139,12 @@ fn three_clones_working_offline_converge_with_every_action_kept() {
     assert_eq!(v["status"], "resolved");
     assert_eq!(v["escalation_level"], 2);
     assert_eq!(v["attachments"][0]["name"], "shot.png");
-    assert!(c.join(format!("attachments/{shared}/shot.png")).is_file());
+    let stored = v["attachments"][0]["path"].as_str().unwrap();
+    assert!(
+        stored.starts_with(&format!("attachments/{shared}/")),
+        "{stored}"
+    );
+    assert!(c.join(stored).is_file());
     let product = v["product"].as_str().unwrap();
     assert!(product == "LaserJet 9" || product == "LaserJet 10");
     assert_eq!(
@@ -442,4 +447,124 @@ fn a_push_that_loses_a_race_is_fetched_merged_and_pushed_again() {
         "{subjects:?}"
     );
     assert_eq!(show(&env, &b, &from_a)["subject"], "From a");
+}
+
+/// Attaches a file named `shot.txt` holding `content` to case `id` in clone `root`.
+fn attach_shot(env: &Env, root: &Path, id: &str, content: &str) {
+    let dir = env.path(&format!("files-{content}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("shot.txt");
+    std::fs::write(&file, content).unwrap();
+    env.run(root, &["gather", id, "--attach", file.to_str().unwrap()])
+        .ok();
+}
+
+/// Both clones' `shot.txt` are attached to case `id` in `root`, each readable at its path
+/// with its own content (so no conflict markers), and the working tree is clean.
+fn assert_both_shots_kept(env: &Env, root: &Path, id: &str) {
+    let v = show(env, root, id);
+    let attachments = v["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 2, "{v}");
+    let mut contents: Vec<String> = attachments
+        .iter()
+        .map(|a| {
+            assert_eq!(a["name"], "shot.txt");
+            std::fs::read_to_string(root.join(a["path"].as_str().unwrap())).unwrap()
+        })
+        .collect();
+    contents.sort();
+    assert_eq!(contents, ["from a", "from b"]);
+    assert_eq!(env.status_porcelain(root), "");
+    assert_all_cases_replay(env, root);
+}
+
+#[test]
+fn two_clones_attaching_files_of_one_name_keep_both_through_sync() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let id = env.open(&a, "Ada", "Two screenshots");
+    env.run(&a, &["sync"]).ok();
+    let b = clone(&env, &remote, "b");
+    attach_shot(&env, &a, &id, "from a");
+    attach_shot(&env, &b, &id, "from b");
+    env.run(&a, &["sync"]).ok();
+    env.run(&b, &["sync"]).ok();
+    env.run(&a, &["sync"]).ok();
+    assert_both_shots_kept(&env, &a, &id);
+    assert_both_shots_kept(&env, &b, &id);
+}
+
+#[test]
+fn two_clones_attaching_files_of_one_name_keep_both_through_git_pull() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let id = env.open(&a, "Ada", "Two screenshots");
+    env.run(&a, &["sync"]).ok();
+    let b = clone(&env, &remote, "b");
+    attach_shot(&env, &a, &id, "from a");
+    env.git(&a, &["push", "--quiet", "origin", "main"]);
+    attach_shot(&env, &b, &id, "from b");
+    env.git(
+        &b,
+        &[
+            "pull",
+            "--quiet",
+            "--no-rebase",
+            "--no-edit",
+            "origin",
+            "main",
+        ],
+    );
+    assert_both_shots_kept(&env, &b, &id);
+    // Should a path ever hold two versions (a commit made by hand), git still never writes
+    // markers into an attachment nor touches its line endings.
+    let attrs = env.git(
+        &b,
+        &[
+            "check-attr",
+            "merge",
+            "text",
+            "--",
+            "attachments/X/0/shot.txt",
+        ],
+    );
+    assert!(
+        attrs.contains("merge: unset") && attrs.contains("text: unset"),
+        "{attrs}"
+    );
+}
+
+#[test]
+fn a_remote_case_file_with_a_duplicate_event_id_stops_the_sync() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let id = env.open(&a, "Ada", "Will be broken remotely");
+    env.run(&a, &["ack", &id]).ok();
+    env.run(&a, &["sync"]).ok();
+    env.git(
+        env.tmp.path(),
+        &["clone", "-q", remote.to_str().unwrap(), "vandal"],
+    );
+    let vandal = env.path("vandal");
+    let file = case_path(&vandal, &id);
+    let events: Vec<String> = show(&env, &a, &id)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace(&events[1], &events[0])).unwrap();
+    env.git(&vandal, &["commit", "-qam", "oops"]);
+    env.git(&vandal, &["push", "-q", "origin", "main"]);
+    env.run(&a, &["escalate", &id, "--reason", "stuck"]).ok();
+    let tip = env.git(&a, &["rev-parse", "HEAD"]);
+    let err = env.run(&a, &["sync"]).fails(1);
+    assert!(
+        err.contains(&format!("{}.toml (remote)", id))
+            && err.contains(&format!("two events with the id {}", events[0])),
+        "{err}"
+    );
+    assert_eq!(env.git(&a, &["rev-parse", "HEAD"]), tip);
+    assert_eq!(env.status_porcelain(&a), "");
 }
