@@ -31,7 +31,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let within = args.within.as_deref().map(parse_within).transpose()?;
     let cb = g.casebook()?;
     let now = g.now()?;
-    let items = cb.due(now, within)?;
+    let (items, config) = cb.due_queue(now, within)?;
     if g.json {
         return print_json_array(items.iter().map(|i| {
             let k = &i.commitment;
@@ -54,7 +54,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         return Ok(());
     }
     let style = g.style();
-    let tz = cb.config()?.calendar.tz();
+    let tz = config.calendar.tz();
     let mut t = Table::new();
     t.load_preset(presets::NOTHING);
     t.set_header(

@@ -11,8 +11,7 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let cb = g.casebook()?;
-    let file = cb.show(&args.id)?;
-    let config = cb.config()?;
+    let (file, config) = cb.show(&args.id)?;
     let sla = crate::model::commitment::evaluate(&file, &config, g.now()?);
     if g.json {
         print_json(&render::case_json(&file, true, &sla))

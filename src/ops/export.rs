@@ -38,7 +38,7 @@ impl Casebook {
     /// The cases in the given statuses (all when empty), in ID order. With `redact`,
     /// customer names, e-mail addresses and phone numbers become stable pseudonyms.
     pub fn export(&self, statuses: &[Status], redact: bool) -> Result<Vec<ExportRow>> {
-        let snap = self.store.casebook_snapshot()?;
+        let view = self.view()?;
         let key = if redact {
             Some(self.store.redaction_key()?)
         } else {
@@ -54,7 +54,7 @@ impl Casebook {
                 _ => format!("redacted-{}", &hash[..10]),
             }
         };
-        let rows = snap.map_cases(|f| {
+        let select = |f: CaseFile| {
             if !statuses.is_empty() && !statuses.contains(&f.case.status) {
                 return None;
             }
@@ -65,7 +65,18 @@ impl Casebook {
                 row[3] = row[3].as_deref().map(|v| pseudonym("phone", v));
             }
             Some(row)
-        })?;
+        };
+        // With a status filter the index names the case files to read (in path order,
+        // as the scan walks them).
+        let wanted: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
+        let rows = match view
+            .index()
+            .filter(|_| !statuses.is_empty())
+            .and_then(|i| i.with_status(&wanted).ok())
+        {
+            Some(entries) => view.map_listed(&entries, select)?,
+            None => view.map_cases(select)?,
+        };
         Ok(rows)
     }
 }

@@ -23,7 +23,7 @@ pub use import::{ImportFormat, ImportOptions, ImportReport, RowError};
 pub use init::{InitOptions, InitOutcome};
 pub use lifecycle::FollowUpResponse;
 pub use open::NewCase;
-pub use read::ListFilter;
+pub use read::{ListFilter, ListSort, Listed};
 pub use review::{Finding, GroupBy, QueueItem, ReviewReport};
 pub use sla::{add_duration, DueItem, TickAction};
 pub use sync::{merge_driver, SyncReport};

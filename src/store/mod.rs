@@ -14,8 +14,10 @@
 
 mod bulk;
 mod history;
+pub mod index;
 mod snapshot;
 mod sync;
+mod view;
 mod worktree;
 mod write;
 
@@ -26,6 +28,7 @@ use git2::{ErrorCode, Repository, RepositoryInitOptions};
 pub use history::HistoryEntry;
 pub use snapshot::{parse_case, Snapshot};
 pub use sync::{MergeOutcome, Versions};
+pub use view::{MaybeOwned, View};
 pub use write::Change;
 
 use crate::model::case::CaseError;
@@ -76,6 +79,8 @@ pub enum StoreError {
         remote: String,
         message: String,
     },
+    #[error("the read index cannot be used: {0}")]
+    Index(String),
     #[error("both sides changed {path} differently (the same lines): casebook merges case files, git could not merge this one")]
     MergeConflict { path: String },
 }
@@ -219,6 +224,11 @@ impl Store {
     /// What the branch tip holds now.
     pub fn snapshot(&self) -> Result<Snapshot<'_>> {
         Snapshot::at_tip(self)
+    }
+
+    /// The read view of the branch tip: what every read command goes through.
+    pub fn view(&self) -> Result<View<'_>> {
+        View::open(self)
     }
 
     /// Like [`Store::snapshot`], but an error unless the tip is a case book.
