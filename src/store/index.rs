@@ -961,7 +961,7 @@ impl Index {
     ) -> IResult<Vec<Hit>> {
         let json = |v: &[String]| serde_json::to_string(v).expect("strings serialise");
         let snippets: Vec<String> = (0..SEARCH_FIELDS.len())
-            .map(|i| format!("snippet(fts, {i}, '[', ']', '…', 12)"))
+            .map(|i| format!("snippet(fts, {i}, char(1), char(2), '…', 12)"))
             .collect();
         let sql = format!(
             "SELECT c.id, c.path, c.blob, c.status, c.priority, c.subject, bm25(fts) AS score, {}
@@ -986,7 +986,7 @@ impl Index {
                 let mut snippet = String::new();
                 for (i, name) in SEARCH_FIELDS.iter().enumerate() {
                     let s: String = r.get::<_, Option<String>>(7 + i)?.unwrap_or_default();
-                    if s.contains('[') && s.contains(']') {
+                    if s.contains('\u{1}') {
                         field = name;
                         snippet = s;
                         break;

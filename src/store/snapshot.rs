@@ -248,6 +248,25 @@ impl<'r> Snapshot<'r> {
         Ok(out)
     }
 
+    /// Every alias: (old ID as named, the text it holds), in name order.
+    pub fn alias_entries(&self) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        if let Some(aliases) = self.subtree("aliases")? {
+            for entry in aliases.iter() {
+                let Some(name) = entry.name() else { continue };
+                if entry.kind() != Some(ObjectType::Blob) {
+                    continue;
+                }
+                let text = self.read_blob(entry.id(), &format!("aliases/{name}"))?;
+                out.push((
+                    name.to_string(),
+                    String::from_utf8_lossy(&text).into_owned(),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
     /// The id of the tree at `name` (e.g. `cases`), if there is one.
     pub(crate) fn subtree_id(&self, name: &str) -> Option<Oid> {
         let entry = self.tree.as_ref()?.get_name(name)?;
