@@ -6,6 +6,7 @@ mod cli_basics;
 mod cli_errors;
 mod concurrency;
 mod import_export;
+mod index;
 mod lifecycle;
 mod review;
 mod sla;
