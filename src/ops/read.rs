@@ -180,7 +180,8 @@ impl Casebook {
         Ok(self.store.view()?)
     }
 
-    /// The case a user names by a whole ID or a unique start of one.
+    /// The case a user names by a whole ID or a unique start of one, with the config it
+    /// was read with.
     pub fn show(&self, query: &str) -> Result<(CaseFile, Config)> {
         let view = self.view()?;
         let id = resolve(&view, query)?;
@@ -188,6 +189,17 @@ impl Casebook {
             .case(&id)?
             .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
         Ok((file, view.config().clone()))
+    }
+
+    /// [`Casebook::show`] with the case's SLA commitments at `now`.
+    pub fn show_at(
+        &self,
+        query: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(CaseFile, Config, Vec<Commitment>)> {
+        let (file, config) = self.show(query)?;
+        let sla = evaluate(&file, &config, now);
+        Ok((file, config, sla))
     }
 
     /// Cases matching `filter` in `sort` order, at most `limit` of them, with their

@@ -1,9 +1,11 @@
 //! Output for people (text, tables) and scripts (JSON). No business rules here.
 
 mod case;
+mod queue;
 mod report;
 
 pub use case::{case_json, history_json, history_table, list_table, show_text, sla_json};
+pub use queue::{due_json, due_table};
 pub use report::{esc, review_html, BACKLOG_ORDER};
 
 use chrono::{DateTime, Utc};
