@@ -194,6 +194,14 @@ fn generate(dir: &Path, n: usize) -> Vec<(CaseId, bool, String)> {
     out.flush().unwrap();
     drop(out);
     assert!(child.wait().unwrap().success(), "fast-import failed");
+    // fast-import deltas every blob against the one before: long chains that make every
+    // read slow. A case book written by casebook has no such chains; repack without them.
+    let status = Command::new("git")
+        .args(["repack", "-a", "-d", "-f", "-q", "--window=0"])
+        .current_dir(dir)
+        .status()
+        .expect("git repack");
+    assert!(status.success(), "repack failed");
     cases
 }
 
@@ -261,7 +269,10 @@ fn time(
         if ok {
             let v: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-            return Duration::from_secs_f64(v["results"][0]["median"].as_f64().unwrap());
+            let r = &v["results"][0];
+            let cpu = r["user"].as_f64().unwrap_or(0.0) + r["system"].as_f64().unwrap_or(0.0);
+            CPU.with(|c| c.set(Some(Duration::from_secs_f64(cpu))));
+            return Duration::from_secs_f64(r["median"].as_f64().unwrap());
         }
     }
     let sh = |c: &str| {
@@ -288,6 +299,16 @@ fn time(
     }
     v.sort();
     v[v.len() / 2]
+}
+
+thread_local! {
+    /// The mean CPU time (user + system) of the last hyperfine measurement.
+    static CPU: std::cell::Cell<Option<Duration>> = const { std::cell::Cell::new(None) };
+}
+
+/// The CPU time of the last measurement, when hyperfine gave one.
+fn cpu() -> String {
+    CPU.with(|c| c.take()).map_or("–".into(), fmt)
 }
 
 fn fmt(d: Duration) -> String {
@@ -375,6 +396,9 @@ fn main() {
     let sizes = common::sizes("10000,100000");
     let runs = common::runs(10);
     let tmp = common::workspace();
+    // CASEBOOK_BENCH_KEEP=1 keeps the generated books (for profiling), and says where.
+    let keep = std::env::var_os("CASEBOOK_BENCH_KEEP").is_some();
+    let only_generate = std::env::var_os("CASEBOOK_BENCH_GENERATE_ONLY").is_some();
     let tool = if have("hyperfine") {
         "hyperfine (median)"
     } else {
@@ -387,6 +411,9 @@ fn main() {
         let cases = generate(&dir, n);
         eprintln!("generated {n} cases in {:.1} s", t.elapsed().as_secs_f64());
         // Build the index once (cold), then everything below is warm.
+        if only_generate {
+            continue;
+        }
         let cold = Instant::now();
         assert!(casebook_cmd(&dir, &["reindex"]).status().unwrap().success());
         let cold = cold.elapsed();
@@ -434,8 +461,8 @@ fn main() {
             "\n### {n} cases ({tool}, {runs} runs, store-only book on {})\n",
             tmp.path().display()
         );
-        println!("| read | casebook |");
-        println!("|---|---:|");
+        println!("| read | casebook (median) | CPU (user + sys) |");
+        println!("|---|---:|---:|");
         let mut warm_list = Duration::ZERO;
         for (name, cmd, prepare) in &rows {
             let d = time(&dir, cmd, prepare.as_deref(), runs, &env);
@@ -444,19 +471,21 @@ fn main() {
             }
             if prepare.is_some() {
                 println!(
-                    "| {name} | {} (catch-up ≈ {}) |",
+                    "| {name} | {} (catch-up ≈ {}) | {} |",
                     fmt(d),
-                    fmt(d.saturating_sub(warm_list))
+                    fmt(d.saturating_sub(warm_list)),
+                    cpu()
                 );
             } else {
-                println!("| {name} | {} |", fmt(d));
+                println!("| {name} | {} | {} |", fmt(d), cpu());
             }
         }
         let rebuild = time(&dir, &cb("reindex"), None, runs.min(3), &env);
         println!(
-            "| cold rebuild (`reindex`) | {} (first build {}) |",
+            "| cold rebuild (`reindex`) | {} (first build {}) | {} |",
             fmt(rebuild),
-            fmt(cold)
+            fmt(cold),
+            cpu()
         );
         let scan_env = [
             ("CASEBOOK_NOW", NOW),
@@ -471,13 +500,14 @@ fn main() {
             &scan_env,
         );
         println!(
-            "| filtered list without the index (`CASEBOOK_INDEX=off`) | {} |",
-            fmt(scan)
+            "| filtered list without the index (`CASEBOOK_INDEX=off`) | {} | {} |",
+            fmt(scan),
+            cpu()
         );
         match taskwarrior(tmp.path(), &cases, runs) {
             Some(tw) => {
                 println!("\nTaskwarrior, the same {n} items:\n");
-                println!("| task | time |");
+                println!("| task | time (median) |");
                 println!("|---|---:|");
                 for (name, d) in tw {
                     println!("| {name} | {} |", fmt(d));
@@ -485,5 +515,8 @@ fn main() {
             }
             None => println!("\nTaskwarrior (`task`) is not installed: no side-by-side figures."),
         }
+    }
+    if keep {
+        eprintln!("kept the books in {}", tmp.keep().display());
     }
 }

@@ -154,9 +154,17 @@ impl Casebook {
         let index = view.index_or_memory()?;
         let statuses: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
         let priorities: Vec<String> = priorities.iter().map(|s| s.to_string()).collect();
-        let hits = index
-            .search(&fts, &statuses, &priorities, limit)
-            .map_err(|e| Error::invalid("QUERY", format!("cannot search for {query:?}: {e}")))?;
+        // The expression is always valid FTS5, so a failure is the index's: search one
+        // built from a full scan instead.
+        let hits = match index.search(&fts, &statuses, &priorities, limit) {
+            Ok(hits) => hits,
+            Err(_) => view
+                .scanned_index()
+                .and_then(|i| i.search(&fts, &statuses, &priorities, limit))
+                .map_err(|e| {
+                    Error::invalid("QUERY", format!("cannot search for {query:?}: {e}"))
+                })?,
+        };
         Ok(hits
             .into_iter()
             .map(|h| SearchHit {

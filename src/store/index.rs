@@ -370,6 +370,15 @@ fn connect(path: &Path) -> IResult<Connection> {
     Ok(conn)
 }
 
+/// Whether SQLite says the file is not a (sound) database: then it is deleted and rebuilt.
+/// Anything else (busy for too long, a full disk) leaves it alone and the read scans.
+fn is_corrupt(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+    )
+}
+
 /// What the index should do next, read from its meta table.
 enum Stale {
     Fresh,
@@ -599,6 +608,8 @@ fn fill(
         .collect();
     let total = entries.len() as u64;
     progress(0, total);
+    // Room for the whole build in memory (allocated only as used).
+    conn.pragma_update(None, "cache_size", -262_144)?;
     // Parse in parallel (most of the cost), in slices so progress can be shown.
     let mut parsed = Vec::with_capacity(entries.len());
     for part in entries.chunks(8192) {
@@ -611,13 +622,19 @@ fn fill(
         if matches!(staleness(conn, key, &snap.store.repo)?, Stale::Fresh) {
             return Ok(());
         }
+        // Secondary indexes are dropped and made again after the rows are in: sorting once
+        // is much cheaper than 100k random B-tree inserts through a small page cache.
         conn.execute_batch(
             "DELETE FROM cases; DELETE FROM commitments; DELETE FROM resolves;
-             DELETE FROM broken; DELETE FROM fts; DELETE FROM meta;",
+             DELETE FROM broken; DELETE FROM fts; DELETE FROM meta;
+             DROP INDEX IF EXISTS cases_status; DROP INDEX IF EXISTS cases_created;
+             DROP INDEX IF EXISTS commitments_case; DROP INDEX IF EXISTS commitments_open;
+             DROP INDEX IF EXISTS resolves_case; DROP INDEX IF EXISTS resolves_at;",
         )?;
         for (p, e) in parsed.iter().zip(&entries) {
             insert(conn, p, Some(&e.id))?;
         }
+        conn.execute_batch(SCHEMA)?;
         write_key(conn, key)
     })();
     match result {
@@ -722,7 +739,7 @@ impl Index {
         let dir = index_dir(&snap.store.repo);
         match Index::open_in(&dir, snap, config) {
             Ok(i) => Ok(i),
-            Err(IndexError::Sqlite(_)) => {
+            Err(IndexError::Sqlite(e)) if is_corrupt(&e) => {
                 // Unreadable or corrupt: it is only a cache.
                 let _lock = RebuildLock::take(&dir)?;
                 remove_db(&dir);
@@ -856,41 +873,51 @@ impl Index {
         since: Option<i64>,
         until: Option<i64>,
     ) -> IResult<Vec<ListRow>> {
-        let json = |v: &[String]| serde_json::to_string(v).expect("strings serialise");
-        let mut st = self.conn.prepare_cached(
+        // Built for the filters given, so SQLite can use the (status, priority, created_at)
+        // index instead of testing every row.
+        let mut sql = String::from(
             "SELECT id, path, blob, status, status_rank, priority, priority_rank, created_at,
                     updated_at, next_due, customer_name, customer_email, customer_phone
-             FROM cases
-             WHERE (?1 = '[]' OR status IN (SELECT value FROM json_each(?1)))
-               AND (?2 IS NULL OR status != ?2)
-               AND (?3 = '[]' OR priority IN (SELECT value FROM json_each(?3)))
-               AND (?4 IS NULL OR created_at >= ?4)
-               AND (?5 IS NULL OR created_at < ?5)",
-        )?;
-        let rows = st.query_map(
-            params![
-                json(statuses),
-                exclude_status,
-                json(priorities),
-                since,
-                until
-            ],
-            |r| {
-                Ok(ListRow {
-                    entry: Index::entry(r.get(0)?, r.get(1)?, r.get(2)?)?,
-                    status: r.get(3)?,
-                    status_rank: r.get(4)?,
-                    priority: r.get(5)?,
-                    priority_rank: r.get(6)?,
-                    created_at: r.get(7)?,
-                    updated_at: r.get(8)?,
-                    next_due: r.get(9)?,
-                    customer_name: r.get(10)?,
-                    customer_email: r.get(11)?,
-                    customer_phone: r.get(12)?,
-                })
-            },
-        )?;
+             FROM cases WHERE 1",
+        );
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        let mut any_of = |sql: &mut String, column: &str, v: &[String]| {
+            if !v.is_empty() {
+                let marks = vec!["?"; v.len()].join(", ");
+                sql.push_str(&format!(" AND {column} IN ({marks})"));
+                values.extend(v.iter().cloned().map(rusqlite::types::Value::Text));
+            }
+        };
+        any_of(&mut sql, "status", statuses);
+        any_of(&mut sql, "priority", priorities);
+        if let Some(x) = exclude_status {
+            sql.push_str(" AND status != ?");
+            values.push(rusqlite::types::Value::Text(x.to_string()));
+        }
+        if let Some(t) = since {
+            sql.push_str(" AND created_at >= ?");
+            values.push(rusqlite::types::Value::Integer(t));
+        }
+        if let Some(t) = until {
+            sql.push_str(" AND created_at < ?");
+            values.push(rusqlite::types::Value::Integer(t));
+        }
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
+            Ok(ListRow {
+                entry: Index::entry(r.get(0)?, r.get(1)?, r.get(2)?)?,
+                status: r.get(3)?,
+                status_rank: r.get(4)?,
+                priority: r.get(5)?,
+                priority_rank: r.get(6)?,
+                created_at: r.get(7)?,
+                updated_at: r.get(8)?,
+                next_due: r.get(9)?,
+                customer_name: r.get(10)?,
+                customer_email: r.get(11)?,
+                customer_phone: r.get(12)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
