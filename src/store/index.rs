@@ -47,7 +47,7 @@ use crate::model::config::CONFIG_PATH;
 use crate::model::{Action, CaseFile, CaseId, Config};
 
 /// Bumped whenever what the index stores or how it derives it changes.
-pub const FORMAT: &str = "casebook-index-1";
+pub const FORMAT: &str = "casebook-index-2";
 
 /// Why the index could not be used. Never shown as an error of a command: the view scans.
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +183,8 @@ struct Row {
     commitments: Vec<Instants>,
     resolves: Vec<i64>,
     text: [String; 9],
+    /// The case as JSON, when it reads back as exactly the same case (see [`Index::bodies`]).
+    body: Option<String>,
 }
 
 fn join(parts: impl IntoIterator<Item = Option<String>>) -> String {
@@ -281,6 +283,9 @@ impl Row {
             commitments,
             resolves,
             text,
+            body: serde_json::to_string(f)
+                .ok()
+                .filter(|json| serde_json::from_str::<CaseFile>(json).is_ok_and(|back| back == *f)),
         })
     }
 }
@@ -292,7 +297,7 @@ enum Parsed {
     Broken(String),
 }
 
-const SCHEMA: &str = "
+const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS cases(
     rowid INTEGER PRIMARY KEY,
@@ -310,10 +315,9 @@ CREATE TABLE IF NOT EXISTS cases(
     customer_phone TEXT,
     subject TEXT NOT NULL,
     reviewed INTEGER NOT NULL,
-    next_due INTEGER
+    next_due INTEGER,
+    body TEXT
 );
-CREATE INDEX IF NOT EXISTS cases_status ON cases(status, priority, created_at);
-CREATE INDEX IF NOT EXISTS cases_created ON cases(created_at);
 CREATE TABLE IF NOT EXISTS commitments(
     case_rowid INTEGER NOT NULL,
     target TEXT NOT NULL,
@@ -322,16 +326,22 @@ CREATE TABLE IF NOT EXISTS commitments(
     at_risk_from INTEGER,
     stopped_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS commitments_case ON commitments(case_rowid);
-CREATE INDEX IF NOT EXISTS commitments_open ON commitments(due) WHERE stopped_at IS NULL AND due IS NOT NULL;
 CREATE TABLE IF NOT EXISTS resolves(case_rowid INTEGER NOT NULL, at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS resolves_case ON resolves(case_rowid);
-CREATE INDEX IF NOT EXISTS resolves_at ON resolves(at);
 CREATE TABLE IF NOT EXISTS broken(path TEXT PRIMARY KEY, id TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     subject, description, messages, questions, findings, root_cause, resolution, feedback, logs,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+";
+
+/// Secondary indexes, made after the tables (and after a rebuild's inserts).
+const INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS cases_status ON cases(status, priority, created_at);
+CREATE INDEX IF NOT EXISTS cases_created ON cases(created_at);
+CREATE INDEX IF NOT EXISTS commitments_case ON commitments(case_rowid);
+CREATE INDEX IF NOT EXISTS commitments_open ON commitments(due) WHERE stopped_at IS NULL AND due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS resolves_case ON resolves(case_rowid);
+CREATE INDEX IF NOT EXISTS resolves_at ON resolves(at);
 ";
 
 /// An open index that reflects exactly the view's tip, inside a read transaction that keeps
@@ -366,16 +376,22 @@ fn connect(path: &Path) -> IResult<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // Disposable: a crash may lose the last catch-up, never the case book.
     conn.pragma_update(None, "synchronous", "OFF")?;
-    conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(TABLES)?;
+    conn.execute_batch(INDEXES)?;
     Ok(conn)
 }
 
-/// Whether SQLite says the file is not a (sound) database: then it is deleted and rebuilt.
-/// Anything else (busy for too long, a full disk) leaves it alone and the read scans.
+/// Whether SQLite says the file is not a (sound) database, or one whose tables are not what
+/// this casebook expects: then it is deleted and rebuilt. Anything else (busy for too long,
+/// a full disk, a folder that cannot be written) leaves it alone and the read scans.
 fn is_corrupt(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+        Some(
+            rusqlite::ErrorCode::NotADatabase
+                | rusqlite::ErrorCode::DatabaseCorrupt
+                | rusqlite::ErrorCode::Unknown
+        )
     )
 }
 
@@ -542,7 +558,7 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
             let mut st = conn.prepare_cached(
                 "INSERT INTO cases(id, path, blob, status, status_rank, priority, priority_rank,
                  created_at, updated_at, customer_name, customer_email, customer_phone, subject,
-                 reviewed, next_due) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+                 reviewed, next_due, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
             )?;
             st.execute(params![
                 r.entry.id.as_str(),
@@ -560,6 +576,7 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
                 r.subject,
                 r.reviewed,
                 r.next_due,
+                r.body,
             ])?;
             let rowid = conn.last_insert_rowid();
             let mut k = conn.prepare_cached(
@@ -622,19 +639,19 @@ fn fill(
         if matches!(staleness(conn, key, &snap.store.repo)?, Stale::Fresh) {
             return Ok(());
         }
-        // Secondary indexes are dropped and made again after the rows are in: sorting once
-        // is much cheaper than 100k random B-tree inserts through a small page cache.
+        // The tables are made anew, so an index of an older format (other columns) goes too.
+        // Secondary indexes are made after the rows are in: sorting once is much cheaper
+        // than 100k random B-tree inserts through a small page cache.
         conn.execute_batch(
-            "DELETE FROM cases; DELETE FROM commitments; DELETE FROM resolves;
-             DELETE FROM broken; DELETE FROM fts; DELETE FROM meta;
-             DROP INDEX IF EXISTS cases_status; DROP INDEX IF EXISTS cases_created;
-             DROP INDEX IF EXISTS commitments_case; DROP INDEX IF EXISTS commitments_open;
-             DROP INDEX IF EXISTS resolves_case; DROP INDEX IF EXISTS resolves_at;",
+            "DROP TABLE IF EXISTS cases; DROP TABLE IF EXISTS commitments;
+             DROP TABLE IF EXISTS resolves; DROP TABLE IF EXISTS broken;
+             DROP TABLE IF EXISTS fts; DROP TABLE IF EXISTS meta;",
         )?;
+        conn.execute_batch(TABLES)?;
         for (p, e) in parsed.iter().zip(&entries) {
             insert(conn, p, Some(&e.id))?;
         }
-        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(INDEXES)?;
         write_key(conn, key)
     })();
     match result {
@@ -797,7 +814,8 @@ impl Index {
     /// disk (search needs one) and what `verify` compares the disk index with.
     pub(crate) fn in_memory(snap: &Snapshot<'_>, config: &Config) -> IResult<Index> {
         let conn = Connection::open_in_memory()?;
-        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(TABLES)?;
+        conn.execute_batch(INDEXES)?;
         let key = Key::of(snap)?;
         fill(&conn, snap, &key, config, &|_, _| {})?;
         if conn.query_row("SELECT count(*) FROM broken", [], |r| r.get::<_, i64>(0))? > 0 {
@@ -845,6 +863,24 @@ impl Index {
         let mut st = self.conn.prepare(sql)?;
         let rows = st.query_map(params, |r| Index::entry(r.get(0)?, r.get(1)?, r.get(2)?))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The cached JSON of each entry's case (`None` where there is none). TOML parsing is
+    /// most of the cost of a read; JSON of the same case parses several times faster. A
+    /// body is stored only if it deserialises to exactly the case its file holds, and it
+    /// belongs to the blob id the entry names, so it is the file's content in another form.
+    pub fn bodies(&self, entries: &[Entry]) -> IResult<Vec<Option<String>>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT body FROM cases WHERE path = ?1 AND blob = ?2")?;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let body: Option<Option<String>> = st
+                .query_row(params![e.path, e.blob.to_string()], |r| r.get(0))
+                .optional()?;
+            out.push(body.flatten());
+        }
+        Ok(out)
     }
 
     /// Every case file the index knows, in path order.

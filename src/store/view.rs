@@ -101,9 +101,63 @@ impl<'r> View<'r> {
         entries: &[Entry],
         f: impl Fn(CaseFile) -> Option<T> + Sync,
     ) -> Result<Vec<T>> {
-        let triples: Vec<(CaseId, String, Oid)> = entries.iter().map(Entry::triple).collect();
-        self.snap
-            .map_entries(&triples, |_, _, parsed| Ok(f(parsed?)))
+        let bodies = self
+            .index()
+            .and_then(|i| i.bodies(entries).ok())
+            .unwrap_or_else(|| vec![None; entries.len()]);
+        // Cases with a cached body parse from JSON on all cores; the rest from their files.
+        let json: Vec<(usize, &str)> = bodies
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.as_deref().map(|b| (i, b)))
+            .collect();
+        let mut out: Vec<Option<Option<T>>> = Vec::new();
+        out.resize_with(entries.len(), || None);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = json.len().div_ceil(threads).max(256);
+        let f = &f;
+        let parsed: Vec<Vec<(usize, Option<T>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = json
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .filter_map(|(i, body)| {
+                                let case = serde_json::from_str::<CaseFile>(body).ok()?;
+                                Some((*i, f(case)))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        for (i, v) in parsed.into_iter().flatten() {
+            out[i] = Some(v);
+        }
+        let rest: Vec<(CaseId, String, Oid)> = entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| out[*i].is_none())
+            .map(|(_, e)| e.triple())
+            .collect();
+        let position: std::collections::HashMap<&str, usize> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.path.as_str(), i))
+            .collect();
+        let from_files = self.snap.map_entries(&rest, |path, _, parsed| {
+            Ok(Some((position[path], f(parsed?))))
+        })?;
+        for (i, v) in from_files {
+            out[i] = Some(v);
+        }
+        Ok(out.into_iter().flatten().flatten().collect())
     }
 }
 

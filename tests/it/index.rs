@@ -346,10 +346,33 @@ const READS: &[&[&str]] = &[
 ];
 
 fn all_same(env: &Env, dir: &Path) -> Vec<String> {
-    READS
+    let out = READS
         .iter()
         .map(|args| same(env, dir, crate::common::NOW, args))
-        .collect()
+        .collect();
+    assert_index_at_tip(env, dir);
+    out
+}
+
+/// The reads really went through the index (not a silent scan): it records the tip's
+/// `cases/` tree, holds a row (with its cached body) for every case file, and no more.
+fn assert_index_at_tip(env: &Env, dir: &Path) {
+    let tree = env.git(dir, &["rev-parse", "HEAD:cases"]);
+    let files = env.git(dir, &["ls-tree", "-r", "--name-only", "HEAD", "cases"]);
+    let conn = rusqlite::Connection::open(index_dir(dir).join("index.sqlite")).unwrap();
+    let recorded: String = conn
+        .query_row("SELECT value FROM meta WHERE key = 'cases_tree'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(recorded, tree.trim());
+    let (rows, bodies): (i64, i64) = conn
+        .query_row("SELECT count(*), count(body) FROM cases", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(rows as usize, files.lines().count());
+    assert_eq!(bodies, rows, "every case has its cached body");
 }
 
 #[test]
@@ -492,7 +515,11 @@ fn deleting_the_index_at_any_moment_changes_no_answer() {
     // A folder the index cannot be written to: reads scan.
     std::fs::remove_dir_all(index_dir(&dir)).ok();
     std::fs::write(index_dir(&dir), b"a file where the folder would be").unwrap();
-    assert_eq!(all_same(&env, &dir), expected);
+    let scanned: Vec<String> = READS
+        .iter()
+        .map(|args| same(&env, &dir, crate::common::NOW, args))
+        .collect();
+    assert_eq!(scanned, expected);
     std::fs::remove_file(index_dir(&dir)).unwrap();
     let _ = ids;
 }
