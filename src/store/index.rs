@@ -338,6 +338,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, priority, created_at);
 CREATE INDEX IF NOT EXISTS cases_created ON cases(created_at);
+CREATE INDEX IF NOT EXISTS cases_path ON cases(path);
 CREATE INDEX IF NOT EXISTS commitments_case ON commitments(case_rowid);
 CREATE INDEX IF NOT EXISTS commitments_open ON commitments(due) WHERE stopped_at IS NULL AND due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS resolves_case ON resolves(case_rowid);
@@ -872,11 +873,13 @@ impl Index {
     pub fn bodies(&self, entries: &[Entry]) -> IResult<Vec<Option<String>>> {
         let mut st = self
             .conn
-            .prepare_cached("SELECT body FROM cases WHERE path = ?1 AND blob = ?2")?;
+            .prepare_cached("SELECT body FROM cases WHERE id = ?1 AND path = ?2 AND blob = ?3")?;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
             let body: Option<Option<String>> = st
-                .query_row(params![e.path, e.blob.to_string()], |r| r.get(0))
+                .query_row(params![e.id.as_str(), e.path, e.blob.to_string()], |r| {
+                    r.get(0)
+                })
                 .optional()?;
             out.push(body.flatten());
         }
