@@ -272,11 +272,18 @@ impl Casebook {
 
     /// The commits that changed a case, newest first.
     pub fn history(&self, query: &str) -> Result<(CaseId, Vec<HistoryEntry>)> {
+        let (id, entries, _) = self.history_with_config(query)?;
+        Ok((id, entries))
+    }
+
+    /// [`Casebook::history`] and the config of the tip it resolved the ID at.
+    pub fn history_with_config(&self, query: &str) -> Result<(CaseId, Vec<HistoryEntry>, Config)> {
         let view = self.view()?;
         let id = resolve(&view, query)?;
+        let config = view.config().clone();
         drop(view);
         let entries = self.store.history(&id.path())?;
-        Ok((id, entries))
+        Ok((id, entries, config))
     }
 }
 
