@@ -142,7 +142,9 @@ fn main() {
                 50,
             ));
             let list = ms(pct(
-                &time_runs(scans, || common::run(&dir, &["list", "--json"], &[])),
+                &time_runs(scans, || {
+                    common::run(&dir, &["list", "--json", "--all"], &[])
+                }),
                 50,
             ));
             let review_args = [

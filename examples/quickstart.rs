@@ -171,7 +171,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 9. Every interaction is documented: the case, and its audit trail in git.
     let config = cb.config()?;
     let style = Style::plain();
-    let case = cb.show(id.as_str())?;
+    let (case, _) = cb.show(id.as_str())?;
     let sla = casebook::model::commitment::evaluate(&case, &config, now);
     println!("{}", show_text(&case, &config, &sla, style));
     let (_, history) = cb.history(id.as_str())?;
@@ -181,7 +181,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!(
         "All cases:\n{}",
-        list_table(&cb.list(&ListFilter::default())?, &config, style, None)
+        list_table(
+            &cb.list(
+                &ListFilter {
+                    all: true,
+                    ..Default::default()
+                },
+                Default::default(),
+                None,
+                now
+            )?
+            .cases,
+            &config,
+            style,
+            None
+        )
     );
     let review = cb.review_report(now, None, None, None)?;
     let m = &review.overall;

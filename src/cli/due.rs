@@ -1,12 +1,8 @@
-use comfy_table::{presets, Cell, Table};
-use serde_json::json;
-
 use super::{print, print_json_array, Globals};
 use crate::error::{Error, Result};
 use crate::model::commitment::State;
 use crate::model::sla::SlaDuration;
-use crate::model::time::format_utc;
-use crate::render::local_time;
+use crate::render;
 
 /// The work queue: every open commitment, breached first, then by due time
 ///
@@ -31,77 +27,23 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let within = args.within.as_deref().map(parse_within).transpose()?;
     let cb = g.casebook()?;
     let now = g.now()?;
-    let items = cb.due(now, within)?;
+    let (items, config) = cb.due_queue(now, within)?;
     if g.json {
-        return print_json_array(items.iter().map(|i| {
-            let k = &i.commitment;
-            let due = k.due.expect("the queue holds commitments with a due time");
-            json!({
-                "case": i.id.as_str(),
-                "customer": i.customer,
-                "subject": i.subject,
-                "priority": i.priority.as_str(),
-                "status": i.status.as_str(),
-                "target": k.target.as_str(),
-                "state": k.state.as_str(),
-                "due": format_utc(&due),
-                "seconds_left": (due - now).num_seconds(),
-            })
-        }));
+        return print_json_array(items.iter().map(|i| render::due_json(i, now)));
     }
     if items.is_empty() {
         eprintln!("nothing is due");
         return Ok(());
     }
-    let style = g.style();
-    let tz = cb.config()?.calendar.tz();
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING);
-    t.set_header(
-        [
-            "DUE", "LEFT", "TARGET", "STATE", "CASE", "PRIORITY", "CUSTOMER", "SUBJECT",
-        ]
-        .map(|h| Cell::new(style.bold(h))),
-    );
-    for i in &items {
-        let k = &i.commitment;
-        let due = k.due.expect("the queue holds commitments with a due time");
-        t.add_row(vec![
-            Cell::new(local_time(&due, tz)),
-            Cell::new(left(due - now)),
-            Cell::new(k.target.as_str()),
-            Cell::new(style.word(k.state.as_str())),
-            Cell::new(i.id.as_str()),
-            Cell::new(style.word(i.priority.as_str())),
-            Cell::new(&i.customer),
-            Cell::new(crate::ops::one_line(&i.subject, 40)),
-        ]);
-    }
-    let text: Vec<String> = t
-        .to_string()
-        .lines()
-        .map(|l| l.trim().to_string())
-        .collect();
     let breached = items
         .iter()
         .filter(|i| i.commitment.state == State::Breached)
         .count();
     eprintln!("{} owed, {breached} breached", items.len());
-    print(&(text.join("\n") + "\n"))
-}
-
-/// `3h 05m`, `2d 4h`, or `-1h 30m` when overdue.
-fn left(d: chrono::TimeDelta) -> String {
-    let sign = if d < chrono::TimeDelta::zero() {
-        "-"
-    } else {
-        ""
-    };
-    let m = d.num_minutes().abs();
-    let (days, hours, minutes) = (m / 1440, (m % 1440) / 60, m % 60);
-    if days > 0 {
-        format!("{sign}{days}d {hours}h")
-    } else {
-        format!("{sign}{hours}h {minutes:02}m")
-    }
+    print(&render::due_table(
+        &items,
+        now,
+        config.calendar.tz(),
+        g.style(),
+    ))
 }

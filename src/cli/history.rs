@@ -13,15 +13,10 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let cb = g.casebook()?;
-    let (id, entries) = cb.history(&args.id)?;
+    let (id, entries, config) = cb.history_with_config(&args.id)?;
     if g.json {
         print_json(&render::history_json(&id, &entries))
     } else {
-        print(&render::history_table(
-            &id,
-            &entries,
-            &cb.config()?,
-            g.style(),
-        ))
+        print(&render::history_table(&id, &entries, &config, g.style()))
     }
 }

@@ -6,10 +6,17 @@ use super::{print, print_json_array, Globals};
 use crate::error::Result;
 use crate::model::commitment::State;
 use crate::model::{Priority, Status};
-use crate::ops::ListFilter;
+use crate::ops::{ListFilter, ListSort};
 use crate::render;
 
+/// How many cases `list` shows on a terminal unless told otherwise.
+const TERMINAL_CAP: usize = 50;
+
 /// List cases, most pressing first (by status, then priority, then age)
+///
+/// Closed cases are left out unless --all or --status closed asks for them. On a terminal
+/// at most 50 cases are shown (a line says how many more); --limit sets another cap, and
+/// output to a pipe or with --json is not capped unless --limit is given.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only cases in this status (repeat for several)
@@ -24,47 +31,76 @@ pub struct Args {
     /// Only cases with an SLA target in this state (breached includes missed ETAs)
     #[arg(long, value_parser = ["breached", "at-risk"])]
     sla: Option<String>,
+    /// Only cases opened at or after this date or time (in the case book's zone)
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only cases opened before this date or time (in the case book's zone)
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Include closed cases
+    #[arg(long)]
+    all: bool,
+    /// Order: pressing (status, priority, age), opened (newest first), updated (most
+    /// recently changed first), priority (urgent first), due (next due time first)
+    #[arg(long, value_parser = ["pressing", "opened", "updated", "priority", "due"], default_value = "pressing")]
+    sort: String,
+    /// Show at most N cases
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
 }
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let cb = g.casebook()?;
-    let filter = ListFilter {
-        statuses: args.status,
-        priorities: args.priority,
-        customer: args.customer,
-    };
-    let now = g.now()?;
-    let cases = cb.list(&filter)?;
-    let sla = cb.commitments(&cases, now)?;
-    let wanted = args.sla.as_deref().map(|w| {
+    let sla = args.sla.as_deref().map(|w| {
         if w == "breached" {
             State::Breached
         } else {
             State::AtRisk
         }
     });
-    let (cases, sla): (Vec<_>, Vec<_>) = cases
-        .into_iter()
-        .zip(sla)
-        .filter(|(_, ks)| wanted.is_none_or(|w| ks.iter().any(|k| k.state == w)))
-        .unzip();
+    let filter = ListFilter {
+        statuses: args.status,
+        priorities: args.priority,
+        customer: args.customer,
+        sla,
+        since: args.since,
+        until: args.until,
+        all: args.all,
+    };
+    let sort = ListSort::parse(&args.sort).unwrap_or_default();
+    let terminal = std::io::stdout().is_terminal();
+    let limit = args.limit.or((terminal && !g.json).then_some(TERMINAL_CAP));
+    let now = g.now()?;
+    let listed = cb.list(&filter, sort, limit, now)?;
     if g.json {
         return print_json_array(
-            cases
+            listed
+                .cases
                 .iter()
-                .zip(&sla)
+                .zip(&listed.commitments)
                 .map(|(f, k)| render::case_json(f, false, k)),
         );
     }
-    if cases.is_empty() {
+    if listed.cases.is_empty() {
         eprintln!("no cases match");
         return Ok(());
     }
-    let width = std::io::stdout()
-        .is_terminal()
-        .then(terminal_width)
-        .flatten();
-    print(&render::list_table(&cases, &cb.config()?, g.style(), width))
+    let width = terminal.then(terminal_width).flatten();
+    print(&render::list_table(
+        &listed.cases,
+        &listed.config,
+        g.style(),
+        width,
+    ))?;
+    let more = listed.total - listed.cases.len();
+    if more > 0 {
+        eprintln!(
+            "{} of {} shown; {more} more (use --limit N to see more)",
+            listed.cases.len(),
+            listed.total
+        );
+    }
+    Ok(())
 }
 
 fn terminal_width() -> Option<u16> {

@@ -18,10 +18,12 @@ mod log;
 mod merge_driver;
 mod open;
 mod pending;
+mod reindex;
 mod reopen;
 mod research;
 mod resolve;
 mod review;
+mod search;
 mod setup;
 mod show;
 mod sync;
@@ -29,6 +31,7 @@ mod template;
 mod text;
 mod tick;
 mod update;
+mod verify;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -56,11 +59,13 @@ The SOP, step by step:
   casebook follow-up ID --satisfied --rating 5
   casebook log ID --summary TEXT --direction inbound
   casebook show ID / list / history ID
+  casebook search \"paper jam\" -laser  full-text search over the cases' text
   casebook due [--within 4h]          the day's queue: what is owed, breached first
   casebook tick                       auto-close and auto-escalate, from cron
   casebook import cases.csv           bulk import (one commit; idempotent); export too
   casebook sync                       fetch, merge case by case, push (clone, setup)
   casebook review [--by agent]        metrics over resolved cases; --queue; ID --finding
+  casebook verify / reindex           check the case book and its index / rebuild the index
 
 IDs may be shortened to any unique start of the part after the dash (like git hashes).
 Every action is one git commit; `git log` reviews them and any git remote shares them.
@@ -130,6 +135,7 @@ pub enum Command {
     Show(show::Args),
     List(list::Args),
     History(history::Args),
+    Search(search::Args),
     Template(template::Args),
     Due(due::Args),
     Tick(tick::Args),
@@ -139,6 +145,8 @@ pub enum Command {
     Sync(sync::Args),
     Clone(clone::Args),
     Setup(setup::Args),
+    Verify(verify::Args),
+    Reindex(reindex::Args),
     #[command(hide = true)]
     MergeDriver(merge_driver::Args),
 }
@@ -339,6 +347,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sync(args) => sync::run(g, args),
         Command::Clone(args) => clone::run(g, args),
         Command::Setup(args) => setup::run(g, args),
+        Command::Search(args) => search::run(g, args),
+        Command::Verify(args) => verify::run(g, args),
+        Command::Reindex(args) => reindex::run(g, args),
         Command::MergeDriver(args) => merge_driver::run(g, args),
     }
 }

@@ -11,9 +11,7 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let cb = g.casebook()?;
-    let file = cb.show(&args.id)?;
-    let config = cb.config()?;
-    let sla = crate::model::commitment::evaluate(&file, &config, g.now()?);
+    let (file, config, sla) = cb.show_at(&args.id, g.now()?)?;
     if g.json {
         print_json(&render::case_json(&file, true, &sla))
     } else {

@@ -67,8 +67,8 @@ impl Casebook {
         redact: bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<ExportRow>> {
-        let snap = self.store.casebook_snapshot()?;
-        let config = snap.config()?;
+        let view = self.view()?;
+        let config = view.config();
         let key = if redact {
             Some(self.store.redaction_key()?)
         } else {
@@ -84,18 +84,29 @@ impl Casebook {
                 _ => format!("redacted-{}", &hash[..10]),
             }
         };
-        let rows = snap.map_cases(|f| {
+        let select = |f: CaseFile| {
             if !statuses.is_empty() && !statuses.contains(&f.case.status) {
                 return None;
             }
-            let mut row = row_of(&f, &config, now);
+            let mut row = row_of(&f, config, now);
             if redact {
                 row[1] = row[1].as_deref().map(|v| pseudonym("name", v));
                 row[2] = row[2].as_deref().map(|v| pseudonym("email", v));
                 row[3] = row[3].as_deref().map(|v| pseudonym("phone", v));
             }
             Some(row)
-        })?;
+        };
+        // With a status filter the index names the case files to read (in path order,
+        // as the scan walks them).
+        let wanted: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
+        let rows = match view
+            .index()
+            .filter(|_| !statuses.is_empty())
+            .and_then(|i| i.with_status(&wanted).ok())
+        {
+            Some(entries) => view.map_listed(&entries, select)?,
+            None => view.map_cases(select)?,
+        };
         Ok(rows)
     }
 }

@@ -9,9 +9,11 @@ mod open;
 mod read;
 mod research;
 mod review;
+mod search;
 mod sla;
 mod sync;
 mod template;
+mod verify;
 
 use std::path::Path;
 
@@ -23,10 +25,12 @@ pub use import::{ImportFormat, ImportOptions, ImportReport, RowError};
 pub use init::{InitOptions, InitOutcome};
 pub use lifecycle::FollowUpResponse;
 pub use open::NewCase;
-pub use read::ListFilter;
+pub use read::{ListFilter, ListSort, Listed};
 pub use review::{Finding, GroupBy, QueueItem, ReviewReport};
+pub use search::{fts_query, SearchHit};
 pub use sla::{add_duration, DueItem, TickAction};
 pub use sync::{merge_driver, SyncReport};
+pub use verify::VerifyReport;
 
 use crate::error::{Error, Result};
 use crate::model::state;

@@ -92,8 +92,8 @@ impl Casebook {
         to: Option<&str>,
         by: Option<GroupBy>,
     ) -> Result<ReviewReport> {
-        let snap = self.store.casebook_snapshot()?;
-        let config = snap.config()?;
+        let view = self.view()?;
+        let config = view.config().clone();
         let tz = config.calendar.tz();
         let day = |field: &str, text: &str| -> Result<NaiveDate> {
             NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
@@ -130,7 +130,7 @@ impl Casebook {
             open_created: Option<crate::model::CaseFile>,
             findings: Vec<Finding>,
         }
-        let seen = snap.map_cases(|f| {
+        let select = |f: crate::model::CaseFile| {
             let open = !matches!(f.case.status, Status::Resolved | Status::Closed);
             let in_window =
                 facts(&f, &config, now).filter(|x| x.resolved_at >= lo && x.resolved_at < hi);
@@ -153,7 +153,20 @@ impl Casebook {
                 open_created: open.then_some(f),
                 findings,
             })
-        })?;
+        };
+        // The index narrows the cases to parse to those the report can use: open now, or
+        // resolved (last resolve among them) within the window.
+        let candidates = view.index().and_then(|i| {
+            let (lo, hi) = (
+                crate::store::index::nanos(&lo)?,
+                crate::store::index::nanos(&hi)?,
+            );
+            i.review_candidates(lo, hi).ok()
+        });
+        let seen = match candidates {
+            Some(entries) => view.map_listed(&entries, select)?,
+            None => view.map_cases(select)?,
+        };
         let cases: Vec<CaseFacts> = seen.iter().filter_map(|s| s.facts.clone()).collect();
         let open: Vec<&crate::model::CaseFile> = seen
             .iter()
@@ -209,16 +222,16 @@ impl Casebook {
     /// Resolved and closed cases nobody has reviewed yet, those that deserve a look first
     /// (most reasons, then most recently resolved) at the top.
     pub fn review_queue(&self, now: DateTime<Utc>) -> Result<Vec<QueueItem>> {
-        let snap = self.store.casebook_snapshot()?;
-        let config = snap.config()?;
-        let mut items = snap.map_cases(|f| {
+        let view = self.view()?;
+        let config = view.config();
+        let select = |f: crate::model::CaseFile| {
             let c = &f.case;
             if !matches!(c.status, Status::Resolved | Status::Closed)
                 || f.events.iter().any(|e| e.action == Action::Review)
             {
                 return None;
             }
-            let mut reasons: Vec<String> = crate::model::review::breached_targets(&f, &config, now)
+            let mut reasons: Vec<String> = crate::model::review::breached_targets(&f, config, now)
                 .into_iter()
                 .map(|t| format!("breached {}", t.as_str()))
                 .collect();
@@ -241,7 +254,11 @@ impl Casebook {
                 resolved_at: c.resolved_at.as_ref().map(crate::model::time::format_utc),
                 reasons,
             })
-        })?;
+        };
+        let mut items = match view.index().and_then(|i| i.unreviewed().ok()) {
+            Some(entries) => view.map_listed(&entries, select)?,
+            None => view.map_cases(select)?,
+        };
         items.sort_by(|a, b| {
             (b.reasons.len(), &b.resolved_at, &a.case).cmp(&(
                 a.reasons.len(),

@@ -51,14 +51,23 @@ impl Casebook {
     /// Every open commitment (still owed, with a due time), breached first, then by due
     /// time. With `within`, only those due by then (breached ones always).
     pub fn due(&self, now: DateTime<Utc>, within: Option<SlaDuration>) -> Result<Vec<DueItem>> {
-        let snap = self.store.casebook_snapshot()?;
-        let config = snap.config()?;
-        let horizon = within.map(|w| add_duration(&config, now, w));
-        let per_case = snap.map_cases(|f| {
+        Ok(self.due_queue(now, within)?.0)
+    }
+
+    /// [`Casebook::due`] and the config it was read with.
+    pub fn due_queue(
+        &self,
+        now: DateTime<Utc>,
+        within: Option<SlaDuration>,
+    ) -> Result<(Vec<DueItem>, Config)> {
+        let view = self.view()?;
+        let config = view.config();
+        let horizon = within.map(|w| add_duration(config, now, w));
+        let items_of = |f: CaseFile| {
             if f.case.status == Status::Closed {
                 return None;
             }
-            let items: Vec<DueItem> = evaluate(&f, &config, now)
+            let items: Vec<DueItem> = evaluate(&f, config, now)
                 .into_iter()
                 .filter(|c| c.is_open() && c.due.is_some())
                 .filter(|c| {
@@ -75,7 +84,20 @@ impl Casebook {
                 })
                 .collect();
             (!items.is_empty()).then_some(items)
-        })?;
+        };
+        // An item is due by the horizon or breached (due by now): only commitments still
+        // owed with a due time at or before the later of the two can be in the queue.
+        let by = horizon.map(|h| h.max(now));
+        let candidates = view.index().and_then(|i| match by {
+            None => i.due_candidates(None).ok(),
+            Some(by) => {
+                crate::store::index::nanos(&by).and_then(|by| i.due_candidates(Some(by)).ok())
+            }
+        });
+        let per_case = match candidates {
+            Some(entries) => view.map_listed(&entries, items_of)?,
+            None => view.map_cases(items_of)?,
+        };
         let mut items: Vec<DueItem> = per_case.into_iter().flatten().collect();
         items.sort_by(|a, b| {
             let key = |i: &DueItem| {
@@ -87,7 +109,7 @@ impl Casebook {
             };
             key(a).cmp(&key(b))
         });
-        Ok(items)
+        Ok((items, config.clone()))
     }
 
     /// The time-driven actions: close resolved cases whose follow-up window passed with no

@@ -2,10 +2,12 @@
 
 mod case;
 mod chart;
+mod queue;
 mod report;
 mod review_csv;
 
 pub use case::{case_json, history_json, history_table, list_table, show_text, sla_json};
+pub use queue::{due_json, due_table};
 pub use report::{esc, review_html, BACKLOG_ORDER};
 pub use review_csv::{review_csv_header, review_csv_rows};
 

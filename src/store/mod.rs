@@ -15,6 +15,7 @@
 mod fault;
 mod gitindex;
 mod history;
+pub mod index;
 mod locks;
 mod pack;
 mod signals;
@@ -22,6 +23,7 @@ mod snapshot;
 mod sync;
 mod treediff;
 mod txn;
+mod view;
 mod worktree;
 mod write;
 
@@ -33,6 +35,7 @@ pub use history::HistoryEntry;
 pub use snapshot::{parse_case, Snapshot};
 pub use sync::{MergeOutcome, Versions};
 pub use txn::{Change, Committed, Content, RetryPolicy};
+pub use view::{MaybeOwned, View};
 
 use crate::model::case::CaseError;
 use crate::model::config::{ConfigError, CONFIG_PATH};
@@ -95,6 +98,8 @@ pub enum StoreError {
         what: &'static str,
         abort: &'static str,
     },
+    #[error("the read index cannot be used: {0}")]
+    Index(String),
     #[error("both sides changed {path} differently (the same lines): casebook merges case files, git could not merge this one")]
     MergeConflict { path: String },
 }
@@ -302,6 +307,11 @@ impl Store {
     /// What the branch tip holds now.
     pub fn snapshot(&self) -> Result<Snapshot<'_>> {
         Snapshot::at_tip(self)
+    }
+
+    /// The read view of the branch tip: what every read command goes through.
+    pub fn view(&self) -> Result<View<'_>> {
+        View::open(self)
     }
 
     /// Like [`Store::snapshot`], but an error unless the tip is a case book.

@@ -203,13 +203,28 @@ impl<'r> Snapshot<'r> {
     /// its own handle on the object database.
     pub fn map_cases<T: Send>(&self, f: impl Fn(CaseFile) -> Option<T> + Sync) -> Result<Vec<T>> {
         let entries = self.case_entries()?;
+        self.map_entries(&entries, |_, _, parsed| Ok(f(parsed?)))
+    }
+
+    /// Like [`Snapshot::map_cases`] over the given case files (path, blob id) only, in the
+    /// given order. `f` sees each file's path, blob id and parse result, so a caller can
+    /// keep going past a case file that does not parse; an error `f` returns stops the walk.
+    pub fn map_entries<T: Send, E: AsRef<str> + Sync>(
+        &self,
+        entries: &[(CaseId, E, Oid)],
+        f: impl Fn(&str, Oid, Result<CaseFile>) -> Result<Option<T>> + Sync,
+    ) -> Result<Vec<T>> {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
         if threads < 2 || entries.len() < 256 {
             let mut out = Vec::new();
-            for (_, path, blob) in &entries {
-                out.extend(f(parse_case(path, &self.read_blob(*blob, path)?)?));
+            for (_, path, blob) in entries {
+                let path = path.as_ref();
+                let parsed = self
+                    .read_blob(*blob, path)
+                    .and_then(|bytes| parse_case(path, &bytes));
+                out.extend(f(path, *blob, parsed)?);
             }
             return Ok(out);
         }
@@ -225,10 +240,12 @@ impl<'r> Snapshot<'r> {
                             .ctx(|| format!("cannot open {}", gitdir.display()))?;
                         let mut out = Vec::new();
                         for (_, path, blob) in part {
-                            let blob = repo
+                            let path = path.as_ref();
+                            let parsed = repo
                                 .find_blob(*blob)
-                                .ctx(|| format!("cannot read {path}"))?;
-                            out.extend(f(parse_case(path, blob.content())?));
+                                .ctx(|| format!("cannot read {path}"))
+                                .and_then(|b| parse_case(path, b.content()));
+                            out.extend(f(path, *blob, parsed)?);
                         }
                         Ok(out)
                     })
@@ -247,6 +264,31 @@ impl<'r> Snapshot<'r> {
             out.extend(part?);
         }
         Ok(out)
+    }
+
+    /// Every alias: (old ID as named, the text it holds), in name order.
+    pub fn alias_entries(&self) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        if let Some(aliases) = self.subtree("aliases")? {
+            for entry in aliases.iter() {
+                let Some(name) = entry.name() else { continue };
+                if entry.kind() != Some(ObjectType::Blob) {
+                    continue;
+                }
+                let text = self.read_blob(entry.id(), &format!("aliases/{name}"))?;
+                out.push((
+                    name.to_string(),
+                    String::from_utf8_lossy(&text).into_owned(),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The id of the tree at `name` (e.g. `cases`), if there is one.
+    pub(crate) fn subtree_id(&self, name: &str) -> Option<Oid> {
+        let entry = self.tree.as_ref()?.get_name(name)?;
+        (entry.kind() == Some(ObjectType::Tree)).then(|| entry.id())
     }
 
     fn subtree(&self, name: &str) -> Result<Option<Tree<'r>>> {
@@ -292,7 +334,7 @@ pub fn parse_case(path: &str, bytes: &[u8]) -> Result<CaseFile> {
 }
 
 /// `CB-7K3M9QXA.toml` → the ID; anything else in a shard is not a case.
-fn case_id_of_file(name: &str) -> Option<CaseId> {
+pub(crate) fn case_id_of_file(name: &str) -> Option<CaseId> {
     CaseId::parse(name.strip_suffix(".toml")?)
         .ok()
         .filter(|id| format!("{id}.toml") == name)

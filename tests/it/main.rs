@@ -7,6 +7,7 @@ mod cli_errors;
 mod concurrency;
 mod faults;
 mod import_export;
+mod index;
 mod integrity;
 mod lifecycle;
 mod review;
