@@ -580,7 +580,9 @@ fn verify_names_each_difference_and_reindex_rebuilds() {
     // reindex rebuilds from nothing.
     std::fs::remove_dir_all(index_dir(&dir)).ok();
     let out = env.run(&dir, &["reindex"]).ok();
-    assert!(out.stderr.contains("indexed 5 case(s)"), "{}", out.stderr);
+    // The file at the wrong path is refused by the case-file integrity check, so four of
+    // the five files are cases the index can hold.
+    assert!(out.stderr.contains("indexed 4 case(s)"), "{}", out.stderr);
     assert!(index_dir(&dir).join("index.sqlite").exists());
 }
 
