@@ -254,6 +254,15 @@ fn resolve(
             let new = renamed_id(store, &old, &moved.events[0].id)?;
             moved.case.id = new.clone();
             moved.case.aliases.push(old.to_string());
+            // Attachments recorded before they carried their path live under the old ID;
+            // the files stay where they are, so record where that is.
+            for e in &mut moved.events {
+                for a in &mut e.attachments {
+                    if a.path.is_none() {
+                        a.path = Some(crate::model::layout::attachment_path(&old, &a.name));
+                    }
+                }
+            }
             moved.reproject().map_err(|source| Error::Case {
                 id: new.clone(),
                 source,

@@ -366,3 +366,99 @@ fn clones_with_collisions_pulls_and_skew_converge_with_every_event_once() {
         converge_with_seed(seed, 40);
     }
 }
+
+#[test]
+fn a_renamed_case_keeps_its_attachments_from_before_paths_were_recorded() {
+    let env = Env::new();
+    let (remote, a) = remote_and_first_clone(&env);
+    let b = clone(&env, &remote, "b");
+    let first = [
+        ("CASEBOOK_SEED", "old"),
+        ("CASEBOOK_NOW", "2026-11-23T08:00:00Z"),
+    ];
+    let x = run_with(
+        &env,
+        &a,
+        &first,
+        &[
+            "open",
+            "--customer",
+            "Ada",
+            "--email",
+            "ada@example.com",
+            "--subject",
+            "a's",
+        ],
+    )
+    .ok()
+    .stdout
+    .trim()
+    .to_string();
+    let later = [
+        ("CASEBOOK_SEED", "old"),
+        ("CASEBOOK_NOW", "2026-11-23T08:30:00Z"),
+    ];
+    run_with(
+        &env,
+        &b,
+        &later,
+        &[
+            "open",
+            "--customer",
+            "Bob",
+            "--email",
+            "bob@example.com",
+            "--subject",
+            "b's",
+        ],
+    )
+    .ok();
+    std::fs::write(env.path("shot.txt"), "b's screenshot\n").unwrap();
+    env.run(
+        &b,
+        &[
+            "gather",
+            &x,
+            "--attach",
+            env.path("shot.txt").to_str().unwrap(),
+        ],
+    )
+    .ok();
+    // Make it an attachment from before paths were recorded: attachments/<ID>/<name>.
+    let file = crate::common::case_path(&b, &x);
+    let stored = env.run(&b, &["show", &x, "--json"]).json()["attachments"][0]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let old_style: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("path = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, old_style).unwrap();
+    let old_path = format!("attachments/{x}/shot.txt");
+    env.git(&b, &["mv", &stored, &old_path]);
+    env.git(&b, &["commit", "-qam", "an attachment of an older version"]);
+    assert_eq!(
+        env.run(&b, &["show", &x, "--json"]).json()["attachments"][0]["path"],
+        old_path.as_str()
+    );
+    env.run(&b, &["sync"]).ok();
+    let report = env.run(&a, &["sync", "--json"]).json();
+    let renamed = report["renamed"][0]["to"].as_str().unwrap().to_string();
+    let moved = env.run(&a, &["show", &renamed, "--json"]).json();
+    assert_eq!(moved["subject"], "b's");
+    let path = moved["attachments"][0]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        path, old_path,
+        "the renamed case points at where the file is"
+    );
+    assert_eq!(
+        env.git(&a, &["show", &format!("HEAD:{path}")]),
+        "b's screenshot\n"
+    );
+}
