@@ -47,7 +47,7 @@ use crate::model::config::CONFIG_PATH;
 use crate::model::{Action, CaseFile, CaseId, Config};
 
 /// Bumped whenever what the index stores or how it derives it changes.
-pub const FORMAT: &str = "casebook-index-2";
+pub const FORMAT: &str = "casebook-index-3";
 
 /// Why the index could not be used. Never shown as an error of a command: the view scans.
 #[derive(Debug, thiserror::Error)]

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::common::{case_path, Env};
 
 /// A bare remote and a first clone `a` that created the case book and pushed it.
-fn setup(env: &Env) -> (PathBuf, PathBuf) {
+pub(crate) fn setup(env: &Env) -> (PathBuf, PathBuf) {
     let remote = env.path("remote.git");
     env.git(
         env.tmp.path(),
@@ -28,7 +28,7 @@ fn setup(env: &Env) -> (PathBuf, PathBuf) {
     (remote, a)
 }
 
-fn clone(env: &Env, remote: &Path, name: &str) -> PathBuf {
+pub(crate) fn clone(env: &Env, remote: &Path, name: &str) -> PathBuf {
     env.run(env.tmp.path(), &["clone", remote.to_str().unwrap(), name])
         .ok();
     env.path(name)

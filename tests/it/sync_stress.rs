@@ -3,36 +3,13 @@
 //! Every event recorded anywhere must be present exactly once after the clones converge.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 use crate::common::Env;
 
-fn remote_and_first_clone(env: &Env) -> (PathBuf, PathBuf) {
-    let remote = env.path("remote.git");
-    env.git(
-        env.tmp.path(),
-        &[
-            "init",
-            "-q",
-            "--bare",
-            "-b",
-            "main",
-            remote.to_str().unwrap(),
-        ],
-    );
-    let a = env.casebook("a");
-    env.git(&a, &["remote", "add", "origin", remote.to_str().unwrap()]);
-    env.run(&a, &["sync"]).ok();
-    (remote, a)
-}
-
-fn clone(env: &Env, remote: &Path, name: &str) -> PathBuf {
-    env.run(env.tmp.path(), &["clone", remote.to_str().unwrap(), name])
-        .ok();
-    env.path(name)
-}
+use crate::sync::{clone, setup as remote_and_first_clone};
 
 /// Runs casebook with extra environment variables.
 fn run_with(env: &Env, root: &Path, vars: &[(&str, &str)], args: &[&str]) -> crate::common::Run {
