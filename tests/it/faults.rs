@@ -173,13 +173,18 @@ fn kills_at_random_moments_never_leave_a_case_stuck() {
     let env = Env::new();
     let root = book(&env, Shape::Worktree);
     let id = env.open(&root, "Ada Lovelace", "printer");
+    // Kill anywhere in the life of an action, however fast this machine runs one: delays
+    // up to 1.2× the time a whole action takes here.
+    let started = Instant::now();
+    env.run(&root, &["log", &id, "--summary", "timing"]).ok();
+    let span = (started.elapsed().as_micros() as u64 * 6 / 5).max(1);
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut succeeded = 0;
     for round in 0..24 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let delay = Duration::from_micros(seed % 15_000);
+        let delay = Duration::from_micros(seed % span);
         let summary = format!("call {round}");
         let mut child = env
             .cb(&root)
