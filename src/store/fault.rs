@@ -8,7 +8,7 @@
 //! `git status` would, and leaves it.
 //!
 //! Points: `after-objects`, `after-journal`, `after-ref`, `after-file`, `after-files`,
-//! `after-index`, `mid-files` (halfway through a working-tree update), `heal-mid` (while
+//! `after-index`, `index-locked` (holding `index.lock`, before writing the index), `mid-files` (halfway through a working-tree update), `heal-mid` (while
 //! finishing an interrupted one). Not for production use; an unknown point never fires.
 
 use std::path::Path;

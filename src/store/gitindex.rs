@@ -233,6 +233,7 @@ impl GitIndex {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(Write::Locked),
             Err(e) => return Err(e),
         };
+        super::fault::point("index-locked");
         // Holding the lock, as git does: if another process rewrote the index since it was
         // read (a `git add`, a `git status` refreshing stat data), patch its version.
         if stamp(&self.path) != self.stamp {

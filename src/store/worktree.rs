@@ -115,6 +115,9 @@ impl Store {
             return Ok(());
         };
         remove_own_ref_lock(self, new);
+        if !self.repo.is_bare() {
+            remove_own_index_lock(self);
+        }
         match Worktree::open(self)? {
             Some(mut wt) => wt.heal(self),
             None => {
@@ -559,6 +562,34 @@ fn remove_own_ref_lock(store: &Store, new: Oid) {
     };
     let ours = content.trim() == new.to_string() || (content.trim().is_empty() && made_by_it);
     if ours {
+        let _ = fs::remove_file(&lock);
+    }
+}
+
+/// A process killed while writing the index leaves `index.lock` behind. One made after the
+/// journal's pending entry was saved (within seconds), that no live git process releases
+/// within a second, is that process's: removing it is what git's own cleanup would have
+/// done. (A live git holds the index lock for milliseconds.)
+fn remove_own_index_lock(store: &Store) {
+    let lock = super::locks::index_lock_path(store);
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let made_by_it = || match (modified(&lock), modified(&Journal::path(store))) {
+        (Some(lock), Some(journal)) => lock
+            .duration_since(journal)
+            .is_ok_and(|d| d < Duration::from_secs(10)),
+        _ => false,
+    };
+    if !made_by_it() {
+        return;
+    }
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(1) {
+        if !lock.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if made_by_it() {
         let _ = fs::remove_file(&lock);
     }
 }

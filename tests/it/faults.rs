@@ -71,12 +71,13 @@ fn assert_whole(env: &Env, root: &Path, shape: Shape, context: &str) {
     }
 }
 
-const TX_POINTS: [&str; 6] = [
+const TX_POINTS: [&str; 7] = [
     "after-objects",
     "after-journal",
     "after-ref",
     "after-file",
     "after-files",
+    "index-locked",
     "after-index",
 ];
 
@@ -142,6 +143,7 @@ fn a_kill_during_an_import_leaves_it_all_or_nothing() {
             "after-file",
             "mid-files",
             "after-files",
+            "index-locked",
             "after-index",
         ] {
             let env = Env::new();
