@@ -3,13 +3,14 @@
 use super::Casebook;
 use crate::error::Result;
 use crate::model::config::IMPORT_FIELDS;
-use crate::model::review_export::review_values;
+use crate::model::review_export::{review_values, REVIEW_COLUMNS};
 use crate::model::time::format_utc;
 use crate::model::{CaseFile, Config, Status};
 use chrono::{DateTime, Utc};
 
-/// Columns casebook's own export writes after the import fields; an import reads past them.
-pub const EXPORT_ONLY_COLUMNS: &[&str] = &[
+/// The case's own columns that casebook's export writes after the import fields; the
+/// review's per-case inputs ([`REVIEW_COLUMNS`]) follow them.
+const CASE_COLUMNS: &[&str] = &[
     "id",
     "status",
     "updated_at",
@@ -21,36 +22,20 @@ pub const EXPORT_ONLY_COLUMNS: &[&str] = &[
     "root_cause",
     "resolution",
     "eta",
-    // The review's per-case inputs (model::review_export::REVIEW_COLUMNS).
-    "first_response_at",
-    "first_response_minutes",
-    "first_response_business_minutes",
-    "first_resolved_at",
-    "last_resolved_at",
-    "resolved_by",
-    "ever_escalated",
-    "rating",
-    "outbound_before_last_resolve",
-    "followed_up",
-    "sla_acknowledge",
-    "sla_update",
-    "sla_resolution",
-    "sla_follow_up",
-    "update_met",
-    "update_breached",
-    "follow_up_met",
-    "follow_up_breached",
-    "eta_kept",
-    "eta_missed",
 ];
+
+/// Columns casebook's own export writes after the import fields; an import reads past them.
+pub fn export_only_columns() -> Vec<&'static str> {
+    CASE_COLUMNS.iter().chain(REVIEW_COLUMNS).copied().collect()
+}
 
 /// Export columns, in order: the import fields first (so an export imports again), then
 /// what only the export carries.
 pub fn export_columns() -> Vec<&'static str> {
     IMPORT_FIELDS
         .iter()
-        .chain(EXPORT_ONLY_COLUMNS)
         .copied()
+        .chain(export_only_columns())
         .collect()
 }
 
@@ -162,7 +147,7 @@ mod tests {
         let row = row_of(&file, &config, now);
         assert_eq!(row.len(), columns.len());
         assert_eq!(&columns[..IMPORT_FIELDS.len()], IMPORT_FIELDS);
-        assert!(EXPORT_ONLY_COLUMNS.ends_with(crate::model::review_export::REVIEW_COLUMNS));
+        assert!(export_only_columns().ends_with(crate::model::review_export::REVIEW_COLUMNS));
         assert_eq!(
             row[columns.iter().position(|c| *c == "id").unwrap()].as_deref(),
             Some("CB-7K3M9QXA")

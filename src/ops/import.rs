@@ -12,7 +12,7 @@ use std::io::{BufRead, Read};
 
 use chrono::{DateTime, Utc};
 
-use super::export::EXPORT_ONLY_COLUMNS;
+use super::export::export_only_columns;
 use super::{Casebook, Context};
 use crate::error::{Error, Result};
 use crate::model::config::IMPORT_FIELDS;
@@ -135,7 +135,7 @@ fn field_of(header: &str, config: &Config) -> std::result::Result<Option<&'stati
         .get(&key)
         .map(String::as_str)
         .unwrap_or(key.as_str());
-    if target == "ignore" || EXPORT_ONLY_COLUMNS.contains(&target) {
+    if target == "ignore" || export_only_columns().contains(&target) {
         return Ok(None);
     }
     IMPORT_FIELDS.iter().find(|f| **f == target).map(|f| Some(*f)).ok_or_else(|| {

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-pub use export::{export_columns, ExportRow, EXPORT_ONLY_COLUMNS};
+pub use export::{export_columns, export_only_columns, ExportRow};
 pub use gather::GatherInput;
 pub use import::{ImportFormat, ImportOptions, ImportReport, RowError};
 pub use init::{InitOptions, InitOutcome};

@@ -33,12 +33,11 @@
 //! Instants are stored as nanoseconds since the Unix epoch (`i64`), so SQL compares them
 //! exactly; a case with a time outside 1677–2262 cannot be indexed and the view scans.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use git2::{ObjectType, Oid, Repository};
+use git2::{Oid, Repository};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::snapshot::{case_id_of_file, Snapshot};
@@ -456,53 +455,25 @@ pub fn diff_cases(repo: &Repository, old: Option<Oid>, new: Option<Oid>) -> IRes
     if old == new {
         return Ok(out);
     }
-    let shards = |t: Option<Oid>| -> IResult<BTreeMap<String, Oid>> {
-        let mut m = BTreeMap::new();
-        if let Some(t) = t {
-            for e in repo.find_tree(t)?.iter() {
-                if let (Some(name), Some(ObjectType::Tree)) = (e.name(), e.kind()) {
-                    m.insert(name.to_string(), e.id());
-                }
-            }
-        }
-        Ok(m)
-    };
-    let files = |shard: Option<&Oid>| -> IResult<BTreeMap<String, Oid>> {
-        let mut m = BTreeMap::new();
-        if let Some(t) = shard {
-            for e in repo.find_tree(*t)?.iter() {
-                if let (Some(name), Some(ObjectType::Blob)) = (e.name(), e.kind()) {
-                    if case_id_of_file(name).is_some() {
-                        m.insert(name.to_string(), e.id());
-                    }
-                }
-            }
-        }
-        Ok(m)
-    };
-    let (a, b) = (shards(old)?, shards(new)?);
-    let names: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    for shard in names {
-        let (x, y) = (a.get(shard), b.get(shard));
-        if x == y {
+    let tree = |t: Option<Oid>| t.map(|t| repo.find_tree(t)).transpose();
+    let (a, b) = (tree(old)?, tree(new)?);
+    for d in super::treediff::diff(repo, a.as_ref(), b.as_ref())? {
+        // Case files sit directly in a shard folder: `<shard>/<ID>.toml`.
+        let Some((shard, name)) = d.path.split_once('/') else {
             continue;
-        }
-        let (fa, fb) = (files(x)?, files(y)?);
-        for (name, id) in &fb {
-            if fa.get(name) != Some(id) {
-                let cid = case_id_of_file(name).expect("filtered above");
-                out.push(Change::Put(Entry {
-                    id: cid,
-                    path: format!("cases/{shard}/{name}"),
-                    blob: *id,
-                }));
-            }
-        }
-        for name in fa.keys() {
-            if !fb.contains_key(name) {
-                out.push(Change::Gone(format!("cases/{shard}/{name}")));
-            }
-        }
+        };
+        let Some(cid) = case_id_of_file(name).filter(|_| !name.contains('/')) else {
+            continue;
+        };
+        let path = format!("cases/{shard}/{name}");
+        out.push(match d.new {
+            Some(blob) => Change::Put(Entry {
+                id: cid,
+                path,
+                blob,
+            }),
+            None => Change::Gone(path),
+        });
     }
     Ok(out)
 }

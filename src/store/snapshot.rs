@@ -4,6 +4,7 @@ use git2::{Commit, ErrorCode, ObjectType, Oid, Tree};
 
 use super::{GitContext, Result, Store, StoreError};
 use crate::model::config::{Config, CONFIG_PATH};
+pub(crate) use crate::model::layout::case_id_of_file;
 use crate::model::{CaseFile, CaseId, IdQuery};
 
 /// The branch tip at one moment. Everything read through it is consistent.
@@ -331,11 +332,4 @@ pub fn parse_case(path: &str, bytes: &[u8]) -> Result<CaseFile> {
         }
     }
     Ok(file)
-}
-
-/// `CB-7K3M9QXA.toml` → the ID; anything else in a shard is not a case.
-pub(crate) fn case_id_of_file(name: &str) -> Option<CaseId> {
-    CaseId::parse(name.strip_suffix(".toml")?)
-        .ok()
-        .filter(|id| format!("{id}.toml") == name)
 }
