@@ -4,7 +4,8 @@
 //!     cargo bench --bench import
 //!     CASEBOOK_BENCH_SIZES=10000 CASEBOOK_BENCH_DIR=/dev/shm cargo bench --bench import
 //!
-//! Targets (issue 5): 10k ≤ 1.5 s, 100k ≤ 10 s.
+//! Targets (issue 5): 10k ≤ 1.5 s, 100k ≤ 10 s. Peak memory (issue 11): an import of 100k
+//! cases ≤ 300 MB, not growing with the book.
 
 mod common;
 
@@ -24,8 +25,8 @@ fn main() {
     let sizes = common::sizes("10000,100000");
     let runs = common::runs(3);
     let tmp = common::workspace();
-    println!("| shape | cases | import | re-import (no change) | export (csv) |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("| shape | cases | import | peak memory | re-import (no change) | peak memory | export (csv) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for bare in [true, false] {
         let shape = if bare { "store-only" } else { "working tree" };
         for &n in &sizes {
@@ -33,6 +34,7 @@ fn main() {
             std::fs::write(&csv, gen_sample::generate(n)).expect("write the CSV");
             let mut imports = Vec::new();
             let mut reimports = Vec::new();
+            let (mut import_rss, mut reimport_rss) = (0u64, 0u64);
             let mut exports = Vec::new();
             for r in 0..runs {
                 let dir = tmp
@@ -43,19 +45,22 @@ fn main() {
                     init.push("--bare");
                 }
                 common::run(tmp.path(), &init, CLOCK);
-                imports.push(timed(|| {
-                    common::run(&dir, &["import", csv.to_str().unwrap()], CLOCK)
-                }));
-                reimports.push(timed(|| {
-                    common::run(&dir, &["import", csv.to_str().unwrap()], CLOCK)
-                }));
+                let import = ["import", csv.to_str().unwrap()];
+                let (took, rss) = common::run_measured(&dir, &import, CLOCK);
+                imports.push(took);
+                import_rss = import_rss.max(rss);
+                let (took, rss) = common::run_measured(&dir, &import, CLOCK);
+                reimports.push(took);
+                reimport_rss = reimport_rss.max(rss);
                 exports.push(timed(|| common::run(&dir, &["export"], CLOCK)));
                 let _ = std::fs::remove_dir_all(&dir);
             }
             println!(
-                "| {shape} | {n} | {} | {} | {} |",
+                "| {shape} | {n} | {} | {} MB | {} | {} MB | {} |",
                 median(imports),
+                import_rss >> 20,
                 median(reimports),
+                reimport_rss >> 20,
                 median(exports)
             );
         }

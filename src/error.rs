@@ -57,6 +57,9 @@ pub enum Error {
         file: String,
         errors: Vec<crate::ops::RowError>,
     },
+    /// `--continue-on-error` imported the good rows; the others (already listed) were not.
+    #[error("{file}: {rejected} row(s) rejected and not imported; the other rows were")]
+    PartlyImported { file: String, rejected: usize },
     #[error("no actor: casebook records who did each action")]
     NoActor,
     /// A file the user named could not be read.
@@ -127,6 +130,11 @@ impl Error {
                 "pass --actor \"Name <email>\", set CASEBOOK_ACTOR, or set git's user.name and user.email".into(),
             ),
             Error::Config(_) => Some("fix .casebook/config.toml and commit it".into()),
+            Error::PartlyImported { .. } => Some(
+                "fix the rejected rows and import the whole file again: rows already imported \
+                 stay as they are"
+                    .into(),
+            ),
             Error::Rejected { .. } => {
                 Some("fix the rows, or import the good ones with --continue-on-error".into())
             }

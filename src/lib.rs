@@ -14,6 +14,7 @@ pub mod cli;
 pub mod error;
 pub mod model;
 pub mod ops;
+pub mod progress;
 pub mod render;
 pub mod store;
 

@@ -62,3 +62,37 @@ pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
         dir.display()
     );
 }
+
+/// Like [`run`], and returns the wall time and the process's peak resident memory (bytes),
+/// as the kernel accounts it (`wait4`'s `ru_maxrss`).
+pub fn run_measured(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::time::Duration, u64) {
+    let started = std::time::Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(args)
+        .current_dir(dir)
+        .env("CASEBOOK_ACTOR", ACTOR)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run casebook");
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+    let mut status = 0;
+    // SAFETY: rusage is plain data, and the child is ours and not yet waited for.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "casebook {args:?} failed in {}",
+        dir.display()
+    );
+    // Linux reports ru_maxrss in KiB.
+    (elapsed, u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024)
+}

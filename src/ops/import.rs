@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
@@ -20,7 +21,8 @@ use crate::model::event::{CustomerFields, FieldChange};
 use crate::model::intake::{Intake, IntakeInput};
 use crate::model::time::format_utc;
 use crate::model::{Action, CaseFile, CaseId, Config, Event};
-use crate::store::{Change, Snapshot};
+use crate::progress;
+use crate::store::{Change, Content, Oid, Snapshot};
 
 /// Longest line read from an import file; a longer one is an error, never buffered whole.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
@@ -38,6 +40,8 @@ pub struct ImportOptions {
     pub continue_on_error: bool,
     /// The file's name, for the commit message and the events.
     pub source: String,
+    /// The input's size in bytes, if known, for progress.
+    pub size: Option<u64>,
 }
 
 /// A problem with one row (or the file as a whole, at line 0).
@@ -65,30 +69,40 @@ pub struct ImportReport {
     pub commit: Option<String>,
 }
 
-/// Whole files to write: (path, content).
-type Files = Vec<(String, Vec<u8>)>;
+/// A row that passed validation: its external ID and the case it describes.
+struct Valid {
+    external: String,
+    intake: Intake,
+}
 
-/// One row as read: its line and its fields by casebook's names.
+/// One row as read: the line it starts on and its fields by casebook's names.
 struct Row {
     line: u64,
     fields: HashMap<&'static str, String>,
 }
 
 impl Casebook {
-    /// Imports `input`. `progress(done, total)` is called while rows are prepared.
+    /// Imports `input`, reporting its phases to [`crate::progress`]. Memory stays bounded
+    /// by the rows' facts: rows are validated as they are read, and the new case files go
+    /// straight into one pack as they are made.
     pub fn import(
         &self,
         ctx: &Context,
         input: impl Read,
         opts: &ImportOptions,
-        progress: &mut dyn FnMut(u64, u64),
     ) -> Result<ImportReport> {
         let config = self.config()?;
-        let rows = match opts.format {
-            ImportFormat::Csv => read_csv(input, &config)?,
-            ImportFormat::Jsonl => read_jsonl(input, &config)?,
-        };
-        let (valid, rejected) = validate(&rows, &config, ctx.now);
+        let mut check = Validator::new(&config, ctx.now);
+        let reader = Counted::new(input, opts.size.unwrap_or(0));
+        match opts.format {
+            ImportFormat::Csv => read_csv(reader, &config, &mut |row| check.row(row))?,
+            ImportFormat::Jsonl => read_jsonl(reader, &config, &mut |row| check.row(row))?,
+        }
+        let Validator {
+            good: valid,
+            errors: rejected,
+            ..
+        } = check;
         if !rejected.is_empty() && !opts.continue_on_error {
             return Err(Error::Rejected {
                 file: opts.source.clone(),
@@ -97,7 +111,7 @@ impl Casebook {
         }
         if opts.dry_run {
             let snap = self.store.casebook_snapshot()?;
-            let (mut report, _) = plan(&snap, &config, ctx, opts, &valid, progress)?;
+            let (mut report, _) = plan(&snap, &config, ctx, opts, &valid, false)?;
             report.rejected = rejected;
             return Ok(report);
         }
@@ -106,7 +120,7 @@ impl Casebook {
         let (committed, mut report) =
             self.store
                 .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
-                    let (report, files) = plan(snap, &config, ctx, opts, &valid, progress)?;
+                    let (report, files) = plan(snap, &config, ctx, opts, &valid, true)?;
                     if files.is_empty() {
                         return Ok((Change::nothing(), report));
                     }
@@ -118,7 +132,11 @@ impl Casebook {
                 ctx.actor,
                 opts.source
             );
-                    Ok((Change::with_files(message, files).packed(), report))
+                    let mut change = Change::new(message).packed();
+                    for (path, blob) in files {
+                        change.set(path, Content::Blob(blob));
+                    }
+                    Ok((change, report))
                 })?;
         report.rejected = rejected;
         report.commit = committed.commit.map(|c| c.to_string());
@@ -176,7 +194,7 @@ fn check_columns(fields: &[Option<&'static str>]) -> Result<()> {
     Ok(())
 }
 
-fn read_csv(input: impl Read, config: &Config) -> Result<Vec<Row>> {
+fn read_csv(input: impl Read, config: &Config, each: &mut dyn FnMut(Row)) -> Result<()> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -198,9 +216,8 @@ fn read_csv(input: impl Read, config: &Config) -> Result<Vec<Row>> {
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| file_error(format!("line 1: {e}")))?;
     check_columns(&fields)?;
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(csv_error)?;
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(csv_error)? {
         let line = record.position().map_or(0, |p| p.line());
         let mut row = Row {
             line,
@@ -211,9 +228,9 @@ fn read_csv(input: impl Read, config: &Config) -> Result<Vec<Row>> {
                 row.fields.insert(f, value.to_string());
             }
         }
-        rows.push(row);
+        each(row);
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn csv_error(e: csv::Error) -> Error {
@@ -233,9 +250,9 @@ fn csv_error(e: csv::Error) -> Error {
     }
 }
 
-fn read_jsonl(input: impl Read, config: &Config) -> Result<Vec<Row>> {
+fn read_jsonl(input: impl Read, config: &Config, each: &mut dyn FnMut(Row)) -> Result<()> {
     let mut reader = std::io::BufReader::new(LineLimit::new(input));
-    let mut rows = Vec::new();
+    let mut rows = 0usize;
     let mut seen: HashSet<&'static str> = HashSet::new();
     let mut buf = Vec::new();
     let mut line = 0u64;
@@ -284,28 +301,41 @@ fn read_jsonl(input: impl Read, config: &Config) -> Result<Vec<Row>> {
             seen.insert(field);
             row.fields.insert(field, value);
         }
-        rows.push(row);
+        rows += 1;
+        each(row);
     }
-    if rows.is_empty() {
+    if rows == 0 {
         return Err(file_error(
             "the file is empty: expected one JSON object per line",
         ));
     }
     let fields: Vec<Option<&'static str>> = seen.into_iter().map(Some).collect();
     check_columns(&fields)?;
-    Ok(rows)
+    Ok(())
 }
 
-/// Validates every row; returns the good ones (external ID, intake, line) and the errors.
-fn validate(
-    rows: &[Row],
-    config: &Config,
+/// Validates rows as they are read, keeping the good ones' facts and every error.
+struct Validator<'c> {
+    config: &'c Config,
     now: DateTime<Utc>,
-) -> (Vec<(String, Intake, u64)>, Vec<RowError>) {
-    let mut good = Vec::new();
-    let mut errors = Vec::new();
-    let mut first_line: HashMap<String, u64> = HashMap::new();
-    for row in rows {
+    first_line: HashMap<String, u64>,
+    good: Vec<Valid>,
+    errors: Vec<RowError>,
+}
+
+impl<'c> Validator<'c> {
+    fn new(config: &'c Config, now: DateTime<Utc>) -> Self {
+        Validator {
+            config,
+            now,
+            first_line: HashMap::new(),
+            good: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, row: Row) {
+        let (config, now) = (self.config, self.now);
         let get = |f: &str| row.fields.get(f).cloned();
         let mut row_errors = Vec::new();
         let external = get("external_id")
@@ -317,14 +347,14 @@ fn validate(
                 field: "external_id".into(),
                 message: "must not be empty".into(),
             });
-        } else if let Some(first) = first_line.get(&external) {
+        } else if let Some(first) = self.first_line.get(&external) {
             row_errors.push(RowError {
                 line: row.line,
                 field: "external_id".into(),
                 message: format!("{external:?} appears again (first on line {first})"),
             });
         } else {
-            first_line.insert(external.clone(), row.line);
+            self.first_line.insert(external.clone(), row.line);
         }
         // The same limit as every free-text flag: an imported case must not be one that
         // no command could have recorded.
@@ -356,7 +386,7 @@ fn validate(
             opened_at: get("opened_at"),
         };
         match input.validate(config.calendar.tz(), now) {
-            Ok(intake) if row_errors.is_empty() => good.push((external, intake, row.line)),
+            Ok(intake) if row_errors.is_empty() => self.good.push(Valid { external, intake }),
             Ok(_) => {}
             Err(field_errors) => row_errors.extend(field_errors.into_iter().map(|e| RowError {
                 line: row.line,
@@ -364,49 +394,60 @@ fn validate(
                 message: e.message,
             })),
         }
-        errors.extend(row_errors);
+        self.errors.extend(row_errors);
     }
-    (good, errors)
 }
 
-/// Decides, against the tip, what each valid row does; returns the report and the files.
+/// Decides, against the tip, what each valid row does. With `write`, the new and changed
+/// case files go into one pack as they are made; returns the report and (path, blob) of
+/// each file to record.
 fn plan(
     snap: &Snapshot<'_>,
     config: &Config,
     ctx: &Context,
     opts: &ImportOptions,
-    rows: &[(String, Intake, u64)],
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<(ImportReport, Files)> {
+    rows: &[Valid],
+    write: bool,
+) -> Result<(ImportReport, Vec<(String, Oid)>)> {
     let actor = ctx.actor.to_string();
-    // Known cases are compared in parallel while the case book is read; only the rows
-    // that change anything keep their new file.
-    let wanted: HashMap<&str, &Intake> = rows.iter().map(|(e, i, _)| (e.as_str(), i)).collect();
-    type Known = Result<(String, CaseId, Option<(Vec<String>, Vec<u8>)>)>;
+    let owned_pack = write.then(|| snap.blob_pack()).transpose()?;
+    let pack = owned_pack.as_ref();
+    let written = AtomicU64::new(0);
+    let total = rows.len() as u64;
+    let store = |bytes: Vec<u8>| -> Result<Option<Oid>> {
+        let Some(pack) = pack else { return Ok(None) };
+        let oid = pack.add(&bytes)?;
+        let done = written.fetch_add(1, Ordering::Relaxed) + 1;
+        progress::every("writing objects", done, total, 512);
+        Ok(Some(oid))
+    };
+    // Known cases are compared (and their new files made) on all cores while the case
+    // book is read; only what changed is kept.
+    let wanted: HashMap<&str, &Intake> = rows
+        .iter()
+        .map(|v| (v.external.as_str(), &v.intake))
+        .collect();
+    type Known = Result<(String, CaseId, Option<(Vec<String>, Option<Oid>)>)>;
+    progress::report("comparing with the case book", 0, 0);
     let known: Vec<Known> = snap.map_cases(|mut file| {
         let external = file.case.external_id.clone()?;
         let intake = wanted.get(external.as_str())?;
         let id = file.case.id.clone();
+        let Some(event) = changes(&file, intake, &actor, ctx.now, &opts.source) else {
+            return Some(Ok((external, id, None)));
+        };
+        let mut changed: Vec<String> = event.changes.iter().map(|c| c.field.clone()).collect();
+        if event.customer.is_some() {
+            changed.push("customer".into());
+        }
         Some(
-            match changes(&file, intake, &actor, ctx.now, &opts.source) {
-                None => Ok((external, id, None)),
-                Some(event) => {
-                    let mut changed: Vec<String> =
-                        event.changes.iter().map(|c| c.field.clone()).collect();
-                    if event.customer.is_some() {
-                        changed.push("customer".into());
-                    }
-                    file.append(event)
-                        .map(|()| {
-                            (
-                                external,
-                                id.clone(),
-                                Some((changed, file.to_toml().into_bytes())),
-                            )
-                        })
-                        .map_err(|source| Error::Case { id, source })
-                }
-            },
+            file.append(event)
+                .map_err(|source| Error::Case {
+                    id: id.clone(),
+                    source,
+                })
+                .and_then(|()| store(file.to_toml().into_bytes()))
+                .map(|blob| (external, id.clone(), Some((changed, blob)))),
         )
     })?;
     let mut report = ImportReport::default();
@@ -417,19 +458,18 @@ fn plan(
         seen.insert(external.clone());
         match update {
             None => report.unchanged += 1,
-            Some((changed, bytes)) => {
-                files.push((id.path(), bytes));
+            Some((changed, blob)) => {
+                files.extend(blob.map(|b| (id.path(), b)));
                 report.updated.push((external, id, changed));
             }
         }
     }
+    // New cases: IDs are drawn one by one (each must be new to the book and the import),
+    // then the files are made and packed on all cores.
     let mut taken: HashSet<CaseId> = HashSet::new();
-    let total = rows.len() as u64;
-    for (i, (external, intake, _line)) in rows.iter().enumerate() {
-        if i % 1024 == 0 {
-            progress(i as u64, total);
-        }
-        if seen.contains(external) {
+    let mut new_cases: Vec<(&Valid, CaseId)> = Vec::new();
+    for row in rows {
+        if seen.contains(&row.external) {
             continue;
         }
         let id = loop {
@@ -439,18 +479,55 @@ fn plan(
             }
         };
         taken.insert(id.clone());
-        let mut open = intake.open_event(&actor, ctx.now);
-        open.external_id = Some(external.clone());
+        new_cases.push((row, id));
+    }
+    drop(taken);
+    let make = |(row, id): &(&Valid, CaseId)| -> Result<Option<(String, Oid)>> {
+        if pack.is_none() {
+            return Ok(None);
+        }
+        let mut open = row.intake.open_event(&actor, ctx.now);
+        open.external_id = Some(row.external.clone());
         open.source = Some(opts.source.clone());
         let file = CaseFile::create(id.clone(), open).map_err(|source| Error::Case {
             id: id.clone(),
             source,
         })?;
-        files.push((id.path(), file.to_toml().into_bytes()));
-        report.created.push((external.clone(), id));
+        Ok(store(file.to_toml().into_bytes())?.map(|blob| (id.path(), blob)))
+    };
+    for made in parallel_map(&new_cases, make) {
+        files.extend(made?);
     }
-    progress(total, total);
+    report.created = new_cases
+        .into_iter()
+        .map(|(row, id)| (row.external.clone(), id))
+        .collect();
+    if let Some(pack) = owned_pack {
+        progress::report("storing the pack", 0, 0);
+        snap.store_pack(pack)?;
+    }
     Ok((report, files))
+}
+
+/// `f` over `items` on all cores, results in order.
+fn parallel_map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || items.len() < 256 {
+        return items.iter().map(&f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<T>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// The `import` event for a known case whose row says something new; `None` if nothing
@@ -518,6 +595,35 @@ fn changes(
         e.customer = Some(new);
     }
     (!e.changes.is_empty() || e.customer.is_some()).then_some(e)
+}
+
+/// A reader that reports how much of the input was read (phase "reading").
+struct Counted<R> {
+    inner: R,
+    read: u64,
+    total: u64,
+}
+
+impl<R> Counted<R> {
+    fn new(inner: R, total: u64) -> Self {
+        Counted {
+            inner,
+            read: 0,
+            total,
+        }
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let before = self.read >> 16;
+        self.read += n as u64;
+        if self.read >> 16 != before || n == 0 {
+            progress::report("reading and validating", self.read, self.total);
+        }
+        Ok(n)
+    }
 }
 
 /// A reader that refuses a line longer than [`MAX_LINE_BYTES`], so a runaway line (say,

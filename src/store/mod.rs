@@ -31,7 +31,9 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Repository, RepositoryInitOptions};
 
+pub use git2::Oid;
 pub use history::HistoryEntry;
+pub use pack::BlobPack;
 pub use snapshot::{parse_case, Snapshot};
 pub use sync::{MergeOutcome, Versions};
 pub use txn::{Change, Committed, Content, RetryPolicy};

@@ -27,7 +27,6 @@ pub(crate) fn store_as_pack(odb: &git2::Odb<'_>, oids: &[Oid]) -> Result<()> {
 /// A version 2 pack of `oids` (read from `odb`), every object stored whole: a header, each
 /// object as a type-and-size varint and its zlib-deflated content, and a SHA-1 trailer.
 fn build_pack(odb: &git2::Odb<'_>, oids: &[Oid]) -> Result<Vec<u8>> {
-    use flate2::{write::ZlibEncoder, Compression};
     use sha1::{Digest, Sha1};
 
     let mut seen = std::collections::HashSet::with_capacity(oids.len());
@@ -49,21 +48,146 @@ fn build_pack(odb: &git2::Odb<'_>, oids: &[Oid]) -> Result<Vec<u8>> {
             _ => 4,
         };
         let data = object.data();
-        let mut size = data.len();
-        let mut byte = (kind << 4) | (size & 0x0f) as u8;
-        size >>= 4;
-        while size > 0 {
-            pack.push(byte | 0x80);
-            byte = (size & 0x7f) as u8;
-            size >>= 7;
-        }
-        pack.push(byte);
-        let mut z = ZlibEncoder::new(pack, Compression::fast());
-        // Writing into a Vec cannot fail.
-        std::io::Write::write_all(&mut z, data).expect("deflate into memory");
-        pack = z.finish().expect("deflate into memory");
+        object_header(&mut pack, kind, data.len());
+        pack = deflate_into(pack, data);
     }
     let trailer = Sha1::digest(&pack);
     pack.extend_from_slice(&trailer);
     Ok(pack)
+}
+
+/// Blobs streamed into one pack as they are made, so that a bulk change never holds its
+/// contents in memory: [`BlobPack::add`] hashes and deflates a blob on the caller's thread
+/// (it may be called from many at once) and appends it to a temporary file under
+/// `.git/casebook-tmp/`; [`BlobPack::finish`] writes the object count and the trailer and
+/// has libgit2 index the pack into the object database. The change then names the blobs by
+/// id ([`super::Content::Blob`]). A pack that is never finished is a deleted temporary file.
+pub struct BlobPack {
+    inner: std::sync::Mutex<PackFile>,
+}
+
+struct PackFile {
+    out: std::io::BufWriter<std::fs::File>,
+    seen: std::collections::HashSet<Oid>,
+    failed: Option<std::io::Error>,
+}
+
+impl BlobPack {
+    pub(crate) fn new(store: &super::Store) -> Result<BlobPack> {
+        let dir = store.repo.path().join("casebook-tmp");
+        let io = |source| StoreError::Io {
+            action: "create a temporary pack in",
+            path: dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let file = tempfile::tempfile_in(&dir).map_err(io)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        // The count is written at `finish`, when it is known.
+        out.write_all(b"PACK\0\0\0\x02\0\0\0\0").map_err(io)?;
+        Ok(BlobPack {
+            inner: std::sync::Mutex::new(PackFile {
+                out,
+                seen: std::collections::HashSet::new(),
+                failed: None,
+            }),
+        })
+    }
+
+    /// Adds a blob (once, however often it is added) and returns its id.
+    pub fn add(&self, data: &[u8]) -> Result<Oid> {
+        let oid =
+            Oid::hash_object(git2::ObjectType::Blob, data).ctx(|| "cannot hash a blob".into())?;
+        let mut entry = Vec::with_capacity(data.len() / 2 + 16);
+        object_header(&mut entry, 3, data.len());
+        let entry = deflate_into(entry, data);
+        let mut pack = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if pack.failed.is_none() && pack.seen.insert(oid) {
+            if let Err(e) = pack.out.write_all(&entry) {
+                pack.failed = Some(e);
+            }
+        }
+        Ok(oid)
+    }
+
+    /// How many distinct blobs were added.
+    pub fn len(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .seen
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Stores the pack in `store`'s object database; every added blob is readable after.
+    pub fn finish(self, store: &super::Store) -> Result<()> {
+        use sha1::{Digest, Sha1};
+        use std::io::{Read, Seek, SeekFrom};
+
+        let pack = self.inner.into_inner().unwrap_or_else(|e| e.into_inner());
+        let io = |source| StoreError::Io {
+            action: "write a pack into",
+            path: store.repo.path().join("casebook-tmp"),
+            source,
+        };
+        if let Some(e) = pack.failed {
+            return Err(io(e));
+        }
+        if pack.seen.is_empty() {
+            return Ok(());
+        }
+        let count = u32::try_from(pack.seen.len()).map_err(|_| {
+            io(std::io::Error::other(
+                "more than 4 billion objects in one pack",
+            ))
+        })?;
+        let mut file = pack.out.into_inner().map_err(|e| io(e.into_error()))?;
+        file.seek(SeekFrom::Start(8)).map_err(io)?;
+        file.write_all(&count.to_be_bytes()).map_err(io)?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        let odb = store
+            .repo
+            .odb()
+            .ctx(|| "cannot open the object database".into())?;
+        let mut writer = odb.packwriter().ctx(|| "cannot write the pack".into())?;
+        let mut hash = Sha1::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buf[..n]);
+            writer.write_all(&buf[..n]).map_err(io)?;
+        }
+        writer.write_all(&hash.finalize()).map_err(io)?;
+        writer.commit().ctx(|| "cannot store the pack".into())?;
+        Ok(())
+    }
+}
+
+/// A pack entry's header: the type and the size as git's little-endian varint.
+fn object_header(out: &mut Vec<u8>, kind: u8, len: usize) {
+    let mut size = len;
+    let mut byte = (kind << 4) | (size & 0x0f) as u8;
+    size >>= 4;
+    while size > 0 {
+        out.push(byte | 0x80);
+        byte = (size & 0x7f) as u8;
+        size >>= 7;
+    }
+    out.push(byte);
+}
+
+/// Appends `data`, zlib-deflated, to `out`.
+fn deflate_into(out: Vec<u8>, data: &[u8]) -> Vec<u8> {
+    use flate2::{write::ZlibEncoder, Compression};
+    let mut z = ZlibEncoder::new(out, Compression::fast());
+    // Writing into a Vec cannot fail.
+    z.write_all(data).expect("deflate into memory");
+    z.finish().expect("deflate into memory")
 }

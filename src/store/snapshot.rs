@@ -38,6 +38,16 @@ impl<'r> Snapshot<'r> {
         })
     }
 
+    /// A pack to stream a bulk change's new files into; see [`super::BlobPack`].
+    pub fn blob_pack(&self) -> Result<super::BlobPack> {
+        super::BlobPack::new(self.store)
+    }
+
+    /// Stores `pack` in the object database, so a change can name its blobs.
+    pub fn store_pack(&self, pack: super::BlobPack) -> Result<()> {
+        pack.finish(self.store)
+    }
+
     /// The commit this snapshot reads, `None` on a branch with no commits yet.
     pub fn tip(&self) -> Option<Oid> {
         self.commit.as_ref().map(Commit::id)

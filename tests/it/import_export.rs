@@ -151,7 +151,14 @@ fn dry_run_writes_nothing() {
     let root = env.casebook("book");
     let before = env.commit_count(&root);
     let out = env.run(&root, &["import", SAMPLE, "--dry-run"]).ok();
-    assert!(out.stderr.contains("would create 300"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("dry run of cases.csv: would create 300, would update 0"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "", "rows only with --verbose");
+    let out = env.run(&root, &["import", SAMPLE, "--dry-run", "--verbose"]).ok();
     assert!(
         out.stdout.lines().count() == 300 && out.stdout.starts_with("would create CB-"),
         "{}",
@@ -162,6 +169,65 @@ fn dry_run_writes_nothing() {
         env.run(&root, &["list", "--json"]).json(),
         serde_json::json!([])
     );
+}
+
+#[test]
+fn an_import_prints_a_summary_rows_with_verbose_and_nothing_with_quiet() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let text = format!("{HEADER}HD-1,Ada,ada@example.com,,Printer jam,,,,,,\nHD-2,Bob,bob@example.com,,Toner,,,,,,\n");
+    let out = import_text(&env, &root, "two.csv", text.as_bytes(), &[]).ok();
+    assert_eq!(out.stdout, "");
+    let summary: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(summary.len(), 1, "{}", out.stderr);
+    assert!(
+        summary[0].starts_with(
+            "imported two.csv: created 2, updated 0, unchanged 0, rejected 0 (commit "
+        ),
+        "{}",
+        summary[0]
+    );
+    let changed = format!("{HEADER}HD-1,Ada,ada@example.com,,Printer jam again,,,,,,\nHD-2,Bob,bob@example.com,,Toner,,,,,,\n");
+    let out = import_text(&env, &root, "two.csv", changed.as_bytes(), &["-v"]).ok();
+    let rows: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(rows.len(), 1, "{}", out.stdout);
+    assert!(
+        rows[0].starts_with("updated CB-") && rows[0].ends_with(" HD-1 (subject)"),
+        "{}",
+        rows[0]
+    );
+    assert!(out.stderr.contains("updated 1, unchanged 1"), "{}", out.stderr);
+    let out = import_text(&env, &root, "two.csv", changed.as_bytes(), &["--quiet"]).ok();
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    let usage = import_text(&env, &root, "two.csv", changed.as_bytes(), &["-q", "-v"]).fails(2);
+    assert!(usage.contains("cannot be used with"), "{usage}");
+}
+
+#[test]
+fn rows_with_quoted_fields_over_several_lines_are_named_by_the_line_they_start_on() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let text = "external_id,customer,email,subject,description\n\
+A-1,Ada,ada@example.com,Hi,\"two\nlines\"\n\
+A-2,Bob,bob-at,Bad,x\n\
+A-3,Cy,cy@example.com,\"a subject\non three\nlines\",y\n\
+A-4,Di,di-at,Bad too,z\n";
+    let err = refused(
+        &env,
+        &root,
+        import_text(&env, &root, "multi.csv", text.as_bytes(), &[]),
+    );
+    assert!(err.contains("line 4: email: \"bob-at\""), "{err}");
+    assert!(err.contains("line 8: email: \"di-at\""), "{err}");
+    let ragged = "external_id,customer,email,subject,description\n\
+A-1,Ada,ada@example.com,Hi,\"two\nlines\"\n\
+A-2,Bob,bob@example.com\n";
+    let err = refused(
+        &env,
+        &root,
+        import_text(&env, &root, "ragged.csv", ragged.as_bytes(), &[]),
+    );
+    assert!(err.contains("line 4: 3 fields, but the header has 5"), "{err}");
 }
 
 #[test]
@@ -192,14 +258,32 @@ HD-5,Eve,eve@example.com,,Bad dates,,asap,,yesterday,,2031-01-01 10:00\n"
     ] {
         assert!(err.contains(expected), "{expected} missing from:\n{err}");
     }
-    let report = import_text(
+    // The good rows go in, and the exit code still says that some did not.
+    let run = import_text(
         &env,
         &root,
         "rows.csv",
         text.as_bytes(),
         &["--continue-on-error", "--json"],
+    );
+    let report: Value = serde_json::from_str(&run.stdout()).unwrap();
+    let err = run.fails(1);
+    assert!(
+        err.contains("rows.csv: 3 row(s) rejected and not imported; the other rows were"),
+        "{err}"
+    );
+    let human = import_text(
+        &env,
+        &root,
+        "rows.csv",
+        text.as_bytes(),
+        &["--continue-on-error"],
     )
-    .json();
+    .fails(1);
+    assert!(
+        human.contains("imported rows.csv: created 0, updated 0, unchanged 2, rejected 3"),
+        "{human}"
+    );
     let created: Vec<&str> = report["created"]
         .as_array()
         .unwrap()
