@@ -461,6 +461,12 @@ impl Worktree {
                     self.index(store)?.remove(path);
                 }
             }
+            crate::progress::every(
+                "updating the working tree",
+                i as u64 + 1,
+                sorted.len() as u64,
+                256,
+            );
             if i == 0 {
                 fault::point("after-file");
             }
