@@ -26,6 +26,6 @@ pub mod validate;
 pub use actor::Actor;
 pub use case::{CaseFile, CaseState, Customer};
 pub use config::Config;
-pub use enums::{Action, Channel, Priority, Status};
+pub use enums::{Action, Channel, Direction, FollowUpResponse, Priority, Scope, Status};
 pub use event::Event;
 pub use id::{CaseId, IdQuery};
