@@ -13,6 +13,7 @@ mod search;
 mod sla;
 mod sync;
 mod template;
+mod textconv;
 mod verify;
 
 use std::path::Path;
@@ -30,6 +31,7 @@ pub use review::{Finding, GroupBy, QueueItem, ReviewReport};
 pub use search::{fts_query, SearchHit};
 pub use sla::{add_duration, DueItem, TickAction};
 pub use sync::{merge_driver, SyncReport};
+pub use textconv::textconv;
 pub use verify::VerifyReport;
 
 use crate::error::{Error, Result};

@@ -391,6 +391,17 @@ impl Store {
         let driver = format!("\"{}\" merge-driver %O %A %B %P", exe.display());
         config
             .set_str("merge.casebook.driver", &driver)
+            .ctx(|| "cannot write .git/config".into())?;
+        // The textconv driver for `git log -p` (`.gitattributes`: `diff=casebook`). Its
+        // output is never cached: git would keep the opened text in a notes ref.
+        config
+            .set_str(
+                "diff.casebook.textconv",
+                &format!("\"{}\" textconv", exe.display()),
+            )
+            .ctx(|| "cannot write .git/config".into())?;
+        config
+            .set_bool("diff.casebook.cachetextconv", false)
             .ctx(|| "cannot write .git/config".into())
     }
 

@@ -241,3 +241,56 @@ fn redacted_exports_agree_across_clones_and_keep_the_secret_out_of_history() {
         .unwrap();
     assert!(!redacted_a.contains(other_email));
 }
+
+#[test]
+fn git_log_shows_sealed_values_opened_where_the_key_is_and_erased_where_it_is_not() {
+    use casebook::model::seal::seal;
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada Lovelace", "Printer");
+    let path = crate::common::case_path(&root, &id);
+    let store = Store::discover(&root).unwrap();
+    let ring = store
+        .update_keyring(now(), |r| {
+            r.key_for_or_new("customer:ada", now());
+            true
+        })
+        .unwrap();
+    let key = ring.key_for("customer:ada").unwrap();
+    // Seal the customer's name by hand, as a sealed book will, and commit with plain git.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let sealed = seal(key, &id, "customer.name", "Ada Sealed-Lovelace");
+    let text = text.replacen(
+        "name = \"Ada Lovelace\"",
+        &format!("name = \"{sealed}\""),
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    env.git(&root, &["commit", "-q", "-am", "seal the name"]);
+
+    let rel = path
+        .strip_prefix(&root)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let stored = env.git(&root, &["show", &format!("HEAD:{rel}")]);
+    assert!(stored.contains(&sealed) && !stored.contains("Sealed-Lovelace"));
+    let log = env.git(&root, &["log", "-p", "-1", "--", &rel]);
+    assert!(
+        log.contains("+name = \"Ada Sealed-Lovelace\""),
+        "git log -p opens the sealed value:\n{log}"
+    );
+    assert!(!log.contains("sealed:v1:"), "{log}");
+    assert!(env
+        .git(&root, &["show", "HEAD"])
+        .contains("Ada Sealed-Lovelace"));
+    // Nothing opened is cached in the repository.
+    assert!(env.git(&root, &["for-each-ref", "refs/notes"]).is_empty());
+
+    store
+        .erase_keys(std::slice::from_ref(&key.id), now())
+        .unwrap();
+    let log = env.git(&root, &["log", "-p", "-1", "--", &rel]);
+    assert!(log.contains("+name = \"[erased]\""), "{log}");
+}
