@@ -35,6 +35,18 @@ pub fn fetch_refspec(remote: &str) -> String {
     format!("+refs/casebook/keyring*:refs/casebook/remotes/{remote}/keyring*")
 }
 
+/// How long to wait for another casebook process that is changing the key ring.
+const LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Held while one process reads, changes and replaces the key ring (an OS file lock,
+/// released even on a crash). The ref's compare-and-swap alone lost a key in the test of
+/// concurrent writers (a writer saw no ref and created it while another had just moved
+/// it); the lock serialises casebook's writers, the compare-and-swap still guards against
+/// other programs.
+struct RingLock {
+    _file: std::fs::File,
+}
+
 /// What a key ring merge leaves to push: the local ring's commit and the remote's, which
 /// the push expects to find there (`None`: the remote has none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +56,37 @@ pub struct RingPush {
 }
 
 impl Store {
+    fn ring_lock(&self) -> Result<RingLock> {
+        let path = self.repo.path().join("casebook-keyring.lock");
+        let file = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StoreError::Io {
+                action: "open",
+                path: path.clone(),
+                source,
+            })?;
+        let start = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(RingLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_TIMEOUT => {
+                    std::thread::sleep(std::time::Duration::from_millis(2))
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(path)),
+                Err(std::fs::TryLockError::Error(source)) => {
+                    return Err(StoreError::Io {
+                        action: "lock",
+                        path,
+                        source,
+                    })
+                }
+            }
+        }
+    }
+
     fn ring_tip(&self, name: &str) -> Result<Option<Oid>> {
         match self.repo.refname_to_id(name) {
             Ok(oid) => Ok(Some(oid)),
@@ -150,6 +193,7 @@ impl Store {
         now: DateTime<Utc>,
         mut change: impl FnMut(&mut KeyRing) -> bool,
     ) -> Result<KeyRing> {
+        let _lock = self.ring_lock()?;
         for _ in 0..ATTEMPTS {
             let (tip, old) = self.read_tip_ring()?;
             let mut ring = old.clone();
@@ -211,6 +255,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<RingPush>> {
         let tracking = tracking_ref(remote);
+        let _lock = self.ring_lock()?;
         let Some(theirs) = self.ring_tip(&tracking)? else {
             return Ok(self.ring_tip(KEYRING_REF)?.map(|local| RingPush {
                 local,
@@ -254,6 +299,7 @@ impl Store {
             };
             if self.swap_ring_ref(tip, commit)? {
                 self.forget_ring(tip)?;
+                self.expire_ring_reflog()?;
                 return Ok((commit, removed_a_key));
             }
             if commit != theirs {
@@ -288,6 +334,7 @@ impl Store {
     /// removed, purges every trace of older rings.
     fn after_ring_replaced(&self, old: Option<Oid>, removed_a_key: bool) -> Result<()> {
         self.forget_ring(old)?;
+        self.expire_ring_reflog()?;
         if removed_a_key {
             self.purge_old_rings()?;
         }
@@ -342,11 +389,12 @@ impl Store {
         Ok(())
     }
 
-    /// Empties the key ring ref's reflog and, if an old ring may be in a pack, repacks
-    /// without unreachable objects.
-    fn purge_old_rings(&self) -> Result<()> {
+    /// Empties the key ring ref's reflog (written only with `core.logAllRefUpdates =
+    /// always`): the ring has no history, and an entry would name a deleted ring.
+    fn expire_ring_reflog(&self) -> Result<()> {
         match self.repo.reflog(KEYRING_REF) {
-            Ok(mut log) => {
+            // Written only when it had entries: an empty one would make git keep one.
+            Ok(mut log) if !log.is_empty() => {
                 while !log.is_empty() {
                     log.remove(0, false)
                         .ctx(|| format!("cannot expire the reflog of {KEYRING_REF}"))?;
@@ -354,9 +402,17 @@ impl Store {
                 log.write()
                     .ctx(|| format!("cannot expire the reflog of {KEYRING_REF}"))?;
             }
+            Ok(_) => {}
             Err(e) if e.code() == ErrorCode::NotFound => {}
             Err(e) => return Err(e).ctx(|| format!("cannot read the reflog of {KEYRING_REF}")),
         }
+        Ok(())
+    }
+
+    /// Empties the reflog and, if an old ring may be in a pack, repacks without
+    /// unreachable objects.
+    fn purge_old_rings(&self) -> Result<()> {
+        self.expire_ring_reflog()?;
         let marker = self.packed_marker();
         if marker.exists() {
             let out = self.git_command(&["repack", "-a", "-d", "-q"])?;

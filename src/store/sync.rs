@@ -122,7 +122,8 @@ impl Store {
             args.push(format!("refs/heads/{name}:refs/heads/{name}"));
         }
         if let Some(ring) = ring {
-            args.push(format!("+{}:{}", ring.local, super::KEYRING_REF));
+            // No `+`: a forced refspec would override the lease.
+            args.push(format!("{}:{}", ring.local, super::KEYRING_REF));
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = self.git_command(&args)?;

@@ -101,6 +101,8 @@ fn an_erased_key_leaves_no_object_behind_even_when_git_had_packed_it() {
     for pack_first in [false, true] {
         let env = Env::new();
         let root = env.casebook("book");
+        // A reflog of the ring ref would keep old rings reachable: there is none.
+        env.git(&root, &["config", "core.logAllRefUpdates", "always"]);
         let (ada, ada_secret) = add_key(&root, "customer:ada");
         let (_, bob_secret) = add_key(&root, "customer:bob");
         if pack_first {
@@ -123,6 +125,11 @@ fn an_erased_key_leaves_no_object_behind_even_when_git_had_packed_it() {
         assert!(ring(&root).is_erased(&ada));
         assert!(ring(&root).key_for("customer:bob").is_some());
         env.git(&root, &["fsck", "--no-dangling", "--strict"]);
+        assert_eq!(
+            env.git(&root, &["reflog", "show", KEYRING_REF]).trim(),
+            "",
+            "the ring has no history"
+        );
     }
 }
 
@@ -187,7 +194,7 @@ fn sync_and_clone_carry_the_ring_and_an_erased_key_never_comes_back() {
 }
 
 #[test]
-fn two_writers_of_the_ring_both_keep_their_keys() {
+fn concurrent_writers_of_the_ring_all_keep_their_keys() {
     let env = Env::new();
     let root = env.casebook("book");
     let threads: Vec<_> = (0..4)
@@ -293,4 +300,50 @@ fn git_log_shows_sealed_values_opened_where_the_key_is_and_erased_where_it_is_no
         .unwrap();
     let log = env.git(&root, &["log", "-p", "-1", "--", &rel]);
     assert!(log.contains("+name = \"[erased]\""), "{log}");
+}
+
+#[test]
+fn setup_in_a_plain_git_clone_fetches_the_ring_and_concurrent_syncs_keep_every_key() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    add_key(&a, "customer:ada");
+    env.run(&a, &["sync"]).ok();
+    let plain = env.path("plain");
+    env.git(
+        env.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            plain.to_str().unwrap(),
+        ],
+    );
+    assert!(Store::discover(&plain)
+        .unwrap()
+        .keyring()
+        .unwrap()
+        .is_none());
+    env.run(&plain, &["setup"]).ok();
+    assert_eq!(ring(&plain), ring(&a), "setup fetched the key ring");
+
+    // Three clones add a key each and sync at the same time: the leases make the losers
+    // fetch and merge again, so no key is lost.
+    let b = clone(&env, &remote, "b");
+    let roots = [a.clone(), b.clone(), plain.clone()];
+    for (n, root) in roots.iter().enumerate() {
+        add_key(root, &format!("customer:{n}"));
+    }
+    std::thread::scope(|s| {
+        for root in &roots {
+            s.spawn(|| env.run(root, &["sync"]).ok());
+        }
+    });
+    for root in &roots {
+        env.run(root, &["sync"]).ok();
+    }
+    for root in &roots {
+        let r = ring(root);
+        assert_eq!(r.keys().count(), 4, "{}", root.display());
+        assert_eq!(r, ring(&a));
+    }
 }
