@@ -30,6 +30,8 @@ pub struct SyncReport {
     /// Cases renamed because both sides had created the same ID: (old, new).
     pub renamed: Vec<(CaseId, CaseId)>,
     pub pushed: bool,
+    /// Whether this clone's key ring went to the remote (it had changed here).
+    pub keyring_pushed: bool,
     /// How many fetch–merge–push rounds it took (more than one when another clone pushed
     /// in between).
     pub attempts: u32,
@@ -99,6 +101,7 @@ impl Casebook {
                 .collect();
             if store.push(&remote, report.outgoing_commits > 0, ring)? {
                 report.pushed = true;
+                report.keyring_pushed = ring.is_some();
                 return Ok(report);
             }
             if !PUSH_RETRY.wait(attempt, started) {

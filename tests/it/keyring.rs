@@ -139,7 +139,11 @@ fn sync_and_clone_carry_the_ring_and_an_erased_key_never_comes_back() {
     let (remote, a) = setup(&env);
     let (ada, ada_secret) = add_key(&a, "customer:ada");
     let (bob, bob_secret) = add_key(&a, "customer:bob");
-    env.run(&a, &["sync"]).ok();
+    let report = env.run(&a, &["sync", "--json"]).json();
+    assert_eq!(report["keyring_pushed"], true);
+    assert_eq!(report["outgoing_commits"], 0);
+    let again = env.run(&a, &["sync", "--json"]).json();
+    assert_eq!(again["keyring_pushed"], false, "nothing new to push");
     assert_eq!(
         env.git(&remote, &["rev-parse", KEYRING_REF]),
         env.git(&a, &["rev-parse", KEYRING_REF]),
