@@ -3,6 +3,7 @@
 use crate::model::case::CaseError;
 use crate::model::config::ConfigError;
 use crate::model::id::IdError;
+use crate::model::seal::SealError;
 use crate::model::state::StateError;
 use crate::model::time::TimeError;
 use crate::model::CaseId;
@@ -60,6 +61,9 @@ pub enum Error {
     /// `--continue-on-error` imported the good rows; the others (already listed) were not.
     #[error("{file}: {rejected} row(s) rejected and not imported; the other rows were")]
     PartlyImported { file: String, rejected: usize },
+    /// A sealed value that does not open: tampered, or its key is missing or erased.
+    #[error(transparent)]
+    Seal(#[from] SealError),
     #[error("no actor: casebook records who did each action")]
     NoActor,
     /// A file the user named could not be read.
@@ -126,6 +130,7 @@ impl Error {
             Error::UnknownCase(_) => Some("`casebook list` shows the cases".into()),
             Error::AmbiguousCase { .. } => Some("type more characters of the ID".into()),
             Error::Case { source, .. } => source.hint().map(String::from),
+            Error::Seal(e) => e.hint().map(String::from),
             Error::NoActor => Some(
                 "pass --actor \"Name <email>\", set CASEBOOK_ACTOR, or set git's user.name and user.email".into(),
             ),

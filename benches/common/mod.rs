@@ -65,11 +65,7 @@ pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
 
 /// Like [`run`], and returns the wall time and the process's peak resident memory (bytes),
 /// as the kernel accounts it (`wait4`'s `ru_maxrss`).
-pub fn run_measured(
-    dir: &Path,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> (std::time::Duration, u64) {
+pub fn run_measured(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (std::time::Duration, u64) {
     let started = std::time::Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_casebook"))
         .args(args)

@@ -29,6 +29,7 @@ mod show;
 mod sync;
 mod template;
 mod text;
+mod textconv;
 mod tick;
 mod update;
 mod verify;
@@ -149,6 +150,8 @@ pub enum Command {
     Reindex(reindex::Args),
     #[command(hide = true)]
     MergeDriver(merge_driver::Args),
+    #[command(hide = true)]
+    Textconv(textconv::Args),
 }
 
 impl Globals {
@@ -351,6 +354,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(args) => verify::run(g, args),
         Command::Reindex(args) => reindex::run(g, args),
         Command::MergeDriver(args) => merge_driver::run(g, args),
+        Command::Textconv(args) => textconv::run(g, args),
     }
 }
 

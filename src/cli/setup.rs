@@ -2,7 +2,8 @@ use super::Globals;
 use crate::error::{Error, Result};
 
 /// Set up this clone: register casebook's merge driver, so `git pull` and `git merge`
-/// merge case files event by event (needed once in clones made with plain `git clone`)
+/// merge case files event by event, and its textconv driver for `git log -p`, and fetch
+/// the key ring (needed once in clones made with plain `git clone`)
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
@@ -15,7 +16,7 @@ pub fn run(g: &Globals, _args: Args) -> Result<()> {
     })?;
     cb.setup(&exe)?;
     eprintln!(
-        "Registered the merge driver ({}) in {}",
+        "Registered the merge and textconv drivers ({}) in {}",
         exe.display(),
         cb.store().root().display()
     );

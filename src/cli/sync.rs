@@ -29,6 +29,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
             "outgoing": ids(&r.outgoing),
             "renamed": r.renamed.iter().map(|(o, n)| json!({"from": o.as_str(), "to": n.as_str()})).collect::<Vec<_>>(),
             "pushed": r.pushed,
+            "keyring_pushed": r.keyring_pushed,
             "attempts": r.attempts,
         }));
     }
@@ -41,6 +42,9 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         r.outgoing_commits,
         if r.pushed { "" } else { "; nothing to push" }
     )];
+    if r.keyring_pushed {
+        lines.push("the key ring changed here and went out too".into());
+    }
     for (old, new) in &r.renamed {
         lines.push(format!(
             "renamed {old} to {new}: another clone had created a case with the same ID"

@@ -26,7 +26,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::enums::{Action, Channel, Priority, Status};
+use super::enums::{Action, Channel, Direction, FollowUpResponse, Priority, Scope, Status};
 use super::event::{Attachment, CustomerFields, Event};
 use super::id::CaseId;
 use super::time::{utc, utc_opt};
@@ -132,7 +132,7 @@ pub struct CaseState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_cause: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<Scope>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
@@ -422,7 +422,7 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
         }
         Action::Pending => case.status = Status::Pending,
         Action::Log => {
-            if e.direction.as_deref() == Some("inbound") && case.status == Status::Pending {
+            if e.direction == Some(Direction::Inbound) && case.status == Status::Pending {
                 case.status = Status::Open;
             }
         }
@@ -440,8 +440,8 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
             case.resolved_at = Some(e.at);
             case.satisfaction = None;
         }
-        Action::FollowUp => match e.response.as_deref() {
-            Some("satisfied") => {
+        Action::FollowUp => match &e.response {
+            Some(FollowUpResponse::Satisfied) => {
                 case.status = Status::Closed;
                 case.closed_at = Some(e.at);
                 case.satisfaction = Some(Satisfaction {
@@ -452,7 +452,7 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
                 });
             }
             // Not satisfied: the resolution did not hold; its survey is void.
-            Some("not-satisfied") => reopen(case),
+            Some(FollowUpResponse::NotSatisfied) => reopen(case),
             _ => {}
         },
         Action::Close => {
@@ -495,7 +495,7 @@ fn reopen(case: &mut CaseState) {
     case.satisfaction = None;
 }
 
-fn set(target: &mut Option<String>, value: &Option<String>) {
+fn set<T: Clone>(target: &mut Option<T>, value: &Option<T>) {
     if let Some(v) = value {
         *target = Some(v.clone());
     }

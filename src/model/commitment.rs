@@ -23,7 +23,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::calendar::Calendar;
 use super::case::{replay_with, CaseFile, CaseState};
 use super::config::Config;
-use super::enums::{Action, Status};
+use super::enums::{Action, Direction, FollowUpResponse, Status};
 use super::event::Event;
 use super::sla::{Clock, SlaDuration};
 
@@ -109,7 +109,7 @@ pub(super) type Timeline = Vec<(DateTime<Utc>, Status)>;
 /// outbound (acknowledge, update, follow-up, an outbound `log`), and a resolve, which
 /// gives the customer the solution.
 pub(super) fn is_outbound(e: &Event) -> bool {
-    e.direction.as_deref() == Some("outbound") || e.action == Action::Resolve
+    e.direction == Some(Direction::Outbound) || e.action == Action::Resolve
 }
 
 /// The first response to the customer: the earliest outbound contact of any kind (see
@@ -173,7 +173,7 @@ pub(super) fn collect(file: &CaseFile) -> Option<Collected> {
             outbound.push(when);
         }
         let reopened = matches!(e.action, Action::Reopen)
-            || (e.action == Action::FollowUp && e.response.as_deref() == Some("not-satisfied"));
+            || (e.action == Action::FollowUp && e.response == Some(FollowUpResponse::NotSatisfied));
         if e.action != Action::Open {
             if reopened && active(&case.status) {
                 marks.push((e.at, Mark::Reopen));
@@ -188,7 +188,7 @@ pub(super) fn collect(file: &CaseFile) -> Option<Collected> {
             Action::Reopen => reopens.push(e.at),
             Action::FollowUp => {
                 follow_ups.push(e.at);
-                if e.response.as_deref() == Some("not-satisfied") {
+                if e.response == Some(FollowUpResponse::NotSatisfied) {
                     reopens.push(e.at);
                 }
             }

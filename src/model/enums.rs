@@ -47,6 +47,13 @@ macro_rules! string_enum {
             }
         }
 
+        impl From<&str> for $name {
+            /// As [`Self::from_stored`]: unknown values are kept.
+            fn from(s: &str) -> Self {
+                Self::from_stored(s)
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -124,6 +131,32 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Which way a contact went: to the customer, from them, or within the team (`log`).
+    Direction {
+        Inbound => "inbound",
+        Outbound => "outbound",
+        Internal => "internal",
+    }
+}
+
+string_enum! {
+    /// The customer's answer to the follow-up.
+    FollowUpResponse {
+        Satisfied => "satisfied",
+        NotSatisfied => "not-satisfied",
+        NoAnswer => "no-answer",
+    }
+}
+
+string_enum! {
+    /// Whether a problem found in research affects this customer only or many.
+    Scope {
+        Isolated => "isolated",
+        Systemic => "systemic",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +173,47 @@ mod tests {
         assert_eq!(Action::from_stored("follow-up"), Action::FollowUp);
         assert!(Priority::Urgent.rank() < Priority::Low.rank());
         assert!(Priority::Low.rank() < Priority::Unknown("x".into()).rank());
+    }
+
+    #[test]
+    fn event_words_keep_their_stored_text() {
+        for (text, direction) in [
+            ("inbound", Direction::Inbound),
+            ("outbound", Direction::Outbound),
+            ("internal", Direction::Internal),
+        ] {
+            assert_eq!(Direction::from_stored(text), direction);
+            assert_eq!(direction.as_str(), text);
+        }
+        assert_eq!(
+            FollowUpResponse::from_stored("not-satisfied"),
+            FollowUpResponse::NotSatisfied
+        );
+        assert_eq!(FollowUpResponse::NoAnswer.as_str(), "no-answer");
+        assert_eq!(Scope::parse("Systemic"), Some(Scope::Systemic));
+        assert_eq!(Scope::parse("global"), None);
+        assert_eq!(
+            Direction::from_stored("sideways"),
+            Direction::Unknown("sideways".into())
+        );
+    }
+
+    #[test]
+    fn an_event_with_these_words_reads_and_writes_the_same_toml() {
+        let text = r#"
+            id = "7K3M9QXA7K3M"
+            at = "2026-11-23T09:00:00Z"
+            actor = "A <a@example.com>"
+            action = "log"
+            direction = "sideways"
+            scope = "systemic"
+            response = "no-answer"
+        "#;
+        let e: crate::model::Event = toml::from_str(text).unwrap();
+        assert_eq!(e.direction, Some(Direction::Unknown("sideways".into())));
+        assert_eq!(e.scope, Some(Scope::Systemic));
+        assert_eq!(e.response, Some(FollowUpResponse::NoAnswer));
+        let written: toml::Table = toml::from_str(&toml::to_string(&e).unwrap()).unwrap();
+        assert_eq!(written, toml::from_str::<toml::Table>(text).unwrap());
     }
 }

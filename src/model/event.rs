@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::enums::{Action, Channel, Priority};
+use super::enums::{Action, Channel, Direction, FollowUpResponse, Priority, Scope};
 use super::time::{utc, utc_opt};
 
 /// Customer personal data as recorded by one event (the values it set).
@@ -104,7 +104,7 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
     pub eta: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
+    pub direction: Option<Direction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -129,7 +129,7 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_cause: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<Scope>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
 
@@ -158,7 +158,7 @@ pub struct Event {
     pub resolution: Option<String>,
     /// Follow-up outcome: `satisfied`, `not-satisfied` or `no-answer`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<String>,
+    pub response: Option<FollowUpResponse>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

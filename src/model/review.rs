@@ -33,7 +33,7 @@ use serde::Serialize;
 use super::case::CaseFile;
 use super::commitment::{first_response, State, Target};
 use super::config::Config;
-use super::enums::{Action, Status};
+use super::enums::{Action, Direction, Scope, Status};
 
 /// Median and 90th percentile (linear interpolation), `None` without values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -200,7 +200,7 @@ pub(super) fn agent_name(actor: &str) -> String {
 pub(super) fn outbound_up_to(f: &CaseFile, t: DateTime<Utc>) -> usize {
     f.events
         .iter()
-        .filter(|e| e.direction.as_deref() == Some("outbound") && e.at <= t)
+        .filter(|e| e.direction == Some(Direction::Outbound) && e.at <= t)
         .count()
 }
 
@@ -265,7 +265,7 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         followed_up: followed_up_since(f, last.at),
         rating: rating(f),
         root_cause: c.root_cause.clone(),
-        systemic: c.scope.as_deref() == Some("systemic"),
+        systemic: c.scope == Some(Scope::Systemic),
         customer: f
             .customer
             .email

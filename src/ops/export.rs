@@ -44,8 +44,11 @@ pub type ExportRow = Vec<Option<String>>;
 
 impl Casebook {
     /// The cases in the given statuses (all when empty), in ID order. With `redact`,
-    /// customer names, e-mail addresses and phone numbers become stable pseudonyms. SLA
-    /// outcomes are judged at `now`.
+    /// customer names, e-mail addresses and phone numbers become pseudonyms: HMAC-SHA256
+    /// under the book's pseudonym secret (kept in the key ring, never in the history), so
+    /// the same value gets the same pseudonym in every export from any clone of the book,
+    /// and guessing values cannot reverse them without the secret. SLA outcomes are judged
+    /// at `now`.
     pub fn export(
         &self,
         statuses: &[Status],
@@ -54,20 +57,14 @@ impl Casebook {
     ) -> Result<Vec<ExportRow>> {
         let view = self.view()?;
         let config = view.config();
-        let key = if redact {
-            Some(self.store.redaction_key()?)
+        let secret = if redact {
+            Some(self.store.pseudonym_secret(now)?)
         } else {
             None
         };
         let pseudonym = |kind: &str, value: &str| -> String {
-            let key = key.as_deref().unwrap_or_default();
-            let hash =
-                crate::store::keyed_hash(key, &format!("{kind}\0{}", value.trim().to_lowercase()));
-            match kind {
-                "name" => format!("Customer {}", &hash[..8]),
-                "email" => format!("{}@redacted.invalid", &hash[..12]),
-                _ => format!("redacted-{}", &hash[..10]),
-            }
+            let secret = secret.as_ref().map(|s| &s.bytes()[..]).unwrap_or_default();
+            pseudonym(secret, kind, value)
         };
         let select = |f: CaseFile| {
             if !statuses.is_empty() && !statuses.contains(&f.case.status) {
@@ -93,6 +90,18 @@ impl Casebook {
             None => view.map_cases(select)?,
         };
         Ok(rows)
+    }
+}
+
+/// The pseudonym of one value of `kind` (`name`, `email`, `phone`): the same for the same
+/// value in any letter case or spacing, and unrelated to it without the secret.
+fn pseudonym(secret: &[u8], kind: &str, value: &str) -> String {
+    let data = format!("{kind}\0{}", value.trim().to_lowercase());
+    let hash = crate::model::keyring::keyed_digest(secret, data.as_bytes());
+    match kind {
+        "name" => format!("Customer {}", &hash[..8]),
+        "email" => format!("{}@redacted.invalid", &hash[..12]),
+        _ => format!("redacted-{}", &hash[..10]),
     }
 }
 
@@ -132,6 +141,17 @@ mod tests {
     use super::*;
     use crate::model::event::CustomerFields;
     use crate::model::{Action, CaseId, Event};
+
+    #[test]
+    fn pseudonyms_are_hmac_sha256_of_the_normalised_value() {
+        let secret = b"book secret";
+        let a = pseudonym(secret, "email", "Ada@Example.com ");
+        assert_eq!(a, pseudonym(secret, "email", "ada@example.com"));
+        let hmac = crate::model::keyring::keyed_digest(secret, b"email\0ada@example.com");
+        assert_eq!(a, format!("{}@redacted.invalid", &hmac[..12]));
+        assert_ne!(a, pseudonym(b"another book", "email", "ada@example.com"));
+        assert_ne!(a, pseudonym(secret, "email", "bob@example.com"));
+    }
 
     #[test]
     fn a_row_has_one_value_per_column_and_starts_with_the_import_fields() {

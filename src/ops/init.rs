@@ -11,6 +11,9 @@ pub const GITATTRIBUTES_PATH: &str = ".gitattributes";
 /// Routes case files to casebook's merge driver. Until the driver is configured in a clone,
 /// git ignores the attribute and merges as text.
 pub const GITATTRIBUTES_LINE: &str = "cases/** merge=casebook";
+/// Shows case files in `git log -p` and `git show` through casebook's textconv driver,
+/// which opens sealed values where the clone has the key.
+pub const GITATTRIBUTES_DIFF: &str = "cases/** diff=casebook";
 /// An old ID can lead to several renamed cases: git's union merge keeps every line.
 pub const GITATTRIBUTES_ALIASES: &str = "aliases/** merge=union";
 /// Attachments are stored at content-addressed paths, so one path never holds two
@@ -63,7 +66,11 @@ impl Casebook {
                 attributes.push_str(GITATTRIBUTES_LINE);
                 attributes.push('\n');
             }
-            for line in [GITATTRIBUTES_ALIASES, GITATTRIBUTES_ATTACHMENTS] {
+            for line in [
+                GITATTRIBUTES_DIFF,
+                GITATTRIBUTES_ALIASES,
+                GITATTRIBUTES_ATTACHMENTS,
+            ] {
                 if !attributes.lines().any(|l| l.trim() == line) {
                     attributes.push_str(line);
                     attributes.push('\n');

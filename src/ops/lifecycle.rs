@@ -8,25 +8,9 @@ use super::template::render_for;
 use super::{optional_text, required_text, Casebook, Context, Current, Recorded};
 use crate::error::{Error, Result};
 use crate::model::time::parse_user_time;
-use crate::model::{Action, Channel, Config, Event};
+use crate::model::{Action, Channel, Config, Direction, Event};
 
-/// The customer's answer to the follow-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FollowUpResponse {
-    Satisfied,
-    NotSatisfied,
-    NoAnswer,
-}
-
-impl FollowUpResponse {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FollowUpResponse::Satisfied => "satisfied",
-            FollowUpResponse::NotSatisfied => "not-satisfied",
-            FollowUpResponse::NoAnswer => "no-answer",
-        }
-    }
-}
+pub use crate::model::FollowUpResponse;
 
 fn event(action: Action, ctx: &Context) -> Event {
     Event::new(action, ctx.now, &ctx.actor.to_string())
@@ -157,10 +141,10 @@ impl Casebook {
                 .filter(|w| !w.is_empty())
                 .collect();
             e.channel = channel.clone();
-            e.direction = match direction {
+            e.direction = match direction.map(|d| (d, Direction::parse(d))) {
                 None => None,
-                Some(d @ ("inbound" | "outbound" | "internal")) => Some(d.to_string()),
-                Some(other) => {
+                Some((_, Some(known))) => Some(known),
+                Some((other, None)) => {
                     return Err(Error::invalid(
                         "--direction",
                         format!("{other:?}: expected inbound, outbound or internal"),
@@ -269,7 +253,7 @@ impl Casebook {
                 }
             }
             let mut e = event(Action::FollowUp, ctx);
-            e.response = Some(response.as_str().to_string());
+            e.response = Some(response.clone());
             e.rating = rating;
             e.feedback = optional_text(&feedback);
             e.direction = Some("outbound".into());

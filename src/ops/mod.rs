@@ -13,6 +13,7 @@ mod search;
 mod sla;
 mod sync;
 mod template;
+mod textconv;
 mod verify;
 
 use std::path::Path;
@@ -30,6 +31,7 @@ pub use review::{Finding, GroupBy, QueueItem, ReviewReport};
 pub use search::{fts_query, SearchHit};
 pub use sla::{add_duration, DueItem, TickAction};
 pub use sync::{merge_driver, SyncReport};
+pub use textconv::textconv;
 pub use verify::VerifyReport;
 
 use crate::error::{Error, Result};
@@ -233,11 +235,13 @@ pub fn summary_of(event: &Event) -> String {
                 .unwrap_or_default()
         )),
         Action::Deescalate => parts.push(format!("level {}", event.level.unwrap_or_default())),
-        Action::FollowUp => parts.push(match (event.response.as_deref(), event.rating) {
-            (Some(r), Some(n)) => format!("{r}, rated {n}/5"),
-            (Some(r), None) => r.to_string(),
-            (None, _) => "follow-up".to_string(),
-        }),
+        Action::FollowUp => parts.push(
+            match (event.response.as_ref().map(|r| r.as_str()), event.rating) {
+                (Some(r), Some(n)) => format!("{r}, rated {n}/5"),
+                (Some(r), None) => r.to_string(),
+                (None, _) => "follow-up".to_string(),
+            },
+        ),
         Action::Link => parts.push(format!("linked from {}", event.links.join(", "))),
         Action::Review => {
             parts.extend(event.finding.clone());
@@ -259,7 +263,7 @@ pub fn summary_of(event: &Event) -> String {
         }
         Action::Research => {
             parts.extend(event.root_cause.clone().or_else(|| event.finding.clone()));
-            parts.extend(event.scope.clone());
+            parts.extend(event.scope.as_ref().map(|s| s.to_string()));
             if !event.links.is_empty() {
                 parts.push(format!("linked {}", event.links.join(", ")));
             }

@@ -21,10 +21,10 @@ impl Casebook {
             let mut e = Event::new(Action::Research, ctx.now, &ctx.actor.to_string());
             e.finding = optional_text(&finding);
             e.root_cause = optional_text(&root_cause);
-            e.scope = match scope {
+            e.scope = match scope.map(|s| (s, crate::model::Scope::parse(s))) {
                 None => None,
-                Some(s @ ("isolated" | "systemic")) => Some(s.to_string()),
-                Some(other) => {
+                Some((_, Some(known))) => Some(known),
+                Some((other, None)) => {
                     return Err(Error::invalid(
                         "--scope",
                         format!("{other:?}: expected isolated or systemic"),

@@ -244,7 +244,7 @@ impl Casebook {
             if f.events.iter().any(|e| e.action == Action::Escalate) {
                 reasons.push("escalated".into());
             }
-            if c.scope.as_deref() == Some("systemic") {
+            if c.scope == Some(crate::model::Scope::Systemic) {
                 reasons.push("systemic".into());
             }
             Some(QueueItem {

@@ -30,6 +30,8 @@ pub struct SyncReport {
     /// Cases renamed because both sides had created the same ID: (old, new).
     pub renamed: Vec<(CaseId, CaseId)>,
     pub pushed: bool,
+    /// Whether this clone's key ring went to the remote (it had changed here).
+    pub keyring_pushed: bool,
     /// How many fetch–merge–push rounds it took (more than one when another clone pushed
     /// in between).
     pub attempts: u32,
@@ -86,8 +88,10 @@ impl Casebook {
                     }
                 }
             }
+            // The key ring goes with the branch: merged, and pushed when the remote's differs.
+            let ring = store.merge_fetched_keyring(&remote, ctx.now)?;
             report.outgoing_commits = store.ahead_of(theirs)?;
-            if report.outgoing_commits == 0 {
+            if report.outgoing_commits == 0 && ring.is_none() {
                 return Ok(report);
             }
             report.outgoing = store
@@ -95,8 +99,9 @@ impl Casebook {
                 .iter()
                 .filter_map(|p| case_of(p))
                 .collect();
-            if store.push(&remote)? {
+            if store.push(&remote, report.outgoing_commits > 0, ring)? {
                 report.pushed = true;
+                report.keyring_pushed = ring.is_some();
                 return Ok(report);
             }
             if !PUSH_RETRY.wait(attempt, started) {
@@ -136,12 +141,22 @@ impl Casebook {
         }
         store.register_merge_driver(exe)?;
         store.casebook_snapshot()?;
+        // `git clone` brings branches only; the key ring lives in its own ref.
+        store.fetch_keyring("origin", chrono::Utc::now())?;
         Ok(Casebook { store })
     }
 
-    /// Registers the merge driver in this clone (for clones made with plain `git clone`).
+    /// Registers the merge driver in this clone (for clones made with plain `git clone`)
+    /// and fetches the key ring from the branch's remote, if it has one.
     pub fn setup(&self, exe: &Path) -> Result<()> {
-        Ok(self.store.register_merge_driver(exe)?)
+        self.store.register_merge_driver(exe)?;
+        if let Some(remote) = self.store.upstream_remote() {
+            // Offline is no reason to fail a setup: the next sync fetches it.
+            if let Err(e) = self.store.fetch_keyring(&remote, chrono::Utc::now()) {
+                crate::store::notice_error("the key ring was not fetched", &e);
+            }
+        }
+        Ok(())
     }
 }
 

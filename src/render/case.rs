@@ -146,7 +146,7 @@ pub fn show_text(
         line("root cause", v.clone());
     }
     if let Some(v) = &c.scope {
-        line("scope", v.clone());
+        line("scope", v.to_string());
     }
     if let Some(v) = &c.resolution {
         line("resolution", v.clone());

@@ -16,6 +16,7 @@ mod fault;
 mod gitindex;
 mod history;
 pub mod index;
+mod keyring;
 mod locks;
 mod pack;
 mod signals;
@@ -33,6 +34,7 @@ use git2::{ErrorCode, Repository, RepositoryInitOptions};
 
 pub use git2::Oid;
 pub use history::HistoryEntry;
+pub use keyring::{RingPush, KEYRING_REF};
 pub use pack::BlobPack;
 pub use snapshot::{parse_case, Snapshot};
 pub use sync::{MergeOutcome, Versions};
@@ -102,6 +104,8 @@ pub enum StoreError {
     },
     #[error("the read index cannot be used: {0}")]
     Index(String),
+    #[error("{0}")]
+    Keyring(String),
     #[error("both sides changed {path} differently (the same lines): casebook merges case files, git could not merge this one")]
     MergeConflict { path: String },
 }
@@ -143,6 +147,9 @@ impl StoreError {
             StoreError::Remote { .. } => {
                 "check the remote's URL and your access (`git remote -v`, `git fetch`); nothing local was lost".into()
             }
+            StoreError::Keyring(_) => format!(
+                "the key ring ({KEYRING_REF}) was changed outside casebook; fetch it again from a clone that has it (`casebook sync`) and do not edit it by hand"
+            ),
             StoreError::MergeConflict { path } => format!(
                 "merge it with git (`git merge` and edit {path}), commit, then run `casebook sync` again"
             ),
@@ -340,28 +347,9 @@ impl Store {
     }
 }
 
-impl Store {
-    /// The secret behind `export --redact` pseudonyms, kept in this clone's git folder (never
-    /// committed) and created on first use: pseudonyms are stable across exports from one
-    /// clone, and cannot be reversed by hashing guessed addresses without the key.
-    pub fn redaction_key(&self) -> Result<Vec<u8>> {
-        let path = self.repo.path().join("casebook-redact.key");
-        match std::fs::read(&path) {
-            Ok(key) if !key.is_empty() => Ok(key),
-            _ => {
-                let key = crate::model::id::random_code(52).into_bytes();
-                std::fs::write(&path, &key).map_err(|source| StoreError::Io {
-                    action: "write",
-                    path: path.clone(),
-                    source,
-                })?;
-                Ok(key)
-            }
-        }
-    }
-}
-
-/// A keyed hash of `value`, as hex (git's object hash over key and value).
+/// A hash of `value` salted with `key`, as hex (git's object hash over both). Not a MAC:
+/// used where every clone must derive the same value (renamed case IDs); pseudonyms use
+/// HMAC-SHA256 ([`crate::model::keyring::keyed_digest`]).
 pub fn keyed_hash(key: &[u8], value: &str) -> String {
     let mut data = key.to_vec();
     data.push(0);

@@ -81,11 +81,14 @@ impl Store {
     pub fn fetch(&self, remote: &str) -> Result<Option<Oid>> {
         let branch = self.branch_name().to_string();
         let tracking = format!("refs/remotes/{remote}/{branch}");
+        // The key ring comes in the same round trip, to be merged by
+        // [`Store::merge_fetched_keyring`].
         let out = self.git_command(&[
             "fetch",
             "--quiet",
             remote,
             &format!("+refs/heads/*:refs/remotes/{remote}/*"),
+            &super::keyring::fetch_refspec(remote),
         ])?;
         if !out.status.success() {
             return Err(StoreError::Remote {
@@ -101,16 +104,29 @@ impl Store {
         }
     }
 
-    /// Pushes the branch; `Ok(false)` if the remote moved meanwhile (fetch and merge again).
-    pub fn push(&self, remote: &str) -> Result<bool> {
-        let branch = self.branch_name().to_string();
-        let out = self.git_command(&[
-            "push",
-            "--quiet",
-            "--porcelain",
-            remote,
-            &format!("refs/heads/{branch}:refs/heads/{branch}"),
-        ])?;
+    /// Pushes the branch (when `branch` is set) and the key ring (when `ring` is set: with a
+    /// lease, since a key ring is replaced, not fast-forwarded); `Ok(false)` if the remote
+    /// moved meanwhile (fetch and merge again).
+    pub fn push(&self, remote: &str, branch: bool, ring: Option<super::RingPush>) -> Result<bool> {
+        let name = self.branch_name().to_string();
+        let mut args: Vec<String> = vec!["push".into(), "--quiet".into(), "--porcelain".into()];
+        if let Some(ring) = ring {
+            let expected = ring.remote.map(|o| o.to_string()).unwrap_or_default();
+            args.push(format!(
+                "--force-with-lease={}:{expected}",
+                super::KEYRING_REF
+            ));
+        }
+        args.push(remote.to_string());
+        if branch {
+            args.push(format!("refs/heads/{name}:refs/heads/{name}"));
+        }
+        if let Some(ring) = ring {
+            // No `+`: a forced refspec would override the lease.
+            args.push(format!("{}:{}", ring.local, super::KEYRING_REF));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self.git_command(&args)?;
         if out.status.success() {
             return Ok(true);
         }
@@ -123,8 +139,11 @@ impl Store {
         // "non-fast-forward"), or it moved while this push was under way (the remote could
         // not move its branch from the value the push expected). Both mean: fetch, merge,
         // try again.
+        // A key ring whose lease failed ("stale info") was replaced by another clone.
         let seen_first = text.contains("[rejected]")
-            && (text.contains("fetch first") || text.contains("non-fast-forward"));
+            && (text.contains("fetch first")
+                || text.contains("non-fast-forward")
+                || text.contains("stale info"));
         let moved_meanwhile = text.contains("[remote rejected]")
             && text.contains("failed to update ref")
             && text.contains("but expected");
@@ -373,6 +392,17 @@ impl Store {
         let driver = format!("\"{}\" merge-driver %O %A %B %P", exe.display());
         config
             .set_str("merge.casebook.driver", &driver)
+            .ctx(|| "cannot write .git/config".into())?;
+        // The textconv driver for `git log -p` (`.gitattributes`: `diff=casebook`). Its
+        // output is never cached: git would keep the opened text in a notes ref.
+        config
+            .set_str(
+                "diff.casebook.textconv",
+                &format!("\"{}\" textconv", exe.display()),
+            )
+            .ctx(|| "cannot write .git/config".into())?;
+        config
+            .set_bool("diff.casebook.cachetextconv", false)
             .ctx(|| "cannot write .git/config".into())
     }
 

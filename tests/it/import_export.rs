@@ -158,7 +158,9 @@ fn dry_run_writes_nothing() {
         out.stderr
     );
     assert_eq!(out.stdout, "", "rows only with --verbose");
-    let out = env.run(&root, &["import", SAMPLE, "--dry-run", "--verbose"]).ok();
+    let out = env
+        .run(&root, &["import", SAMPLE, "--dry-run", "--verbose"])
+        .ok();
     assert!(
         out.stdout.lines().count() == 300 && out.stdout.starts_with("would create CB-"),
         "{}",
@@ -196,7 +198,11 @@ fn an_import_prints_a_summary_rows_with_verbose_and_nothing_with_quiet() {
         "{}",
         rows[0]
     );
-    assert!(out.stderr.contains("updated 1, unchanged 1"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("updated 1, unchanged 1"),
+        "{}",
+        out.stderr
+    );
     let out = import_text(&env, &root, "two.csv", changed.as_bytes(), &["--quiet"]).ok();
     assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
     let usage = import_text(&env, &root, "two.csv", changed.as_bytes(), &["-q", "-v"]).fails(2);
@@ -227,7 +233,10 @@ A-2,Bob,bob@example.com\n";
         &root,
         import_text(&env, &root, "ragged.csv", ragged.as_bytes(), &[]),
     );
-    assert!(err.contains("line 4: 3 fields, but the header has 5"), "{err}");
+    assert!(
+        err.contains("line 4: 3 fields, but the header has 5"),
+        "{err}"
+    );
 }
 
 #[test]

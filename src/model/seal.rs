@@ -1,0 +1,499 @@
+//! Sealing one value: personal data kept only encrypted, with a key per data subject, so
+//! that destroying the key erases the data from every copy of the history
+//! (crypto-shredding). See `docs/PRIVACY.md`.
+//!
+//! A sealed value is a plain TOML string, so a case file stays valid TOML that older tools
+//! can read and merge:
+//!
+//! ```text
+//! sealed:v1:<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>
+//! ```
+//!
+//! The cipher is XChaCha20-Poly1305 (RustCrypto's `chacha20poly1305`), with a fresh random
+//! 192-bit nonce per value and, as associated data, the format version, the key id, the
+//! case ID and the field path: a sealed value copied to another case or field, or whose key
+//! id was edited, does not open. Nothing here is hand-written cryptography; this module
+//! only frames the crate's output.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+
+/// What every sealed value starts with (the `v1` is the format version).
+pub const PREFIX: &str = "sealed:v1:";
+/// The prefix of any version, to tell a sealed value of a newer format from plain text.
+const ANY_VERSION: &str = "sealed:v";
+/// Bytes of a key's secret (256 bits).
+pub const KEY_LEN: usize = 32;
+const NONCE_LEN: usize = 24;
+const TAG_LEN: usize = 16;
+/// Length of the random part of a key id.
+const KEY_ID_LEN: usize = 16;
+
+/// One data subject's key. `subject` is an opaque label chosen by the caller (never the
+/// personal data itself: e.g. a keyed hash of the customer's e-mail address).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key {
+    pub id: String,
+    pub subject: String,
+    secret: [u8; KEY_LEN],
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret, not even in a test failure.
+        f.debug_struct("Key")
+            .field("id", &self.id)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Key {
+    /// A new random key for `subject`, with a new random id.
+    pub fn generate(subject: &str) -> Key {
+        let mut secret = [0u8; KEY_LEN];
+        // The OS generator failing is not something a user can cause or fix mid-command.
+        getrandom::fill(&mut secret).expect("the operating system's random generator is available");
+        Key {
+            id: new_key_id(),
+            subject: subject.to_string(),
+            secret,
+        }
+    }
+
+    /// A key from stored parts; `None` if the id is not a valid key id.
+    pub fn from_parts(id: &str, subject: &str, secret: [u8; KEY_LEN]) -> Option<Key> {
+        is_key_id(id).then(|| Key {
+            id: id.to_string(),
+            subject: subject.to_string(),
+            secret,
+        })
+    }
+
+    pub fn secret(&self) -> &[u8; KEY_LEN] {
+        &self.secret
+    }
+}
+
+/// A new random key id: `K` and 16 Crockford characters (80 bits).
+pub fn new_key_id() -> String {
+    format!("K{}", super::id::random_code(KEY_ID_LEN))
+}
+
+/// Whether `s` has the shape of a key id.
+pub fn is_key_id(s: &str) -> bool {
+    s.len() == KEY_ID_LEN + 1
+        && s.starts_with('K')
+        && s[1..].bytes().all(|b| super::id::ALPHABET.contains(&b))
+}
+
+/// What a key ring knows about a key id.
+pub enum Lookup<'a> {
+    Present(&'a Key),
+    /// The key was erased: the data sealed with it is gone for good.
+    Erased,
+    /// This ring never had the key (another clone made it and it was not synced yet, or
+    /// the key ring was not fetched).
+    Unknown,
+}
+
+/// Where [`open`] finds keys (the key ring).
+pub trait Keys {
+    fn lookup(&self, key_id: &str) -> Lookup<'_>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    #[error("case {case}: {field} does not open with key {key}: the sealed value was changed after it was sealed, or was copied from another case or field")]
+    Tampered {
+        case: String,
+        field: String,
+        key: String,
+    },
+    #[error(
+        "case {case}: {field} is sealed with key {key}, which this clone's key ring does not have"
+    )]
+    MissingKey {
+        case: String,
+        field: String,
+        key: String,
+    },
+    #[error("case {case}: {field} was erased (its key {key} was destroyed)")]
+    Erased {
+        case: String,
+        field: String,
+        key: String,
+    },
+    #[error("case {case}: {field} is not a well-formed sealed value: {reason}")]
+    Malformed {
+        case: String,
+        field: String,
+        reason: String,
+    },
+    #[error(
+        "case {case}: {field} is sealed in format {version:?}, which this casebook does not know"
+    )]
+    NewerFormat {
+        case: String,
+        field: String,
+        version: String,
+    },
+}
+
+impl SealError {
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            SealError::MissingKey { .. } => Some(
+                "run `casebook sync` to fetch the key ring (refs/casebook/keyring) from the remote",
+            ),
+            SealError::Tampered { .. } | SealError::Malformed { .. } => Some(
+                "restore the case file from an earlier commit (`git log -p -- FILE`) and find out who changed it",
+            ),
+            SealError::NewerFormat { .. } => Some("upgrade casebook"),
+            SealError::Erased { .. } => None,
+        }
+    }
+}
+
+/// Whether a stored value is sealed (in any format version).
+pub fn is_sealed(value: &str) -> bool {
+    value.starts_with(ANY_VERSION)
+}
+
+/// The key id a sealed value names, if it is a well-formed `v1` value.
+pub fn key_id_of(value: &str) -> Option<&str> {
+    let rest = value.strip_prefix(PREFIX)?;
+    let (id, _) = rest.split_once(':')?;
+    is_key_id(id).then_some(id)
+}
+
+/// The associated data: binds a sealed value to its format, key, case and field.
+fn associated_data(key_id: &str, case: &str, field: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(32 + key_id.len() + case.len() + field.len());
+    for part in ["casebook-seal-v1", key_id, case, field] {
+        aad.extend_from_slice(part.as_bytes());
+        aad.push(0);
+    }
+    aad
+}
+
+/// Seals `plaintext` as the value of `field` (a path such as `customer.email` or
+/// `event.3.message`) in case `case`.
+pub fn seal(key: &Key, case: &str, field: &str, plaintext: &str) -> String {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).expect("the operating system's random generator is available");
+    let cipher = XChaCha20Poly1305::new((&key.secret).into());
+    let aad = associated_data(&key.id, case, field);
+    let sealed = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext.as_bytes(),
+                aad: &aad,
+            },
+        )
+        // Only fails for messages longer than the cipher allows (256 GiB).
+        .expect("a case field is far shorter than XChaCha20-Poly1305's limit");
+    let mut bytes = Vec::with_capacity(NONCE_LEN + sealed.len());
+    bytes.extend_from_slice(&nonce);
+    bytes.extend_from_slice(&sealed);
+    format!("{PREFIX}{}:{}", key.id, URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Opens a sealed value of `field` in case `case` with a key from `keys`.
+pub fn open(keys: &impl Keys, case: &str, field: &str, value: &str) -> Result<String, SealError> {
+    let malformed = |reason: &str| SealError::Malformed {
+        case: case.to_string(),
+        field: field.to_string(),
+        reason: reason.to_string(),
+    };
+    let Some(rest) = value.strip_prefix(PREFIX) else {
+        return Err(match value.strip_prefix(ANY_VERSION) {
+            Some(v) => SealError::NewerFormat {
+                case: case.to_string(),
+                field: field.to_string(),
+                version: format!("v{}", v.split(':').next().unwrap_or_default()),
+            },
+            None => malformed("it does not start with \"sealed:v1:\""),
+        });
+    };
+    let (key_id, body) = rest.split_once(':').ok_or_else(|| malformed("no key id"))?;
+    if !is_key_id(key_id) {
+        return Err(malformed("the key id is not one casebook makes"));
+    }
+    let names = || (case.to_string(), field.to_string(), key_id.to_string());
+    let key = match keys.lookup(key_id) {
+        Lookup::Present(key) => key,
+        Lookup::Erased => {
+            let (case, field, key) = names();
+            return Err(SealError::Erased { case, field, key });
+        }
+        Lookup::Unknown => {
+            let (case, field, key) = names();
+            return Err(SealError::MissingKey { case, field, key });
+        }
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| malformed("the sealed part is not base64url"))?;
+    if bytes.len() < NONCE_LEN + TAG_LEN {
+        return Err(malformed("the sealed part is too short"));
+    }
+    let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+    let cipher = XChaCha20Poly1305::new((&key.secret).into());
+    let aad = associated_data(key_id, case, field);
+    let tampered = || {
+        let (case, field, key) = names();
+        SealError::Tampered { case, field, key }
+    };
+    let plain = cipher
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: sealed,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| tampered())?;
+    // Authenticated, so this is what was sealed; only ever UTF-8 text is sealed.
+    String::from_utf8(plain).map_err(|_| tampered())
+}
+
+/// The field path of every sealed string in a case file, by the rule sealing uses: table
+/// keys joined with `.`; an element of an array of tables by its `id` (events: so a value
+/// keeps its path when a merge reorders events), other array elements by their index.
+/// E.g. `customer.email`, `event.7K3M9QXA7K3M.message`, `event.7K3M9QXA7K3M.with.0`.
+pub fn sealed_fields(doc: &toml::Table) -> Vec<(String, String)> {
+    fn walk(value: &toml::Value, path: String, out: &mut Vec<(String, String)>) {
+        match value {
+            toml::Value::String(s) if is_sealed(s) => out.push((path, s.clone())),
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    walk(v, format!("{path}.{k}"), out);
+                }
+            }
+            toml::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    let step = match v.get("id").and_then(toml::Value::as_str) {
+                        Some(id) => id.to_string(),
+                        None => i.to_string(),
+                    };
+                    walk(v, format!("{path}.{step}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (k, v) in doc {
+        walk(v, k.clone(), &mut out);
+    }
+    out
+}
+
+/// A case file's text with every sealed value opened where `keys` has its key, for people
+/// reading history (`git log -p` through casebook's textconv driver). A value that does
+/// not open reads `[erased]`, or says why; the rest of the text is unchanged. `None` when
+/// the text is not a case file with sealed values.
+pub fn open_case_text(text: &str, keys: &impl Keys) -> Option<String> {
+    if !text.contains(ANY_VERSION) {
+        return None;
+    }
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    let case = doc.get("case")?.get("id")?.as_str()?.to_string();
+    let mut out = text.to_string();
+    for (field, sealed) in sealed_fields(&doc) {
+        let shown = match open(keys, &case, &field, &sealed) {
+            Ok(plain) => plain,
+            Err(SealError::Erased { .. }) => "[erased]".to_string(),
+            Err(SealError::MissingKey { key, .. }) => {
+                format!("[sealed with key {key}, not in this clone's key ring]")
+            }
+            Err(e) => format!("[cannot open: {e}]"),
+        };
+        // A sealed value has no character TOML escapes, so it stands in the text as is.
+        out = out.replacen(
+            &format!("\"{sealed}\""),
+            &toml::Value::String(shown).to_string(),
+            1,
+        );
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    struct Ring(Vec<Key>, Vec<String>);
+
+    impl Keys for Ring {
+        fn lookup(&self, id: &str) -> Lookup<'_> {
+            if self.1.iter().any(|e| e == id) {
+                return Lookup::Erased;
+            }
+            self.0
+                .iter()
+                .find(|k| k.id == id)
+                .map_or(Lookup::Unknown, Lookup::Present)
+        }
+    }
+
+    fn ring() -> Ring {
+        Ring(vec![Key::generate("subject-a")], Vec::new())
+    }
+
+    #[test]
+    fn a_sealed_value_names_its_key_and_hides_the_text() {
+        let r = ring();
+        let s = seal(&r.0[0], "CB-7K3M9QXA", "customer.name", "Ada Lovelace");
+        assert!(s.starts_with(PREFIX), "{s}");
+        assert!(is_sealed(&s));
+        assert_eq!(key_id_of(&s), Some(r.0[0].id.as_str()));
+        assert!(!s.contains("Ada"));
+        // A fresh nonce each time: the same text seals differently.
+        assert_ne!(
+            s,
+            seal(&r.0[0], "CB-7K3M9QXA", "customer.name", "Ada Lovelace")
+        );
+        assert_eq!(
+            open(&r, "CB-7K3M9QXA", "customer.name", &s).unwrap(),
+            "Ada Lovelace"
+        );
+    }
+
+    #[test]
+    fn missing_erased_and_wrong_keys_are_told_apart_and_name_case_and_field() {
+        let r = ring();
+        let s = seal(&r.0[0], "CB-7K3M9QXA", "customer.email", "ada@example.com");
+        let empty = Ring(Vec::new(), Vec::new());
+        let e = open(&empty, "CB-7K3M9QXA", "customer.email", &s).unwrap_err();
+        assert!(matches!(e, SealError::MissingKey { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(text.contains("CB-7K3M9QXA") && text.contains("customer.email"));
+        assert!(e.hint().unwrap().contains("casebook sync"));
+
+        let erased = Ring(Vec::new(), vec![r.0[0].id.clone()]);
+        let e = open(&erased, "CB-7K3M9QXA", "customer.email", &s).unwrap_err();
+        assert!(matches!(e, SealError::Erased { .. }), "{e:?}");
+
+        // Another key under the same id (a forged or corrupted ring): tampering, not text.
+        let other = Key::generate("subject-a");
+        let forged = Ring(
+            vec![Key::from_parts(&r.0[0].id, "subject-a", *other.secret()).unwrap()],
+            Vec::new(),
+        );
+        let e = open(&forged, "CB-7K3M9QXA", "customer.email", &s).unwrap_err();
+        assert!(matches!(e, SealError::Tampered { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn malformed_and_newer_values_are_clear_errors() {
+        let r = ring();
+        for bad in [
+            "sealed:v1:",
+            "sealed:v1:nokey",
+            "sealed:v1:K123:AAAA",
+            "sealed:v1:KAAAAAAAAAAAAAAAA:not base64!",
+            "sealed:v1:KAAAAAAAAAAAAAAAA:AAAA",
+            "plain text",
+        ] {
+            let ring_with_that_id = Ring(
+                vec![Key::from_parts("KAAAAAAAAAAAAAAAA", "s", *r.0[0].secret()).unwrap()],
+                Vec::new(),
+            );
+            let e = open(&ring_with_that_id, "CB-1", "f", bad).unwrap_err();
+            assert!(matches!(e, SealError::Malformed { .. }), "{bad}: {e:?}");
+        }
+        let e = open(&r, "CB-1", "f", "sealed:v2:whatever").unwrap_err();
+        assert!(matches!(e, SealError::NewerFormat { ref version, .. } if version == "v2"));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let k = Key::from_parts("KAAAAAAAAAAAAAAAA", "s", [7u8; KEY_LEN]).unwrap();
+        assert!(!format!("{k:?}").contains('7'));
+    }
+
+    #[test]
+    fn a_case_text_opens_by_field_path_and_says_what_cannot_be_opened() {
+        let r = ring();
+        let k = &r.0[0];
+        let case = "CB-7K3M9QXA";
+        let text = format!(
+            "schema = 1\n\n[case]\nid = \"{case}\"\n\n[customer]\nname = \"{}\"\n\n[[event]]\nid = \"E1\"\nmessage = \"{}\"\nwith = [\"{}\"]\n\n[event.customer]\nemail = \"{}\"\n",
+            seal(k, case, "customer.name", "Ada \"the first\" Lovelace"),
+            seal(k, case, "event.E1.message", "Dear Ada,\nthanks"),
+            seal(k, case, "event.E1.with.0", "Ada"),
+            // Sealed for another field: copied, so it must not open here.
+            seal(k, case, "customer.email", "ada@example.com"),
+        );
+        let doc: toml::Table = toml::from_str(&text).unwrap();
+        let mut paths: Vec<String> = sealed_fields(&doc).into_iter().map(|(p, _)| p).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "customer.name",
+                "event.E1.customer.email",
+                "event.E1.message",
+                "event.E1.with.0"
+            ]
+        );
+        let opened = open_case_text(&text, &r).unwrap();
+        let back: toml::Table = toml::from_str(&opened).unwrap();
+        assert_eq!(
+            back["customer"]["name"].as_str(),
+            Some("Ada \"the first\" Lovelace")
+        );
+        let event = &back["event"][0];
+        assert_eq!(event["message"].as_str(), Some("Dear Ada,\nthanks"));
+        assert_eq!(event["with"][0].as_str(), Some("Ada"));
+        let email = event["customer"]["email"].as_str().unwrap();
+        assert!(
+            email.starts_with("[cannot open: case CB-7K3M9QXA: event.E1.customer.email"),
+            "{email}"
+        );
+        let gone = Ring(Vec::new(), vec![k.id.clone()]);
+        let erased: toml::Table = toml::from_str(&open_case_text(&text, &gone).unwrap()).unwrap();
+        assert_eq!(erased["customer"]["name"].as_str(), Some("[erased]"));
+        assert_eq!(open_case_text("schema = 1\n", &r), None);
+    }
+
+    proptest! {
+        #[test]
+        fn open_undoes_seal(text in ".*", case in "[A-Z]{2}-[0-9A-Z]{8}", field in "[a-z.0-9]{1,20}") {
+            let r = ring();
+            let s = seal(&r.0[0], &case, &field, &text);
+            prop_assert_eq!(open(&r, &case, &field, &s).unwrap(), text);
+        }
+
+        #[test]
+        fn any_flipped_bit_fails(text in ".{0,64}", pos in any::<prop::sample::Index>(), bit in 0u8..8) {
+            let r = ring();
+            let s = seal(&r.0[0], "CB-7K3M9QXA", "message", &text);
+            let body_at = s.rfind(':').unwrap() + 1;
+            let mut bytes = URL_SAFE_NO_PAD.decode(&s[body_at..]).unwrap();
+            let i = pos.index(bytes.len());
+            bytes[i] ^= 1 << bit;
+            let flipped = format!("{}{}", &s[..body_at], URL_SAFE_NO_PAD.encode(&bytes));
+            let e = open(&r, "CB-7K3M9QXA", "message", &flipped).unwrap_err();
+            prop_assert!(matches!(e, SealError::Tampered { .. }), "{:?}", e);
+        }
+
+        #[test]
+        fn another_case_or_field_fails(text in ".{0,64}", other in "[a-z]{1,8}") {
+            let r = ring();
+            let s = seal(&r.0[0], "CB-7K3M9QXA", "message", &text);
+            let other_case = format!("CB-{other}");
+            let e = open(&r, &other_case, "message", &s).unwrap_err();
+            prop_assert!(matches!(e, SealError::Tampered { .. }), "{:?}", e);
+            let other_field = format!("message.{other}");
+            let e = open(&r, "CB-7K3M9QXA", &other_field, &s).unwrap_err();
+            prop_assert!(matches!(e, SealError::Tampered { .. }), "{:?}", e);
+        }
+    }
+}
