@@ -57,6 +57,11 @@ pub enum Error {
         file: String,
         errors: Vec<crate::ops::RowError>,
     },
+    #[error("{} of the cases refused `{action}`, nothing recorded:\n{}", refusals.len(), list_refusals(refusals))]
+    Refused {
+        action: String,
+        refusals: Vec<crate::ops::Refusal>,
+    },
     #[error("no actor: casebook records who did each action")]
     NoActor,
     /// A file the user named could not be read.
@@ -98,6 +103,19 @@ fn list_rows(errors: &[crate::ops::RowError]) -> String {
     lines.join("\n")
 }
 
+fn list_refusals(refusals: &[crate::ops::Refusal]) -> String {
+    const SHOWN: usize = 50;
+    let mut lines: Vec<String> = refusals
+        .iter()
+        .take(SHOWN)
+        .map(|r| format!("  {r}"))
+        .collect();
+    if refusals.len() > SHOWN {
+        lines.push(format!("  ... and {} more", refusals.len() - SHOWN));
+    }
+    lines.join("\n")
+}
+
 impl Error {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
         Error::Invalid {
@@ -127,6 +145,9 @@ impl Error {
                 "pass --actor \"Name <email>\", set CASEBOOK_ACTOR, or set git's user.name and user.email".into(),
             ),
             Error::Config(_) => Some("fix .casebook/config.toml and commit it".into()),
+            Error::Refused { .. } => Some(
+                "leave those cases out, or record the others with --continue-on-error".into(),
+            ),
             Error::Rejected { .. } => {
                 Some("fix the rows, or import the good ones with --continue-on-error".into())
             }

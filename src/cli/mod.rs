@@ -2,6 +2,8 @@
 //! arguments into one call of [`crate::ops`].
 
 mod acknowledge;
+mod assign;
+mod bulk;
 mod clone;
 mod close;
 mod deescalate;
@@ -27,9 +29,13 @@ mod search;
 mod setup;
 mod show;
 mod sync;
+mod tag;
+mod take;
+mod team_filter;
 mod template;
 mod text;
 mod tick;
+mod unassign;
 mod update;
 mod verify;
 
@@ -58,6 +64,8 @@ The SOP, step by step:
   casebook resolve ID --resolution TEXT
   casebook follow-up ID --satisfied --rating 5
   casebook log ID --summary TEXT --direction inbound
+  casebook take ID... / assign ID... --to \"Name <email>\" / unassign ID...
+  casebook tag ID... +billing -vip    (IDs from `list --ids` with `-`: one commit)
   casebook show ID / list / history ID
   casebook search \"paper jam\" -laser  full-text search over the cases' text
   casebook due [--within 4h]          the day's queue: what is owed, breached first
@@ -84,7 +92,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Globals {
     /// Run as if started in DIR (default: find the case book from the current folder up)
     #[arg(short = 'C', global = true, value_name = "DIR", env = "CASEBOOK_DIR")]
@@ -132,6 +140,10 @@ pub enum Command {
     FollowUp(follow_up::Args),
     Close(close::Args),
     Reopen(reopen::Args),
+    Assign(assign::Args),
+    Take(take::Args),
+    Unassign(unassign::Args),
+    Tag(tag::Args),
     Show(show::Args),
     List(list::Args),
     History(history::Args),
@@ -335,6 +347,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::FollowUp(args) => follow_up::run(g, args),
         Command::Close(args) => close::run(g, args),
         Command::Reopen(args) => reopen::run(g, args),
+        Command::Assign(args) => assign::run(g, args),
+        Command::Take(args) => take::run(g, args),
+        Command::Unassign(args) => unassign::run(g, args),
+        Command::Tag(args) => tag::run(g, args),
         Command::Show(args) => show::run(g, args),
         Command::List(args) => list::run(g, args),
         Command::History(args) => history::run(g, args),

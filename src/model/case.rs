@@ -127,6 +127,12 @@ pub struct CaseState {
     pub escalation_level: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalated_to: Option<String>,
+    /// Who works the case now, as "Name <email>" (`assign`, `take`, `unassign`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The case's tags, sorted (`tag`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
     pub eta: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -359,6 +365,8 @@ pub fn replay_with(
         acknowledged_at: None,
         escalation_level: 0,
         escalated_to: None,
+        owner: None,
+        tags: Vec::new(),
         eta: None,
         root_cause: None,
         scope: None,
@@ -429,6 +437,19 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
         Action::Escalate => {
             case.escalation_level = e.level.unwrap_or(case.escalation_level.saturating_add(1));
             case.escalated_to = e.to.clone();
+            if e.assign {
+                case.owner = e.to.clone();
+            }
+        }
+        Action::Assign => case.owner = e.to.clone(),
+        Action::Tag => {
+            case.tags.retain(|t| !e.removed.contains(t));
+            for t in &e.added {
+                if !case.tags.contains(t) {
+                    case.tags.push(t.clone());
+                }
+            }
+            case.tags.sort();
         }
         Action::Deescalate => {
             case.escalation_level = e.level.unwrap_or(case.escalation_level.saturating_sub(1));

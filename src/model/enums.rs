@@ -121,6 +121,10 @@ string_enum! {
         // `import`: facts changed by a re-imported row from another system.
         Import => "import",
         Review => "review",
+        // `assign`: the owner changed (`from`, `to`; `take` and `unassign` record it too).
+        Assign => "assign",
+        // `tag`: tags added and removed.
+        Tag => "tag",
     }
 }
 

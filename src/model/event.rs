@@ -140,6 +140,12 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
 
+    // Tagging (`tag`): the case's tags this event added and removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+
     // Escalation, state changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -147,6 +153,12 @@ pub struct Event {
     pub level: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// On `assign`: the owner before (`to` is the owner after; absent means nobody).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// On `escalate`: the person in `to` also becomes the case's owner.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub assign: bool,
     /// For actions taken by `tick`: the SLA target and due time that triggered them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_target: Option<String>,
@@ -215,9 +227,13 @@ impl Event {
             links: Vec::new(),
             improvements: Vec::new(),
             tags: Vec::new(),
+            added: Vec::new(),
+            removed: Vec::new(),
             reason: None,
             level: None,
             to: None,
+            from: None,
+            assign: false,
             sla_target: None,
             sla_due: None,
             resolution: None,

@@ -17,6 +17,7 @@ pub mod review;
 pub mod review_export;
 pub mod sla;
 pub mod state;
+pub mod team;
 pub mod template;
 pub mod time;
 pub mod validate;

@@ -35,6 +35,13 @@ pub const RULES: &[(Action, &[Status])] = &[
     (A::Reopen, &[S::Resolved]),
     // Reviewing documents a finished case after the fact.
     (A::Review, &[S::Resolved, S::Closed]),
+    // A closed case is final: nobody owns its work any more.
+    (A::Assign, &[S::New, S::Open, S::Pending, S::Resolved]),
+    // Tags sort cases, closed ones too (for review).
+    (
+        A::Tag,
+        &[S::New, S::Open, S::Pending, S::Resolved, S::Closed],
+    ),
     // Recorded on the other case when a case links to it; documentation, so always allowed.
     (
         A::Link,
@@ -115,7 +122,7 @@ mod tests {
 
     #[test]
     fn closed_is_final_except_for_documentation() {
-        assert_eq!(allowed_in(&S::Closed), vec![A::Log, A::Review]);
+        assert_eq!(allowed_in(&S::Closed), vec![A::Log, A::Review, A::Tag]);
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod review;
 mod search;
 mod sla;
 mod sync;
+mod team;
 mod template;
 mod verify;
 
@@ -30,6 +31,7 @@ pub use review::{Finding, GroupBy, QueueItem, ReviewReport};
 pub use search::{fts_query, SearchHit};
 pub use sla::{add_duration, DueItem, TickAction};
 pub use sync::{merge_driver, SyncReport};
+pub use team::{Bulk, Refusal, Targets};
 pub use verify::VerifyReport;
 
 use crate::error::{Error, Result};
@@ -127,35 +129,11 @@ impl Casebook {
             .store
             .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
                 let config = snap.config()?;
-                let id = resolve(snap, query)?;
-                let mut case = snap
-                    .case(&id)?
-                    .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
-                // Decide on the events, not on a [case] section someone may have edited.
-                case.reproject().map_err(|source| Error::Case {
-                    id: id.clone(),
-                    source,
-                })?;
-                state::check(id.as_str(), &action, &case.case.status)?;
-                let step = build(&Current {
-                    snap,
-                    case: &case,
-                    config: &config,
-                })?;
-                debug_assert_eq!(step.event.action, action);
-                let mut message = commit_message(&id, &step.event, ctx);
-                if step.event.action == Action::Research {
-                    // The other side of each link changes in the same commit: name it too,
-                    // so `git log --grep "Case-Id: <it>"` finds the commit.
-                    for other in &step.event.links {
-                        message.push_str(&format!("Case-Id: {other}\n"));
-                    }
-                }
-                case.append(step.event.clone())
-                    .map_err(|source| Error::Case {
-                        id: id.clone(),
-                        source,
-                    })?;
+                let (id, case, step) = prepare(snap, &config, query, &action, &mut |cur| {
+                    build(cur).map(Some)
+                })?
+                .expect("the builder always makes an event");
+                let message = commit_message(&id, &step.event, ctx);
                 let mut files = vec![(id.path(), case.to_toml().into_bytes())];
                 files.extend(step.extra_files);
                 let recorded = Recorded {
@@ -166,6 +144,43 @@ impl Casebook {
             })?;
         Ok(recorded)
     }
+}
+
+/// One action on one case, inside a transaction: resolves the ID, checks the state rules,
+/// lets `build` make the event (or decide there is nothing to do: `None`), appends it.
+/// Returns the case after the event and the step; nothing is written here.
+pub(crate) fn prepare(
+    snap: &Snapshot<'_>,
+    config: &Config,
+    query: &str,
+    action: &Action,
+    build: &mut dyn FnMut(&Current<'_, '_>) -> Result<Option<Step>>,
+) -> Result<Option<(CaseId, CaseFile, Step)>> {
+    let id = resolve(snap, query)?;
+    let mut case = snap
+        .case(&id)?
+        .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
+    // Decide on the events, not on a [case] section someone may have edited.
+    case.reproject().map_err(|source| Error::Case {
+        id: id.clone(),
+        source,
+    })?;
+    state::check(id.as_str(), action, &case.case.status)?;
+    let Some(step) = build(&Current {
+        snap,
+        case: &case,
+        config,
+    })?
+    else {
+        return Ok(None);
+    };
+    debug_assert_eq!(&step.event.action, action);
+    case.append(step.event.clone())
+        .map_err(|source| Error::Case {
+            id: id.clone(),
+            source,
+        })?;
+    Ok(Some((id, case, step)))
 }
 
 /// Finds the one case a user means by `query` (a whole ID or a unique start of one).
@@ -199,10 +214,18 @@ pub(crate) fn commit_message(id: &CaseId, event: &Event, ctx: &Context) -> Strin
     } else {
         format!("{id}: {} — {summary}", event.action)
     };
-    format!(
+    let mut message = format!(
         "{subject}\n\nCase-Id: {id}\nAction: {}\nActor: {}\nEvent-Id: {}\n",
         event.action, ctx.actor, event.id
-    )
+    );
+    if event.action == Action::Research {
+        // The other side of each link changes in the same commit: name it too, so
+        // `git log --grep "Case-Id: <it>"` finds the commit.
+        for other in &event.links {
+            message.push_str(&format!("Case-Id: {other}\n"));
+        }
+    }
+    message
 }
 
 /// A short description of what an event did, for commit subjects and the timeline. It
@@ -239,6 +262,17 @@ pub fn summary_of(event: &Event) -> String {
             (None, _) => "follow-up".to_string(),
         }),
         Action::Link => parts.push(format!("linked from {}", event.links.join(", "))),
+        Action::Assign => parts.push(match &event.to {
+            Some(to) => format!("to {}", to.split(" <").next().unwrap_or(to)),
+            None => "unassigned".to_string(),
+        }),
+        Action::Tag => parts.extend(
+            event
+                .added
+                .iter()
+                .map(|t| format!("+{t}"))
+                .chain(event.removed.iter().map(|t| format!("-{t}"))),
+        ),
         Action::Review => {
             parts.extend(event.finding.clone());
             parts.extend(event.improvements.iter().map(|a| format!("action: {a}")));

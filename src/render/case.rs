@@ -35,6 +35,22 @@ pub fn sla_json(commitments: &[Commitment]) -> Value {
     Value::Object(map)
 }
 
+/// An owner as `{name, email}`, or null for nobody.
+pub fn owner_json(owner: Option<&str>) -> Value {
+    match owner {
+        None => Value::Null,
+        Some(o) => {
+            let (name, email) = crate::model::team::owner_parts(o);
+            json!({ "name": name, "email": email })
+        }
+    }
+}
+
+/// The owner's name for a table cell; `-` for nobody.
+pub fn owner_name(owner: Option<&str>) -> String {
+    owner.map_or_else(|| "-".to_string(), |o| crate::model::team::owner_parts(o).0)
+}
+
 /// One case as JSON, with its SLA commitments; `list` leaves out the events.
 pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) -> Value {
     let c = &f.case;
@@ -59,6 +75,8 @@ pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) ->
         "acknowledged_at": time(&c.acknowledged_at),
         "escalation_level": c.escalation_level,
         "escalated_to": c.escalated_to,
+        "owner": owner_json(c.owner.as_deref()),
+        "tags": c.tags,
         "eta": time(&c.eta),
         "root_cause": c.root_cause,
         "scope": c.scope,
@@ -111,6 +129,15 @@ pub fn show_text(
     line("status", style.word(c.status.as_str()));
     line("priority", style.word(c.priority.as_str()));
     line("channel", c.channel.to_string());
+    line(
+        "owner",
+        c.owner
+            .clone()
+            .unwrap_or_else(|| "nobody (unassigned)".into()),
+    );
+    if !c.tags.is_empty() {
+        line("tags", c.tags.join(", "));
+    }
     if let Some(p) = &c.product {
         line("product", p.clone());
     }
@@ -235,7 +262,9 @@ pub fn list_table(cases: &[CaseFile], config: &Config, style: Style, width: Opti
     let tz = config.calendar.tz();
     let mut t = table(
         style,
-        &["ID", "STATUS", "PRIORITY", "CUSTOMER", "SUBJECT", "OPENED"],
+        &[
+            "ID", "STATUS", "PRIORITY", "OWNER", "CUSTOMER", "SUBJECT", "OPENED",
+        ],
     );
     if let Some(w) = width {
         t.set_width(w);
@@ -248,6 +277,7 @@ pub fn list_table(cases: &[CaseFile], config: &Config, style: Style, width: Opti
             Cell::new(c.id.as_str()),
             Cell::new(style.word(c.status.as_str())),
             Cell::new(style.word(c.priority.as_str())),
+            Cell::new(owner_name(c.owner.as_deref())),
             Cell::new(&f.customer.name),
             Cell::new(&c.subject),
             Cell::new(local_time(&c.created_at, tz)),
