@@ -173,7 +173,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let style = Style::plain();
     let (case, _) = cb.show(id.as_str())?;
     let sla = casebook::model::commitment::evaluate(&case, &config, now);
-    println!("{}", show_text(&case, &config, &sla, style));
+    println!("{}", show_text(&case, &config, &sla, style, false));
     let (_, history) = cb.history(id.as_str())?;
     println!(
         "History (one git commit per action):\n{}",

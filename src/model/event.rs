@@ -247,3 +247,84 @@ impl Event {
         }
     }
 }
+
+/// Who a piece of an event's text was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Sent or said to the customer.
+    ToCustomer,
+    /// Written or said by the customer.
+    FromCustomer,
+    /// Only for the team.
+    Internal,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::ToCustomer => "to the customer",
+            Audience::FromCustomer => "from the customer",
+            Audience::Internal => "internal",
+        }
+    }
+}
+
+/// One piece of free text an event recorded, with what it is and who it was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said<'e> {
+    pub field: &'static str,
+    pub audience: Audience,
+    pub text: &'e str,
+}
+
+impl Event {
+    /// Every piece of free text this event recorded, in a reading order: what makes a case's
+    /// conversation readable back (`show`). A logged interaction's summary and outcome
+    /// follow its direction: inbound is from the customer, outbound to them.
+    pub fn said(&self) -> Vec<Said<'_>> {
+        use Audience::*;
+        let logged = match self.direction.as_deref() {
+            Some("inbound") => FromCustomer,
+            Some("outbound") => ToCustomer,
+            _ => Internal,
+        };
+        let message = match self.action {
+            Action::Log => logged,
+            _ if self.direction.as_deref() == Some("inbound") => FromCustomer,
+            Action::Acknowledge | Action::Update | Action::FollowUp => ToCustomer,
+            _ => logged,
+        };
+        let fields: [(&'static str, Audience, &Option<String>); 12] = [
+            ("description", FromCustomer, &self.description),
+            ("summary", logged, &self.summary),
+            ("message", message, &self.message),
+            ("outcome", logged, &self.outcome),
+            ("question", ToCustomer, &self.question),
+            ("answer", FromCustomer, &self.answer),
+            ("note", Internal, &self.note),
+            ("finding", Internal, &self.finding),
+            ("root cause", Internal, &self.root_cause),
+            ("resolution", ToCustomer, &self.resolution),
+            ("feedback", FromCustomer, &self.feedback),
+            ("reason", Internal, &self.reason),
+        ];
+        let mut out: Vec<Said<'_>> = fields
+            .into_iter()
+            .filter_map(|(field, audience, v)| {
+                v.as_deref()
+                    .filter(|t| !t.trim().is_empty())
+                    .map(|text| Said {
+                        field,
+                        audience,
+                        text,
+                    })
+            })
+            .collect();
+        out.extend(self.improvements.iter().map(|text| Said {
+            field: "improvement",
+            audience: Internal,
+            text,
+        }));
+        out
+    }
+}

@@ -108,12 +108,14 @@ pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) ->
 }
 
 /// The case for a person: its sections, SLA targets, then the events as a timeline in
-/// local time.
+/// local time, each with the whole text it recorded (who it was for, and who took part);
+/// `brief` keeps one line per event.
 pub fn show_text(
     f: &CaseFile,
     config: &Config,
     commitments: &[Commitment],
     style: Style,
+    brief: bool,
 ) -> String {
     let tz = config.calendar.tz();
     let c = &f.case;
@@ -245,6 +247,28 @@ pub fn show_text(
             who,
             crate::ops::one_line(&summary_of(e), 60)
         ));
+        if brief {
+            continue;
+        }
+        if !e.with.is_empty() {
+            text.push_str(&format!(
+                "      {} {}\n",
+                style.dim("with:"),
+                e.with.join(", ")
+            ));
+        }
+        for said in e.said() {
+            let label = style.dim(&format!("{} ({}):", said.field, said.audience.as_str()));
+            if said.text.contains('\n') {
+                text.push_str(&format!("      {label}\n"));
+                for l in said.text.lines() {
+                    text.push_str(format!("        {l}").trim_end());
+                    text.push('\n');
+                }
+            } else {
+                text.push_str(&format!("      {label} {}\n", said.text));
+            }
+        }
     }
     text
 }
