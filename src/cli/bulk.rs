@@ -19,6 +19,19 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
+    /// The IDs given, with `-` replaced by the IDs read from standard input (which no text
+    /// option of the same command can then read).
+    pub fn targets_reading(
+        &self,
+        given: Vec<String>,
+        texts: &mut super::text::Texts,
+    ) -> Result<Targets> {
+        if given.iter().any(|id| id == "-") {
+            texts.claim_stdin("ID")?;
+        }
+        self.targets(given)
+    }
+
     /// The IDs given, with `-` replaced by the IDs read from standard input.
     pub fn targets(&self, given: Vec<String>) -> Result<Targets> {
         let mut ids = Vec::new();
@@ -70,6 +83,13 @@ impl TargetArgs {
 
 /// The cases as JSON for scripts; for people, a line per case on stderr.
 pub fn report(g: &Globals, cb: &Casebook, ctx: &Context, bulk: &Bulk) -> Result<()> {
+    // One case named: what a single action has always printed (the case's JSON object,
+    // or the message a template wrote, to send it).
+    if bulk.named == 1 {
+        if let [one] = bulk.recorded.as_slice() {
+            return super::recorded(g, cb, ctx, one.clone());
+        }
+    }
     for r in &bulk.refused {
         eprintln!("{}: refused: {}", r.query, r.error);
     }

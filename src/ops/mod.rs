@@ -31,7 +31,7 @@ pub use review::{Finding, GroupBy, QueueItem, ReviewReport};
 pub use search::{fts_query, SearchHit};
 pub use sla::{add_duration, DueItem, TickAction};
 pub use sync::{merge_driver, SyncReport};
-pub use team::{Bulk, Refusal, Targets};
+pub use team::{Bulk, Cases, Refusal, Targets};
 pub use verify::VerifyReport;
 
 use crate::error::{Error, Result};

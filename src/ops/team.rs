@@ -57,6 +57,8 @@ pub struct Bulk {
     pub refused: Vec<Refusal>,
     /// The commit, if anything was recorded.
     pub commit: Option<String>,
+    /// How many IDs the user named.
+    pub named: usize,
 }
 
 /// Whether an error is a case refusing the action (collected) rather than something that
@@ -88,9 +90,11 @@ impl Casebook {
                     let mut seen: HashSet<CaseId> = HashSet::new();
                     for query in &targets.ids {
                         // The same case named twice (a whole ID and a short one) is acted on once.
-                        if let Ok(id) = super::resolve(snap, query) {
-                            if !seen.insert(id) {
-                                continue;
+                        if targets.ids.len() > 1 {
+                            if let Ok(id) = super::resolve(snap, query) {
+                                if !seen.insert(id) {
+                                    continue;
+                                }
                             }
                         }
                         match prepare(snap, &config, query, &action, &mut build) {
@@ -145,6 +149,7 @@ impl Casebook {
                     Ok((change, bulk))
                 })?;
         bulk.commit = committed.commit.map(|c| c.to_string());
+        bulk.named = targets.ids.len();
         Ok(bulk)
     }
 
@@ -218,4 +223,65 @@ fn bulk_message(recorded: &[Recorded], action: &Action, ctx: &Context) -> String
         message.push_str(&format!("Case: {}\n", r.case.case.id));
     }
     message
+}
+
+/// What an action is recorded on: one case named by the user (`&str`; the result is that
+/// case's [`Recorded`]) or several ([`Targets`]; the result is a [`Bulk`], one commit).
+pub trait Cases {
+    type Out;
+    fn targets(&self) -> Targets;
+    fn finish(bulk: Bulk) -> Result<Self::Out>;
+}
+
+impl Cases for &str {
+    type Out = Recorded;
+
+    fn targets(&self) -> Targets {
+        Targets::one(self)
+    }
+
+    fn finish(bulk: Bulk) -> Result<Recorded> {
+        bulk.recorded
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid("ID", "nothing was recorded"))
+    }
+}
+
+impl Cases for &String {
+    type Out = Recorded;
+
+    fn targets(&self) -> Targets {
+        Targets::one(self)
+    }
+
+    fn finish(bulk: Bulk) -> Result<Recorded> {
+        <&str as Cases>::finish(bulk)
+    }
+}
+
+impl Cases for &Targets {
+    type Out = Bulk;
+
+    fn targets(&self) -> Targets {
+        (*self).clone()
+    }
+
+    fn finish(bulk: Bulk) -> Result<Bulk> {
+        Ok(bulk)
+    }
+}
+
+impl Casebook {
+    /// [`Casebook::record_many`] for an action that always makes an event.
+    pub(crate) fn record_cases<C: Cases>(
+        &self,
+        ctx: &Context,
+        cases: C,
+        action: Action,
+        mut build: impl FnMut(&Current<'_, '_>) -> Result<Step>,
+    ) -> Result<C::Out> {
+        let bulk = self.record_many(ctx, &cases.targets(), action, |cur| build(cur).map(Some))?;
+        C::finish(bulk)
+    }
 }
