@@ -41,7 +41,7 @@ pub fn run(g: &Globals, mut args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let (changes, ids): (Vec<String>, Vec<String>) = words
         .into_iter()
-        .partition(|w| w.len() > 1 && (w.starts_with('+') || w.starts_with('-')));
+        .partition(|w| w.starts_with('+') || (w.len() > 1 && w.starts_with('-')));
     let targets = args.targets.targets(ids)?;
     let done = cb.tag(&ctx, &targets, &changes)?;
     bulk::report(g, &cb, &ctx, &done)

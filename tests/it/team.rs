@@ -1,0 +1,454 @@
+//! Working as a team through the real binary: owners, tags, bulk actions in one commit,
+//! the whole conversation in `show`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+
+use crate::common::{Env, ACTOR};
+
+const SAM: &str = "Sam Lead <sam@example.com>";
+
+/// Runs casebook with `input` on standard input.
+fn run_stdin(env: &Env, dir: &Path, args: &[&str], input: &str) -> crate::common::Run {
+    let mut child = env
+        .cb(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run casebook");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    crate::common::Run(child.wait_with_output().unwrap())
+}
+
+fn ids_of(v: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn lines(s: &str) -> Vec<String> {
+    sorted(s.lines().map(String::from).collect())
+}
+
+/// `list` with the index and with a full scan must agree; returns the IDs.
+fn list_ids(env: &Env, root: &Path, args: &[&str]) -> Vec<String> {
+    let mut a = vec!["list", "--ids"];
+    a.extend_from_slice(args);
+    let indexed = lines(&env.run(root, &a).ok().stdout);
+    let scanned = lines(
+        &crate::common::Run(
+            env.cb(root)
+                .args(&a)
+                .env("CASEBOOK_INDEX", "off")
+                .output()
+                .unwrap(),
+        )
+        .ok()
+        .stdout,
+    );
+    assert_eq!(indexed, scanned, "index and scan differ for {args:?}");
+    indexed
+}
+
+#[test]
+fn owners_split_the_queue_by_take_assign_and_unassign() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let a = env.open(&root, "Ada", "Printer jams");
+    let b = env.open(&root, "Bob", "Invoice twice");
+    let c = env.open(&root, "Cy", "Login fails");
+    let before = env.commit_count(&root);
+
+    env.run(&root, &["take", &a, &b]).ok();
+    assert_eq!(env.commit_count(&root), before + 1, "one commit for both");
+    env.run(&root, &["assign", &b, "--to", SAM]).ok();
+
+    let show = env.run(&root, &["show", &a, "--json"]).json();
+    assert_eq!(show["owner"]["name"], "Dana Agent");
+    assert_eq!(show["owner"]["email"], "dana@example.com");
+    let assign = show["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "assign")
+        .expect("an assign event");
+    assert_eq!(assign["to"], ACTOR);
+    assert!(assign.get("from").is_none(), "nobody owned it before");
+    let b_json = env.run(&root, &["show", &b, "--json"]).json();
+    let last = b_json["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "assign");
+    assert_eq!(last["from"], ACTOR);
+    assert_eq!(last["to"], SAM);
+    let c_json = env.run(&root, &["show", &c, "--json"]).json();
+    assert!(c_json["owner"].is_null());
+
+    assert_eq!(list_ids(&env, &root, &["--mine"]), vec![a.clone()]);
+    assert_eq!(list_ids(&env, &root, &["--owner", "me"]), vec![a.clone()]);
+    assert_eq!(
+        list_ids(&env, &root, &["--owner", "SAM@example.com"]),
+        vec![b.clone()]
+    );
+    assert_eq!(list_ids(&env, &root, &["--owner", SAM]), vec![b.clone()]);
+    assert_eq!(
+        list_ids(&env, &root, &["--owner", "sam lead"]),
+        vec![b.clone()]
+    );
+    assert_eq!(list_ids(&env, &root, &["--unassigned"]), vec![c.clone()]);
+    let listed = env.run(&root, &["list", "--json", "--owner", SAM]).json();
+    assert_eq!(listed[0]["owner"]["email"], "sam@example.com");
+
+    // The personal due queue: only the owner's commitments, each naming the owner.
+    let due = env.run(&root, &["due", "--mine", "--json"]).json();
+    let due = due.as_array().unwrap();
+    assert!(!due.is_empty());
+    assert!(due.iter().all(|i| i["case"] == a.as_str()), "{due:?}");
+    assert_eq!(due[0]["owner"]["name"], "Dana Agent");
+    let all_due = env.run(&root, &["due", "--json"]).json();
+    assert!(all_due.as_array().unwrap().len() > due.len());
+
+    // Taking what is already yours records nothing.
+    let n = env.commit_count(&root);
+    let again = env.run(&root, &["take", &a]).ok();
+    assert!(again.stderr.contains("unchanged"), "{}", again.stderr);
+    assert_eq!(env.commit_count(&root), n);
+
+    env.run(&root, &["unassign", &a]).ok();
+    assert_eq!(
+        list_ids(&env, &root, &["--unassigned"]),
+        sorted(vec![a.clone(), c.clone()])
+    );
+    assert!(list_ids(&env, &root, &["--mine"]).is_empty());
+    let text = env.run(&root, &["show", &b]).ok().stdout;
+    assert!(
+        text.contains("owner        Sam Lead <sam@example.com>"),
+        "{text}"
+    );
+    let table = env.run(&root, &["list"]).ok().stdout;
+    assert!(table.lines().next().unwrap().contains("OWNER"), "{table}");
+}
+
+#[test]
+fn bad_owners_and_closed_cases_are_refused_and_nothing_is_written() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let a = env.open(&root, "Ada", "Printer jams");
+    let n = env.commit_count(&root);
+    for bad in ["Sam", "sam@example.com", "Sam <no-at>", ""] {
+        let err = env.run(&root, &["assign", &a, "--to", bad]).fails(1);
+        assert!(
+            err.contains("--to") && err.contains("Name <email>"),
+            "{bad}: {err}"
+        );
+    }
+    env.run(&root, &["close", &a, "--reason", "spam"]).ok();
+    let err = env.run(&root, &["take", &a]).fails(1);
+    assert!(
+        err.contains("`assign` is not allowed") && err.contains("closed"),
+        "{err}"
+    );
+    assert_eq!(env.commit_count(&root), n + 1, "only the close");
+    let err = env.run(&root, &["list", "--mine", "--unassigned"]).fails(2);
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+#[test]
+fn tags_are_added_removed_and_filter_every_queue() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let a = env.open(&root, "Ada", "Printer jams");
+    let b = env.open(&root, "Bob", "Invoice twice");
+    let n = env.commit_count(&root);
+    env.run(&root, &["tag", &a, &b, "+Billing", "+vip"]).ok();
+    assert_eq!(env.commit_count(&root), n + 1);
+    env.run(&root, &["tag", &b, "-vip", "+refund"]).ok();
+
+    let a_json = env.run(&root, &["show", &a, "--json"]).json();
+    assert_eq!(a_json["tags"], serde_json::json!(["billing", "vip"]));
+    let b_json = env.run(&root, &["show", &b, "--json"]).json();
+    assert_eq!(b_json["tags"], serde_json::json!(["billing", "refund"]));
+    let last = b_json["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "tag");
+    assert_eq!(last["added"], serde_json::json!(["refund"]));
+    assert_eq!(last["removed"], serde_json::json!(["vip"]));
+
+    assert_eq!(
+        list_ids(&env, &root, &["--tag", "billing"]),
+        sorted(vec![a.clone(), b.clone()])
+    );
+    assert_eq!(
+        list_ids(&env, &root, &["--tag", "billing", "--tag", "VIP"]),
+        vec![a.clone()]
+    );
+    assert!(list_ids(&env, &root, &["--tag", "vip", "--tag", "refund"]).is_empty());
+    let due = env.run(&root, &["due", "--json", "--tag", "refund"]).json();
+    assert!(due
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["case"] == b.as_str()));
+    assert_eq!(due[0]["tags"], serde_json::json!(["billing", "refund"]));
+
+    // Options after the tag words still work.
+    let out = env.run(&root, &["tag", &a, "-vip", "--json"]).json();
+    assert_eq!(out["tags"], serde_json::json!(["billing"]));
+}
+
+#[test]
+fn bad_tag_syntax_is_refused_and_nothing_is_written() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let a = env.open(&root, "Ada", "Printer jams");
+    let n = env.commit_count(&root);
+    for (words, says) in [
+        (vec!["+a,b"], "is not a tag"),
+        (vec!["+", "+ok"], "is not a tag"),
+        (vec!["+x", "-x"], "both added and removed"),
+        (vec!["--sort"], "read as a tag change"),
+    ] {
+        let mut args = vec!["tag", a.as_str()];
+        args.extend(words.iter());
+        let err = env.run(&root, &args).fails(1);
+        assert!(err.contains(says), "{words:?}: {err}");
+    }
+    // A word without + or - is an ID: here, no such case, and no tag change either.
+    let err = env.run(&root, &["tag", &a, "billing"]).fails(1);
+    assert!(err.contains("no tag change"), "{err}");
+    let err = env.run(&root, &["list", "--tag", "a b"]).fails(1);
+    assert!(err.contains("--tag"), "{err}");
+    assert_eq!(env.commit_count(&root), n);
+}
+
+#[test]
+fn a_bulk_action_with_one_refusing_case_writes_nothing_and_lists_every_refusal() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let a = env.open(&root, "Ada", "Printer jams");
+    let b = env.open(&root, "Bob", "Invoice twice");
+    let c = env.open(&root, "Cy", "Login fails");
+    env.run(&root, &["ack", &a]).ok();
+    let n = env.commit_count(&root);
+    let tree = env.git(&root, &["rev-parse", "HEAD^{tree}"]);
+
+    // b and c are new: `resolve` is not allowed there; and one ID does not exist.
+    let err = env
+        .run(
+            &root,
+            &[
+                "resolve",
+                &a,
+                &b,
+                &c,
+                "CB-ZZZZZZZZ",
+                "--resolution",
+                "Fixed",
+            ],
+        )
+        .fails(1);
+    assert!(
+        err.contains("3 of the cases refused `resolve`, nothing recorded"),
+        "{err}"
+    );
+    for who in [&b, &c] {
+        assert!(
+            err.contains(&format!("{who}: `resolve` is not allowed")),
+            "{err}"
+        );
+    }
+    assert!(err.contains("CB-ZZZZZZZZ: no case matches"), "{err}");
+    assert!(err.contains("--continue-on-error"), "{err}");
+    assert_eq!(env.commit_count(&root), n);
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD^{tree}"]), tree);
+    assert_eq!(env.status_porcelain(&root), "");
+
+    // With --continue-on-error the others are recorded, in one commit.
+    let out = env
+        .run(
+            &root,
+            &[
+                "resolve",
+                &a,
+                &b,
+                "--resolution",
+                "Fixed",
+                "--continue-on-error",
+            ],
+        )
+        .ok();
+    assert!(
+        out.stderr.contains(&format!("{b}: refused")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.commit_count(&root), n + 1);
+    let a_json = env.run(&root, &["show", &a, "--json"]).json();
+    assert_eq!(a_json["status"], "resolved");
+}
+
+#[test]
+fn ids_from_list_go_to_a_bulk_action_on_standard_input_in_one_commit() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let ids: Vec<String> = (0..5)
+        .map(|i| env.open(&root, &format!("C{i}"), &format!("Subject {i}")))
+        .collect();
+    let listed = env.run(&root, &["list", "--ids"]).ok().stdout;
+    assert_eq!(lines(&listed), sorted(ids.clone()));
+    let n = env.commit_count(&root);
+    let out = run_stdin(&env, &root, &["ack", "-", "--json"], &listed).json();
+    assert_eq!(ids_of(&out), sorted(ids.clone()));
+    assert!(out
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["status"] == "open"));
+    assert_eq!(env.commit_count(&root), n + 1, "five cases, one commit");
+    let message = env.git(&root, &["log", "-1", "--format=%B"]);
+    assert!(message.starts_with("acknowledge on 5 cases"), "{message}");
+    for id in &ids {
+        assert!(message.contains(&format!("Case: {id}\n")), "{message}");
+        let history = env.run(&root, &["history", id, "--json"]).json();
+        assert_eq!(history[0]["action"], "acknowledge", "{history}");
+    }
+    assert_eq!(env.status_porcelain(&root), "");
+
+    // Standard input is read once: a text option cannot read it too.
+    let err = run_stdin(
+        &env,
+        &root,
+        &["pending", "-", "--reason", "-"],
+        &ids.join("\n"),
+    )
+    .fails(1);
+    assert!(
+        err.contains("only one option can read standard input"),
+        "{err}"
+    );
+    let err = run_stdin(&env, &root, &["take", "-"], "\n\n").fails(1);
+    assert!(err.contains("no case given"), "{err}");
+    assert_eq!(env.commit_count(&root), n + 1);
+}
+
+#[test]
+fn show_reads_back_the_whole_conversation_and_brief_keeps_one_line() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let out = env
+        .run(
+            &root,
+            &[
+                "open",
+                "--customer",
+                "Bob",
+                "--email",
+                "bob@example.com",
+                "--subject",
+                "Invoice twice",
+                "--description",
+                "I was charged twice for the same order, please help",
+            ],
+        )
+        .ok();
+    let id = out.stdout.trim().to_string();
+    env.run(
+        &root,
+        &[
+            "ack",
+            &id,
+            "--message",
+            "Dear Bob,\nwe are on it and will write again today.\nDana",
+        ],
+    )
+    .ok();
+    env.run(
+        &root,
+        &[
+            "gather",
+            &id,
+            "--question",
+            "Which invoice number shows the double charge?",
+            "--answer",
+            "INV-12, both charges on the same day",
+        ],
+    )
+    .ok();
+    env.run(
+        &root,
+        &[
+            "log",
+            &id,
+            "--summary",
+            "Called Bob about the refund and the timeline for it",
+            "--with",
+            "Bob",
+            "--with",
+            "Sam Lead",
+            "--direction",
+            "inbound",
+            "--outcome",
+            "Bob accepts a refund within five working days",
+        ],
+    )
+    .ok();
+    env.run(
+        &root,
+        &[
+            "research",
+            &id,
+            "--finding",
+            "The payment retry charged a second time after a timeout",
+        ],
+    )
+    .ok();
+    let text = env.run(&root, &["show", &id]).ok().stdout;
+    for expected in [
+        "description (from the customer): I was charged twice for the same order, please help",
+        "message (to the customer):\n        Dear Bob,\n        we are on it and will write again today.\n        Dana\n",
+        "question (to the customer): Which invoice number shows the double charge?",
+        "answer (from the customer): INV-12, both charges on the same day",
+        "with: Bob, Sam Lead",
+        "summary (from the customer): Called Bob about the refund and the timeline for it",
+        "outcome (from the customer): Bob accepts a refund within five working days",
+        "finding (internal): The payment retry charged a second time after a timeout",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    let brief = env.run(&root, &["show", &id, "--brief"]).ok().stdout;
+    assert!(!brief.contains("(to the customer)"), "{brief}");
+    assert!(!brief.contains("five working days"), "{brief}");
+    assert!(brief.contains("Timeline"), "{brief}");
+
+    // JSON carries every text whole.
+    let json = env.run(&root, &["show", &id, "--json"]).json();
+    let events = json["events"].as_array().unwrap();
+    let log = events.iter().find(|e| e["action"] == "log").unwrap();
+    assert_eq!(
+        log["outcome"],
+        "Bob accepts a refund within five working days"
+    );
+    assert_eq!(log["with"], serde_json::json!(["Bob", "Sam Lead"]));
+    assert_eq!(
+        events
+            .iter()
+            .find(|e| e["action"] == "acknowledge")
+            .unwrap()["message"],
+        "Dear Bob,\nwe are on it and will write again today.\nDana"
+    );
+}
