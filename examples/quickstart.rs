@@ -130,6 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         id.as_str(),
         "Replacement part needs approval",
         Some("Sam Supervisor".into()),
+        false,
     )?;
     cb.log(
         &at(&lead, 40),
@@ -197,7 +198,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             None
         )
     );
-    let review = cb.review_report(now, None, None, None)?;
+    let review = cb.review_report(now, None, None, None, &Default::default())?;
     let m = &review.overall;
     println!(
         "Review of the last 30 days: {} case(s) resolved, first response median {:.0} min, CSAT {:.0}%, {} finding(s) recorded\n",

@@ -16,6 +16,10 @@ pub struct Args {
     /// The person it goes to [default: the level's name]
     #[arg(long, value_name = "NAME")]
     to: Option<String>,
+    /// Also make the person in --to ("Name <email>") the case's owner; without it the
+    /// owner stays who it was
+    #[arg(long, requires = "to")]
+    assign: bool,
 }
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
@@ -24,6 +28,6 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let targets = args.targets.targets_reading(args.ids, &mut texts)?;
     let reason = texts.required("--reason", args.reason)?;
     let to = texts.check("--to", args.to)?;
-    let rec = cb.escalate(&ctx, &targets, &reason, to)?;
+    let rec = cb.escalate(&ctx, &targets, &reason, to, args.assign)?;
     super::bulk::report(g, &cb, &ctx, &rec)
 }

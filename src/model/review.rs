@@ -137,6 +137,8 @@ pub struct CaseFacts {
     pub id: String,
     pub resolved_at: DateTime<Utc>,
     pub agent: String,
+    /// The owner's name at the last resolve, or "(unassigned)".
+    pub owner: String,
     pub product: String,
     pub priority: String,
     pub channel: String,
@@ -235,6 +237,22 @@ pub(super) fn case_outcome((met, breached): (usize, usize)) -> Option<State> {
     }
 }
 
+/// Who owned the case right after the event `id` (replayed up to it).
+fn owner_at(f: &CaseFile, id: &str) -> Option<String> {
+    let mut owner = None;
+    for e in &f.events {
+        match e.action {
+            Action::Assign => owner = e.to.clone(),
+            Action::Escalate if e.assign => owner = e.to.clone(),
+            _ => {}
+        }
+        if e.id == id {
+            break;
+        }
+    }
+    owner
+}
+
 /// The facts of a case resolved at least once; `None` otherwise.
 pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFacts> {
     let c = &f.case;
@@ -249,6 +267,8 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         id: c.id.to_string(),
         resolved_at: last.at,
         agent: agent_name(&last.actor),
+        owner: owner_at(f, last.id.as_str())
+            .map_or_else(|| "(unassigned)".to_string(), |o| agent_name(&o)),
         product: c.product.clone().unwrap_or_else(|| "(none)".into()),
         priority: c.priority.to_string(),
         channel: c.channel.to_string(),

@@ -175,14 +175,25 @@ impl Casebook {
         })
     }
 
-    /// One level up the escalation chain (agent → supervisor → manager by default).
+    /// One level up the escalation chain (agent → supervisor → manager by default). The
+    /// owner stays who it was unless `assign`: then the person in `to` becomes the owner.
     pub fn escalate<C: Cases>(
         &self,
         ctx: &Context,
         id: C,
         reason: &str,
         to: Option<String>,
+        assign: bool,
     ) -> Result<C::Out> {
+        let to = optional_text(&to);
+        if assign {
+            let owner = to.as_deref().ok_or_else(|| {
+                Error::invalid("--assign", "needs --to \"Name <email>\": the new owner")
+            })?;
+            crate::model::Actor::parse(owner).map_err(|e| {
+                Error::invalid("--to", format!("{e} (--assign makes it the owner)"))
+            })?;
+        }
         self.record_cases(ctx, id, Action::Escalate, |cur| {
             let level = cur.case.case.escalation_level;
             let top = cur.config.escalation_chain.len() as u32;
@@ -199,7 +210,11 @@ impl Casebook {
             let mut e = event(Action::Escalate, ctx);
             e.reason = Some(required_text("--reason", reason)?);
             e.level = Some(level + 1);
-            e.to = Some(optional_text(&to).unwrap_or_else(|| cur.config.level_name(level + 1)));
+            e.to = Some(
+                to.clone()
+                    .unwrap_or_else(|| cur.config.level_name(level + 1)),
+            );
+            e.assign = assign;
             Ok(e.into())
         })
     }

@@ -315,22 +315,37 @@ fn tags_text(tags: &[String]) -> String {
 }
 
 /// Adds the team filter's conditions (owner, tags) to a `WHERE` clause on `cases`.
-fn team_sql(team: &TeamFilter, sql: &mut String, values: &mut Vec<rusqlite::types::Value>) {
+/// `table` qualifies the columns (`"c."` in a join, `""` otherwise). Parameters are `?`
+/// placeholders numbered from `first` on (after the statement's own `?1`..): SQLite gives a
+/// bare `?` the number after the largest so far, which would collide with a later `?N`.
+fn team_sql(
+    team: &TeamFilter,
+    table: &str,
+    first: usize,
+    sql: &mut String,
+    values: &mut Vec<rusqlite::types::Value>,
+) {
     use rusqlite::types::Value;
+    let mut n = first;
+    let mut mark = || {
+        let m = format!("?{n}");
+        n += 1;
+        m
+    };
     match &team.owner {
         OwnerFilter::Any => {}
-        OwnerFilter::Unassigned => sql.push_str(" AND owner IS NULL"),
+        OwnerFilter::Unassigned => sql.push_str(&format!(" AND {table}owner IS NULL")),
         OwnerFilter::Email(e) => {
-            sql.push_str(" AND owner_email = ?");
+            sql.push_str(&format!(" AND {table}owner_email = {}", mark()));
             values.push(Value::Text(e.clone()));
         }
-        OwnerFilter::Name(n) => {
-            sql.push_str(" AND owner_name = ?");
-            values.push(Value::Text(n.clone()));
+        OwnerFilter::Name(name) => {
+            sql.push_str(&format!(" AND {table}owner_name = {}", mark()));
+            values.push(Value::Text(name.clone()));
         }
     }
     for t in &team.tags {
-        sql.push_str(" AND instr(tags, ?) > 0");
+        sql.push_str(&format!(" AND instr({table}tags, {}) > 0", mark()));
         values.push(Value::Text(format!(";{t};")));
     }
 }
@@ -969,7 +984,7 @@ impl Index {
             sql.push_str(" AND created_at < ?");
             values.push(rusqlite::types::Value::Integer(t));
         }
-        team_sql(team, &mut sql, &mut values);
+        team_sql(team, "", values.len() + 1, &mut sql, &mut values);
         let mut st = self.conn.prepare_cached(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
             Ok(ListRow {
@@ -1001,7 +1016,7 @@ impl Index {
             rusqlite::types::Value::Null,
             rusqlite::types::Value::Integer,
         )];
-        team_sql(team, &mut sql, &mut values);
+        team_sql(team, "", values.len() + 1, &mut sql, &mut values);
         sql.push_str(" ORDER BY path");
         self.entries(&sql, rusqlite::params_from_iter(values))
     }
@@ -1057,9 +1072,14 @@ impl Index {
         query: &str,
         statuses: &[String],
         priorities: &[String],
+        team: &TeamFilter,
         limit: usize,
     ) -> IResult<Vec<Hit>> {
         let json = |v: &[String]| serde_json::to_string(v).expect("strings serialise");
+        let mut team_where = String::new();
+        let mut team_values = Vec::new();
+        team_sql(team, "c.", 5, &mut team_where, &mut team_values);
+        let team = team_where;
         let snippets: Vec<String> = (0..SEARCH_FIELDS.len())
             .map(|i| format!("snippet(fts, {i}, char(1), char(2), '…', 12)"))
             .collect();
@@ -1069,40 +1089,39 @@ impl Index {
              WHERE fts MATCH ?1
                AND (?2 = '[]' OR c.status IN (SELECT value FROM json_each(?2)))
                AND (?3 = '[]' OR c.priority IN (SELECT value FROM json_each(?3)))
-             ORDER BY score, c.id LIMIT ?4",
+               {team} ORDER BY score, c.id LIMIT ?4",
             snippets.join(", ")
         );
         let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map(
-            params![
-                query,
-                json(statuses),
-                json(priorities),
-                i64::try_from(limit).unwrap_or(i64::MAX)
-            ],
-            |r| {
-                // The field: the first column whose snippet holds a match.
-                let mut field = SEARCH_FIELDS[0];
-                let mut snippet = String::new();
-                for (i, name) in SEARCH_FIELDS.iter().enumerate() {
-                    let s: String = r.get::<_, Option<String>>(7 + i)?.unwrap_or_default();
-                    if s.contains('\u{1}') {
-                        field = name;
-                        snippet = s;
-                        break;
-                    }
+        let mut values: Vec<rusqlite::types::Value> = vec![
+            query.to_string().into(),
+            json(statuses).into(),
+            json(priorities).into(),
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        ];
+        values.extend(team_values);
+        let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
+            // The field: the first column whose snippet holds a match.
+            let mut field = SEARCH_FIELDS[0];
+            let mut snippet = String::new();
+            for (i, name) in SEARCH_FIELDS.iter().enumerate() {
+                let s: String = r.get::<_, Option<String>>(7 + i)?.unwrap_or_default();
+                if s.contains('\u{1}') {
+                    field = name;
+                    snippet = s;
+                    break;
                 }
-                Ok(Hit {
-                    entry: Index::entry(r.get(0)?, r.get(1)?, r.get(2)?)?,
-                    status: r.get(3)?,
-                    priority: r.get(4)?,
-                    subject: r.get(5)?,
-                    field,
-                    snippet,
-                    rank: r.get(6)?,
-                })
-            },
-        )?;
+            }
+            Ok(Hit {
+                entry: Index::entry(r.get(0)?, r.get(1)?, r.get(2)?)?,
+                status: r.get(3)?,
+                priority: r.get(4)?,
+                subject: r.get(5)?,
+                field,
+                snippet,
+                rank: r.get(6)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 

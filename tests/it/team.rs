@@ -452,3 +452,75 @@ fn show_reads_back_the_whole_conversation_and_brief_keeps_one_line() {
         "Dear Bob,\nwe are on it and will write again today.\nDana"
     );
 }
+
+#[test]
+fn escalating_keeps_the_owner_unless_assign_is_given_and_review_groups_by_owner() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let a = env.open(&root, "Ada", "Printer jams on every page");
+    let b = env.open(&root, "Bob", "Invoice twice");
+    env.run(&root, &["take", &a, &b]).ok();
+    env.run(&root, &["ack", &a, &b]).ok();
+    env.run(
+        &root,
+        &[
+            "escalate",
+            &a,
+            "--reason",
+            "Needs a part",
+            "--to",
+            "Sam Supervisor",
+        ],
+    )
+    .ok();
+    let a_json = env.run(&root, &["show", &a, "--json"]).json();
+    assert_eq!(a_json["owner"]["email"], "dana@example.com");
+    assert_eq!(a_json["escalated_to"], "Sam Supervisor");
+    let err = env
+        .run(
+            &root,
+            &[
+                "escalate", &b, "--reason", "Refund", "--to", "Sam", "--assign",
+            ],
+        )
+        .fails(1);
+    assert!(err.contains("Name <email>"), "{err}");
+    env.run(
+        &root,
+        &[
+            "escalate", &b, "--reason", "Refund", "--to", SAM, "--assign",
+        ],
+    )
+    .ok();
+    let b_json = env.run(&root, &["show", &b, "--json"]).json();
+    assert_eq!(b_json["owner"]["email"], "sam@example.com");
+
+    env.run(&root, &["tag", &a, "+hardware"]).ok();
+    env.run(&root, &["resolve", &a, &b, "--resolution", "Done"])
+        .ok();
+    let review = env
+        .run(&root, &["review", "--by", "owner", "--json"])
+        .json();
+    let by = review["by"].as_object().unwrap();
+    assert_eq!(by["Dana Agent"]["cases"], 1, "{by:?}");
+    assert_eq!(by["Sam Lead"]["cases"], 1, "{by:?}");
+    let agent = env
+        .run(&root, &["review", "--by", "agent", "--json"])
+        .json();
+    assert_eq!(agent["by"]["Dana Agent"]["cases"], 2, "Dana resolved both");
+    let tagged = env
+        .run(&root, &["review", "--tag", "hardware", "--json"])
+        .json();
+    assert_eq!(tagged["overall"]["cases"], 1);
+
+    let hits = env.run(&root, &["search", "invoice", "--json"]).json();
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    let none = env
+        .run(&root, &["search", "invoice", "--tag", "hardware", "--json"])
+        .json();
+    assert!(none.as_array().unwrap().is_empty());
+    let by_owner = env
+        .run(&root, &["search", "printer", "--mine", "--json"])
+        .json();
+    assert_eq!(by_owner[0]["case"], a.as_str());
+}
