@@ -113,7 +113,7 @@ mod tests {
         let e = check("CB-1", &A::Resolve, &S::New).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "`resolve` is not allowed on case CB-1: it is new; allowed now: acknowledge, gather, research, log, escalate, deescalate, close"
+            "`resolve` is not allowed on case CB-1: it is new; allowed now: acknowledge, gather, research, log, escalate, deescalate, close, assign, tag"
         );
         assert!(check("C", &A::FollowUp, &S::Open).is_err());
         assert!(check("C", &A::Acknowledge, &S::Open).is_err());

@@ -296,12 +296,95 @@ fn read_jsonl(input: impl Read, config: &Config) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Validates every row; returns the good ones (external ID, intake, line) and the errors.
-fn validate(
-    rows: &[Row],
-    config: &Config,
-    now: DateTime<Utc>,
-) -> (Vec<(String, Intake, u64)>, Vec<RowError>) {
+/// The team's columns of a row: an owner ("Name <email>") and tags (`;`-separated). An
+/// empty cell means "not given", as for every other column.
+#[derive(Debug, Clone, Default)]
+struct TeamCells {
+    owner: Option<String>,
+    tags: Option<Vec<String>>,
+}
+
+impl TeamCells {
+    fn read(owner: Option<String>, tags: Option<String>, line: u64) -> (TeamCells, Vec<RowError>) {
+        let mut errors = Vec::new();
+        let owner = owner
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
+            .and_then(|o| match crate::model::Actor::parse(&o) {
+                Ok(a) => Some(a.to_string()),
+                Err(e) => {
+                    errors.push(RowError {
+                        line,
+                        field: "owner".into(),
+                        message: e.to_string(),
+                    });
+                    None
+                }
+            });
+        let tags = tags.filter(|t| !t.trim().is_empty()).map(|t| {
+            let mut tags: Vec<String> = Vec::new();
+            for part in t.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                match crate::model::team::parse_tag(part) {
+                    Ok(tag) if !tags.contains(&tag) => tags.push(tag),
+                    Ok(_) => {}
+                    Err(e) => errors.push(RowError {
+                        line,
+                        field: "tags".into(),
+                        message: format!("{e} (tags are separated by ;)"),
+                    }),
+                }
+            }
+            tags.sort();
+            tags
+        });
+        (TeamCells { owner, tags }, errors)
+    }
+
+    /// The `assign` and `tag` events that make `case` carry these cells' values.
+    fn events(
+        &self,
+        case: &crate::model::CaseState,
+        actor: &str,
+        now: DateTime<Utc>,
+        source: &str,
+    ) -> Vec<Event> {
+        let mut out = Vec::new();
+        if let Some(owner) = &self.owner {
+            if case.owner.as_ref() != Some(owner) {
+                let mut e = Event::new(Action::Assign, now, actor);
+                e.from = case.owner.clone();
+                e.to = Some(owner.clone());
+                e.source = Some(source.to_string());
+                out.push(e);
+            }
+        }
+        if let Some(tags) = &self.tags {
+            if case.tags != *tags {
+                let mut e = Event::new(Action::Tag, now, actor);
+                e.added = tags
+                    .iter()
+                    .filter(|t| !case.tags.contains(t))
+                    .cloned()
+                    .collect();
+                e.removed = case
+                    .tags
+                    .iter()
+                    .filter(|t| !tags.contains(t))
+                    .cloned()
+                    .collect();
+                e.source = Some(source.to_string());
+                out.push(e);
+            }
+        }
+        out
+    }
+}
+
+/// A valid row: external ID, intake, line, and the team's columns.
+type Valid = (String, Intake, u64, TeamCells);
+
+/// Validates every row; returns the good ones and the errors.
+fn validate(rows: &[Row], config: &Config, now: DateTime<Utc>) -> (Vec<Valid>, Vec<RowError>) {
     let mut good = Vec::new();
     let mut errors = Vec::new();
     let mut first_line: HashMap<String, u64> = HashMap::new();
@@ -343,6 +426,8 @@ fn validate(
                 });
             }
         }
+        let (team, team_errors) = TeamCells::read(get("owner"), get("tags"), row.line);
+        row_errors.extend(team_errors);
         let input = IntakeInput {
             customer: get("customer"),
             email: get("email"),
@@ -356,7 +441,7 @@ fn validate(
             opened_at: get("opened_at"),
         };
         match input.validate(config.calendar.tz(), now) {
-            Ok(intake) if row_errors.is_empty() => good.push((external, intake, row.line)),
+            Ok(intake) if row_errors.is_empty() => good.push((external, intake, row.line, team)),
             Ok(_) => {}
             Err(field_errors) => row_errors.extend(field_errors.into_iter().map(|e| RowError {
                 line: row.line,
@@ -375,39 +460,48 @@ fn plan(
     config: &Config,
     ctx: &Context,
     opts: &ImportOptions,
-    rows: &[(String, Intake, u64)],
+    rows: &[Valid],
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(ImportReport, Files)> {
     let actor = ctx.actor.to_string();
     // Known cases are compared in parallel while the case book is read; only the rows
     // that change anything keep their new file.
-    let wanted: HashMap<&str, &Intake> = rows.iter().map(|(e, i, _)| (e.as_str(), i)).collect();
+    let wanted: HashMap<&str, (&Intake, &TeamCells)> = rows
+        .iter()
+        .map(|(e, i, _, t)| (e.as_str(), (i, t)))
+        .collect();
     type Known = Result<(String, CaseId, Option<(Vec<String>, Vec<u8>)>)>;
     let known: Vec<Known> = snap.map_cases(|mut file| {
         let external = file.case.external_id.clone()?;
-        let intake = wanted.get(external.as_str())?;
+        let (intake, team) = *wanted.get(external.as_str())?;
         let id = file.case.id.clone();
-        Some(
-            match changes(&file, intake, &actor, ctx.now, &opts.source) {
-                None => Ok((external, id, None)),
-                Some(event) => {
-                    let mut changed: Vec<String> =
-                        event.changes.iter().map(|c| c.field.clone()).collect();
-                    if event.customer.is_some() {
-                        changed.push("customer".into());
-                    }
-                    file.append(event)
-                        .map(|()| {
-                            (
-                                external,
-                                id.clone(),
-                                Some((changed, file.to_toml().into_bytes())),
-                            )
-                        })
-                        .map_err(|source| Error::Case { id, source })
-                }
-            },
-        )
+        let mut events: Vec<Event> = changes(&file, intake, &actor, ctx.now, &opts.source)
+            .into_iter()
+            .collect();
+        events.extend(team.events(&file.case, &actor, ctx.now, &opts.source));
+        if events.is_empty() {
+            return Some(Ok((external, id, None)));
+        }
+        let mut changed: Vec<String> = Vec::new();
+        for event in events {
+            changed.extend(event.changes.iter().map(|c| c.field.clone()));
+            if event.customer.is_some() {
+                changed.push("customer".into());
+            }
+            match event.action {
+                Action::Assign => changed.push("owner".into()),
+                Action::Tag => changed.push("tags".into()),
+                _ => {}
+            }
+            if let Err(source) = file.append(event) {
+                return Some(Err(Error::Case { id, source }));
+            }
+        }
+        Some(Ok((
+            external,
+            id.clone(),
+            Some((changed, file.to_toml().into_bytes())),
+        )))
     })?;
     let mut report = ImportReport::default();
     let mut files = Vec::new();
@@ -425,7 +519,7 @@ fn plan(
     }
     let mut taken: HashSet<CaseId> = HashSet::new();
     let total = rows.len() as u64;
-    for (i, (external, intake, _line)) in rows.iter().enumerate() {
+    for (i, (external, intake, _line, team)) in rows.iter().enumerate() {
         if i % 1024 == 0 {
             progress(i as u64, total);
         }
@@ -442,10 +536,14 @@ fn plan(
         let mut open = intake.open_event(&actor, ctx.now);
         open.external_id = Some(external.clone());
         open.source = Some(opts.source.clone());
-        let file = CaseFile::create(id.clone(), open).map_err(|source| Error::Case {
+        let case_error = |source| Error::Case {
             id: id.clone(),
             source,
-        })?;
+        };
+        let mut file = CaseFile::create(id.clone(), open).map_err(case_error)?;
+        for event in team.events(&file.case.clone(), &actor, ctx.now, &opts.source) {
+            file.append(event).map_err(case_error)?;
+        }
         files.push((id.path(), file.to_toml().into_bytes()));
         report.created.push((external.clone(), id));
     }

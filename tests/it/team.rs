@@ -524,3 +524,60 @@ fn escalating_keeps_the_owner_unless_assign_is_given_and_review_groups_by_owner(
         .json();
     assert_eq!(by_owner[0]["case"], a.as_str());
 }
+
+#[test]
+fn owner_and_tags_columns_survive_export_and_import_and_bad_cells_are_rejected() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let a = env.open(&root, "Ada", "Printer jams");
+    env.run(&root, &["assign", &a, "--to", SAM]).ok();
+    env.run(&root, &["tag", &a, "+billing", "+vip"]).ok();
+    let csv = env.run(&root, &["export"]).ok().stdout;
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("owner"), SAM);
+    assert_eq!(col("tags"), "billing;vip");
+
+    let other = env.casebook("other");
+    std::fs::write(env.path("cases.csv"), &csv).unwrap();
+    let file = env.path("cases.csv");
+    env.run(&other, &["import", file.to_str().unwrap()]).ok();
+    let listed = env.run(&other, &["list", "--json"]).json();
+    assert_eq!(listed[0]["owner"]["email"], "sam@example.com");
+    assert_eq!(listed[0]["tags"], serde_json::json!(["billing", "vip"]));
+
+    // A changed cell on a known case becomes an assign and a tag event; the same file
+    // again changes nothing.
+    let changed = csv.replace(SAM, ACTOR).replace("billing;vip", "vip;refund");
+    std::fs::write(&file, &changed).unwrap();
+    let report = env
+        .run(&other, &["import", file.to_str().unwrap(), "--json"])
+        .json();
+    assert_eq!(
+        report["updated"][0]["fields"],
+        serde_json::json!(["owner", "tags"]),
+        "{report}"
+    );
+    let case = env.run(&other, &["list", "--json"]).json();
+    assert_eq!(case[0]["owner"]["email"], "dana@example.com");
+    assert_eq!(case[0]["tags"], serde_json::json!(["refund", "vip"]));
+    let n = env.commit_count(&other);
+    env.run(&other, &["import", file.to_str().unwrap()]).ok();
+    assert_eq!(env.commit_count(&other), n);
+
+    std::fs::write(
+        &file,
+        "external_id,customer,email,subject,owner,tags\nX-1,Eve,eve@example.com,Hi,Sam,ok;bad tag\n",
+    )
+    .unwrap();
+    let err = env
+        .run(&other, &["import", file.to_str().unwrap()])
+        .fails(1);
+    assert!(
+        err.contains("owner") && err.contains("Name <email>"),
+        "{err}"
+    );
+    assert!(err.contains("tags") && err.contains("\"bad tag\""), "{err}");
+    assert_eq!(env.commit_count(&other), n);
+}
