@@ -40,6 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Context {
             actor: who.clone(),
             now,
+            worked_minutes: None,
         }
     };
 

@@ -108,6 +108,10 @@ pub struct Globals {
     /// The clock for this action, RFC 3339 (for tests, replays and imports)
     #[arg(long, global = true, value_name = "TIME", env = "CASEBOOK_NOW")]
     pub now: Option<String>,
+    /// Time worked on this action, recorded on its event: 15m, 2h, 1h30m (with several
+    /// IDs, on each case)
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub worked: Option<String>,
     /// Machine-readable JSON on stdout (never colored)
     #[arg(long, global = true)]
     pub json: bool,
@@ -200,9 +204,15 @@ impl Globals {
                 .or_else(default_git_identity)
                 .ok_or(Error::NoActor)?,
         };
+        let worked_minutes = self
+            .worked
+            .as_deref()
+            .map(|w| crate::model::team::parse_worked(w).map_err(|e| Error::invalid("--worked", e)))
+            .transpose()?;
         Ok(Context {
             actor,
             now: self.now()?,
+            worked_minutes,
         })
     }
 

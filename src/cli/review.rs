@@ -138,6 +138,16 @@ fn text(r: &ReviewReport) -> String {
     );
     let mut line = |k: &str, v: String| out.push_str(&format!("  {k:<28}{v}\n"));
     line("first response", spread(&m.first_response_minutes, " min"));
+    if m.worked_minutes.count > 0 {
+        line(
+            "time worked per case",
+            format!(
+                "{}; total {}",
+                spread(&m.worked_minutes, " min"),
+                crate::model::team::format_minutes(m.worked_minutes_total)
+            ),
+        );
+    }
     line(
         "first response (business)",
         spread(&m.first_response_business_minutes, " min"),

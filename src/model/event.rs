@@ -180,6 +180,9 @@ pub struct Event {
     pub changes: Vec<FieldChange>,
     #[serde(default, rename = "attachment", skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// Time the agent spent on this action (`--worked`), in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worked_minutes: Option<u32>,
     /// Personal data this event recorded; see the module docs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<CustomerFields>,
@@ -243,6 +246,7 @@ impl Event {
             changes: Vec::new(),
             attachments: Vec::new(),
             customer: None,
+            worked_minutes: None,
             extra: toml::Table::new(),
         }
     }

@@ -73,6 +73,62 @@ pub fn owner_parts(stored: &str) -> (String, Option<String>) {
     }
 }
 
+/// The most time one action may record as worked: a day.
+pub const WORKED_MAX_MINUTES: u32 = 24 * 60;
+
+/// `--worked`: `15m`, `2h`, `1h30m` (hours and minutes, in that order) as minutes.
+pub fn parse_worked(text: &str) -> Result<u32, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let bad = || format!("{text:?} is not a duration: write 15m, 2h or 1h30m");
+    let (hours, rest) = match t.split_once('h') {
+        Some((h, rest)) => (h.parse::<u32>().map_err(|_| bad())?, rest),
+        None => (0, t.as_str()),
+    };
+    let minutes = match rest {
+        "" if t.contains('h') => 0,
+        _ => rest
+            .strip_suffix('m')
+            .ok_or_else(bad)?
+            .parse::<u32>()
+            .map_err(|_| bad())?,
+    };
+    let total = hours
+        .checked_mul(60)
+        .and_then(|h| h.checked_add(minutes))
+        .ok_or_else(bad)?;
+    if total == 0 {
+        return Err(format!("{text:?} is no time at all"));
+    }
+    if total > WORKED_MAX_MINUTES {
+        return Err(format!(
+            "{text:?} is more than a day ({WORKED_MAX_MINUTES} minutes) for one action"
+        ));
+    }
+    Ok(total)
+}
+
+/// The time worked on a case: the sum over its events, `None` if none recorded any.
+pub fn worked_total(f: &CaseFile) -> Option<u64> {
+    let mut any = false;
+    let total = f
+        .events
+        .iter()
+        .filter_map(|e| e.worked_minutes)
+        .inspect(|_| any = true)
+        .map(u64::from)
+        .sum();
+    any.then_some(total)
+}
+
+/// `1h 30m`, `45m`.
+pub fn format_minutes(minutes: u64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h {m:02}m"),
+    }
+}
+
 /// Whose cases a read shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum OwnerFilter {
@@ -162,6 +218,30 @@ mod tests {
             parse_changes(&["+x".into(), "-x".into()]),
             Err(TeamError::AddedAndRemoved("x".into()))
         );
+    }
+
+    #[test]
+    fn worked_durations_parse_and_bad_ones_say_why() {
+        assert_eq!(parse_worked("15m"), Ok(15));
+        assert_eq!(parse_worked("2h"), Ok(120));
+        assert_eq!(parse_worked("1H30m"), Ok(90));
+        for bad in [
+            "",
+            "15",
+            "m",
+            "1h30",
+            "30m1h",
+            "-5m",
+            "1.5h",
+            "0m",
+            "25h",
+            "99999999999h",
+        ] {
+            assert!(parse_worked(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_minutes(90), "1h 30m");
+        assert_eq!(format_minutes(45), "45m");
+        assert_eq!(format_minutes(120), "2h");
     }
 
     #[test]

@@ -44,6 +44,8 @@ use crate::store::{Change, Snapshot, Store};
 pub struct Context {
     pub actor: Actor,
     pub now: DateTime<Utc>,
+    /// Time worked on this action (`--worked`), recorded on its event (on each case's).
+    pub worked_minutes: Option<u32>,
 }
 
 /// An open case book.
@@ -129,7 +131,7 @@ impl Casebook {
             .store
             .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
                 let config = snap.config()?;
-                let (id, case, step) = prepare(snap, &config, query, &action, &mut |cur| {
+                let (id, case, step) = prepare(snap, &config, ctx, query, &action, &mut |cur| {
                     build(cur).map(Some)
                 })?
                 .expect("the builder always makes an event");
@@ -152,6 +154,7 @@ impl Casebook {
 pub(crate) fn prepare(
     snap: &Snapshot<'_>,
     config: &Config,
+    ctx: &Context,
     query: &str,
     action: &Action,
     build: &mut dyn FnMut(&Current<'_, '_>) -> Result<Option<Step>>,
@@ -166,7 +169,7 @@ pub(crate) fn prepare(
         source,
     })?;
     state::check(id.as_str(), action, &case.case.status)?;
-    let Some(step) = build(&Current {
+    let Some(mut step) = build(&Current {
         snap,
         case: &case,
         config,
@@ -174,6 +177,7 @@ pub(crate) fn prepare(
     else {
         return Ok(None);
     };
+    step.event.worked_minutes = ctx.worked_minutes;
     debug_assert_eq!(&step.event.action, action);
     case.append(step.event.clone())
         .map_err(|source| Error::Case {

@@ -97,7 +97,7 @@ impl Casebook {
                                 }
                             }
                         }
-                        match prepare(snap, &config, query, &action, &mut build) {
+                        match prepare(snap, &config, ctx, query, &action, &mut build) {
                             Ok(Some((id, case, step))) => {
                                 let mut own = vec![(id.path(), case.to_toml().into_bytes())];
                                 own.extend(step.extra_files);

@@ -77,6 +77,7 @@ pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) ->
         "escalated_to": c.escalated_to,
         "owner": owner_json(c.owner.as_deref()),
         "tags": c.tags,
+        "worked_minutes": crate::model::team::worked_total(f),
         "eta": time(&c.eta),
         "root_cause": c.root_cause,
         "scope": c.scope,
@@ -139,6 +140,9 @@ pub fn show_text(
     );
     if !c.tags.is_empty() {
         line("tags", c.tags.join(", "));
+    }
+    if let Some(m) = crate::model::team::worked_total(f) {
+        line("time worked", crate::model::team::format_minutes(m));
     }
     if let Some(p) = &c.product {
         line("product", p.clone());
@@ -249,6 +253,13 @@ pub fn show_text(
         ));
         if brief {
             continue;
+        }
+        if let Some(m) = e.worked_minutes {
+            text.push_str(&format!(
+                "      {} {}\n",
+                style.dim("worked:"),
+                crate::model::team::format_minutes(m.into())
+            ));
         }
         if !e.with.is_empty() {
             text.push_str(&format!(

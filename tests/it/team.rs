@@ -581,3 +581,35 @@ fn owner_and_tags_columns_survive_export_and_import_and_bad_cells_are_rejected()
     assert!(err.contains("tags") && err.contains("\"bad tag\""), "{err}");
     assert_eq!(env.commit_count(&other), n);
 }
+
+#[test]
+fn time_worked_is_recorded_per_action_summed_per_case_and_reported_by_review() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let a = env.open(&root, "Ada", "Printer jams");
+    let b = env.open(&root, "Bob", "Invoice twice");
+    env.run(&root, &["ack", &a, "--worked", "15m"]).ok();
+    env.run(&root, &["--worked", "1h30m", "ack", &b]).ok();
+    env.run(
+        &root,
+        &["resolve", &a, &b, "--resolution", "Done", "--worked", "30m"],
+    )
+    .ok();
+    let a_json = env.run(&root, &["show", &a, "--json"]).json();
+    assert_eq!(a_json["worked_minutes"], 45);
+    let events = a_json["events"].as_array().unwrap();
+    assert_eq!(events[1]["worked_minutes"], 15);
+    let text = env.run(&root, &["show", &b]).ok().stdout;
+    assert!(text.contains("time worked  2h"), "{text}");
+    assert!(text.contains("worked: 1h 30m"), "{text}");
+    let review = env.run(&root, &["review", "--json"]).json();
+    assert_eq!(review["overall"]["worked_minutes_total"], 165);
+    assert_eq!(review["overall"]["worked_minutes"]["median"], 82.5);
+    let c = env.open(&root, "Cy", "Login fails");
+    let n = env.commit_count(&root);
+    for bad in ["15", "1.5h", "0m", "25h", "soon"] {
+        let err = env.run(&root, &["ack", &c, "--worked", bad]).fails(1);
+        assert!(err.contains("--worked"), "{bad}: {err}");
+    }
+    assert_eq!(env.commit_count(&root), n);
+}
