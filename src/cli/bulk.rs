@@ -11,7 +11,7 @@ use crate::ops::{Bulk, Casebook, Context, Targets};
 const STDIN_MAX_IDS: usize = 1_000_000;
 
 /// The IDs a command acts on, and what to do when some refuse.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct TargetArgs {
     /// Record the cases that accept the action even if others refuse (still one commit)
     #[arg(long)]
@@ -103,6 +103,7 @@ pub fn report(g: &Globals, cb: &Casebook, ctx: &Context, bulk: &Bulk) -> Result<
     for r in &bulk.recorded {
         let c = &r.case.case;
         eprintln!("{}: {} recorded; status {}", c.id, r.event.action, c.status);
+        super::merged_hint(r);
     }
     for id in &bulk.unchanged {
         eprintln!("{id}: unchanged (nothing to record)");

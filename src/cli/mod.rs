@@ -17,6 +17,7 @@ mod import;
 mod init;
 mod list;
 mod log;
+mod merge;
 mod merge_driver;
 mod open;
 mod pending;
@@ -66,6 +67,7 @@ The SOP, step by step:
   casebook log ID --summary TEXT --direction inbound
   casebook take ID... / assign ID... --to \"Name <email>\" / unassign ID...
   casebook tag ID... +billing -vip    (IDs from `list --ids` with `-`: one commit)
+  casebook merge DUP... --into ID      close duplicates into one case
   casebook show ID / list / history ID
   casebook search \"paper jam\" -laser  full-text search over the cases' text
   casebook due [--within 4h]          the day's queue: what is owed, breached first
@@ -148,6 +150,7 @@ pub enum Command {
     Take(take::Args),
     Unassign(unassign::Args),
     Tag(tag::Args),
+    Merge(merge::Args),
     Show(show::Args),
     List(list::Args),
     History(history::Args),
@@ -301,9 +304,21 @@ fn recorded(g: &Globals, cb: &Casebook, ctx: &Context, rec: crate::ops::Recorded
         "{}: {} recorded; status {}",
         c.id, rec.event.action, c.status
     );
+    merged_hint(&rec);
     match (&rec.event.template, &rec.event.message) {
         (Some(_), Some(message)) => print(&format!("{message}\n")),
         _ => Ok(()),
+    }
+}
+
+/// A contact recorded on a merged duplicate belongs on the case it was merged into.
+fn merged_hint(rec: &crate::ops::Recorded) {
+    if let (Some(into), crate::model::Action::Log) = (&rec.case.case.merged_into, &rec.event.action)
+    {
+        eprintln!(
+            "hint: {} was merged into {into}; record further contact there",
+            rec.case.case.id
+        );
     }
 }
 
@@ -361,6 +376,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Take(args) => take::run(g, args),
         Command::Unassign(args) => unassign::run(g, args),
         Command::Tag(args) => tag::run(g, args),
+        Command::Merge(args) => merge::run(g, args),
         Command::Show(args) => show::run(g, args),
         Command::List(args) => list::run(g, args),
         Command::History(args) => history::run(g, args),

@@ -130,6 +130,9 @@ pub struct CaseState {
     /// Who works the case now, as "Name <email>" (`assign`, `take`, `unassign`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The case this one was a duplicate of, when it was closed by `merge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
     /// The case's tags, sorted (`tag`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
@@ -366,6 +369,7 @@ pub fn replay_with(
         escalation_level: 0,
         escalated_to: None,
         owner: None,
+        merged_into: None,
         tags: Vec::new(),
         eta: None,
         root_cause: None,
@@ -479,7 +483,11 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
         Action::Close => {
             case.status = Status::Closed;
             case.closed_at = Some(e.at);
+            if e.into.is_some() {
+                case.merged_into = e.into.clone();
+            }
         }
+        Action::Merge => {}
         Action::Reopen => reopen(case),
         Action::Gather
         | Action::Research

@@ -125,6 +125,8 @@ string_enum! {
         Assign => "assign",
         // `tag`: tags added and removed.
         Tag => "tag",
+        // `merge`: duplicates were merged into this case (their IDs in `links`).
+        Merge => "merge",
     }
 }
 

@@ -156,6 +156,9 @@ pub struct Event {
     /// On `assign`: the owner before (`to` is the owner after; absent means nobody).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// On `close`: the case was a duplicate, merged into this case (`merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub into: Option<String>,
     /// On `escalate`: the person in `to` also becomes the case's owner.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub assign: bool,
@@ -236,6 +239,7 @@ impl Event {
             level: None,
             to: None,
             from: None,
+            into: None,
             assign: false,
             sla_target: None,
             sla_due: None,

@@ -37,6 +37,8 @@ pub const RULES: &[(Action, &[Status])] = &[
     (A::Review, &[S::Resolved, S::Closed]),
     // A closed case is final: nobody owns its work any more.
     (A::Assign, &[S::New, S::Open, S::Pending, S::Resolved]),
+    // Duplicates are merged into a case still being worked.
+    (A::Merge, &[S::New, S::Open, S::Pending, S::Resolved]),
     // Tags sort cases, closed ones too (for review).
     (
         A::Tag,

@@ -5,6 +5,7 @@ mod gather;
 mod import;
 mod init;
 mod lifecycle;
+mod merge;
 mod open;
 mod read;
 mod research;
@@ -168,7 +169,16 @@ pub(crate) fn prepare(
         id: id.clone(),
         source,
     })?;
-    state::check(id.as_str(), action, &case.case.status)?;
+    if let Err(refused) = state::check(id.as_str(), action, &case.case.status) {
+        // A duplicate merged into another case: say where its work went.
+        if let Some(into) = &case.case.merged_into {
+            return Err(Error::invalid(
+                action.as_str(),
+                format!("case {id} was merged into {into}: record this on {into} (`casebook show {into}`)"),
+            ));
+        }
+        return Err(refused.into());
+    }
     let Some(mut step) = build(&Current {
         snap,
         case: &case,
@@ -270,6 +280,11 @@ pub fn summary_of(event: &Event) -> String {
             Some(to) => format!("to {}", to.split(" <").next().unwrap_or(to)),
             None => "unassigned".to_string(),
         }),
+        Action::Close if event.into.is_some() => parts.push(format!(
+            "merged into {}",
+            event.into.as_deref().unwrap_or_default()
+        )),
+        Action::Merge => parts.push(format!("merged {}", event.links.join(", "))),
         Action::Tag => parts.extend(
             event
                 .added

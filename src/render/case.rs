@@ -77,6 +77,7 @@ pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) ->
         "escalated_to": c.escalated_to,
         "owner": owner_json(c.owner.as_deref()),
         "tags": c.tags,
+        "merged_into": c.merged_into,
         "worked_minutes": crate::model::team::worked_total(f),
         "eta": time(&c.eta),
         "root_cause": c.root_cause,
@@ -140,6 +141,12 @@ pub fn show_text(
     );
     if !c.tags.is_empty() {
         line("tags", c.tags.join(", "));
+    }
+    if let Some(into) = &c.merged_into {
+        line(
+            "merged into",
+            format!("{into} (this case was a duplicate: see `casebook show {into}`)"),
+        );
     }
     if let Some(m) = crate::model::team::worked_total(f) {
         line("time worked", crate::model::team::format_minutes(m));

@@ -613,3 +613,120 @@ fn time_worked_is_recorded_per_action_summed_per_case_and_reported_by_review() {
     }
     assert_eq!(env.commit_count(&root), n);
 }
+
+#[test]
+fn duplicates_merge_into_one_case_in_one_commit_and_nothing_is_lost() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let target = env.open(&root, "Ada", "Printer jams");
+    let d1 = env.open(&root, "Ada", "Printer jams again");
+    let d2 = env.open(&root, "Ada", "Printer still jams");
+    env.run(
+        &root,
+        &[
+            "gather",
+            &d1,
+            "--question",
+            "Which tray?",
+            "--answer",
+            "Tray 2",
+        ],
+    )
+    .ok();
+    let before = env.run(&root, &["show", &d1, "--json"]).json();
+    let n = env.commit_count(&root);
+    env.run(&root, &["merge", &d1, &d2, "--into", &target]).ok();
+    assert_eq!(env.commit_count(&root), n + 1, "one commit");
+
+    let t = env.run(&root, &["show", &target, "--json"]).json();
+    let merge = t["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(merge["action"], "merge");
+    assert_eq!(merge["links"], serde_json::json!([d1.clone(), d2.clone()]));
+    assert_eq!(t["status"], "new", "the target stays as it was");
+    let d = env.run(&root, &["show", &d1, "--json"]).json();
+    assert_eq!(d["status"], "closed");
+    assert_eq!(d["merged_into"], target.as_str());
+    // Nothing lost: every earlier event is still there, unchanged.
+    let old = before["events"].as_array().unwrap();
+    assert_eq!(
+        &d["events"].as_array().unwrap()[..old.len()],
+        old.as_slice()
+    );
+    // Its commitments stop: none runs on, none is owed in the queue.
+    assert!(
+        d["sla"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|k| k["due"].is_null()
+                && !["running", "at_risk", "breached"].contains(&k["state"].as_str().unwrap())),
+        "{}",
+        d["sla"]
+    );
+    let due = env.run(&root, &["due", "--json"]).json();
+    assert!(due
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["case"] == target.as_str()));
+    let text = env.run(&root, &["show", &d2]).ok().stdout;
+    assert!(text.contains(&format!("merged into  {target}")), "{text}");
+
+    // Later contact on a duplicate names the target.
+    let err = env.run(&root, &["ack", &d1]).fails(1);
+    assert!(err.contains(&format!("was merged into {target}")), "{err}");
+    let logged = env
+        .run(
+            &root,
+            &[
+                "log",
+                &d1,
+                "--summary",
+                "Ada called again",
+                "--direction",
+                "inbound",
+            ],
+        )
+        .ok();
+    assert!(
+        logged.stderr.contains(&format!("merged into {target}")),
+        "{}",
+        logged.stderr
+    );
+}
+
+#[test]
+fn merging_into_itself_a_closed_case_or_a_cycle_is_refused_and_writes_nothing() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let a = env.open(&root, "Ada", "One");
+    let b = env.open(&root, "Ada", "Two");
+    let c = env.open(&root, "Ada", "Three");
+    env.run(&root, &["merge", &b, "--into", &a]).ok();
+    let n = env.commit_count(&root);
+    let err = env.run(&root, &["merge", &a, "--into", &a]).fails(1);
+    assert!(err.contains("cannot be merged into itself"), "{err}");
+    // A cycle: a into b, which is merged into a (closed).
+    let err = env.run(&root, &["merge", &a, "--into", &b]).fails(1);
+    assert!(
+        err.contains("is closed") && err.contains(&format!("merged into {a}")),
+        "{err}"
+    );
+    // One refusing duplicate: nothing is written, every refusal listed.
+    let err = env
+        .run(&root, &["merge", &c, &b, &a, "--into", &a])
+        .fails(1);
+    assert!(err.contains("2 of the cases refused `merge`"), "{err}");
+    assert!(
+        err.contains(&format!("{b}: close: case {b} was merged into {a}")),
+        "{err}"
+    );
+    assert!(err.contains("into itself"), "{err}");
+    let err = env
+        .run(&root, &["merge", &c, "--into", "CB-ZZZZZZZZ"])
+        .fails(1);
+    assert!(err.contains("--into"), "{err}");
+    assert_eq!(env.commit_count(&root), n);
+    let c_json = env.run(&root, &["show", &c, "--json"]).json();
+    assert_eq!(c_json["status"], "new");
+}
