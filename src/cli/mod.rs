@@ -2,6 +2,7 @@
 //! arguments into one call of [`crate::ops`].
 
 mod acknowledge;
+mod amend;
 mod assign;
 mod bulk;
 mod clone;
@@ -68,6 +69,7 @@ The SOP, step by step:
   casebook take ID... / assign ID... --to \"Name <email>\" / unassign ID...
   casebook tag ID... +billing -vip    (IDs from `list --ids` with `-`: one commit)
   casebook merge DUP... --into ID      close duplicates into one case
+  casebook amend ID EVENT-ID --message TEXT   correct a recorded text (kept in history)
   casebook show ID / list / history ID
   casebook search \"paper jam\" -laser  full-text search over the cases' text
   casebook due [--within 4h]          the day's queue: what is owed, breached first
@@ -151,6 +153,7 @@ pub enum Command {
     Unassign(unassign::Args),
     Tag(tag::Args),
     Merge(merge::Args),
+    Amend(amend::Args),
     Show(show::Args),
     List(list::Args),
     History(history::Args),
@@ -377,6 +380,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Unassign(args) => unassign::run(g, args),
         Command::Tag(args) => tag::run(g, args),
         Command::Merge(args) => merge::run(g, args),
+        Command::Amend(args) => amend::run(g, args),
         Command::Show(args) => show::run(g, args),
         Command::List(args) => list::run(g, args),
         Command::History(args) => history::run(g, args),

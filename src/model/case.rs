@@ -385,7 +385,9 @@ pub fn replay_with(
         extra: toml::Table::new(),
     };
     let mut customer = Customer::default();
-    for event in events {
+    // Each event as corrected: a fixed resolution or root cause is the case's.
+    let (events, _) = super::correct::effective(events);
+    for event in &events {
         apply(&mut case, &mut customer, event);
         after(event, &case);
     }
@@ -487,7 +489,7 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
                 case.merged_into = e.into.clone();
             }
         }
-        Action::Merge => {}
+        Action::Merge | Action::Correct => {}
         Action::Reopen => reopen(case),
         Action::Gather
         | Action::Research

@@ -127,6 +127,8 @@ string_enum! {
         Tag => "tag",
         // `merge`: duplicates were merged into this case (their IDs in `links`).
         Merge => "merge",
+        // `correct`: fixes free text of the event named in `corrects` (see model::correct).
+        Correct => "correct",
     }
 }
 

@@ -159,6 +159,9 @@ pub struct Event {
     /// On `close`: the case was a duplicate, merged into this case (`merge`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub into: Option<String>,
+    /// On `correct`: the id of the event whose text this corrects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
     /// On `escalate`: the person in `to` also becomes the case's owner.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub assign: bool,
@@ -240,6 +243,7 @@ impl Event {
             to: None,
             from: None,
             into: None,
+            corrects: None,
             assign: false,
             sla_target: None,
             sla_due: None,

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod case;
 pub mod commitment;
 pub mod config;
+pub mod correct;
 pub mod enums;
 pub mod event;
 pub mod id;

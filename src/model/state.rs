@@ -39,6 +39,11 @@ pub const RULES: &[(Action, &[Status])] = &[
     (A::Assign, &[S::New, S::Open, S::Pending, S::Resolved]),
     // Duplicates are merged into a case still being worked.
     (A::Merge, &[S::New, S::Open, S::Pending, S::Resolved]),
+    // Fixing what was written is documentation: always allowed.
+    (
+        A::Correct,
+        &[S::New, S::Open, S::Pending, S::Resolved, S::Closed],
+    ),
     // Tags sort cases, closed ones too (for review).
     (
         A::Tag,

@@ -153,3 +153,75 @@ impl Casebook {
         Ok(bulk)
     }
 }
+
+impl Casebook {
+    /// Corrects free text of event `event_id` of case `id`: a `correct` event that names
+    /// it and carries the new values (see `model::correct`). `fields` are (field, text).
+    pub fn amend(
+        &self,
+        ctx: &Context,
+        id: &str,
+        event_id: &str,
+        fields: &[(&'static str, String)],
+    ) -> Result<Recorded> {
+        if fields.is_empty() {
+            return Err(Error::invalid(
+                "amend",
+                "nothing to correct: give the new text, e.g. --message TEXT",
+            ));
+        }
+        let wanted = event_id.trim().to_ascii_uppercase();
+        self.record(ctx, id, Action::Correct, |cur| {
+            let case = &cur.case.case.id;
+            let original = cur
+                .case
+                .events
+                .iter()
+                .find(|e| e.id == wanted)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "EVENT-ID",
+                        format!("case {case} has no event {event_id:?}: `casebook show {case}` prints each event's id"),
+                    )
+                })?;
+            if original.action == Action::Correct {
+                return Err(Error::invalid(
+                    "EVENT-ID",
+                    format!(
+                        "event {wanted} is itself a correction: amend the event it corrects ({})",
+                        original.corrects.as_deref().unwrap_or("?")
+                    ),
+                ));
+            }
+            let mut e = Event::new(Action::Correct, ctx.now, &ctx.actor.to_string());
+            e.corrects = Some(wanted.clone());
+            for (name, text) in fields {
+                let had = crate::model::correct::field(original, name)
+                    .is_some_and(|v| v.is_some());
+                if !had {
+                    let present: Vec<&str> = crate::model::correct::FIELDS
+                        .iter()
+                        .copied()
+                        .filter(|f| {
+                            crate::model::correct::field(original, f).is_some_and(|v| v.is_some())
+                        })
+                        .collect();
+                    return Err(Error::invalid(
+                        format!("--{}", name.replace('_', "-")),
+                        format!(
+                            "event {wanted} ({}) recorded no {}; what it recorded: {}",
+                            original.action,
+                            name.replace('_', " "),
+                            if present.is_empty() { "no free text".to_string() } else { present.join(", ") }
+                        ),
+                    ));
+                }
+                let text = super::required_text(&format!("--{}", name.replace('_', "-")), text)?;
+                if let Some(slot) = crate::model::correct::field_mut(&mut e, name) {
+                    *slot = Some(text);
+                }
+            }
+            Ok(e.into())
+        })
+    }
+}

@@ -285,6 +285,16 @@ pub fn summary_of(event: &Event) -> String {
             event.into.as_deref().unwrap_or_default()
         )),
         Action::Merge => parts.push(format!("merged {}", event.links.join(", "))),
+        Action::Correct => parts.push(format!(
+            "corrected {} of event {}",
+            crate::model::correct::FIELDS
+                .iter()
+                .filter(|f| crate::model::correct::field(event, f).is_some_and(|v| v.is_some()))
+                .map(|f| f.replace('_', " "))
+                .collect::<Vec<_>>()
+                .join(", "),
+            event.corrects.as_deref().unwrap_or("?")
+        )),
         Action::Tag => parts.extend(
             event
                 .added

@@ -249,16 +249,23 @@ pub fn show_text(
         }
     }
     text.push_str(&format!("\n{} ({})\n", style.bold("Timeline"), tz.name()));
-    for e in &f.events {
+    let (events, edited) = crate::model::correct::effective(&f.events);
+    for e in events.iter().map(|e| e.as_ref()) {
         let who = e.actor.split(" <").next().unwrap_or(&e.actor);
+        let id = if brief {
+            String::new()
+        } else {
+            format!("  {}", style.dim(&e.id))
+        };
         text.push_str(&format!(
-            "  {}  {:<12} {:<20} {}\n",
+            "  {}  {:<12} {:<20} {}{id}\n",
             style.dim(&local_time(&e.at, tz)),
             e.action.as_str(),
             who,
             crate::ops::one_line(&summary_of(e), 60)
         ));
-        if brief {
+        // A correction's text shows where it belongs: in the event it corrects.
+        if brief || e.action == crate::model::Action::Correct {
             continue;
         }
         if let Some(m) = e.worked_minutes {
@@ -276,7 +283,17 @@ pub fn show_text(
             ));
         }
         for said in e.said() {
-            let label = style.dim(&format!("{} ({}):", said.field, said.audience.as_str()));
+            let key = said.field.replace(' ', "_");
+            let mark = if edited.iter().any(|(i, f)| *i == e.id && *f == key) {
+                ", edited"
+            } else {
+                ""
+            };
+            let label = style.dim(&format!(
+                "{} ({}{mark}):",
+                said.field,
+                said.audience.as_str()
+            ));
             if said.text.contains('\n') {
                 text.push_str(&format!("      {label}\n"));
                 for l in said.text.lines() {

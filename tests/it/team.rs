@@ -730,3 +730,98 @@ fn merging_into_itself_a_closed_case_or_a_cycle_is_refused_and_writes_nothing() 
     let c_json = env.run(&root, &["show", &c, "--json"]).json();
     assert_eq!(c_json["status"], "new");
 }
+
+#[test]
+fn a_typo_is_corrected_by_a_correct_event_and_history_keeps_both() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada", "Printer jams");
+    env.run(
+        &root,
+        &["ack", &id, "--message", "Dear Ada, we are on it. Dnaa"],
+    )
+    .ok();
+    env.run(
+        &root,
+        &["resolve", &id, "--resolution", "Replaced the rollr"],
+    )
+    .ok();
+    let json = env.run(&root, &["show", &id, "--json"]).json();
+    let events = json["events"].as_array().unwrap();
+    let ack = events[1]["id"].as_str().unwrap().to_string();
+    let resolve = events[2]["id"].as_str().unwrap().to_string();
+    let n = env.commit_count(&root);
+    env.run(
+        &root,
+        &[
+            "amend",
+            &id,
+            &ack,
+            "--message",
+            "Dear Ada, we are on it. Dana",
+        ],
+    )
+    .ok();
+    env.run(
+        &root,
+        &[
+            "amend",
+            &id,
+            &resolve,
+            "--resolution",
+            "Replaced the roller",
+        ],
+    )
+    .ok();
+    assert_eq!(env.commit_count(&root), n + 2);
+
+    let json = env.run(&root, &["show", &id, "--json"]).json();
+    let events = json["events"].as_array().unwrap();
+    assert_eq!(
+        events[1]["message"], "Dear Ada, we are on it. Dnaa",
+        "the original stays"
+    );
+    let fix = &events[3];
+    assert_eq!(fix["action"], "correct");
+    assert_eq!(fix["corrects"], ack.as_str());
+    assert_eq!(fix["message"], "Dear Ada, we are on it. Dana");
+    assert_eq!(
+        json["resolution"], "Replaced the roller",
+        "the projection is corrected"
+    );
+    let text = env.run(&root, &["show", &id]).ok().stdout;
+    assert!(
+        text.contains("message (to the customer, edited): Dear Ada, we are on it. Dana"),
+        "{text}"
+    );
+    assert!(!text.contains("Dnaa"), "{text}");
+    assert!(text.contains(&ack), "show prints event ids: {text}");
+    let log = env.git(&root, &["log", "-p", "--format=%s"]);
+    assert!(
+        log.contains("Dnaa") && log.contains("correct — corrected message of event"),
+        "{log}"
+    );
+
+    // Bad corrections: unknown event, a field the event never had, a correction of a
+    // correction, nothing given.
+    let fix_id = fix["id"].as_str().unwrap().to_string();
+    for (args, says) in [
+        (vec!["ZZZZZZZZZZZZ", "--message", "x"], "has no event"),
+        (
+            vec![ack.as_str(), "--answer", "x"],
+            "recorded no answer; what it recorded: message",
+        ),
+        (
+            vec![fix_id.as_str(), "--message", "x"],
+            "is itself a correction",
+        ),
+        (vec![ack.as_str()], "nothing to correct"),
+        (vec![ack.as_str(), "--message", "  "], "must not be empty"),
+    ] {
+        let mut a = vec!["amend", id.as_str()];
+        a.extend(args.iter());
+        let err = env.run(&root, &a).fails(1);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(env.commit_count(&root), n + 2);
+}
