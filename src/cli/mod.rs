@@ -7,6 +7,7 @@ mod assign;
 mod bulk;
 mod clone;
 mod close;
+mod customer;
 mod deescalate;
 mod due;
 mod escalate;
@@ -70,6 +71,7 @@ The SOP, step by step:
   casebook tag ID... +billing -vip    (IDs from `list --ids` with `-`: one commit)
   casebook merge DUP... --into ID      close duplicates into one case
   casebook amend ID EVENT-ID --message TEXT   correct a recorded text (kept in history)
+  casebook customer ada@example.com   every case of one customer, newest first
   casebook show ID / list / history ID
   casebook search \"paper jam\" -laser  full-text search over the cases' text
   casebook due [--within 4h]          the day's queue: what is owed, breached first
@@ -154,6 +156,7 @@ pub enum Command {
     Tag(tag::Args),
     Merge(merge::Args),
     Amend(amend::Args),
+    Customer(customer::Args),
     Show(show::Args),
     List(list::Args),
     History(history::Args),
@@ -381,6 +384,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Tag(args) => tag::run(g, args),
         Command::Merge(args) => merge::run(g, args),
         Command::Amend(args) => amend::run(g, args),
+        Command::Customer(args) => customer::run(g, args),
         Command::Show(args) => show::run(g, args),
         Command::List(args) => list::run(g, args),
         Command::History(args) => history::run(g, args),

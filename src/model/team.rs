@@ -262,3 +262,73 @@ mod tests {
         assert!(!f.matches_parts(None, &["a".into()]));
     }
 }
+
+/// `customer QUERY`: one customer, named by e-mail or phone (exactly, phone digits only,
+/// e-mail in any letter case) or by name (whole name, any letter case and spacing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerQuery {
+    Email(String),
+    Phone(String),
+    Name(String),
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn flat(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+impl CustomerQuery {
+    pub fn parse(text: &str) -> Option<CustomerQuery> {
+        let t = text.trim();
+        if t.is_empty() {
+            return None;
+        }
+        if t.contains('@') {
+            return Some(CustomerQuery::Email(t.to_lowercase()));
+        }
+        let phone_like = t
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        if phone_like && digits(t).len() >= 5 {
+            return Some(CustomerQuery::Phone(digits(t)));
+        }
+        Some(CustomerQuery::Name(flat(t)))
+    }
+
+    pub fn matches(&self, name: &str, email: Option<&str>, phone: Option<&str>) -> bool {
+        match self {
+            CustomerQuery::Email(e) => email.is_some_and(|v| v.trim().to_lowercase() == *e),
+            CustomerQuery::Phone(p) => phone.is_some_and(|v| digits(v) == *p),
+            CustomerQuery::Name(n) => flat(name) == *n,
+        }
+    }
+}
+
+#[cfg(test)]
+mod customer_tests {
+    use super::*;
+
+    #[test]
+    fn customers_match_exactly_by_address_phone_or_whole_name() {
+        let q = |s: &str| CustomerQuery::parse(s).unwrap();
+        let ada = (
+            "Ada  Lovelace",
+            Some("Ada@Example.com"),
+            Some("+44 20 7946 0000"),
+        );
+        let m = |q: CustomerQuery| q.matches(ada.0, ada.1, ada.2);
+        assert!(m(q("ada@example.com")));
+        assert!(!m(q("da@example.com")));
+        assert!(m(q("+44 (20) 7946-0000")));
+        assert!(!m(q("7946 0000")));
+        assert!(m(q("ada lovelace")));
+        assert!(!m(q("Ada")));
+        assert_eq!(CustomerQuery::parse("  "), None);
+    }
+}

@@ -825,3 +825,77 @@ fn a_typo_is_corrected_by_a_correct_event_and_history_keeps_both() {
     }
     assert_eq!(env.commit_count(&root), n + 2);
 }
+
+#[test]
+fn customer_history_lists_one_customers_cases_newest_first_with_counts() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let open = |name: &str, email: &str, subject: &str, now: &str| {
+        env.cb(&root)
+            .args([
+                "open",
+                "--customer",
+                name,
+                "--email",
+                email,
+                "--subject",
+                subject,
+            ])
+            .env("CASEBOOK_NOW", now)
+            .output()
+            .map(|o| String::from_utf8(o.stdout).unwrap().trim().to_string())
+            .unwrap()
+    };
+    let first = open(
+        "Ada Lovelace",
+        "ada@example.com",
+        "Printer jams",
+        "2026-11-20T09:00:00Z",
+    );
+    let second = open(
+        "Ada Lovelace",
+        "ADA@example.com",
+        "Toner empty",
+        "2026-11-21T09:00:00Z",
+    );
+    let _other = open(
+        "Adam Smith",
+        "adam@example.com",
+        "Login",
+        "2026-11-22T09:00:00Z",
+    );
+    env.run(&root, &["ack", &first]).ok();
+    env.run(&root, &["resolve", &first, "--resolution", "Cleared"])
+        .ok();
+    env.run(
+        &root,
+        &["follow-up", &first, "--satisfied", "--rating", "4"],
+    )
+    .ok();
+    for query in ["ada@example.com", "ada lovelace"] {
+        let h = env.run(&root, &["customer", query, "--json"]).json();
+        let ids: Vec<&str> = h["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec![second.as_str(), first.as_str()], "{query}");
+        assert_eq!(h["cases"], 2);
+        assert_eq!(h["open"], 1);
+        assert_eq!(h["last_rating"]["rating"], 4);
+        assert_eq!(h["last_rating"]["case"], first.as_str());
+    }
+    let none = env.run(&root, &["customer", "Ada", "--json"]).json();
+    assert_eq!(
+        none["cases"], 0,
+        "a part of a name is list --customer's job"
+    );
+    let text = env.run(&root, &["customer", "ada@example.com"]).ok().stdout;
+    assert!(
+        text.starts_with("Ada Lovelace (ADA@example.com): 2 case(s), 1 open, last rating 4/5"),
+        "{text}"
+    );
+    let err = env.run(&root, &["customer", " "]).fails(1);
+    assert!(err.contains("must not be empty"), "{err}");
+}
