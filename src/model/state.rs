@@ -84,12 +84,14 @@ pub fn allowed_from(action: &Action) -> &'static [Status] {
         .unwrap_or(&[])
 }
 
-/// The commands that may run in `status`, in the SOP's order (`link` and `import` events
-/// are recorded by other commands).
+/// The commands that may run in `status`, in the SOP's order (`link`, `import`, `merge`
+/// and `correct` events are recorded by other commands: research, import, merge, amend).
 pub fn allowed_in(status: &Status) -> Vec<Action> {
     RULES
         .iter()
-        .filter(|(a, from)| from.contains(status) && !matches!(a, A::Link | A::Import))
+        .filter(|(a, from)| {
+            from.contains(status) && !matches!(a, A::Link | A::Import | A::Merge | A::Correct)
+        })
         .map(|(a, _)| a.clone())
         .collect()
 }
