@@ -91,6 +91,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
     }
 
+    // Working as a team: the agent takes the case and tags it.
+    let mine = casebook::ops::Targets::one(id.as_str());
+    cb.assign(&at(&agent, 1), &mine, Some(&agent))?;
+    cb.tag(&at(&agent, 1), &mine, &["+printer".to_string()])?;
+
     // 2. Acknowledge within one business day: the template speaks to the customer by name.
     let ack = cb.acknowledge(&at(&agent, 20), id.as_str(), None, None)?;
     println!(

@@ -1130,7 +1130,7 @@ impl Index {
     pub fn dump(&self) -> IResult<Vec<String>> {
         let mut out = Vec::new();
         let queries = [
-            "SELECT 'case ' || id || ' ' || path || ' ' || blob || ' ' || status || ' ' || status_rank || ' ' || priority || ' ' || priority_rank || ' ' || created_at || ' ' || updated_at || ' ' || quote(customer_name) || ' ' || quote(customer_email) || ' ' || quote(customer_phone) || ' ' || quote(subject) || ' ' || reviewed || ' ' || quote(next_due) FROM cases",
+            "SELECT 'case ' || id || ' ' || path || ' ' || blob || ' ' || status || ' ' || status_rank || ' ' || priority || ' ' || priority_rank || ' ' || created_at || ' ' || updated_at || ' ' || quote(customer_name) || ' ' || quote(customer_email) || ' ' || quote(customer_phone) || ' ' || quote(subject) || ' ' || reviewed || ' ' || quote(next_due) || ' ' || quote(owner) || ' ' || quote(owner_email) || ' ' || quote(owner_name) || ' ' || quote(tags) FROM cases",
             "SELECT 'commitment ' || c.id || ' ' || k.target || ' ' || k.start || ' ' || quote(k.due) || ' ' || quote(k.at_risk_from) || ' ' || quote(k.stopped_at) FROM commitments k JOIN cases c ON c.rowid = k.case_rowid",
             "SELECT 'resolve ' || c.id || ' ' || r.at FROM resolves r JOIN cases c ON c.rowid = r.case_rowid",
             "SELECT 'text ' || c.id || ' ' || quote(f.subject) || quote(f.description) || quote(f.messages) || quote(f.questions) || quote(f.findings) || quote(f.root_cause) || quote(f.resolution) || quote(f.feedback) || quote(f.logs) FROM fts f JOIN cases c ON c.rowid = f.rowid",
