@@ -121,6 +121,22 @@ fn owners_split_the_queue_by_take_assign_and_unassign() {
     assert!(!due.is_empty());
     assert!(due.iter().all(|i| i["case"] == a.as_str()), "{due:?}");
     assert_eq!(due[0]["owner"]["name"], "Dana Agent");
+    // Through the index with a horizon, and by a full scan: the same queue.
+    let args = ["due", "--mine", "--within", "2d", "--json"];
+    let indexed = env.run(&root, &args).json();
+    let scanned = crate::common::Run(
+        env.cb(&root)
+            .args(args)
+            .env("CASEBOOK_INDEX", "off")
+            .output()
+            .unwrap(),
+    )
+    .json();
+    assert_eq!(indexed, scanned);
+    assert!(!indexed.as_array().unwrap().is_empty());
+    let verified = env.run(&root, &["verify", "--json"]).json();
+    assert_eq!(verified["index_checked"], true);
+    assert_eq!(verified["problems"], serde_json::json!([]));
     let all_due = env.run(&root, &["due", "--json"]).json();
     assert!(all_due.as_array().unwrap().len() > due.len());
 
