@@ -347,10 +347,21 @@ pub fn list_table(cases: &[CaseFile], config: &Config, style: Style, width: Opti
     s
 }
 
-/// The action a commit recorded on case `id`: its `Action:` trailer, or `link` when the
-/// commit's action was on another case that linked to this one.
+/// The action a commit recorded on case `id`: its `Action:` trailer, `link` when the
+/// commit's action was on another case that linked to this one, `close` for a duplicate
+/// its `merge` closed.
 fn action_on<'e>(id: &CaseId, e: &'e HistoryEntry) -> Option<&'e str> {
     match e.trailer("Case-Id") {
+        // A duplicate closed by the target's `merge` commit (named in a `Case:` trailer).
+        Some(first)
+            if first != id.as_str()
+                && e.trailer("Action") == Some("merge")
+                && e.trailers
+                    .iter()
+                    .any(|(k, v)| k == "Case" && v == id.as_str()) =>
+        {
+            Some("close")
+        }
         Some(first) if first != id.as_str() => Some("link"),
         _ => e.trailer("Action"),
     }

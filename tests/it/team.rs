@@ -687,6 +687,10 @@ fn duplicates_merge_into_one_case_in_one_commit_and_nothing_is_lost() {
         .all(|i| i["case"] == target.as_str()));
     let text = env.run(&root, &["show", &d2]).ok().stdout;
     assert!(text.contains(&format!("merged into  {target}")), "{text}");
+    let history = env.run(&root, &["history", &d2, "--json"]).json();
+    assert_eq!(history[0]["action"], "close", "{history}");
+    let history = env.run(&root, &["history", &target, "--json"]).json();
+    assert_eq!(history[0]["action"], "merge", "{history}");
 
     // Later contact on a duplicate names the target.
     let err = env.run(&root, &["ack", &d1]).fails(1);
