@@ -198,6 +198,7 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
     let ctx = Context {
         actor: actor.clone(),
         now,
+        worked_minutes: None,
     };
     let opts = InitOptions {
         bare,

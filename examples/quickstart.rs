@@ -40,6 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Context {
             actor: who.clone(),
             now,
+            worked_minutes: None,
         }
     };
 
@@ -90,6 +91,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
     }
 
+    // Working as a team: the agent takes the case and tags it.
+    let mine = casebook::ops::Targets::one(id.as_str());
+    cb.assign(&at(&agent, 1), &mine, Some(&agent))?;
+    cb.tag(&at(&agent, 1), &mine, &["+printer".to_string()])?;
+
     // 2. Acknowledge within one business day: the template speaks to the customer by name.
     let ack = cb.acknowledge(&at(&agent, 20), id.as_str(), None, None)?;
     println!(
@@ -130,6 +136,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         id.as_str(),
         "Replacement part needs approval",
         Some("Sam Supervisor".into()),
+        false,
     )?;
     cb.log(
         &at(&lead, 40),
@@ -173,7 +180,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let style = Style::plain();
     let (case, _) = cb.show(id.as_str())?;
     let sla = casebook::model::commitment::evaluate(&case, &config, now);
-    println!("{}", show_text(&case, &config, &sla, style));
+    println!("{}", show_text(&case, &config, &sla, style, false));
     let (_, history) = cb.history(id.as_str())?;
     println!(
         "History (one git commit per action):\n{}",
@@ -197,7 +204,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             None
         )
     );
-    let review = cb.review_report(now, None, None, None)?;
+    let review = cb.review_report(now, None, None, None, &Default::default())?;
     let m = &review.overall;
     println!(
         "Review of the last 30 days: {} case(s) resolved, first response median {:.0} min, CSAT {:.0}%, {} finding(s) recorded\n",

@@ -64,6 +64,11 @@ pub enum Error {
     /// A sealed value that does not open: tampered, or its key is missing or erased.
     #[error(transparent)]
     Seal(#[from] SealError),
+    #[error("{} of the cases refused `{action}`, nothing recorded:\n{}", refusals.len(), list_refusals(refusals))]
+    Refused {
+        action: String,
+        refusals: Vec<crate::ops::Refusal>,
+    },
     #[error("no actor: casebook records who did each action")]
     NoActor,
     /// A file the user named could not be read.
@@ -105,6 +110,19 @@ fn list_rows(errors: &[crate::ops::RowError]) -> String {
     lines.join("\n")
 }
 
+fn list_refusals(refusals: &[crate::ops::Refusal]) -> String {
+    const SHOWN: usize = 50;
+    let mut lines: Vec<String> = refusals
+        .iter()
+        .take(SHOWN)
+        .map(|r| format!("  {r}"))
+        .collect();
+    if refusals.len() > SHOWN {
+        lines.push(format!("  ... and {} more", refusals.len() - SHOWN));
+    }
+    lines.join("\n")
+}
+
 impl Error {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
         Error::Invalid {
@@ -139,6 +157,9 @@ impl Error {
                 "fix the rejected rows and import the whole file again: rows already imported \
                  stay as they are"
                     .into(),
+            ),
+            Error::Refused { .. } => Some(
+                "leave those cases out, or record the others with --continue-on-error".into(),
             ),
             Error::Rejected { .. } => {
                 Some("fix the rows, or import the good ones with --continue-on-error".into())

@@ -14,6 +14,8 @@ pub struct Args {
     /// Only what is due within this long from now (breached ones always): e.g. 4h, 2d, 1bd
     #[arg(long, value_name = "DURATION")]
     within: Option<String>,
+    #[command(flatten)]
+    team: super::team_filter::TeamArgs,
 }
 
 /// `4h`, `30m`, `2d` (round the clock) or `1bd`, `16h business` (business time).
@@ -27,7 +29,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let within = args.within.as_deref().map(parse_within).transpose()?;
     let cb = g.casebook()?;
     let now = g.now()?;
-    let (items, config) = cb.due_queue(now, within)?;
+    let (items, config) = cb.due_queue(now, within, &args.team.filter(g, &cb)?)?;
     if g.json {
         return print_json_array(items.iter().map(|i| render::due_json(i, now)));
     }

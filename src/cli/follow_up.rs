@@ -1,4 +1,4 @@
-use super::{recorded, text, Globals};
+use super::{text, Globals};
 use crate::error::Result;
 use crate::ops::FollowUpResponse;
 
@@ -10,8 +10,12 @@ use crate::ops::FollowUpResponse;
 #[derive(Debug, clap::Args)]
 #[command(group = clap::ArgGroup::new("answer").required(true).args(["satisfied", "not_satisfied", "no_answer"]))]
 pub struct Args {
-    /// Case ID, or any unique start of the part after the dash
-    id: String,
+    /// Case IDs, or unique starts of them; several record the action on each, in one
+    /// commit; `-` reads IDs from standard input, one per line
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    #[command(flatten)]
+    targets: super::bulk::TargetArgs,
     /// The customer confirmed the issue is resolved
     #[arg(long)]
     satisfied: bool,
@@ -35,6 +39,7 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let mut texts = text::Texts::new(&cb)?;
+    let targets = args.targets.targets_reading(args.ids, &mut texts)?;
     let feedback = texts.resolve("--feedback", args.feedback)?;
     let message = texts.resolve("--message", args.message)?;
     let response = if args.satisfied {
@@ -44,6 +49,6 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     } else {
         FollowUpResponse::NoAnswer
     };
-    let rec = cb.follow_up(&ctx, &args.id, response, args.rating, feedback, message)?;
-    recorded(g, &cb, &ctx, rec)
+    let rec = cb.follow_up(&ctx, &targets, response, args.rating, feedback, message)?;
+    super::bulk::report(g, &cb, &ctx, &rec)
 }

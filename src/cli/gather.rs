@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use super::{recorded, text, Globals};
+use super::{text, Globals};
 use crate::error::Result;
 use crate::ops::GatherInput;
 
@@ -10,8 +10,12 @@ use crate::ops::GatherInput;
 /// attachments/<ID>/ with a safe name and their content hash (limits in the config).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Case ID, or any unique start of the part after the dash
-    id: String,
+    /// Case IDs, or unique starts of them; several record the action on each, in one
+    /// commit; `-` reads IDs from standard input, one per line
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    #[command(flatten)]
+    targets: super::bulk::TargetArgs,
     /// Product or service involved
     #[arg(long)]
     product: Option<String>,
@@ -47,6 +51,7 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let mut texts = text::Texts::new(&cb)?;
+    let targets = args.targets.targets_reading(args.ids, &mut texts)?;
     let base = g.start_dir();
     let input = GatherInput {
         product: texts.check("--product", args.product)?,
@@ -60,6 +65,6 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         attach: args.attach.into_iter().map(|p| base.join(p)).collect(),
         note: texts.resolve("--note", args.note)?,
     };
-    let rec = cb.gather(&ctx, &args.id, &input)?;
-    recorded(g, &cb, &ctx, rec)
+    let rec = cb.gather(&ctx, &targets, &input)?;
+    super::bulk::report(g, &cb, &ctx, &rec)
 }

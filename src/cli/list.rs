@@ -47,6 +47,11 @@ pub struct Args {
     /// Show at most N cases
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
+    #[command(flatten)]
+    team: super::team_filter::TeamArgs,
+    /// Print only the IDs, one per line (for `casebook take -` and other bulk actions)
+    #[arg(long, conflicts_with = "json")]
+    ids: bool,
 }
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
@@ -66,10 +71,13 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         since: args.since,
         until: args.until,
         all: args.all,
+        team: args.team.filter(g, &cb)?,
     };
     let sort = ListSort::parse(&args.sort).unwrap_or_default();
     let terminal = std::io::stdout().is_terminal();
-    let limit = args.limit.or((terminal && !g.json).then_some(TERMINAL_CAP));
+    let limit = args
+        .limit
+        .or((terminal && !g.json && !args.ids).then_some(TERMINAL_CAP));
     let now = g.now()?;
     let listed = cb.list(&filter, sort, limit, now)?;
     if g.json {
@@ -80,6 +88,14 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
                 .zip(&listed.commitments)
                 .map(|(f, k)| render::case_json(f, false, k)),
         );
+    }
+    if args.ids {
+        let mut out = String::new();
+        for f in &listed.cases {
+            out.push_str(f.case.id.as_str());
+            out.push('\n');
+        }
+        return print(&out);
     }
     if listed.cases.is_empty() {
         eprintln!("no cases match");

@@ -1,4 +1,4 @@
-use super::{parse_channel, recorded, text, Globals};
+use super::{parse_channel, text, Globals};
 use crate::error::Result;
 use crate::model::Channel;
 
@@ -8,8 +8,12 @@ use crate::model::Channel;
 /// too, to document contact after the fact.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Case ID, or any unique start of the part after the dash
-    id: String,
+    /// Case IDs, or unique starts of them; several record the action on each, in one
+    /// commit; `-` reads IDs from standard input, one per line
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    #[command(flatten)]
+    targets: super::bulk::TargetArgs,
     /// What was said or done (`-` reads standard input; no value opens $EDITOR)
     #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
     summary: String,
@@ -32,11 +36,12 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let mut texts = text::Texts::new(&cb)?;
+    let targets = args.targets.targets_reading(args.ids, &mut texts)?;
     let summary = texts.required("--summary", args.summary)?;
     let outcome = texts.check("--outcome", args.outcome)?;
     let rec = cb.log(
         &ctx,
-        &args.id,
+        &targets,
         &summary,
         &args.with,
         args.channel,
@@ -44,5 +49,5 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         outcome,
         args.at.as_deref(),
     )?;
-    recorded(g, &cb, &ctx, rec)
+    super::bulk::report(g, &cb, &ctx, &rec)
 }

@@ -2,8 +2,12 @@
 //! arguments into one call of [`crate::ops`].
 
 mod acknowledge;
+mod amend;
+mod assign;
+mod bulk;
 mod clone;
 mod close;
+mod customer;
 mod deescalate;
 mod due;
 mod escalate;
@@ -15,6 +19,7 @@ mod import;
 mod init;
 mod list;
 mod log;
+mod merge;
 mod merge_driver;
 mod open;
 mod pending;
@@ -27,10 +32,14 @@ mod search;
 mod setup;
 mod show;
 mod sync;
+mod tag;
+mod take;
+mod team_filter;
 mod template;
 mod text;
 mod textconv;
 mod tick;
+mod unassign;
 mod update;
 mod verify;
 
@@ -59,6 +68,11 @@ The SOP, step by step:
   casebook resolve ID --resolution TEXT
   casebook follow-up ID --satisfied --rating 5
   casebook log ID --summary TEXT --direction inbound
+  casebook take ID... / assign ID... --to \"Name <email>\" / unassign ID...
+  casebook tag ID... +billing -vip    (IDs from `list --ids` with `-`: one commit)
+  casebook merge DUP... --into ID      close duplicates into one case
+  casebook amend ID EVENT-ID --message TEXT   correct a recorded text (kept in history)
+  casebook customer ada@example.com   every case of one customer, newest first
   casebook show ID / list / history ID
   casebook search \"paper jam\" -laser  full-text search over the cases' text
   casebook due [--within 4h]          the day's queue: what is owed, breached first
@@ -85,7 +99,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Globals {
     /// Run as if started in DIR (default: find the case book from the current folder up)
     #[arg(short = 'C', global = true, value_name = "DIR", env = "CASEBOOK_DIR")]
@@ -101,6 +115,10 @@ pub struct Globals {
     /// The clock for this action, RFC 3339 (for tests, replays and imports)
     #[arg(long, global = true, value_name = "TIME", env = "CASEBOOK_NOW")]
     pub now: Option<String>,
+    /// Time worked on this action, recorded on its event: 15m, 2h, 1h30m (with several
+    /// IDs, on each case)
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub worked: Option<String>,
     /// Machine-readable JSON on stdout (never colored)
     #[arg(long, global = true)]
     pub json: bool,
@@ -133,6 +151,13 @@ pub enum Command {
     FollowUp(follow_up::Args),
     Close(close::Args),
     Reopen(reopen::Args),
+    Assign(assign::Args),
+    Take(take::Args),
+    Unassign(unassign::Args),
+    Tag(tag::Args),
+    Merge(merge::Args),
+    Amend(amend::Args),
+    Customer(customer::Args),
     Show(show::Args),
     List(list::Args),
     History(history::Args),
@@ -191,9 +216,15 @@ impl Globals {
                 .or_else(default_git_identity)
                 .ok_or(Error::NoActor)?,
         };
+        let worked_minutes = self
+            .worked
+            .as_deref()
+            .map(|w| crate::model::team::parse_worked(w).map_err(|e| Error::invalid("--worked", e)))
+            .transpose()?;
         Ok(Context {
             actor,
             now: self.now()?,
+            worked_minutes,
         })
     }
 
@@ -282,9 +313,21 @@ fn recorded(g: &Globals, cb: &Casebook, ctx: &Context, rec: crate::ops::Recorded
         "{}: {} recorded; status {}",
         c.id, rec.event.action, c.status
     );
+    merged_hint(&rec);
     match (&rec.event.template, &rec.event.message) {
         (Some(_), Some(message)) => print(&format!("{message}\n")),
         _ => Ok(()),
+    }
+}
+
+/// A contact recorded on a merged duplicate belongs on the case it was merged into.
+fn merged_hint(rec: &crate::ops::Recorded) {
+    if let (Some(into), crate::model::Action::Log) = (&rec.case.case.merged_into, &rec.event.action)
+    {
+        eprintln!(
+            "hint: {} was merged into {into}; record further contact there",
+            rec.case.case.id
+        );
     }
 }
 
@@ -338,6 +381,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::FollowUp(args) => follow_up::run(g, args),
         Command::Close(args) => close::run(g, args),
         Command::Reopen(args) => reopen::run(g, args),
+        Command::Assign(args) => assign::run(g, args),
+        Command::Take(args) => take::run(g, args),
+        Command::Unassign(args) => unassign::run(g, args),
+        Command::Tag(args) => tag::run(g, args),
+        Command::Merge(args) => merge::run(g, args),
+        Command::Amend(args) => amend::run(g, args),
+        Command::Customer(args) => customer::run(g, args),
         Command::Show(args) => show::run(g, args),
         Command::List(args) => list::run(g, args),
         Command::History(args) => history::run(g, args),

@@ -1,11 +1,15 @@
-use super::{recorded, text, Globals};
+use super::{text, Globals};
 use crate::error::Result;
 
 /// Wait on the customer (open → pending); their next inbound contact reopens it
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Case ID, or any unique start of the part after the dash
-    id: String,
+    /// Case IDs, or unique starts of them; several record the action on each, in one
+    /// commit; `-` reads IDs from standard input, one per line
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    #[command(flatten)]
+    targets: super::bulk::TargetArgs,
     /// What we are waiting for (`-` reads standard input; no value opens $EDITOR)
     #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
     reason: String,
@@ -13,7 +17,9 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let reason = text::Texts::new(&cb)?.required("--reason", args.reason)?;
-    let rec = cb.pending(&ctx, &args.id, &reason)?;
-    recorded(g, &cb, &ctx, rec)
+    let mut texts = text::Texts::new(&cb)?;
+    let targets = args.targets.targets_reading(args.ids, &mut texts)?;
+    let reason = texts.required("--reason", args.reason)?;
+    let rec = cb.pending(&ctx, &targets, &reason)?;
+    super::bulk::report(g, &cb, &ctx, &rec)
 }

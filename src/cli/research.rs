@@ -1,4 +1,4 @@
-use super::{recorded, text, Globals};
+use super::{text, Globals};
 use crate::error::Result;
 
 /// Research and analyze: findings, root cause, isolated or systemic, related cases
@@ -6,8 +6,12 @@ use crate::error::Result;
 /// Linked cases must exist; the link shows on both cases.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Case ID, or any unique start of the part after the dash
-    id: String,
+    /// Case IDs, or unique starts of them; several record the action on each, in one
+    /// commit; `-` reads IDs from standard input, one per line
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    #[command(flatten)]
+    targets: super::bulk::TargetArgs,
     /// What was found (`-` reads standard input; no value opens $EDITOR)
     #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
     finding: Option<String>,
@@ -25,15 +29,16 @@ pub struct Args {
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
     let mut texts = text::Texts::new(&cb)?;
+    let targets = args.targets.targets_reading(args.ids, &mut texts)?;
     let finding = texts.resolve("--finding", args.finding)?;
     let root_cause = texts.check("--root-cause", args.root_cause)?;
     let rec = cb.research(
         &ctx,
-        &args.id,
+        &targets,
         finding,
         root_cause,
         args.scope.as_deref(),
         &args.link,
     )?;
-    recorded(g, &cb, &ctx, rec)
+    super::bulk::report(g, &cb, &ctx, &rec)
 }

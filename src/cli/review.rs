@@ -22,8 +22,9 @@ pub struct Args {
     /// Last day of the window (YYYY-MM-DD) [default: today]
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
-    /// Break the metrics down by this
-    #[arg(long, value_parser = ["agent", "product", "priority", "channel"])]
+    /// Break the metrics down by this (agent: who recorded the last resolve; owner: who
+    /// owned the case then)
+    #[arg(long, value_parser = ["agent", "owner", "product", "priority", "channel"])]
     by: Option<String>,
     /// The report as CSV: one row for all cases, then one per group
     #[arg(long, conflicts_with = "queue")]
@@ -40,8 +41,9 @@ pub struct Args {
     /// An improvement action decided on (repeat for several)
     #[arg(long = "action", value_name = "TEXT", requires = "finding")]
     actions: Vec<String>,
-    /// A tag for the finding (repeat for several)
-    #[arg(long = "tag", value_name = "TAG", requires = "finding")]
+    /// With --finding: a tag for the finding. Otherwise: only cases with this tag (repeat:
+    /// all must be there)
+    #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
 }
 
@@ -85,7 +87,17 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         return print(&(lines.join("\n") + "\n"));
     }
     let by = args.by.as_deref().and_then(GroupBy::parse);
-    let report = cb.review_report(now, args.from.as_deref(), args.to.as_deref(), by)?;
+    let team = crate::model::team::TeamFilter {
+        tags: args
+            .tags
+            .iter()
+            .map(|t| {
+                crate::model::team::parse_tag(t).map_err(|e| Error::invalid("--tag", e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?,
+        ..Default::default()
+    };
+    let report = cb.review_report(now, args.from.as_deref(), args.to.as_deref(), by, &team)?;
     if let Some(file) = &args.html {
         let path = g.start_dir().join(file);
         let page = crate::render::review_html(&report, "Case review");
@@ -126,6 +138,16 @@ fn text(r: &ReviewReport) -> String {
     );
     let mut line = |k: &str, v: String| out.push_str(&format!("  {k:<28}{v}\n"));
     line("first response", spread(&m.first_response_minutes, " min"));
+    if m.worked_minutes.count > 0 {
+        line(
+            "time worked per case",
+            format!(
+                "{}; total {}",
+                spread(&m.worked_minutes, " min"),
+                crate::model::team::format_minutes(m.worked_minutes_total)
+            ),
+        );
+    }
     line(
         "first response (business)",
         spread(&m.first_response_business_minutes, " min"),

@@ -27,12 +27,15 @@ pub struct Args {
     /// Show at most N cases
     #[arg(long, value_name = "N", default_value_t = 20)]
     limit: usize,
+    #[command(flatten)]
+    team: super::team_filter::TeamArgs,
 }
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let query = args.query.join(" ");
     let cb = g.casebook()?;
-    let hits = cb.search(&query, &args.status, &args.priority, args.limit)?;
+    let team = args.team.filter(g, &cb)?;
+    let hits = cb.search(&query, &args.status, &args.priority, &team, args.limit)?;
     if g.json {
         return print_json_array(
             hits.iter()

@@ -2,11 +2,17 @@ use super::{print, print_json, Globals};
 use crate::error::Result;
 use crate::render;
 
-/// Show a case: its current values, the customer, and every event as a timeline
+/// Show a case: its current values, the customer, and the whole conversation
+///
+/// Every event on a timeline, each with the full text it recorded, marked as sent to the
+/// customer, from the customer or internal. --brief keeps one line per event.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Case ID, or any unique start of the part after the dash
     id: String,
+    /// One line per event, without the text each recorded
+    #[arg(long)]
+    brief: bool,
 }
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
@@ -15,6 +21,12 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     if g.json {
         print_json(&render::case_json(&file, true, &sla))
     } else {
-        print(&render::show_text(&file, &config, &sla, g.style()))
+        print(&render::show_text(
+            &file,
+            &config,
+            &sla,
+            g.style(),
+            args.brief,
+        ))
     }
 }

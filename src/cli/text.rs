@@ -50,6 +50,18 @@ impl Texts {
         }
     }
 
+    /// Marks standard input as read by `field` (the IDs of a bulk action); an error if an
+    /// earlier argument read it.
+    pub fn claim_stdin(&mut self, field: &str) -> Result<()> {
+        if std::mem::replace(&mut self.stdin_used, true) {
+            return Err(Error::invalid(
+                field,
+                "only one option can read standard input (`-`)",
+            ));
+        }
+        Ok(())
+    }
+
     /// Resolves a text argument that is always given (clap requires it).
     pub fn required(&mut self, field: &str, value: String) -> Result<String> {
         Ok(self.resolve(field, Some(value))?.unwrap_or_default())

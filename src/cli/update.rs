@@ -1,4 +1,4 @@
-use super::{parse_channel, recorded, text, Globals};
+use super::{parse_channel, text, Globals};
 use crate::error::Result;
 use crate::model::Channel;
 
@@ -8,8 +8,12 @@ use crate::model::Channel;
 /// timeline-update template is rendered (it needs an ETA), recorded and printed.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Case ID, or any unique start of the part after the dash
-    id: String,
+    /// Case IDs, or unique starts of them; several record the action on each, in one
+    /// commit; `-` reads IDs from standard input, one per line
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    #[command(flatten)]
+    targets: super::bulk::TargetArgs,
     /// The message sent (`-` reads standard input; no value opens $EDITOR)
     #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
     message: Option<String>,
@@ -23,7 +27,9 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let (cb, ctx) = g.writer()?;
-    let message = text::Texts::new(&cb)?.resolve("--message", args.message)?;
-    let rec = cb.update(&ctx, &args.id, message, args.eta.as_deref(), args.channel)?;
-    recorded(g, &cb, &ctx, rec)
+    let mut texts = text::Texts::new(&cb)?;
+    let targets = args.targets.targets_reading(args.ids, &mut texts)?;
+    let message = texts.resolve("--message", args.message)?;
+    let rec = cb.update(&ctx, &targets, message, args.eta.as_deref(), args.channel)?;
+    super::bulk::report(g, &cb, &ctx, &rec)
 }

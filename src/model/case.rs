@@ -127,6 +127,15 @@ pub struct CaseState {
     pub escalation_level: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalated_to: Option<String>,
+    /// Who works the case now, as "Name <email>" (`assign`, `take`, `unassign`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The case this one was a duplicate of, when it was closed by `merge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
+    /// The case's tags, sorted (`tag`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
     pub eta: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -359,6 +368,9 @@ pub fn replay_with(
         acknowledged_at: None,
         escalation_level: 0,
         escalated_to: None,
+        owner: None,
+        merged_into: None,
+        tags: Vec::new(),
         eta: None,
         root_cause: None,
         scope: None,
@@ -373,7 +385,9 @@ pub fn replay_with(
         extra: toml::Table::new(),
     };
     let mut customer = Customer::default();
-    for event in events {
+    // Each event as corrected: a fixed resolution or root cause is the case's.
+    let (events, _) = super::correct::effective(events);
+    for event in &events {
         apply(&mut case, &mut customer, event);
         after(event, &case);
     }
@@ -429,6 +443,19 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
         Action::Escalate => {
             case.escalation_level = e.level.unwrap_or(case.escalation_level.saturating_add(1));
             case.escalated_to = e.to.clone();
+            if e.assign {
+                case.owner = e.to.clone();
+            }
+        }
+        Action::Assign => case.owner = e.to.clone(),
+        Action::Tag => {
+            case.tags.retain(|t| !e.removed.contains(t));
+            for t in &e.added {
+                if !case.tags.contains(t) {
+                    case.tags.push(t.clone());
+                }
+            }
+            case.tags.sort();
         }
         Action::Deescalate => {
             case.escalation_level = e.level.unwrap_or(case.escalation_level.saturating_sub(1));
@@ -458,7 +485,11 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
         Action::Close => {
             case.status = Status::Closed;
             case.closed_at = Some(e.at);
+            if e.into.is_some() {
+                case.merged_into = e.into.clone();
+            }
         }
+        Action::Merge | Action::Correct => {}
         Action::Reopen => reopen(case),
         Action::Gather
         | Action::Research

@@ -505,6 +505,8 @@ pub const IMPORT_FIELDS: &[&str] = &[
     "incident_at",
     "description",
     "opened_at",
+    "owner",
+    "tags",
 ];
 
 fn import_columns(raw: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ConfigError> {

@@ -128,6 +128,14 @@ string_enum! {
         // `import`: facts changed by a re-imported row from another system.
         Import => "import",
         Review => "review",
+        // `assign`: the owner changed (`from`, `to`; `take` and `unassign` record it too).
+        Assign => "assign",
+        // `tag`: tags added and removed.
+        Tag => "tag",
+        // `merge`: duplicates were merged into this case (their IDs in `links`).
+        Merge => "merge",
+        // `correct`: fixes free text of the event named in `corrects` (see model::correct).
+        Correct => "correct",
     }
 }
 

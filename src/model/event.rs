@@ -140,6 +140,12 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
 
+    // Tagging (`tag`): the case's tags this event added and removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+
     // Escalation, state changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -147,6 +153,18 @@ pub struct Event {
     pub level: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// On `assign`: the owner before (`to` is the owner after; absent means nobody).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// On `close`: the case was a duplicate, merged into this case (`merge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub into: Option<String>,
+    /// On `correct`: the id of the event whose text this corrects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
+    /// On `escalate`: the person in `to` also becomes the case's owner.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub assign: bool,
     /// For actions taken by `tick`: the SLA target and due time that triggered them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_target: Option<String>,
@@ -168,6 +186,9 @@ pub struct Event {
     pub changes: Vec<FieldChange>,
     #[serde(default, rename = "attachment", skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// Time the agent spent on this action (`--worked`), in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worked_minutes: Option<u32>,
     /// Personal data this event recorded; see the module docs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<CustomerFields>,
@@ -215,9 +236,15 @@ impl Event {
             links: Vec::new(),
             improvements: Vec::new(),
             tags: Vec::new(),
+            added: Vec::new(),
+            removed: Vec::new(),
             reason: None,
             level: None,
             to: None,
+            from: None,
+            into: None,
+            corrects: None,
+            assign: false,
             sla_target: None,
             sla_due: None,
             resolution: None,
@@ -227,7 +254,89 @@ impl Event {
             changes: Vec::new(),
             attachments: Vec::new(),
             customer: None,
+            worked_minutes: None,
             extra: toml::Table::new(),
         }
+    }
+}
+
+/// Who a piece of an event's text was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Sent or said to the customer.
+    ToCustomer,
+    /// Written or said by the customer.
+    FromCustomer,
+    /// Only for the team.
+    Internal,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::ToCustomer => "to the customer",
+            Audience::FromCustomer => "from the customer",
+            Audience::Internal => "internal",
+        }
+    }
+}
+
+/// One piece of free text an event recorded, with what it is and who it was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said<'e> {
+    pub field: &'static str,
+    pub audience: Audience,
+    pub text: &'e str,
+}
+
+impl Event {
+    /// Every piece of free text this event recorded, in a reading order: what makes a case's
+    /// conversation readable back (`show`). A logged interaction's summary and outcome
+    /// follow its direction: inbound is from the customer, outbound to them.
+    pub fn said(&self) -> Vec<Said<'_>> {
+        use Audience::*;
+        let logged = match self.direction {
+            Some(Direction::Inbound) => FromCustomer,
+            Some(Direction::Outbound) => ToCustomer,
+            _ => Internal,
+        };
+        let message = match self.action {
+            Action::Log => logged,
+            _ if self.direction == Some(Direction::Inbound) => FromCustomer,
+            Action::Acknowledge | Action::Update | Action::FollowUp => ToCustomer,
+            _ => logged,
+        };
+        let fields: [(&'static str, Audience, &Option<String>); 12] = [
+            ("description", FromCustomer, &self.description),
+            ("summary", logged, &self.summary),
+            ("message", message, &self.message),
+            ("outcome", logged, &self.outcome),
+            ("question", ToCustomer, &self.question),
+            ("answer", FromCustomer, &self.answer),
+            ("note", Internal, &self.note),
+            ("finding", Internal, &self.finding),
+            ("root cause", Internal, &self.root_cause),
+            ("resolution", ToCustomer, &self.resolution),
+            ("feedback", FromCustomer, &self.feedback),
+            ("reason", Internal, &self.reason),
+        ];
+        let mut out: Vec<Said<'_>> = fields
+            .into_iter()
+            .filter_map(|(field, audience, v)| {
+                v.as_deref()
+                    .filter(|t| !t.trim().is_empty())
+                    .map(|text| Said {
+                        field,
+                        audience,
+                        text,
+                    })
+            })
+            .collect();
+        out.extend(self.improvements.iter().map(|text| Said {
+            field: "improvement",
+            audience: Internal,
+            text,
+        }));
+        out
     }
 }

@@ -114,6 +114,10 @@ pub struct RootCause {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
     pub cases: usize,
+    /// Time worked per case, over the cases that recorded any (`--worked`).
+    pub worked_minutes: Spread,
+    /// Time worked on all the cases, in minutes.
+    pub worked_minutes_total: u64,
     pub first_response_minutes: Spread,
     pub first_response_business_minutes: Spread,
     pub first_resolution_hours: Spread,
@@ -137,6 +141,8 @@ pub struct CaseFacts {
     pub id: String,
     pub resolved_at: DateTime<Utc>,
     pub agent: String,
+    /// The owner's name at the last resolve, or "(unassigned)".
+    pub owner: String,
     pub product: String,
     pub priority: String,
     pub channel: String,
@@ -154,6 +160,8 @@ pub struct CaseFacts {
     pub root_cause: Option<String>,
     pub systemic: bool,
     pub customer: String,
+    /// Time worked on the case (`--worked`), in minutes, if any was recorded.
+    pub worked_minutes: Option<u64>,
 }
 
 /// The case's rating: that of the last follow-up after its last resolve that carries one,
@@ -235,6 +243,22 @@ pub(super) fn case_outcome((met, breached): (usize, usize)) -> Option<State> {
     }
 }
 
+/// Who owned the case right after the event `id` (replayed up to it).
+fn owner_at(f: &CaseFile, id: &str) -> Option<String> {
+    let mut owner = None;
+    for e in &f.events {
+        match e.action {
+            Action::Assign => owner = e.to.clone(),
+            Action::Escalate if e.assign => owner = e.to.clone(),
+            _ => {}
+        }
+        if e.id == id {
+            break;
+        }
+    }
+    owner
+}
+
 /// The facts of a case resolved at least once; `None` otherwise.
 pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFacts> {
     let c = &f.case;
@@ -249,6 +273,8 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         id: c.id.to_string(),
         resolved_at: last.at,
         agent: agent_name(&last.actor),
+        owner: owner_at(f, last.id.as_str())
+            .map_or_else(|| "(unassigned)".to_string(), |o| agent_name(&o)),
         product: c.product.clone().unwrap_or_else(|| "(none)".into()),
         priority: c.priority.to_string(),
         channel: c.channel.to_string(),
@@ -272,6 +298,7 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
             .clone()
             .unwrap_or_else(|| f.customer.name.clone())
             .to_lowercase(),
+        worked_minutes: super::team::worked_total(f),
     })
 }
 
@@ -317,6 +344,14 @@ pub fn metrics(cases: &[CaseFacts]) -> Metrics {
     let followed = count(&|c| c.followed_up);
     Metrics {
         cases: n,
+        worked_minutes: spread(
+            &cases
+                .iter()
+                .filter_map(|c| c.worked_minutes)
+                .map(|m| m as f64)
+                .collect::<Vec<_>>(),
+        ),
+        worked_minutes_total: cases.iter().filter_map(|c| c.worked_minutes).sum(),
         first_response_minutes: spread(&frt.iter().map(|f| f.0).collect::<Vec<_>>()),
         first_response_business_minutes: spread(&frt.iter().map(|f| f.1).collect::<Vec<_>>()),
         first_resolution_hours: spread(

@@ -35,6 +35,20 @@ pub const RULES: &[(Action, &[Status])] = &[
     (A::Reopen, &[S::Resolved]),
     // Reviewing documents a finished case after the fact.
     (A::Review, &[S::Resolved, S::Closed]),
+    // A closed case is final: nobody owns its work any more.
+    (A::Assign, &[S::New, S::Open, S::Pending, S::Resolved]),
+    // Duplicates are merged into a case still being worked.
+    (A::Merge, &[S::New, S::Open, S::Pending, S::Resolved]),
+    // Fixing what was written is documentation: always allowed.
+    (
+        A::Correct,
+        &[S::New, S::Open, S::Pending, S::Resolved, S::Closed],
+    ),
+    // Tags sort cases, closed ones too (for review).
+    (
+        A::Tag,
+        &[S::New, S::Open, S::Pending, S::Resolved, S::Closed],
+    ),
     // Recorded on the other case when a case links to it; documentation, so always allowed.
     (
         A::Link,
@@ -70,12 +84,14 @@ pub fn allowed_from(action: &Action) -> &'static [Status] {
         .unwrap_or(&[])
 }
 
-/// The commands that may run in `status`, in the SOP's order (`link` and `import` events
-/// are recorded by other commands).
+/// The commands that may run in `status`, in the SOP's order (`link`, `import`, `merge`
+/// and `correct` events are recorded by other commands: research, import, merge, amend).
 pub fn allowed_in(status: &Status) -> Vec<Action> {
     RULES
         .iter()
-        .filter(|(a, from)| from.contains(status) && !matches!(a, A::Link | A::Import))
+        .filter(|(a, from)| {
+            from.contains(status) && !matches!(a, A::Link | A::Import | A::Merge | A::Correct)
+        })
         .map(|(a, _)| a.clone())
         .collect()
 }
@@ -106,7 +122,7 @@ mod tests {
         let e = check("CB-1", &A::Resolve, &S::New).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "`resolve` is not allowed on case CB-1: it is new; allowed now: acknowledge, gather, research, log, escalate, deescalate, close"
+            "`resolve` is not allowed on case CB-1: it is new; allowed now: acknowledge, gather, research, log, escalate, deescalate, close, assign, tag"
         );
         assert!(check("C", &A::FollowUp, &S::Open).is_err());
         assert!(check("C", &A::Acknowledge, &S::Open).is_err());
@@ -115,7 +131,7 @@ mod tests {
 
     #[test]
     fn closed_is_final_except_for_documentation() {
-        assert_eq!(allowed_in(&S::Closed), vec![A::Log, A::Review]);
+        assert_eq!(allowed_in(&S::Closed), vec![A::Log, A::Review, A::Tag]);
     }
 
     #[test]

@@ -120,6 +120,8 @@ fn row_of(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> ExportRow {
         t(&c.incident_at),
         c.description.clone(),
         Some(format_utc(&c.created_at)),
+        c.owner.clone(),
+        (!c.tags.is_empty()).then(|| c.tags.join(";")),
         Some(c.id.to_string()),
         Some(c.status.to_string()),
         Some(format_utc(&c.updated_at)),

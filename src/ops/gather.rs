@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::{optional_text, Casebook, Context, Current, Recorded, Step};
+use super::{optional_text, Casebook, Cases, Context, Current, Step};
 use crate::error::{Error, Result};
 use crate::model::event::{Attachment, CustomerFields, FieldChange};
 use crate::model::time::format_utc;
@@ -32,7 +32,7 @@ const MAX_NAME: usize = 100;
 impl Casebook {
     /// Records intake facts (each change with its old and new value), a question and its
     /// answer, notes and attachments, as one event.
-    pub fn gather(&self, ctx: &Context, id: &str, input: &GatherInput) -> Result<Recorded> {
+    pub fn gather<C: Cases>(&self, ctx: &Context, id: C, input: &GatherInput) -> Result<C::Out> {
         // Read the files once, before the transaction: a missing or unreadable file is an
         // error before anything is written.
         let files = if input.attach.is_empty() {
@@ -45,7 +45,7 @@ impl Casebook {
                 .map(|p| read_attachment(p, max_bytes).map(|bytes| (p.clone(), bytes)))
                 .collect::<Result<Vec<_>>>()?
         };
-        self.record(ctx, id, Action::Gather, |cur| {
+        self.record_cases(ctx, id, Action::Gather, |cur| {
             gather_step(cur, ctx, input, &files)
         })
     }

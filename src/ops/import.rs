@@ -69,10 +69,12 @@ pub struct ImportReport {
     pub commit: Option<String>,
 }
 
-/// A row that passed validation: its external ID and the case it describes.
+/// A row that passed validation: its external ID, the case it describes, and the team's
+/// columns.
 struct Valid {
     external: String,
     intake: Intake,
+    team: TeamCells,
 }
 
 /// One row as read: the line it starts on and its fields by casebook's names.
@@ -314,6 +316,90 @@ fn read_jsonl(input: impl Read, config: &Config, each: &mut dyn FnMut(Row)) -> R
     Ok(())
 }
 
+/// The team's columns of a row: an owner ("Name <email>") and tags (`;`-separated). An
+/// empty cell means "not given", as for every other column.
+#[derive(Debug, Clone, Default)]
+struct TeamCells {
+    owner: Option<String>,
+    tags: Option<Vec<String>>,
+}
+
+impl TeamCells {
+    fn read(owner: Option<String>, tags: Option<String>, line: u64) -> (TeamCells, Vec<RowError>) {
+        let mut errors = Vec::new();
+        let owner = owner
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
+            .and_then(|o| match crate::model::Actor::parse(&o) {
+                Ok(a) => Some(a.to_string()),
+                Err(e) => {
+                    errors.push(RowError {
+                        line,
+                        field: "owner".into(),
+                        message: e.to_string(),
+                    });
+                    None
+                }
+            });
+        let tags = tags.filter(|t| !t.trim().is_empty()).map(|t| {
+            let mut tags: Vec<String> = Vec::new();
+            for part in t.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                match crate::model::team::parse_tag(part) {
+                    Ok(tag) if !tags.contains(&tag) => tags.push(tag),
+                    Ok(_) => {}
+                    Err(e) => errors.push(RowError {
+                        line,
+                        field: "tags".into(),
+                        message: format!("{e} (tags are separated by ;)"),
+                    }),
+                }
+            }
+            tags.sort();
+            tags
+        });
+        (TeamCells { owner, tags }, errors)
+    }
+
+    /// The `assign` and `tag` events that make `case` carry these cells' values.
+    fn events(
+        &self,
+        case: &crate::model::CaseState,
+        actor: &str,
+        now: DateTime<Utc>,
+        source: &str,
+    ) -> Vec<Event> {
+        let mut out = Vec::new();
+        if let Some(owner) = &self.owner {
+            if case.owner.as_ref() != Some(owner) {
+                let mut e = Event::new(Action::Assign, now, actor);
+                e.from = case.owner.clone();
+                e.to = Some(owner.clone());
+                e.source = Some(source.to_string());
+                out.push(e);
+            }
+        }
+        if let Some(tags) = &self.tags {
+            if case.tags != *tags {
+                let mut e = Event::new(Action::Tag, now, actor);
+                e.added = tags
+                    .iter()
+                    .filter(|t| !case.tags.contains(t))
+                    .cloned()
+                    .collect();
+                e.removed = case
+                    .tags
+                    .iter()
+                    .filter(|t| !tags.contains(t))
+                    .cloned()
+                    .collect();
+                e.source = Some(source.to_string());
+                out.push(e);
+            }
+        }
+        out
+    }
+}
+
 /// Validates rows as they are read, keeping the good ones' facts and every error.
 struct Validator<'c> {
     config: &'c Config,
@@ -385,8 +471,14 @@ impl<'c> Validator<'c> {
             description: get("description"),
             opened_at: get("opened_at"),
         };
+        let (team, team_errors) = TeamCells::read(get("owner"), get("tags"), row.line);
+        row_errors.extend(team_errors);
         match input.validate(config.calendar.tz(), now) {
-            Ok(intake) if row_errors.is_empty() => self.good.push(Valid { external, intake }),
+            Ok(intake) if row_errors.is_empty() => self.good.push(Valid {
+                external,
+                intake,
+                team,
+            }),
             Ok(_) => {}
             Err(field_errors) => row_errors.extend(field_errors.into_iter().map(|e| RowError {
                 line: row.line,
@@ -423,30 +515,37 @@ fn plan(
     };
     // Known cases are compared (and their new files made) on all cores while the case
     // book is read; only what changed is kept.
-    let wanted: HashMap<&str, &Intake> = rows
-        .iter()
-        .map(|v| (v.external.as_str(), &v.intake))
-        .collect();
+    let wanted: HashMap<&str, &Valid> = rows.iter().map(|v| (v.external.as_str(), v)).collect();
     type Known = Result<(String, CaseId, Option<(Vec<String>, Option<Oid>)>)>;
     progress::report("comparing with the case book", 0, 0);
     let known: Vec<Known> = snap.map_cases(|mut file| {
         let external = file.case.external_id.clone()?;
-        let intake = wanted.get(external.as_str())?;
+        let row = *wanted.get(external.as_str())?;
         let id = file.case.id.clone();
-        let Some(event) = changes(&file, intake, &actor, ctx.now, &opts.source) else {
+        let mut events: Vec<Event> = changes(&file, &row.intake, &actor, ctx.now, &opts.source)
+            .into_iter()
+            .collect();
+        events.extend(row.team.events(&file.case, &actor, ctx.now, &opts.source));
+        if events.is_empty() {
             return Some(Ok((external, id, None)));
-        };
-        let mut changed: Vec<String> = event.changes.iter().map(|c| c.field.clone()).collect();
-        if event.customer.is_some() {
-            changed.push("customer".into());
+        }
+        let mut changed: Vec<String> = Vec::new();
+        for event in events {
+            changed.extend(event.changes.iter().map(|c| c.field.clone()));
+            if event.customer.is_some() {
+                changed.push("customer".into());
+            }
+            match event.action {
+                Action::Assign => changed.push("owner".into()),
+                Action::Tag => changed.push("tags".into()),
+                _ => {}
+            }
+            if let Err(source) = file.append(event) {
+                return Some(Err(Error::Case { id, source }));
+            }
         }
         Some(
-            file.append(event)
-                .map_err(|source| Error::Case {
-                    id: id.clone(),
-                    source,
-                })
-                .and_then(|()| store(file.to_toml().into_bytes()))
+            store(file.to_toml().into_bytes())
                 .map(|blob| (external, id.clone(), Some((changed, blob)))),
         )
     })?;
@@ -489,10 +588,17 @@ fn plan(
         let mut open = row.intake.open_event(&actor, ctx.now);
         open.external_id = Some(row.external.clone());
         open.source = Some(opts.source.clone());
-        let file = CaseFile::create(id.clone(), open).map_err(|source| Error::Case {
+        let case_error = |source| Error::Case {
             id: id.clone(),
             source,
-        })?;
+        };
+        let mut file = CaseFile::create(id.clone(), open).map_err(case_error)?;
+        for event in row
+            .team
+            .events(&file.case.clone(), &actor, ctx.now, &opts.source)
+        {
+            file.append(event).map_err(case_error)?;
+        }
         Ok(store(file.to_toml().into_bytes())?.map(|blob| (id.path(), blob)))
     };
     for made in parallel_map(&new_cases, make) {

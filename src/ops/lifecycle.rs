@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::template::render_for;
-use super::{optional_text, required_text, Casebook, Context, Current, Recorded};
+use super::{optional_text, required_text, Casebook, Cases, Context, Current};
 use crate::error::{Error, Result};
 use crate::model::time::parse_user_time;
 use crate::model::{Action, Channel, Config, Direction, Event};
@@ -63,14 +63,14 @@ fn message_or_template(
 impl Casebook {
     /// First response to the customer: `new` → `open`. Without a message, the
     /// acknowledgement template is rendered and recorded.
-    pub fn acknowledge(
+    pub fn acknowledge<C: Cases>(
         &self,
         ctx: &Context,
-        id: &str,
+        id: C,
         message: Option<String>,
         channel: Option<Channel>,
-    ) -> Result<Recorded> {
-        self.record(ctx, id, Action::Acknowledge, |cur| {
+    ) -> Result<C::Out> {
+        self.record_cases(ctx, id, Action::Acknowledge, |cur| {
             let mut e = event(Action::Acknowledge, ctx);
             e.channel = Some(
                 channel
@@ -85,15 +85,15 @@ impl Casebook {
 
     /// An outbound update; sets or moves the ETA. Without a message, the update template
     /// (which needs an ETA) is rendered.
-    pub fn update(
+    pub fn update<C: Cases>(
         &self,
         ctx: &Context,
-        id: &str,
+        id: C,
         message: Option<String>,
         eta: Option<&str>,
         channel: Option<Channel>,
-    ) -> Result<Recorded> {
-        self.record(ctx, id, Action::Update, |cur| {
+    ) -> Result<C::Out> {
+        self.record_cases(ctx, id, Action::Update, |cur| {
             let mut e = event(Action::Update, ctx);
             e.eta = eta
                 .map(|t| parse_future_time("--eta", t, ctx, cur.config))
@@ -111,8 +111,8 @@ impl Casebook {
     }
 
     /// Waiting on the customer: `open` → `pending`.
-    pub fn pending(&self, ctx: &Context, id: &str, reason: &str) -> Result<Recorded> {
-        self.record(ctx, id, Action::Pending, |_| {
+    pub fn pending<C: Cases>(&self, ctx: &Context, id: C, reason: &str) -> Result<C::Out> {
+        self.record_cases(ctx, id, Action::Pending, |_| {
             let mut e = event(Action::Pending, ctx);
             e.reason = Some(required_text("--reason", reason)?);
             Ok(e.into())
@@ -121,18 +121,18 @@ impl Casebook {
 
     /// Documents an interaction. An inbound one on a `pending` case makes it `open` again.
     #[allow(clippy::too_many_arguments)]
-    pub fn log(
+    pub fn log<C: Cases>(
         &self,
         ctx: &Context,
-        id: &str,
+        id: C,
         summary: &str,
         with: &[String],
         channel: Option<Channel>,
         direction: Option<&str>,
         outcome: Option<String>,
         at: Option<&str>,
-    ) -> Result<Recorded> {
-        self.record(ctx, id, Action::Log, |cur| {
+    ) -> Result<C::Out> {
+        self.record_cases(ctx, id, Action::Log, |cur| {
             let mut e = event(Action::Log, ctx);
             e.summary = Some(required_text("--summary", summary)?);
             e.with = with
@@ -159,15 +159,26 @@ impl Casebook {
         })
     }
 
-    /// One level up the escalation chain (agent → supervisor → manager by default).
-    pub fn escalate(
+    /// One level up the escalation chain (agent → supervisor → manager by default). The
+    /// owner stays who it was unless `assign`: then the person in `to` becomes the owner.
+    pub fn escalate<C: Cases>(
         &self,
         ctx: &Context,
-        id: &str,
+        id: C,
         reason: &str,
         to: Option<String>,
-    ) -> Result<Recorded> {
-        self.record(ctx, id, Action::Escalate, |cur| {
+        assign: bool,
+    ) -> Result<C::Out> {
+        let to = optional_text(&to);
+        if assign {
+            let owner = to.as_deref().ok_or_else(|| {
+                Error::invalid("--assign", "needs --to \"Name <email>\": the new owner")
+            })?;
+            crate::model::Actor::parse(owner).map_err(|e| {
+                Error::invalid("--to", format!("{e} (--assign makes it the owner)"))
+            })?;
+        }
+        self.record_cases(ctx, id, Action::Escalate, |cur| {
             let level = cur.case.case.escalation_level;
             let top = cur.config.escalation_chain.len() as u32;
             if level >= top {
@@ -183,14 +194,18 @@ impl Casebook {
             let mut e = event(Action::Escalate, ctx);
             e.reason = Some(required_text("--reason", reason)?);
             e.level = Some(level + 1);
-            e.to = Some(optional_text(&to).unwrap_or_else(|| cur.config.level_name(level + 1)));
+            e.to = Some(
+                to.clone()
+                    .unwrap_or_else(|| cur.config.level_name(level + 1)),
+            );
+            e.assign = assign;
             Ok(e.into())
         })
     }
 
     /// One level back down the escalation chain.
-    pub fn deescalate(&self, ctx: &Context, id: &str, reason: &str) -> Result<Recorded> {
-        self.record(ctx, id, Action::Deescalate, |cur| {
+    pub fn deescalate<C: Cases>(&self, ctx: &Context, id: C, reason: &str) -> Result<C::Out> {
+        self.record_cases(ctx, id, Action::Deescalate, |cur| {
             let level = cur.case.case.escalation_level;
             if level == 0 {
                 return Err(Error::invalid(
@@ -211,14 +226,14 @@ impl Casebook {
     }
 
     /// `open`/`pending` → `resolved`, with what solved it.
-    pub fn resolve(
+    pub fn resolve<C: Cases>(
         &self,
         ctx: &Context,
-        id: &str,
+        id: C,
         resolution: &str,
         root_cause: Option<String>,
-    ) -> Result<Recorded> {
-        self.record(ctx, id, Action::Resolve, |_| {
+    ) -> Result<C::Out> {
+        self.record_cases(ctx, id, Action::Resolve, |_| {
             let mut e = event(Action::Resolve, ctx);
             e.resolution = Some(required_text("--resolution", resolution)?);
             e.root_cause = optional_text(&root_cause);
@@ -228,16 +243,16 @@ impl Casebook {
 
     /// After resolution: satisfied closes the case; not satisfied reopens it; no answer
     /// records the attempt. Without a message, the follow-up template is rendered.
-    pub fn follow_up(
+    pub fn follow_up<C: Cases>(
         &self,
         ctx: &Context,
-        id: &str,
+        id: C,
         response: FollowUpResponse,
         rating: Option<u8>,
         feedback: Option<String>,
         message: Option<String>,
-    ) -> Result<Recorded> {
-        self.record(ctx, id, Action::FollowUp, |cur| {
+    ) -> Result<C::Out> {
+        self.record_cases(ctx, id, Action::FollowUp, |cur| {
             if let Some(r) = rating {
                 if !(1..=5).contains(&r) {
                     return Err(Error::invalid(
@@ -263,8 +278,8 @@ impl Casebook {
     }
 
     /// Closes a case by hand. Closing one that was never resolved needs a reason.
-    pub fn close(&self, ctx: &Context, id: &str, reason: Option<String>) -> Result<Recorded> {
-        self.record(ctx, id, Action::Close, |cur| {
+    pub fn close<C: Cases>(&self, ctx: &Context, id: C, reason: Option<String>) -> Result<C::Out> {
+        self.record_cases(ctx, id, Action::Close, |cur| {
             let mut e = event(Action::Close, ctx);
             e.reason = optional_text(&reason);
             if e.reason.is_none() && cur.case.case.status != crate::model::Status::Resolved {
@@ -281,8 +296,8 @@ impl Casebook {
     }
 
     /// Reopens a resolved case (a closed one is final: open a new case and link it).
-    pub fn reopen(&self, ctx: &Context, id: &str, reason: &str) -> Result<Recorded> {
-        self.record(ctx, id, Action::Reopen, |_| {
+    pub fn reopen<C: Cases>(&self, ctx: &Context, id: C, reason: &str) -> Result<C::Out> {
+        self.record_cases(ctx, id, Action::Reopen, |_| {
             let mut e = event(Action::Reopen, ctx);
             e.reason = Some(required_text("--reason", reason)?);
             Ok(e.into())

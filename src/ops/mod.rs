@@ -1,10 +1,12 @@
 //! One function per action: load, validate, apply, commit. Commands are thin wrappers.
 
+mod customer;
 mod export;
 mod gather;
 mod import;
 mod init;
 mod lifecycle;
+mod merge;
 mod open;
 mod read;
 mod research;
@@ -12,6 +14,7 @@ mod review;
 mod search;
 mod sla;
 mod sync;
+mod team;
 mod template;
 mod textconv;
 mod verify;
@@ -20,6 +23,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+pub use customer::CustomerHistory;
 pub use export::{export_columns, export_only_columns, ExportRow};
 pub use gather::GatherInput;
 pub use import::{ImportFormat, ImportOptions, ImportReport, RowError};
@@ -31,6 +35,7 @@ pub use review::{Finding, GroupBy, QueueItem, ReviewReport};
 pub use search::{fts_query, SearchHit};
 pub use sla::{add_duration, DueItem, TickAction};
 pub use sync::{merge_driver, SyncReport};
+pub use team::{Bulk, Cases, Refusal, Targets};
 pub use textconv::textconv;
 pub use verify::VerifyReport;
 
@@ -44,6 +49,8 @@ use crate::store::{Change, Snapshot, Store};
 pub struct Context {
     pub actor: Actor,
     pub now: DateTime<Utc>,
+    /// Time worked on this action (`--worked`), recorded on its event (on each case's).
+    pub worked_minutes: Option<u32>,
 }
 
 /// An open case book.
@@ -129,35 +136,11 @@ impl Casebook {
             .store
             .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
                 let config = snap.config()?;
-                let id = resolve(snap, query)?;
-                let mut case = snap
-                    .case(&id)?
-                    .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
-                // Decide on the events, not on a [case] section someone may have edited.
-                case.reproject().map_err(|source| Error::Case {
-                    id: id.clone(),
-                    source,
-                })?;
-                state::check(id.as_str(), &action, &case.case.status)?;
-                let step = build(&Current {
-                    snap,
-                    case: &case,
-                    config: &config,
-                })?;
-                debug_assert_eq!(step.event.action, action);
-                let mut message = commit_message(&id, &step.event, ctx);
-                if step.event.action == Action::Research {
-                    // The other side of each link changes in the same commit: name it too,
-                    // so `git log --grep "Case-Id: <it>"` finds the commit.
-                    for other in &step.event.links {
-                        message.push_str(&format!("Case-Id: {other}\n"));
-                    }
-                }
-                case.append(step.event.clone())
-                    .map_err(|source| Error::Case {
-                        id: id.clone(),
-                        source,
-                    })?;
+                let (id, case, step) = prepare(snap, &config, ctx, query, &action, &mut |cur| {
+                    build(cur).map(Some)
+                })?
+                .expect("the builder always makes an event");
+                let message = commit_message(&id, &step.event, ctx);
                 let mut files = vec![(id.path(), case.to_toml().into_bytes())];
                 files.extend(step.extra_files);
                 let recorded = Recorded {
@@ -168,6 +151,54 @@ impl Casebook {
             })?;
         Ok(recorded)
     }
+}
+
+/// One action on one case, inside a transaction: resolves the ID, checks the state rules,
+/// lets `build` make the event (or decide there is nothing to do: `None`), appends it.
+/// Returns the case after the event and the step; nothing is written here.
+pub(crate) fn prepare(
+    snap: &Snapshot<'_>,
+    config: &Config,
+    ctx: &Context,
+    query: &str,
+    action: &Action,
+    build: &mut dyn FnMut(&Current<'_, '_>) -> Result<Option<Step>>,
+) -> Result<Option<(CaseId, CaseFile, Step)>> {
+    let id = resolve(snap, query)?;
+    let mut case = snap
+        .case(&id)?
+        .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
+    // Decide on the events, not on a [case] section someone may have edited.
+    case.reproject().map_err(|source| Error::Case {
+        id: id.clone(),
+        source,
+    })?;
+    if let Err(refused) = state::check(id.as_str(), action, &case.case.status) {
+        // A duplicate merged into another case: say where its work went.
+        if let Some(into) = &case.case.merged_into {
+            return Err(Error::invalid(
+                action.as_str(),
+                format!("case {id} was merged into {into}: record this on {into} (`casebook show {into}`)"),
+            ));
+        }
+        return Err(refused.into());
+    }
+    let Some(mut step) = build(&Current {
+        snap,
+        case: &case,
+        config,
+    })?
+    else {
+        return Ok(None);
+    };
+    step.event.worked_minutes = ctx.worked_minutes;
+    debug_assert_eq!(&step.event.action, action);
+    case.append(step.event.clone())
+        .map_err(|source| Error::Case {
+            id: id.clone(),
+            source,
+        })?;
+    Ok(Some((id, case, step)))
 }
 
 /// Finds the one case a user means by `query` (a whole ID or a unique start of one).
@@ -201,10 +232,18 @@ pub(crate) fn commit_message(id: &CaseId, event: &Event, ctx: &Context) -> Strin
     } else {
         format!("{id}: {} — {summary}", event.action)
     };
-    format!(
+    let mut message = format!(
         "{subject}\n\nCase-Id: {id}\nAction: {}\nActor: {}\nEvent-Id: {}\n",
         event.action, ctx.actor, event.id
-    )
+    );
+    if event.action == Action::Research {
+        // The other side of each link changes in the same commit: name it too, so
+        // `git log --grep "Case-Id: <it>"` finds the commit.
+        for other in &event.links {
+            message.push_str(&format!("Case-Id: {other}\n"));
+        }
+    }
+    message
 }
 
 /// A short description of what an event did, for commit subjects and the timeline. It
@@ -243,6 +282,32 @@ pub fn summary_of(event: &Event) -> String {
             },
         ),
         Action::Link => parts.push(format!("linked from {}", event.links.join(", "))),
+        Action::Assign => parts.push(match &event.to {
+            Some(to) => format!("to {}", to.split(" <").next().unwrap_or(to)),
+            None => "unassigned".to_string(),
+        }),
+        Action::Close if event.into.is_some() => parts.push(format!(
+            "merged into {}",
+            event.into.as_deref().unwrap_or_default()
+        )),
+        Action::Merge => parts.push(format!("merged {}", event.links.join(", "))),
+        Action::Correct => parts.push(format!(
+            "corrected {} of event {}",
+            crate::model::correct::FIELDS
+                .iter()
+                .filter(|f| crate::model::correct::field(event, f).is_some_and(|v| v.is_some()))
+                .map(|f| f.replace('_', " "))
+                .collect::<Vec<_>>()
+                .join(", "),
+            event.corrects.as_deref().unwrap_or("?")
+        )),
+        Action::Tag => parts.extend(
+            event
+                .added
+                .iter()
+                .map(|t| format!("+{t}"))
+                .chain(event.removed.iter().map(|t| format!("-{t}"))),
+        ),
         Action::Review => {
             parts.extend(event.finding.clone());
             parts.extend(event.improvements.iter().map(|a| format!("action: {a}")));

@@ -33,7 +33,8 @@ impl Casebook {
             .store
             .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
                 let config = snap.config()?;
-                let event = intake_event(new, ctx, &config)?;
+                let mut event = intake_event(new, ctx, &config)?;
+                event.worked_minutes = ctx.worked_minutes;
                 // CASEBOOK_SEED (tests only) makes IDs repeat across processes and clones,
                 // to force the collisions that sync must resolve.
                 let seed = std::env::var("CASEBOOK_SEED").ok();

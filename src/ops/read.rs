@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{resolve, Casebook};
 use crate::error::{Error, Result};
 use crate::model::commitment::{evaluate, Commitment, State};
+use crate::model::team::TeamFilter;
 use crate::model::{CaseFile, CaseId, Config, Priority, Status};
 use crate::store::index::{nanos, Entry, ListRow};
 use crate::store::{HistoryEntry, View};
@@ -27,6 +28,8 @@ pub struct ListFilter {
     pub until: Option<String>,
     /// Include closed cases even when no status is asked for.
     pub all: bool,
+    /// Owner and tags.
+    pub team: TeamFilter,
 }
 
 /// Opened at or after, and before: `since` and `until` as instants.
@@ -167,6 +170,7 @@ impl ListFilter {
                 f.customer.email.as_deref(),
                 f.customer.phone.as_deref(),
             )
+            && self.team.matches(f)
     }
 
     fn sla_matches(&self, ks: &[Commitment]) -> bool {
@@ -314,6 +318,7 @@ fn list_rows(
         &priorities,
         bound(&window.0)?,
         bound(&window.1)?,
+        &filter.team,
     )?;
     rows.retain(|r| {
         filter.customer_matches(

@@ -1,22 +1,22 @@
 //! `research`: findings, root cause, isolated or systemic, and links to related cases.
 
-use super::{optional_text, resolve, Casebook, Context, Recorded, Step};
+use super::{optional_text, resolve, Casebook, Cases, Context, Step};
 use crate::error::{Error, Result};
 use crate::model::{Action, Event};
 
 impl Casebook {
     /// Records findings; each linked case must exist, and gets a `link` event in the same
     /// commit so the link shows on both cases.
-    pub fn research(
+    pub fn research<C: Cases>(
         &self,
         ctx: &Context,
-        id: &str,
+        id: C,
         finding: Option<String>,
         root_cause: Option<String>,
         scope: Option<&str>,
         links: &[String],
-    ) -> Result<Recorded> {
-        self.record(ctx, id, Action::Research, |cur| {
+    ) -> Result<C::Out> {
+        self.record_cases(ctx, id, Action::Research, |cur| {
             let me = &cur.case.case.id;
             let mut e = Event::new(Action::Research, ctx.now, &ctx.actor.to_string());
             e.finding = optional_text(&finding);

@@ -14,7 +14,10 @@ use crate::model::{Action, Event, Status};
 /// How `review --by` groups the cases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
+    /// Who recorded the last resolve.
     Agent,
+    /// Who owned the case at its last resolve.
+    Owner,
     Product,
     Priority,
     Channel,
@@ -24,6 +27,7 @@ impl GroupBy {
     pub fn parse(s: &str) -> Option<GroupBy> {
         Some(match s {
             "agent" => GroupBy::Agent,
+            "owner" => GroupBy::Owner,
             "product" => GroupBy::Product,
             "priority" => GroupBy::Priority,
             "channel" => GroupBy::Channel,
@@ -34,6 +38,7 @@ impl GroupBy {
     fn key(self, f: &CaseFacts) -> String {
         match self {
             GroupBy::Agent => f.agent.clone(),
+            GroupBy::Owner => f.owner.clone(),
             GroupBy::Product => f.product.clone(),
             GroupBy::Priority => f.priority.clone(),
             GroupBy::Channel => f.channel.clone(),
@@ -84,13 +89,14 @@ pub struct QueueItem {
 
 impl Casebook {
     /// Metrics over the cases whose last resolve is in `[from, to]` (whole days in the
-    /// calendar's zone; default: the 30 days up to today).
+    /// calendar's zone; default: the 30 days up to today) that `team` lets through (tags).
     pub fn review_report(
         &self,
         now: DateTime<Utc>,
         from: Option<&str>,
         to: Option<&str>,
         by: Option<GroupBy>,
+        team: &crate::model::team::TeamFilter,
     ) -> Result<ReviewReport> {
         let view = self.view()?;
         let config = view.config().clone();
@@ -131,6 +137,9 @@ impl Casebook {
             findings: Vec<Finding>,
         }
         let select = |f: crate::model::CaseFile| {
+            if !team.matches(&f) {
+                return None;
+            }
             let open = !matches!(f.case.status, Status::Resolved | Status::Closed);
             let in_window =
                 facts(&f, &config, now).filter(|x| x.resolved_at >= lo && x.resolved_at < hi);

@@ -147,6 +147,7 @@ impl Casebook {
         query: &str,
         statuses: &[Status],
         priorities: &[Priority],
+        team: &crate::model::team::TeamFilter,
         limit: usize,
     ) -> Result<Vec<SearchHit>> {
         let fts = fts_query(query)?;
@@ -156,11 +157,11 @@ impl Casebook {
         let priorities: Vec<String> = priorities.iter().map(|s| s.to_string()).collect();
         // The expression is always valid FTS5, so a failure is the index's: search one
         // built from a full scan instead.
-        let hits = match index.search(&fts, &statuses, &priorities, limit) {
+        let hits = match index.search(&fts, &statuses, &priorities, team, limit) {
             Ok(hits) => hits,
             Err(_) => view
                 .scanned_index()
-                .and_then(|i| i.search(&fts, &statuses, &priorities, limit))
+                .and_then(|i| i.search(&fts, &statuses, &priorities, team, limit))
                 .map_err(|e| {
                     Error::invalid("QUERY", format!("cannot search for {query:?}: {e}"))
                 })?,

@@ -7,6 +7,7 @@ use super::{Casebook, Context, Current, Recorded, Step};
 use crate::error::{Error, Result};
 use crate::model::commitment::{evaluate, Commitment, State, Target};
 use crate::model::sla::{Clock, SlaDuration};
+use crate::model::team::TeamFilter;
 use crate::model::{Action, CaseFile, CaseId, Config, Event, Status};
 
 /// One open commitment in the queue, with what the queue shows of its case.
@@ -17,6 +18,9 @@ pub struct DueItem {
     pub subject: String,
     pub priority: crate::model::Priority,
     pub status: Status,
+    /// "Name <email>", or `None` for nobody.
+    pub owner: Option<String>,
+    pub tags: Vec<String>,
     pub commitment: Commitment,
 }
 
@@ -51,20 +55,22 @@ impl Casebook {
     /// Every open commitment (still owed, with a due time), breached first, then by due
     /// time. With `within`, only those due by then (breached ones always).
     pub fn due(&self, now: DateTime<Utc>, within: Option<SlaDuration>) -> Result<Vec<DueItem>> {
-        Ok(self.due_queue(now, within)?.0)
+        Ok(self.due_queue(now, within, &TeamFilter::default())?.0)
     }
 
-    /// [`Casebook::due`] and the config it was read with.
+    /// [`Casebook::due`] of the cases `team` lets through (an owner's queue, a tag's), and
+    /// the config it was read with.
     pub fn due_queue(
         &self,
         now: DateTime<Utc>,
         within: Option<SlaDuration>,
+        team: &TeamFilter,
     ) -> Result<(Vec<DueItem>, Config)> {
         let view = self.view()?;
         let config = view.config();
         let horizon = within.map(|w| add_duration(config, now, w));
         let items_of = |f: CaseFile| {
-            if f.case.status == Status::Closed {
+            if f.case.status == Status::Closed || !team.matches(&f) {
                 return None;
             }
             let items: Vec<DueItem> = evaluate(&f, config, now)
@@ -80,6 +86,8 @@ impl Casebook {
                     subject: f.case.subject.clone(),
                     priority: f.case.priority.clone(),
                     status: f.case.status.clone(),
+                    owner: f.case.owner.clone(),
+                    tags: f.case.tags.clone(),
                     commitment,
                 })
                 .collect();
@@ -89,9 +97,9 @@ impl Casebook {
         // owed with a due time at or before the later of the two can be in the queue.
         let by = horizon.map(|h| h.max(now));
         let candidates = view.index().and_then(|i| match by {
-            None => i.due_candidates(None).ok(),
+            None => i.due_candidates(None, team).ok(),
             Some(by) => {
-                crate::store::index::nanos(&by).and_then(|by| i.due_candidates(Some(by)).ok())
+                crate::store::index::nanos(&by).and_then(|by| i.due_candidates(Some(by), team).ok())
             }
         });
         let per_case = match candidates {

@@ -35,6 +35,22 @@ pub fn sla_json(commitments: &[Commitment]) -> Value {
     Value::Object(map)
 }
 
+/// An owner as `{name, email}`, or null for nobody.
+pub fn owner_json(owner: Option<&str>) -> Value {
+    match owner {
+        None => Value::Null,
+        Some(o) => {
+            let (name, email) = crate::model::team::owner_parts(o);
+            json!({ "name": name, "email": email })
+        }
+    }
+}
+
+/// The owner's name for a table cell; `-` for nobody.
+pub fn owner_name(owner: Option<&str>) -> String {
+    owner.map_or_else(|| "-".to_string(), |o| crate::model::team::owner_parts(o).0)
+}
+
 /// One case as JSON, with its SLA commitments; `list` leaves out the events.
 pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) -> Value {
     let c = &f.case;
@@ -59,6 +75,10 @@ pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) ->
         "acknowledged_at": time(&c.acknowledged_at),
         "escalation_level": c.escalation_level,
         "escalated_to": c.escalated_to,
+        "owner": owner_json(c.owner.as_deref()),
+        "tags": c.tags,
+        "merged_into": c.merged_into,
+        "worked_minutes": crate::model::team::worked_total(f),
         "eta": time(&c.eta),
         "root_cause": c.root_cause,
         "scope": c.scope,
@@ -90,12 +110,14 @@ pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) ->
 }
 
 /// The case for a person: its sections, SLA targets, then the events as a timeline in
-/// local time.
+/// local time, each with the whole text it recorded (who it was for, and who took part);
+/// `brief` keeps one line per event.
 pub fn show_text(
     f: &CaseFile,
     config: &Config,
     commitments: &[Commitment],
     style: Style,
+    brief: bool,
 ) -> String {
     let tz = config.calendar.tz();
     let c = &f.case;
@@ -111,6 +133,24 @@ pub fn show_text(
     line("status", style.word(c.status.as_str()));
     line("priority", style.word(c.priority.as_str()));
     line("channel", c.channel.to_string());
+    line(
+        "owner",
+        c.owner
+            .clone()
+            .unwrap_or_else(|| "nobody (unassigned)".into()),
+    );
+    if !c.tags.is_empty() {
+        line("tags", c.tags.join(", "));
+    }
+    if let Some(into) = &c.merged_into {
+        line(
+            "merged into",
+            format!("{into} (this case was a duplicate: see `casebook show {into}`)"),
+        );
+    }
+    if let Some(m) = crate::model::team::worked_total(f) {
+        line("time worked", crate::model::team::format_minutes(m));
+    }
     if let Some(p) = &c.product {
         line("product", p.clone());
     }
@@ -209,15 +249,61 @@ pub fn show_text(
         }
     }
     text.push_str(&format!("\n{} ({})\n", style.bold("Timeline"), tz.name()));
-    for e in &f.events {
+    let (events, edited) = crate::model::correct::effective(&f.events);
+    for e in events.iter().map(|e| e.as_ref()) {
         let who = e.actor.split(" <").next().unwrap_or(&e.actor);
+        let id = if brief {
+            String::new()
+        } else {
+            format!("  {}", style.dim(&e.id))
+        };
         text.push_str(&format!(
-            "  {}  {:<12} {:<20} {}\n",
+            "  {}  {:<12} {:<20} {}{id}\n",
             style.dim(&local_time(&e.at, tz)),
             e.action.as_str(),
             who,
             crate::ops::one_line(&summary_of(e), 60)
         ));
+        // A correction's text shows where it belongs: in the event it corrects.
+        if brief || e.action == crate::model::Action::Correct {
+            continue;
+        }
+        if let Some(m) = e.worked_minutes {
+            text.push_str(&format!(
+                "      {} {}\n",
+                style.dim("worked:"),
+                crate::model::team::format_minutes(m.into())
+            ));
+        }
+        if !e.with.is_empty() {
+            text.push_str(&format!(
+                "      {} {}\n",
+                style.dim("with:"),
+                e.with.join(", ")
+            ));
+        }
+        for said in e.said() {
+            let key = said.field.replace(' ', "_");
+            let mark = if edited.iter().any(|(i, f)| *i == e.id && *f == key) {
+                ", edited"
+            } else {
+                ""
+            };
+            let label = style.dim(&format!(
+                "{} ({}{mark}):",
+                said.field,
+                said.audience.as_str()
+            ));
+            if said.text.contains('\n') {
+                text.push_str(&format!("      {label}\n"));
+                for l in said.text.lines() {
+                    text.push_str(format!("        {l}").trim_end());
+                    text.push('\n');
+                }
+            } else {
+                text.push_str(&format!("      {label} {}\n", said.text));
+            }
+        }
     }
     text
 }
@@ -235,7 +321,9 @@ pub fn list_table(cases: &[CaseFile], config: &Config, style: Style, width: Opti
     let tz = config.calendar.tz();
     let mut t = table(
         style,
-        &["ID", "STATUS", "PRIORITY", "CUSTOMER", "SUBJECT", "OPENED"],
+        &[
+            "ID", "STATUS", "PRIORITY", "OWNER", "CUSTOMER", "SUBJECT", "OPENED",
+        ],
     );
     if let Some(w) = width {
         t.set_width(w);
@@ -248,6 +336,7 @@ pub fn list_table(cases: &[CaseFile], config: &Config, style: Style, width: Opti
             Cell::new(c.id.as_str()),
             Cell::new(style.word(c.status.as_str())),
             Cell::new(style.word(c.priority.as_str())),
+            Cell::new(owner_name(c.owner.as_deref())),
             Cell::new(&f.customer.name),
             Cell::new(&c.subject),
             Cell::new(local_time(&c.created_at, tz)),
@@ -258,10 +347,21 @@ pub fn list_table(cases: &[CaseFile], config: &Config, style: Style, width: Opti
     s
 }
 
-/// The action a commit recorded on case `id`: its `Action:` trailer, or `link` when the
-/// commit's action was on another case that linked to this one.
+/// The action a commit recorded on case `id`: its `Action:` trailer, `link` when the
+/// commit's action was on another case that linked to this one, `close` for a duplicate
+/// its `merge` closed.
 fn action_on<'e>(id: &CaseId, e: &'e HistoryEntry) -> Option<&'e str> {
     match e.trailer("Case-Id") {
+        // A duplicate closed by the target's `merge` commit (named in a `Case:` trailer).
+        Some(first)
+            if first != id.as_str()
+                && e.trailer("Action") == Some("merge")
+                && e.trailers
+                    .iter()
+                    .any(|(k, v)| k == "Case" && v == id.as_str()) =>
+        {
+            Some("close")
+        }
         Some(first) if first != id.as_str() => Some("link"),
         _ => e.trailer("Action"),
     }

@@ -19,6 +19,8 @@ pub fn due_json(i: &DueItem, now: DateTime<Utc>) -> Value {
         "subject": i.subject,
         "priority": i.priority.as_str(),
         "status": i.status.as_str(),
+        "owner": super::case::owner_json(i.owner.as_deref()),
+        "tags": i.tags,
         "target": k.target.as_str(),
         "state": k.state.as_str(),
         "due": format_utc(&due),
@@ -32,7 +34,7 @@ pub fn due_table(items: &[DueItem], now: DateTime<Utc>, tz: Tz, style: Style) ->
     t.load_preset(presets::NOTHING);
     t.set_header(
         [
-            "DUE", "LEFT", "TARGET", "STATE", "CASE", "PRIORITY", "CUSTOMER", "SUBJECT",
+            "DUE", "LEFT", "TARGET", "STATE", "CASE", "PRIORITY", "OWNER", "CUSTOMER", "SUBJECT",
         ]
         .map(|h| Cell::new(style.bold(h))),
     );
@@ -46,6 +48,7 @@ pub fn due_table(items: &[DueItem], now: DateTime<Utc>, tz: Tz, style: Style) ->
             Cell::new(style.word(k.state.as_str())),
             Cell::new(i.id.as_str()),
             Cell::new(style.word(i.priority.as_str())),
+            Cell::new(super::case::owner_name(i.owner.as_deref())),
             Cell::new(&i.customer),
             Cell::new(crate::ops::one_line(&i.subject, 40)),
         ]);

@@ -43,10 +43,11 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use super::snapshot::{case_id_of_file, Snapshot};
 use crate::model::commitment::evaluate;
 use crate::model::config::CONFIG_PATH;
+use crate::model::team::{owner_parts, OwnerFilter, TeamFilter};
 use crate::model::{Action, CaseFile, CaseId, Config};
 
 /// Bumped whenever what the index stores or how it derives it changes.
-pub const FORMAT: &str = "casebook-index-3";
+pub const FORMAT: &str = "casebook-index-4";
 
 /// Why the index could not be used. Never shown as an error of a command: the view scans.
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +179,12 @@ struct Row {
     subject: String,
     reviewed: bool,
     next_due: Option<i64>,
+    owner: Option<String>,
+    /// The owner's e-mail and name, lowercased, for the team filters.
+    owner_email: Option<String>,
+    owner_name: Option<String>,
+    /// `;a;b;`: every tag between semicolons, so one `instr` finds a whole tag.
+    tags: String,
     /// (target, start, due, at_risk_from, stopped_at)
     commitments: Vec<Instants>,
     resolves: Vec<i64>,
@@ -279,6 +286,14 @@ impl Row {
             subject: c.subject.clone(),
             reviewed: f.events.iter().any(|e| e.action == Action::Review),
             next_due,
+            owner: c.owner.clone(),
+            owner_email: c
+                .owner
+                .as_deref()
+                .and_then(|o| owner_parts(o).1)
+                .map(|e| e.to_lowercase()),
+            owner_name: c.owner.as_deref().map(|o| owner_parts(o).0.to_lowercase()),
+            tags: tags_text(&c.tags),
             commitments,
             resolves,
             text,
@@ -286,6 +301,52 @@ impl Row {
                 .ok()
                 .filter(|json| serde_json::from_str::<CaseFile>(json).is_ok_and(|back| back == *f)),
         })
+    }
+}
+
+/// Tags as the index stores them: `;a;b;` (empty tags: `;`).
+fn tags_text(tags: &[String]) -> String {
+    let mut s = String::from(";");
+    for t in tags {
+        s.push_str(t);
+        s.push(';');
+    }
+    s
+}
+
+/// Adds the team filter's conditions (owner, tags) to a `WHERE` clause on `cases`.
+/// `table` qualifies the columns (`"c."` in a join, `""` otherwise). Parameters are `?`
+/// placeholders numbered from `first` on (after the statement's own `?1`..): SQLite gives a
+/// bare `?` the number after the largest so far, which would collide with a later `?N`.
+fn team_sql(
+    team: &TeamFilter,
+    table: &str,
+    first: usize,
+    sql: &mut String,
+    values: &mut Vec<rusqlite::types::Value>,
+) {
+    use rusqlite::types::Value;
+    let mut n = first;
+    let mut mark = || {
+        let m = format!("?{n}");
+        n += 1;
+        m
+    };
+    match &team.owner {
+        OwnerFilter::Any => {}
+        OwnerFilter::Unassigned => sql.push_str(&format!(" AND {table}owner IS NULL")),
+        OwnerFilter::Email(e) => {
+            sql.push_str(&format!(" AND {table}owner_email = {}", mark()));
+            values.push(Value::Text(e.clone()));
+        }
+        OwnerFilter::Name(name) => {
+            sql.push_str(&format!(" AND {table}owner_name = {}", mark()));
+            values.push(Value::Text(name.clone()));
+        }
+    }
+    for t in &team.tags {
+        sql.push_str(&format!(" AND instr({table}tags, {}) > 0", mark()));
+        values.push(Value::Text(format!(";{t};")));
     }
 }
 
@@ -315,6 +376,10 @@ CREATE TABLE IF NOT EXISTS cases(
     subject TEXT NOT NULL,
     reviewed INTEGER NOT NULL,
     next_due INTEGER,
+    owner TEXT,
+    owner_email TEXT,
+    owner_name TEXT,
+    tags TEXT NOT NULL,
     body TEXT
 );
 CREATE TABLE IF NOT EXISTS commitments(
@@ -338,6 +403,7 @@ const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, priority, created_at);
 CREATE INDEX IF NOT EXISTS cases_created ON cases(created_at);
 CREATE INDEX IF NOT EXISTS cases_path ON cases(path);
+CREATE INDEX IF NOT EXISTS cases_owner ON cases(owner_email);
 CREATE INDEX IF NOT EXISTS commitments_case ON commitments(case_rowid);
 CREATE INDEX IF NOT EXISTS commitments_open ON commitments(due) WHERE stopped_at IS NULL AND due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS resolves_case ON resolves(case_rowid);
@@ -530,7 +596,8 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
             let mut st = conn.prepare_cached(
                 "INSERT INTO cases(id, path, blob, status, status_rank, priority, priority_rank,
                  created_at, updated_at, customer_name, customer_email, customer_phone, subject,
-                 reviewed, next_due, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+                 reviewed, next_due, body, owner, owner_email, owner_name, tags)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
             )?;
             st.execute(params![
                 r.entry.id.as_str(),
@@ -549,6 +616,10 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
                 r.reviewed,
                 r.next_due,
                 r.body,
+                r.owner,
+                r.owner_email,
+                r.owner_name,
+                r.tags,
             ])?;
             let rowid = conn.last_insert_rowid();
             let mut k = conn.prepare_cached(
@@ -882,6 +953,7 @@ impl Index {
         priorities: &[String],
         since: Option<i64>,
         until: Option<i64>,
+        team: &TeamFilter,
     ) -> IResult<Vec<ListRow>> {
         // Built for the filters given, so SQLite can use the (status, priority, created_at)
         // index instead of testing every row.
@@ -912,6 +984,7 @@ impl Index {
             sql.push_str(" AND created_at < ?");
             values.push(rusqlite::types::Value::Integer(t));
         }
+        team_sql(team, "", values.len() + 1, &mut sql, &mut values);
         let mut st = self.conn.prepare_cached(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
             Ok(ListRow {
@@ -933,14 +1006,19 @@ impl Index {
 
     /// Cases not closed with a commitment still owed whose due time is at or before `by`
     /// (any due time when `None`), in path order: the candidates of the due queue.
-    pub fn due_candidates(&self, by: Option<i64>) -> IResult<Vec<Entry>> {
-        self.entries(
+    pub fn due_candidates(&self, by: Option<i64>, team: &TeamFilter) -> IResult<Vec<Entry>> {
+        let mut sql = String::from(
             "SELECT id, path, blob FROM cases WHERE status != 'closed' AND rowid IN (
                  SELECT case_rowid FROM commitments
-                 WHERE stopped_at IS NULL AND due IS NOT NULL AND (?1 IS NULL OR due <= ?1))
-             ORDER BY path",
-            [by],
-        )
+                 WHERE stopped_at IS NULL AND due IS NOT NULL AND (?1 IS NULL OR due <= ?1))",
+        );
+        let mut values = vec![by.map_or(
+            rusqlite::types::Value::Null,
+            rusqlite::types::Value::Integer,
+        )];
+        team_sql(team, "", values.len() + 1, &mut sql, &mut values);
+        sql.push_str(" ORDER BY path");
+        self.entries(&sql, rusqlite::params_from_iter(values))
     }
 
     /// Cases with a commitment that may be breached at `now` (due passed while owed, or
@@ -994,9 +1072,14 @@ impl Index {
         query: &str,
         statuses: &[String],
         priorities: &[String],
+        team: &TeamFilter,
         limit: usize,
     ) -> IResult<Vec<Hit>> {
         let json = |v: &[String]| serde_json::to_string(v).expect("strings serialise");
+        let mut team_where = String::new();
+        let mut team_values = Vec::new();
+        team_sql(team, "c.", 5, &mut team_where, &mut team_values);
+        let team = team_where;
         let snippets: Vec<String> = (0..SEARCH_FIELDS.len())
             .map(|i| format!("snippet(fts, {i}, char(1), char(2), '…', 12)"))
             .collect();
@@ -1006,40 +1089,39 @@ impl Index {
              WHERE fts MATCH ?1
                AND (?2 = '[]' OR c.status IN (SELECT value FROM json_each(?2)))
                AND (?3 = '[]' OR c.priority IN (SELECT value FROM json_each(?3)))
-             ORDER BY score, c.id LIMIT ?4",
+               {team} ORDER BY score, c.id LIMIT ?4",
             snippets.join(", ")
         );
         let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map(
-            params![
-                query,
-                json(statuses),
-                json(priorities),
-                i64::try_from(limit).unwrap_or(i64::MAX)
-            ],
-            |r| {
-                // The field: the first column whose snippet holds a match.
-                let mut field = SEARCH_FIELDS[0];
-                let mut snippet = String::new();
-                for (i, name) in SEARCH_FIELDS.iter().enumerate() {
-                    let s: String = r.get::<_, Option<String>>(7 + i)?.unwrap_or_default();
-                    if s.contains('\u{1}') {
-                        field = name;
-                        snippet = s;
-                        break;
-                    }
+        let mut values: Vec<rusqlite::types::Value> = vec![
+            query.to_string().into(),
+            json(statuses).into(),
+            json(priorities).into(),
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        ];
+        values.extend(team_values);
+        let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
+            // The field: the first column whose snippet holds a match.
+            let mut field = SEARCH_FIELDS[0];
+            let mut snippet = String::new();
+            for (i, name) in SEARCH_FIELDS.iter().enumerate() {
+                let s: String = r.get::<_, Option<String>>(7 + i)?.unwrap_or_default();
+                if s.contains('\u{1}') {
+                    field = name;
+                    snippet = s;
+                    break;
                 }
-                Ok(Hit {
-                    entry: Index::entry(r.get(0)?, r.get(1)?, r.get(2)?)?,
-                    status: r.get(3)?,
-                    priority: r.get(4)?,
-                    subject: r.get(5)?,
-                    field,
-                    snippet,
-                    rank: r.get(6)?,
-                })
-            },
-        )?;
+            }
+            Ok(Hit {
+                entry: Index::entry(r.get(0)?, r.get(1)?, r.get(2)?)?,
+                status: r.get(3)?,
+                priority: r.get(4)?,
+                subject: r.get(5)?,
+                field,
+                snippet,
+                rank: r.get(6)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -1048,7 +1130,7 @@ impl Index {
     pub fn dump(&self) -> IResult<Vec<String>> {
         let mut out = Vec::new();
         let queries = [
-            "SELECT 'case ' || id || ' ' || path || ' ' || blob || ' ' || status || ' ' || status_rank || ' ' || priority || ' ' || priority_rank || ' ' || created_at || ' ' || updated_at || ' ' || quote(customer_name) || ' ' || quote(customer_email) || ' ' || quote(customer_phone) || ' ' || quote(subject) || ' ' || reviewed || ' ' || quote(next_due) FROM cases",
+            "SELECT 'case ' || id || ' ' || path || ' ' || blob || ' ' || status || ' ' || status_rank || ' ' || priority || ' ' || priority_rank || ' ' || created_at || ' ' || updated_at || ' ' || quote(customer_name) || ' ' || quote(customer_email) || ' ' || quote(customer_phone) || ' ' || quote(subject) || ' ' || reviewed || ' ' || quote(next_due) || ' ' || quote(owner) || ' ' || quote(owner_email) || ' ' || quote(owner_name) || ' ' || quote(tags) FROM cases",
             "SELECT 'commitment ' || c.id || ' ' || k.target || ' ' || k.start || ' ' || quote(k.due) || ' ' || quote(k.at_risk_from) || ' ' || quote(k.stopped_at) FROM commitments k JOIN cases c ON c.rowid = k.case_rowid",
             "SELECT 'resolve ' || c.id || ' ' || r.at FROM resolves r JOIN cases c ON c.rowid = r.case_rowid",
             "SELECT 'text ' || c.id || ' ' || quote(f.subject) || quote(f.description) || quote(f.messages) || quote(f.questions) || quote(f.findings) || quote(f.root_cause) || quote(f.resolution) || quote(f.feedback) || quote(f.logs) FROM fts f JOIN cases c ON c.rowid = f.rowid",

@@ -16,3 +16,4 @@ mod sla;
 mod store_conformance;
 mod sync;
 mod sync_stress;
+mod team;

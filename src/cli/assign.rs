@@ -1,0 +1,31 @@
+use super::{bulk, Globals};
+use crate::error::{Error, Result};
+use crate::model::Actor;
+
+/// Make someone the owner of cases (one `assign` event each, one commit for all)
+///
+/// The owner is a person as "Name <email>", or `me` for the acting agent. Cases they
+/// already own are left as they are. `-` reads IDs from standard input, one per line.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Case IDs (or unique starts of them); `-` reads them from standard input
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    /// The new owner: "Name <email>", or `me`
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    to: String,
+    #[command(flatten)]
+    targets: bulk::TargetArgs,
+}
+
+pub fn run(g: &Globals, args: Args) -> Result<()> {
+    let (cb, ctx) = g.writer()?;
+    let owner = if args.to.trim() == "me" {
+        ctx.actor.clone()
+    } else {
+        Actor::parse(&args.to).map_err(|e| Error::invalid("--to", e.to_string()))?
+    };
+    let targets = args.targets.targets(args.ids)?;
+    let done = cb.assign(&ctx, &targets, Some(&owner))?;
+    bulk::report(g, &cb, &ctx, &done)
+}
