@@ -85,12 +85,10 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         eprintln!("no cases match");
         return Ok(());
     }
-    let width = terminal.then(terminal_width).flatten();
     print(&render::list_table(
         &listed.cases,
         &listed.config,
         g.style(),
-        width,
     ))?;
     let more = listed.total - listed.cases.len();
     if more > 0 {
@@ -101,11 +99,4 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or(Some(120))
 }

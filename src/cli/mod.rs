@@ -84,28 +84,57 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Options every subcommand takes, shown under their own heading. Those that can come
+/// from the environment hide its value, so a set `CASEBOOK_*` never reads as required.
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Globals {
     /// Run as if started in DIR (default: find the case book from the current folder up)
-    #[arg(short = 'C', global = true, value_name = "DIR", env = "CASEBOOK_DIR")]
+    #[arg(
+        short = 'C',
+        global = true,
+        value_name = "DIR",
+        env = "CASEBOOK_DIR",
+        hide_env_values = true
+    )]
     pub dir: Option<PathBuf>,
     /// Who is acting, as "Name <email>" (default: git's user.name and user.email)
     #[arg(
         long,
         global = true,
         value_name = "NAME <EMAIL>",
-        env = "CASEBOOK_ACTOR"
+        env = "CASEBOOK_ACTOR",
+        hide_env_values = true
     )]
     pub actor: Option<String>,
     /// The clock for this action, RFC 3339 (for tests, replays and imports)
-    #[arg(long, global = true, value_name = "TIME", env = "CASEBOOK_NOW")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "TIME",
+        env = "CASEBOOK_NOW",
+        hide_env_values = true
+    )]
     pub now: Option<String>,
+    /// Show times in this IANA zone (default: the case book's zone), e.g. America/New_York
+    #[arg(long, global = true, value_name = "ZONE", value_parser = parse_zone)]
+    pub tz: Option<chrono_tz::Tz>,
     /// Machine-readable JSON on stdout (never colored)
     #[arg(long, global = true)]
     pub json: bool,
     /// When to color output; NO_COLOR in the environment means never, unless "always"
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Wrap long text in tables onto more lines instead of cutting it with …
+    #[arg(long, global = true)]
+    pub wide: bool,
+    /// Never page long output (default on a terminal: $CASEBOOK_PAGER, $PAGER, less -FRX)
+    #[arg(long, global = true)]
+    pub no_pager: bool,
+}
+
+fn parse_zone(text: &str) -> std::result::Result<chrono_tz::Tz, String> {
+    crate::model::calendar::parse_timezone(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -211,8 +240,15 @@ impl Globals {
                     && std::io::stdout().is_terminal()
             }
         };
+        let terminal = std::io::stdout().is_terminal();
         Style {
             color: color && !self.json,
+            width: terminal
+                .then(|| terminal_size::terminal_size_of(std::io::stdout()))
+                .flatten()
+                .map(|(w, _)| w.0),
+            wide: self.wide,
+            tz: self.tz,
         }
     }
 }
@@ -226,9 +262,60 @@ fn default_git_identity() -> Option<Actor> {
     .ok()
 }
 
+/// Whether long output may go through a pager: not with --no-pager or --json.
+static PAGING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Writes data to stdout. A closed pipe (`casebook list | head -1`) is not an error.
+/// On a terminal, text longer than the screen goes through the pager, as git does.
 fn print(text: &str) -> Result<()> {
+    if PAGING.load(std::sync::atomic::Ordering::Relaxed) && std::io::stdout().is_terminal() {
+        let height = terminal_size::terminal_size_of(std::io::stdout()).map(|(_, h)| h.0);
+        let lines = text.lines().count();
+        if height.is_some_and(|h| lines >= usize::from(h)) {
+            let var = |name: &str| std::env::var(name).ok();
+            if let Some(command) = pager_command(var("CASEBOOK_PAGER"), var("PAGER")) {
+                if page(&command, text) {
+                    return Ok(());
+                }
+            }
+        }
+    }
     write_stdout(|out| out.write_all(text.as_bytes()))
+}
+
+/// The pager to use: `CASEBOOK_PAGER`, then `PAGER`, then `less -FRX`; none when the one
+/// chosen is empty or `cat`.
+fn pager_command(casebook_pager: Option<String>, pager: Option<String>) -> Option<String> {
+    let chosen = casebook_pager
+        .or(pager)
+        .unwrap_or_else(|| "less -FRX".to_string());
+    let chosen = chosen.trim();
+    (!chosen.is_empty() && chosen != "cat").then(|| chosen.to_string())
+}
+
+/// Shows `text` through the pager `command` (a shell command line, as git runs it);
+/// false when the pager could not be started, so the caller prints it itself.
+fn page(command: &str, text: &str) -> bool {
+    use std::process::{Command, Stdio};
+    let mut child = match Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::piped())
+        .env(
+            "LESS",
+            std::env::var("LESS").unwrap_or_else(|_| "FRX".into()),
+        )
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(_) => return false,
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // The reader quitting early (`q` in less) closes the pipe: that is not an error.
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let _ = child.wait();
+    true
 }
 
 fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
@@ -280,7 +367,7 @@ fn recorded(g: &Globals, cb: &Casebook, ctx: &Context, rec: crate::ops::Recorded
         c.id, rec.event.action, c.status
     );
     match (&rec.event.template, &rec.event.message) {
-        (Some(_), Some(message)) => print(&format!("{message}\n")),
+        (Some(_), Some(message)) => print(&format!("{}\n", crate::render::safe_text(message))),
         _ => Ok(()),
     }
 }
@@ -320,6 +407,7 @@ pub fn main() -> i32 {
 
 pub fn run(cli: Cli) -> Result<()> {
     let g = &cli.globals;
+    PAGING.store(!g.no_pager && !g.json, std::sync::atomic::Ordering::Relaxed);
     match cli.command {
         Command::Init(args) => init::run(g, args),
         Command::Open(args) => open::run(g, args),

@@ -15,3 +15,4 @@ mod sla;
 mod store_conformance;
 mod sync;
 mod sync_stress;
+mod terminal;

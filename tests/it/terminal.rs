@@ -1,0 +1,218 @@
+//! At home in the terminal: aligned colour output, safe output, the pager, help.
+
+use std::path::Path;
+
+use crate::common::Env;
+
+/// The text without ANSI escape sequences, as a terminal shows it.
+fn visible(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Every column of `table` starts where its header does, on every line.
+fn assert_aligned(table: &str, header: &[&str]) {
+    let shown = visible(table);
+    let lines: Vec<&str> = shown.lines().collect();
+    let starts: Vec<usize> = header.iter().map(|h| lines[0].find(h).unwrap()).collect();
+    for line in &lines[1..] {
+        let chars: Vec<char> = line.chars().collect();
+        for &s in &starts[1..] {
+            assert!(
+                chars.len() > s && chars[s - 1] == ' ' && chars[s] != ' ',
+                "column at {s} misaligned in {line:?}\n{shown}"
+            );
+        }
+    }
+}
+
+fn book_with_cases(env: &Env) -> std::path::PathBuf {
+    let dir = env.casebook("book");
+    env.open(&dir, "Ann Example", "Printer jams");
+    let urgent = env.open(
+        &dir,
+        "Bo",
+        "Everything is down and has been for a long while now",
+    );
+    env.run(&dir, &["escalate", &urgent, "--reason", "outage"])
+        .ok();
+    env.open(&dir, "Cy Long-Name Customer", "x");
+    dir
+}
+
+#[test]
+fn coloured_tables_stay_aligned() {
+    let env = Env::new();
+    let dir = book_with_cases(&env);
+    let list = env.run(&dir, &["list", "--color", "always"]).ok().stdout;
+    assert!(list.contains('\x1b'), "coloured: {list:?}");
+    assert_aligned(
+        &list,
+        &["ID", "STATUS", "PRIORITY", "CUSTOMER", "SUBJECT", "OPENED"],
+    );
+    let due = env.run(&dir, &["due", "--color", "always"]).ok().stdout;
+    assert!(due.contains('\x1b'));
+    assert_aligned(
+        &due,
+        &[
+            "DUE", "LEFT", "TARGET", "STATE", "CASE", "PRIORITY", "CUSTOMER",
+        ],
+    );
+    let id = env.open(&dir, "Di", "Toner");
+    let history = env
+        .run(&dir, &["history", &id, "--color", "always"])
+        .ok()
+        .stdout;
+    assert_aligned(&history, &["TIME", "ACTOR", "ACTION", "SUMMARY", "COMMIT"]);
+    // Labels are padded before they are coloured: "status" and its value never touch.
+    let show = visible(
+        &env.run(&dir, &["show", &id, "--color", "always"])
+            .ok()
+            .stdout,
+    );
+    assert!(show.contains("\n  status       new\n"), "{show}");
+    assert!(show.contains("\n  acknowledge  running    due "), "{show}");
+}
+
+#[test]
+fn control_characters_in_case_data_are_shown_escaped_and_json_stays_exact() {
+    let env = Env::new();
+    let dir = env.casebook("book");
+    let opened = env.run(
+        &dir,
+        &[
+            "open",
+            "--customer",
+            "Eve\x07",
+            "--email",
+            "eve@example.com",
+            "--subject",
+            "Clear \x1b[2J screen",
+        ],
+    );
+    let id = opened.ok().stdout.trim().to_string();
+    let check = |args: &[&str], extra: &[(&str, &str)]| {
+        let mut cmd = env.cb(&dir);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = crate::common::Run(cmd.args(args).output().unwrap())
+            .ok()
+            .stdout;
+        let without_colour = visible(&out);
+        assert!(
+            !without_colour.contains('\x1b') && !without_colour.contains('\x07'),
+            "{out:?}"
+        );
+        assert!(out.contains("Clear \\e[2J screen"), "{out:?}");
+    };
+    for colour in [&[("NO_COLOR", "1")][..], &[]] {
+        check(&["list"], colour);
+        check(&["show", &id], colour);
+        check(&["due"], colour);
+        check(&["search", "screen"], colour);
+    }
+    let json = env.run(&dir, &["show", &id, "--json"]).json();
+    assert_eq!(json["subject"], "Clear \x1b[2J screen");
+    assert_eq!(json["customer"]["name"], "Eve\x07");
+}
+
+/// Runs `casebook args` on a pseudo-terminal of `rows` lines (util-linux `script`).
+fn on_terminal(env: &Env, dir: &Path, rows: u16, args: &str, extra: &[(&str, &str)]) -> String {
+    let bin = env!("CARGO_BIN_EXE_casebook");
+    let mut cmd = std::process::Command::new("script");
+    env.isolate(&mut cmd);
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .current_dir(dir)
+        .args([
+            "-qec",
+            &format!("stty rows {rows} cols 100; {bin} {args}"),
+            "/dev/null",
+        ])
+        .output()
+        .expect("script(1) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).replace('\r', "")
+}
+
+#[test]
+fn long_output_on_a_terminal_goes_through_the_pager() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no script(1) for a pseudo-terminal");
+        return;
+    }
+    let env = Env::new();
+    let dir = book_with_cases(&env);
+    let pager = [("CASEBOOK_PAGER", "sed s/^/PAGED:/"), ("PAGER", "false")];
+    let paged = on_terminal(&env, &dir, 3, "list", &pager);
+    assert!(
+        visible(&paged).lines().any(|l| l.starts_with("PAGED:ID")),
+        "{paged}"
+    );
+    // PAGER is used when CASEBOOK_PAGER is not set.
+    let paged = on_terminal(&env, &dir, 3, "list", &[("PAGER", "sed s/^/VIA-PAGER:/")]);
+    assert!(visible(&paged).contains("VIA-PAGER:ID"), "{paged}");
+    // Short output, --no-pager, and a pipe are never paged.
+    let short = on_terminal(&env, &dir, 50, "list", &pager);
+    assert!(!short.contains("PAGED:") && short.contains("ID"), "{short}");
+    let off = on_terminal(&env, &dir, 3, "list --no-pager", &pager);
+    assert!(!off.contains("PAGED:") && off.contains("ID"), "{off}");
+    let piped = on_terminal(&env, &dir, 3, "list | cat", &pager);
+    assert!(!piped.contains("PAGED:") && piped.contains("ID"), "{piped}");
+}
+
+#[test]
+fn tables_on_a_terminal_fit_its_width() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no script(1) for a pseudo-terminal");
+        return;
+    }
+    let env = Env::new();
+    let dir = book_with_cases(&env);
+    // $COLUMNS is not the terminal: the terminal's own width (100) is used.
+    let out = on_terminal(&env, &dir, 50, "list --color always", &[("COLUMNS", "40")]);
+    let shown = visible(&out);
+    let widest = shown.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!((90..=100).contains(&widest), "{widest}: {shown}");
+    assert!(shown.contains("Everything is down and…"), "{shown}");
+    assert_eq!(shown.lines().count(), 4, "one line per case: {shown}");
+    assert_aligned(
+        &out,
+        &["ID", "STATUS", "PRIORITY", "CUSTOMER", "SUBJECT", "OPENED"],
+    );
+    let wide = visible(&on_terminal(&env, &dir, 50, "list --wide", &[]));
+    assert!(wide.lines().all(|l| l.chars().count() <= 100), "{wide}");
+    assert!(
+        !wide.contains('…'),
+        "--wide wraps instead of cutting: {wide}"
+    );
+    assert!(wide.lines().count() > 4, "{wide}");
+    assert!(wide.contains("has been"), "{wide}");
+}
