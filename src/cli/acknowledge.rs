@@ -7,6 +7,9 @@ use crate::model::Channel;
 /// Without --message, the acknowledgement template is rendered for the case (customer's
 /// name, case number, what happens next), recorded, and printed so you can send it.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook ack CB-7KQ2\n  casebook ack 7KQ --channel phone --message \"Called back, looking into it\""
+)]
 pub struct Args {
     /// Case ID, or any unique start of the part after the dash
     id: String,

@@ -9,6 +9,9 @@ use crate::ops::GatherInput;
 /// Each changed fact is recorded with its old and new value. Attachments are stored under
 /// attachments/<ID>/ with a safe name and their content hash (limits in the config).
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook gather CB-7KQ2 --product \"LaserJet 4\" --incident-at \"yesterday 16:30\"\n  casebook gather CB-7KQ2 --question \"Which tray?\" --answer \"Tray 2\" --attach jam.jpg"
+)]
 pub struct Args {
     /// Case ID, or any unique start of the part after the dash
     id: String,

@@ -17,6 +17,9 @@ use crate::ops::{ImportFormat, ImportOptions};
 /// importing the same file again does nothing. One bad row refuses the whole file
 /// (every bad row is listed) unless --continue-on-error.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook import cases.csv --dry-run\n  casebook import cases.csv\n  casebook import cases.jsonl --continue-on-error\n  cat cases.csv | casebook import -"
+)]
 pub struct Args {
     /// The file, or - for standard input
     file: PathBuf,

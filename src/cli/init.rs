@@ -10,6 +10,9 @@ use crate::ops::{Casebook, InitOptions, InitOutcome};
 /// `.gitattributes` in one commit. Other files of an existing repository are not touched.
 /// Running it again on a case book changes nothing.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook init support --timezone Europe/Berlin\n  casebook init --bare /srv/casebook.git --prefix HD"
+)]
 pub struct Args {
     /// Where to create the case book
     #[arg(default_value = ".", value_name = "DIR")]

@@ -18,6 +18,9 @@ const TERMINAL_CAP: usize = 50;
 /// at most 50 cases are shown (a line says how many more); --limit sets another cap, and
 /// output to a pipe or with --json is not capped unless --limit is given.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook list\n  casebook list --status open --priority urgent --priority high\n  casebook list --sla breached --since \"7 days ago\" --sort due\n  casebook list --all --customer example.com --limit 200"
+)]
 pub struct Args {
     /// Only cases in this status (repeat for several)
     #[arg(long, value_parser = PossibleValuesParser::new(Status::KNOWN).map(|s| Status::from_stored(&s)))]

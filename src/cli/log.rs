@@ -7,6 +7,9 @@ use crate::model::Channel;
 /// An inbound interaction on a pending case makes it open again. Allowed on closed cases
 /// too, to document contact after the fact.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook log CB-7KQ2 --summary \"Customer called about tray 2\" --direction inbound --channel phone\n  casebook log CB-7KQ2 --summary \"Spoke to the vendor\" --direction internal --with \"Sam Vendor\" --at \"today 9:30\""
+)]
 pub struct Args {
     /// Case ID, or any unique start of the part after the dash
     id: String,
@@ -16,6 +19,7 @@ pub struct Args {
     /// A person involved (repeat for several)
     #[arg(long, value_name = "NAME")]
     with: Vec<String>,
+    /// How the interaction took place
     #[arg(long, value_parser = parse_channel())]
     channel: Option<Channel>,
     /// inbound (from the customer), outbound (to them) or internal

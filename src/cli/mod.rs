@@ -37,7 +37,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::error::{exit, Error, Result};
 use crate::model::time::parse_rfc3339;
@@ -59,7 +59,7 @@ The SOP, step by step:
   casebook follow-up ID --satisfied --rating 5
   casebook log ID --summary TEXT --direction inbound
   casebook show ID / list / history ID
-  casebook search \"paper jam\" -laser  full-text search over the cases' text
+  casebook search 'paper jam -laser'  full-text search over the cases' text
   casebook due [--within 4h]          the day's queue: what is owed, breached first
   casebook tick                       auto-close and auto-escalate, from cron
   casebook import cases.csv           bulk import (one commit; idempotent); export too
@@ -84,37 +84,23 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every subcommand takes, shown under their own heading. Those that can come
-/// from the environment hide its value, so a set `CASEBOOK_*` never reads as required.
+/// Options every subcommand takes, shown under their own heading. `CASEBOOK_DIR`,
+/// `CASEBOOK_ACTOR` and `CASEBOOK_NOW` are read here, not by clap: clap counts an
+/// environment value as given, and its usage lines then show them as if required.
 #[derive(Debug, clap::Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Globals {
-    /// Run as if started in DIR (default: find the case book from the current folder up)
-    #[arg(
-        short = 'C',
-        global = true,
-        value_name = "DIR",
-        env = "CASEBOOK_DIR",
-        hide_env_values = true
-    )]
+    /// Run as if started in DIR [env: CASEBOOK_DIR] (default: find the case book from the
+    /// current folder up)
+    #[arg(short = 'C', global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Who is acting, as "Name <email>" (default: git's user.name and user.email)
-    #[arg(
-        long,
-        global = true,
-        value_name = "NAME <EMAIL>",
-        env = "CASEBOOK_ACTOR",
-        hide_env_values = true
-    )]
+    /// Who is acting, as "Name <email>" [env: CASEBOOK_ACTOR] (default: git's user.name and
+    /// user.email)
+    #[arg(long, global = true, value_name = "NAME <EMAIL>")]
     pub actor: Option<String>,
-    /// The clock for this action, RFC 3339 (for tests, replays and imports)
-    #[arg(
-        long,
-        global = true,
-        value_name = "TIME",
-        env = "CASEBOOK_NOW",
-        hide_env_values = true
-    )]
+    /// The clock for this action, RFC 3339 [env: CASEBOOK_NOW] (for tests, replays and
+    /// imports)
+    #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
     /// Show times in this IANA zone (default: the case book's zone), e.g. America/New_York
     #[arg(long, global = true, value_name = "ZONE", value_parser = parse_zone)]
@@ -182,19 +168,29 @@ pub enum Command {
 
 impl Globals {
     fn start_dir(&self) -> PathBuf {
-        self.dir.clone().unwrap_or_else(|| PathBuf::from("."))
+        self.dir
+            .clone()
+            .or_else(|| env_value("CASEBOOK_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("."))
     }
 
     fn casebook(&self) -> Result<Casebook> {
         let cb = Casebook::discover(&self.start_dir())?;
+        // Once per process, however many times a command opens the case book.
+        static HINTED: std::sync::Once = std::sync::Once::new();
         if !cb.store().has_merge_driver() {
-            eprintln!("hint: this clone has no casebook merge driver yet; run `casebook setup` so `git pull` merges cases");
+            HINTED.call_once(|| eprintln!("hint: this clone has no casebook merge driver yet; run `casebook setup` so `git pull` merges cases"));
         }
         Ok(cb)
     }
 
     fn now(&self) -> Result<DateTime<Utc>> {
-        match self.now.as_deref() {
+        match self
+            .now
+            .clone()
+            .or_else(|| env_value("CASEBOOK_NOW"))
+            .as_deref()
+        {
             // Milliseconds are plenty for an audit trail and keep stored times readable.
             None => Ok(Utc::now().trunc_subsecs(3)),
             Some(text) => parse_rfc3339(text).ok_or_else(|| {
@@ -208,7 +204,12 @@ impl Globals {
 
     /// Who acts: --actor / CASEBOOK_ACTOR, else git's identity (of `cb` if given).
     fn context(&self, cb: Option<&Casebook>) -> Result<Context> {
-        let actor = match self.actor.as_deref() {
+        let actor = match self
+            .actor
+            .clone()
+            .or_else(|| env_value("CASEBOOK_ACTOR"))
+            .as_deref()
+        {
             Some(text) => {
                 Actor::parse(text).map_err(|e| Error::invalid("--actor", e.to_string()))?
             }
@@ -251,6 +252,11 @@ impl Globals {
             tz: self.tz,
         }
     }
+}
+
+/// A variable from the environment; set but empty counts as unset.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn default_git_identity() -> Option<Actor> {
@@ -378,10 +384,39 @@ fn print_json(value: &serde_json::Value) -> Result<()> {
     print(&(text + "\n"))
 }
 
+/// Options of a subcommand that contradict a global option. clap's `conflicts_with`
+/// does not see global options, so these are checked here, with clap's own error.
+const GLOBAL_CONFLICTS: &[(&str, &str, &str)] =
+    &[("export", "format", "json"), ("review", "csv", "json")];
+
+fn refuse_global_conflicts(m: &clap::ArgMatches) -> std::result::Result<(), clap::Error> {
+    use clap::parser::ValueSource;
+    let Some((name, sub)) = m.subcommand() else {
+        return Ok(());
+    };
+    let given = |id: &str| sub.value_source(id) == Some(ValueSource::CommandLine);
+    for &(command, own, global) in GLOBAL_CONFLICTS {
+        if command == name && given(own) && given(global) {
+            let mut cmd = Cli::command();
+            cmd.build();
+            let cmd = cmd.find_subcommand_mut(name).expect("a known subcommand");
+            return Err(cmd.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("--{own} cannot be used with --{global}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Parses the command line, runs it, reports errors on stderr; returns the exit code.
 pub fn main() -> i32 {
     crate::store::configure_process();
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| refuse_global_conflicts(&m).map(|()| m))
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -462,5 +497,115 @@ fn report(e: &Error) {
     }
     if let Some(hint) = e.hint() {
         let _ = writeln!(err, "hint: {hint}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Splits an example line as a shell would (quotes, no expansion), keeping only the
+    /// `casebook ...` command of a pipeline or substitution.
+    fn example_words(line: &str) -> Vec<String> {
+        let start = line.find("casebook ").expect("an example runs casebook");
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quote = None;
+        let mut any = false;
+        for c in line[start..].chars() {
+            match (quote, c) {
+                (None, '"' | '\'') => {
+                    quote = Some(c);
+                    any = true;
+                }
+                (Some(q), c) if c == q => quote = None,
+                (None, ' ') => {
+                    if any {
+                        words.push(std::mem::take(&mut word));
+                    }
+                    any = false;
+                }
+                (None, '>' | '|' | ')') => break,
+                (_, c) => {
+                    word.push(c);
+                    any = true;
+                }
+            }
+        }
+        if any {
+            words.push(word);
+        }
+        words
+    }
+
+    #[test]
+    fn every_subcommand_has_examples_that_parse() {
+        let cli = Cli::command();
+        for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let name = sub.get_name();
+            let help = sub
+                .get_after_long_help()
+                .unwrap_or_else(|| panic!("`casebook {name} --help` has no examples"))
+                .to_string();
+            let examples = help
+                .strip_prefix("Examples:\n")
+                .unwrap_or_else(|| panic!("{name}: help ends with an Examples block: {help}"));
+            assert!(!examples.trim().is_empty(), "{name}");
+            for line in examples.lines() {
+                let words = example_words(line);
+                let own = words.get(1).map(String::as_str);
+                assert!(
+                    own == Some(name) || sub.get_all_aliases().any(|a| Some(a) == own),
+                    "{name}: example {line:?} runs another subcommand"
+                );
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("{name}: example {line:?} does not parse: {e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_option_is_described_and_globals_have_their_own_heading() {
+        let cli = Cli::command();
+        let mut undescribed = Vec::new();
+        for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+            for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if !arg
+                    .get_help()
+                    .is_some_and(|h| !h.to_string().trim().is_empty())
+                {
+                    undescribed.push(format!("casebook {} {id}", sub.get_name()));
+                }
+            }
+        }
+        assert!(undescribed.is_empty(), "no description: {undescribed:#?}");
+        for arg in cli.get_arguments().filter(|a| a.is_global_set()) {
+            assert_eq!(
+                arg.get_help_heading(),
+                Some("Global options"),
+                "{}",
+                arg.get_id()
+            );
+        }
+    }
+
+    #[test]
+    fn pager_is_chosen_like_git() {
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(pager_command(s("most"), s("more")), s("most"));
+        assert_eq!(pager_command(None, s("more")), s("more"));
+        assert_eq!(pager_command(None, None), s("less -FRX"));
+        assert_eq!(pager_command(s(""), s("more")), None);
+        assert_eq!(pager_command(None, s("cat")), None);
     }
 }

@@ -3,6 +3,9 @@ use crate::error::Result;
 
 /// Wait on the customer (open → pending); their next inbound contact reopens it
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook pending CB-7KQ2 --reason \"Waiting for the serial number\"\n  echo \"Waiting for photos\" | casebook pending CB-7KQ2 --reason -"
+)]
 pub struct Args {
     /// Case ID, or any unique start of the part after the dash
     id: String,

@@ -13,6 +13,9 @@ use crate::ops::{GroupBy, ReviewReport};
 /// not yet reviewed, those that deserve a look first at the top. `review ID --finding ...`
 /// records a reviewer's findings and improvement actions (one commit).
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook review\n  casebook review --from 2026-11-01 --to 2026-11-30 --by agent\n  casebook review --queue\n  casebook review CB-7KQ2 --finding \"First answer missed the roller\" --action \"Update the guide\" --tag kb"
+)]
 pub struct Args {
     /// A case to record findings on (with --finding)
     id: Option<String>,

@@ -15,6 +15,9 @@ use crate::render;
 /// cases with that word. Best matches first, each with the field that matched and a short
 /// extract, matches in [brackets].
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook search paper jam\n  casebook search 'paper jam -laser' --status open\n  casebook search print* --limit 5"
+)]
 pub struct Args {
     /// What to search for; quote it as one argument when it has -words: 'paper jam -laser'
     #[arg(required = true, num_args = 1..)]

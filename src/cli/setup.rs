@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 /// Set up this clone: register casebook's merge driver, so `git pull` and `git merge`
 /// merge case files event by event (needed once in clones made with plain `git clone`)
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = "Examples:\n  casebook setup")]
 pub struct Args {}
 
 pub fn run(g: &Globals, _args: Args) -> Result<()> {

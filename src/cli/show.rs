@@ -4,6 +4,9 @@ use crate::render;
 
 /// Show a case: its current values, the customer, and every event as a timeline
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook show CB-7KQ2\n  casebook show 7KQ --json\n  casebook show CB-7KQ2 --tz America/New_York"
+)]
 pub struct Args {
     /// Case ID, or any unique start of the part after the dash
     id: String,

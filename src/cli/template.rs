@@ -6,6 +6,9 @@ use crate::error::Result;
 /// Templates: acknowledge, update (needs an ETA: the case's, or --eta), follow-up.
 /// Override them in .casebook/config.toml ([templates]) or .casebook/templates/<name>.txt.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook template acknowledge CB-7KQ2\n  casebook template update CB-7KQ2 --eta \"tomorrow 14:00\""
+)]
 pub struct Args {
     /// Which template
     #[arg(value_parser = ["acknowledge", "update", "follow-up"])]

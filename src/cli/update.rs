@@ -7,6 +7,9 @@ use crate::model::Channel;
 /// Each --eta sets or moves the promise; every change is kept. Without --message, the
 /// timeline-update template is rendered (it needs an ETA), recorded and printed.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook update CB-7KQ2 --eta \"friday 17:00\"\n  casebook update CB-7KQ2 --eta tomorrow --channel phone"
+)]
 pub struct Args {
     /// Case ID, or any unique start of the part after the dash
     id: String,

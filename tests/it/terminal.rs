@@ -216,3 +216,61 @@ fn tables_on_a_terminal_fit_its_width() {
     assert!(wide.lines().count() > 4, "{wide}");
     assert!(wide.contains("has been"), "{wide}");
 }
+
+#[test]
+fn help_teaches_and_usage_does_not_demand_environment_globals() {
+    let env = Env::new();
+    let dir = env.casebook("book");
+    // CASEBOOK_NOW and CASEBOOK_ACTOR are set by the test environment.
+    let err = env.run(&dir, &["open", "--customer", "Ann"]).fails(2);
+    let usage = err.lines().find(|l| l.starts_with("Usage:")).unwrap();
+    assert!(
+        !usage.contains("--actor") && !usage.contains("--now"),
+        "{usage}"
+    );
+    let err = env
+        .run(&dir, &["open", "--customer", "Ann", "-C", "."])
+        .fails(2);
+    assert!(err.contains("--subject"), "{err}");
+    let help = env.run(&dir, &["open", "--help"]).ok().stdout;
+    assert!(help.contains("\nGlobal options:\n"), "{help}");
+    let own = &help[..help.find("Global options:").unwrap()];
+    assert!(
+        !own.contains("--actor") && !own.contains("--color"),
+        "{own}"
+    );
+    assert!(help.contains("\nExamples:\n  casebook open "), "{help}");
+    assert!(help.contains("The customer's e-mail address"), "{help}");
+}
+
+#[test]
+fn contradictory_flags_are_refused_by_the_parser() {
+    let env = Env::new();
+    let dir = env.casebook("book");
+    let err = env
+        .run(&dir, &["export", "--json", "--format", "csv"])
+        .fails(2);
+    assert!(err.contains("--format cannot be used with --json"), "{err}");
+    assert!(err.contains("Usage: casebook export"), "{err}");
+    let err = env.run(&dir, &["review", "--csv", "--json"]).fails(2);
+    assert!(err.contains("--csv cannot be used with --json"), "{err}");
+    // Each alone is fine; --json is the JSON Lines export.
+    env.run(&dir, &["export", "--json"]).ok();
+    env.run(&dir, &["export", "--format", "jsonl"]).ok();
+}
+
+#[test]
+fn the_merge_driver_hint_is_printed_once_per_command() {
+    let env = Env::new();
+    let dir = env.casebook("book");
+    let id = env.open(&dir, "Ann", "Printer jams");
+    env.git(env.tmp.path(), &["clone", "-q", "book", "plain"]);
+    let clone = env.path("plain");
+    let out = env.run(&clone, &["ack", &id]).ok();
+    assert_eq!(
+        out.stderr.matches("merge driver").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+}
