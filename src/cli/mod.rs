@@ -580,9 +580,9 @@ mod tests {
                 if id == "help" || id == "version" {
                     continue;
                 }
-                if !arg
+                if arg
                     .get_help()
-                    .is_some_and(|h| !h.to_string().trim().is_empty())
+                    .is_none_or(|h| h.to_string().trim().is_empty())
                 {
                     undescribed.push(format!("casebook {} {id}", sub.get_name()));
                 }
