@@ -38,9 +38,10 @@ pub enum Error {
     Invalid { field: String, message: String },
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("{field}: {source}")]
+    #[error("{field}: cannot use {input:?} as a time")]
     Time {
         field: String,
+        input: String,
         #[source]
         source: TimeError,
     },
@@ -55,7 +56,7 @@ pub enum Error {
     #[error("{file}: {} bad row(s), nothing imported:\n{}", errors.len(), list_rows(errors))]
     Rejected {
         file: String,
-        errors: Vec<crate::ops::RowError>,
+        errors: Vec<crate::model::intake::RowError>,
     },
     #[error("no actor: casebook records who did each action")]
     NoActor,
@@ -85,7 +86,7 @@ fn list(ids: &[CaseId]) -> String {
     }
 }
 
-fn list_rows(errors: &[crate::ops::RowError]) -> String {
+fn list_rows(errors: &[crate::model::intake::RowError]) -> String {
     const SHOWN: usize = 50;
     let mut lines: Vec<String> = errors
         .iter()

@@ -18,7 +18,8 @@ pub struct Args {
     /// Product or service involved
     #[arg(long)]
     product: Option<String>,
-    /// When the problem happened: RFC 3339, or "YYYY-MM-DD HH:MM" in the case book's zone
+    /// When the problem happened, in the case book's zone: "yesterday 16:30", "2 hours ago",
+    /// "2026-11-22 16:30", RFC 3339
     #[arg(long, value_name = "TIME")]
     incident_at: Option<String>,
     /// The problem, in full (`-` reads standard input; no value opens $EDITOR)

@@ -34,10 +34,11 @@ pub struct Args {
     /// Only cases with an SLA target in this state (breached includes missed ETAs)
     #[arg(long, value_parser = ["breached", "at-risk"])]
     sla: Option<String>,
-    /// Only cases opened at or after this date or time (in the case book's zone)
+    /// Only cases opened at or after this time, in the case book's zone: "7 days ago",
+    /// "monday", "today 9:00", "2026-11-01" (a date alone is its start)
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
-    /// Only cases opened before this date or time (in the case book's zone)
+    /// Only cases opened before this time (same forms as --since)
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     /// Include closed cases

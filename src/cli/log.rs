@@ -28,7 +28,8 @@ pub struct Args {
     /// What came of it
     #[arg(long, value_name = "TEXT")]
     outcome: Option<String>,
-    /// When it happened, if not now (not in the future)
+    /// When it happened, if not now (not in the future): "today 9:30", "2 hours ago",
+    /// "2026-11-22 16:30"
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
 }

@@ -38,7 +38,8 @@ pub struct Args {
     /// How the customer reached us [default: email if --email is given, else phone]
     #[arg(long, value_parser = PossibleValuesParser::new(Channel::KNOWN).map(|s| Channel::from_stored(&s)))]
     channel: Option<Channel>,
-    /// When the problem happened: RFC 3339, or "YYYY-MM-DD HH:MM" in the case book's zone
+    /// When the problem happened, in the case book's zone: "yesterday 16:30", "2 hours ago",
+    /// "2026-11-22 16:30", RFC 3339
     #[arg(long, value_name = "TIME")]
     incident_at: Option<String>,
     /// The problem in the customer's words

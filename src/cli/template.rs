@@ -15,7 +15,7 @@ pub struct Args {
     name: String,
     /// Case ID, or any unique start of the part after the dash
     id: String,
-    /// An ETA to show instead of the case's
+    /// An ETA to show instead of the case's (same forms as `update --eta`)
     #[arg(long, value_name = "TIME")]
     eta: Option<String>,
 }

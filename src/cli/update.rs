@@ -16,7 +16,8 @@ pub struct Args {
     /// The message sent (`-` reads standard input; no value opens $EDITOR)
     #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
     message: Option<String>,
-    /// Estimated resolution: RFC 3339, or "YYYY-MM-DD HH:MM" in the case book's zone
+    /// Estimated resolution, in the case book's zone: "friday 17:00", "tomorrow 9:30", "+2d",
+    /// "in 3 hours", "2026-11-25 14:00"; a date alone means the end of that business day
     #[arg(long, value_name = "TIME")]
     eta: Option<String>,
     /// How it was sent [default: the case's channel]

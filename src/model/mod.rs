@@ -20,6 +20,7 @@ pub mod state;
 pub mod template;
 pub mod time;
 pub mod validate;
+pub mod when;
 
 pub use actor::Actor;
 pub use case::{CaseFile, CaseState, Customer};

@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use super::template::render_for;
 use super::{optional_text, required_text, Casebook, Context, Current, Recorded};
 use crate::error::{Error, Result};
-use crate::model::time::parse_user_time;
-use crate::model::{Action, Channel, Config, Event};
+use crate::model::{Action, Channel, Event};
 
 /// The customer's answer to the follow-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,29 +29,6 @@ impl FollowUpResponse {
 
 fn event(action: Action, ctx: &Context) -> Event {
     Event::new(action, ctx.now, &ctx.actor.to_string())
-}
-
-/// A time that must lie ahead (an ETA).
-pub(crate) fn parse_future_time(
-    field: &str,
-    text: &str,
-    ctx: &Context,
-    config: &Config,
-) -> Result<DateTime<Utc>> {
-    let t = parse_user_time(text, config.calendar.tz()).map_err(|source| Error::Time {
-        field: field.to_string(),
-        source,
-    })?;
-    if t <= ctx.now {
-        return Err(Error::invalid(
-            field,
-            format!(
-                "{text:?} is not in the future (now is {})",
-                crate::model::time::format_utc(&ctx.now)
-            ),
-        ));
-    }
-    Ok(t)
 }
 
 /// The message given, or the template rendered for this case (recording which one).
@@ -112,7 +88,7 @@ impl Casebook {
         self.record(ctx, id, Action::Update, |cur| {
             let mut e = event(Action::Update, ctx);
             e.eta = eta
-                .map(|t| parse_future_time("--eta", t, ctx, cur.config))
+                .map(|t| super::when::parse_future_time("--eta", t, ctx, cur.config))
                 .transpose()?;
             e.channel = Some(
                 channel
@@ -169,7 +145,7 @@ impl Casebook {
             };
             e.outcome = optional_text(&outcome);
             e.occurred_at = at
-                .map(|t| super::open::parse_past_time("--at", t, ctx, cur.config))
+                .map(|t| super::when::parse_past_time("--at", t, ctx, cur.config))
                 .transpose()?;
             Ok(e.into())
         })

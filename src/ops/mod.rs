@@ -14,6 +14,7 @@ mod sla;
 mod sync;
 mod template;
 mod verify;
+mod when;
 
 use std::path::Path;
 

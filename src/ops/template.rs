@@ -84,7 +84,7 @@ impl Casebook {
             .case(&id)?
             .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
         let eta = eta
-            .map(|t| super::lifecycle::parse_future_time("--eta", t, ctx, &config))
+            .map(|t| super::when::parse_future_time("--eta", t, ctx, &config))
             .transpose()?;
         render_for(&snap, &config, name, &case, ctx, eta)
     }

@@ -478,7 +478,7 @@ fn bad_input_to_each_command_is_refused_and_writes_nothing() {
         (vec!["ack", "ZZZZZZZZ"], "no case matches \"ZZZZZZZZ\""),
         (
             vec!["update", &id, "--eta", "tomorrow-ish", "--message", "x"],
-            "--eta: bad time \"tomorrow-ish\"",
+            "--eta: cannot use \"tomorrow-ish\" as a time\n  caused by: \"tomorrow-ish\" is not a time casebook reads",
         ),
         (
             vec!["update", &id, "--eta", "2020-01-01 10:00", "--message", "x"],
@@ -517,7 +517,7 @@ fn bad_input_to_each_command_is_refused_and_writes_nothing() {
         ),
         (
             vec!["log", &id, "--summary", "x", "--at", "whenever"],
-            "bad time",
+            "--at: cannot use \"whenever\" as a time",
         ),
         (vec!["close", &id], "say why it is closed"),
     ];

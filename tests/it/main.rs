@@ -9,6 +9,7 @@ mod faults;
 mod import_export;
 mod index;
 mod integrity;
+mod layering;
 mod lifecycle;
 mod review;
 mod sla;

@@ -274,3 +274,63 @@ fn the_merge_driver_hint_is_printed_once_per_command() {
         out.stderr
     );
 }
+
+#[test]
+fn times_people_type_are_read_in_the_book_zone_and_shown_there() {
+    let env = Env::new();
+    let dir = env.casebook("book");
+    let id = env.open(&dir, "Ann", "Printer jams");
+    env.run(&dir, &["ack", &id]).ok();
+    // Now is Monday 2026-11-23 10:00 in Berlin.
+    let eta = |when: &str| {
+        env.run(&dir, &["update", &id, "--eta", when, "--json"])
+            .json()["eta"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(eta("friday 17:00"), "2026-11-27T16:00:00Z");
+    assert_eq!(eta("tomorrow 9:30"), "2026-11-24T08:30:00Z");
+    assert_eq!(eta("+2d"), "2026-11-25T09:00:00Z");
+    assert_eq!(eta("in 3 hours"), "2026-11-23T12:00:00Z");
+    assert_eq!(eta("14:00"), "2026-11-23T13:00:00Z");
+    // A date alone is the end of that business day (the calendar closes at 17:00).
+    assert_eq!(eta("2026-11-25"), "2026-11-25T16:00:00Z");
+    // A time in the spring-forward gap is refused, naming the first valid time.
+    let err = env
+        .run(&dir, &["update", &id, "--eta", "2027-03-28 02:30"])
+        .fails(1);
+    assert!(err.contains("does not exist in Europe/Berlin"), "{err}");
+    assert!(err.contains("2027-03-28 03:00 CEST"), "{err}");
+    assert_eq!(err.matches("is not a time").count(), 0, "{err}");
+    // The cause is said once.
+    let err = env.run(&dir, &["update", &id, "--eta", "soonish"]).fails(1);
+    assert_eq!(
+        err.matches("soonish").count(),
+        2,
+        "message and cause: {err}"
+    );
+    // The timeline and the history show ETAs in the book's zone, or --tz.
+    let show = env.run(&dir, &["show", &id]).ok().stdout;
+    assert!(show.contains("ETA 2026-11-27 17:00 CET"), "{show}");
+    assert!(!show.contains("T16:00:00Z"), "{show}");
+    let history = env.run(&dir, &["history", &id]).ok().stdout;
+    assert!(history.contains("ETA 2026-11-25 17:00 CET"), "{history}");
+    let ny = env
+        .run(&dir, &["history", &id, "--tz", "America/New_York"])
+        .ok()
+        .stdout;
+    assert!(ny.contains("ETA 2026-11-25 11:00 EST"), "{ny}");
+    // Past times too: --incident-at and --at.
+    let t = env
+        .run(
+            &dir,
+            &["gather", &id, "--incident-at", "yesterday 16:30", "--json"],
+        )
+        .json();
+    assert_eq!(t["incident_at"], "2026-11-22T15:30:00Z");
+    let err = env
+        .run(&dir, &["gather", &id, "--incident-at", "tomorrow"])
+        .fails(1);
+    assert!(err.contains("is in the future"), "{err}");
+}
