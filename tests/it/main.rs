@@ -11,6 +11,7 @@ mod index;
 mod integrity;
 mod layering;
 mod lifecycle;
+mod readme;
 mod review;
 mod sla;
 mod store_conformance;
