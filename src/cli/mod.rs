@@ -4,6 +4,7 @@
 mod acknowledge;
 mod clone;
 mod close;
+mod completions;
 mod deescalate;
 mod due;
 mod escalate;
@@ -15,6 +16,7 @@ mod import;
 mod init;
 mod list;
 mod log;
+mod man;
 mod merge_driver;
 mod open;
 mod pending;
@@ -66,6 +68,7 @@ The SOP, step by step:
   casebook sync                       fetch, merge case by case, push (clone, setup)
   casebook review [--by agent]        metrics over resolved cases; --queue; ID --finding
   casebook verify / reindex           check the case book and its index / rebuild the index
+  casebook completions SHELL / man    shell completions and the manual page
 
 IDs may be shortened to any unique start of the part after the dash (like git hashes).
 Every action is one git commit; `git log` reviews them and any git remote shares them.
@@ -162,6 +165,8 @@ pub enum Command {
     Setup(setup::Args),
     Verify(verify::Args),
     Reindex(reindex::Args),
+    Completions(completions::Args),
+    Man(man::Args),
     #[command(hide = true)]
     MergeDriver(merge_driver::Args),
 }
@@ -473,6 +478,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Search(args) => search::run(g, args),
         Command::Verify(args) => verify::run(g, args),
         Command::Reindex(args) => reindex::run(g, args),
+        Command::Completions(args) => completions::run(g, args),
+        Command::Man(args) => man::run(g, args),
         Command::MergeDriver(args) => merge_driver::run(g, args),
     }
 }

@@ -334,3 +334,33 @@ fn times_people_type_are_read_in_the_book_zone_and_shown_there() {
         .fails(1);
     assert!(err.contains("is in the future"), "{err}");
 }
+
+#[test]
+fn completions_for_every_shell_and_a_man_page() {
+    let env = Env::new();
+    let dir = env.tmp.path().to_path_buf();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = env.run(&dir, &["completions", shell]).ok().stdout;
+        for word in ["follow-up", "escalate", "eta", "no-pager"] {
+            assert!(out.contains(word), "{shell} completes {word}");
+        }
+    }
+    env.run(&dir, &["completions", "tcsh"]).fails(2);
+    let man = env.run(&dir, &["man"]).ok().stdout;
+    assert!(man.contains(".TH casebook 1"), "{man}");
+    assert!(
+        man.contains("follow\\-up") && man.contains("completions"),
+        "{man}"
+    );
+    let page = env.run(&dir, &["man", "update"]).ok().stdout;
+    assert!(page.contains(".TH casebook-update 1"), "{page}");
+    assert!(
+        page.contains("friday 17:00"),
+        "the page has the examples: {page}"
+    );
+    let err = env.run(&dir, &["man", "nope"]).fails(1);
+    assert!(
+        err.contains("\"nope\" is not a casebook subcommand"),
+        "{err}"
+    );
+}
