@@ -31,7 +31,8 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let dir = g.start_dir().join(&args.path);
-    let ctx = g.context(None)?;
+    // In an existing repository, its own user.* settings name who acts, as git would.
+    let ctx = g.context_at(&dir)?;
     let opts = InitOptions {
         bare: args.bare,
         prefix: Some(args.prefix),

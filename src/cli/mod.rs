@@ -207,6 +207,24 @@ impl Globals {
         }
     }
 
+    /// Who acts in `dir`, which need not be a case book yet (`init`).
+    fn context_at(&self, dir: &std::path::Path) -> Result<Context> {
+        let near = if dir.exists() {
+            default_git_identity(dir)
+        } else {
+            None
+        };
+        match near {
+            Some(actor) if self.actor.is_none() && env_value("CASEBOOK_ACTOR").is_none() => {
+                Ok(Context {
+                    actor,
+                    now: self.now()?,
+                })
+            }
+            _ => self.context(None),
+        }
+    }
+
     /// Who acts: --actor / CASEBOOK_ACTOR, else git's identity (of `cb` if given).
     fn context(&self, cb: Option<&Casebook>) -> Result<Context> {
         let actor = match self
@@ -220,7 +238,7 @@ impl Globals {
             }
             None => cb
                 .and_then(Casebook::git_identity)
-                .or_else(default_git_identity)
+                .or_else(|| default_git_identity(&self.start_dir()))
                 .ok_or(Error::NoActor)?,
         };
         Ok(Context {
@@ -264,13 +282,10 @@ fn env_value(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn default_git_identity() -> Option<Actor> {
-    let config = git2::Config::open_default().ok()?;
-    Actor::new(
-        &config.get_string("user.name").ok()?,
-        &config.get_string("user.email").ok()?,
-    )
-    .ok()
+/// git's identity where the command runs (`-C`), from that repository's config if any.
+fn default_git_identity(dir: &std::path::Path) -> Option<Actor> {
+    let (name, email) = crate::store::git_identity_near(dir)?;
+    Actor::new(&name, &email).ok()
 }
 
 /// Whether long output may go through a pager: not with --no-pager or --json.

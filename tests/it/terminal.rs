@@ -364,3 +364,53 @@ fn completions_for_every_shell_and_a_man_page() {
         "{err}"
     );
 }
+
+#[test]
+fn git_identities_git_accepts_are_accepted_and_init_reads_the_repository_config() {
+    let env = Env::new();
+    let repo = env.path("existing");
+    std::fs::create_dir_all(&repo).unwrap();
+    env.git(&repo, &["init", "-q"]);
+    env.git(&repo, &["config", "user.name", "Repo Person"]);
+    env.git(&repo, &["config", "user.email", "x@x"]);
+    let run = |args: &[&str]| {
+        let mut cmd = env.cb(&repo);
+        cmd.env_remove("CASEBOOK_ACTOR").args(args);
+        crate::common::Run(cmd.output().unwrap())
+    };
+    run(&["init", "--timezone", "Europe/Berlin"]).ok();
+    let author = env.git(&repo, &["log", "-1", "--format=%an <%ae>"]);
+    assert_eq!(author.trim(), "Repo Person <x@x>");
+    let opened = run(&[
+        "open",
+        "--customer",
+        "Ann",
+        "--email",
+        "ann@example.com",
+        "--subject",
+        "Hi",
+    ]);
+    let id = opened.ok().stdout.trim().to_string();
+    let case = run(&["show", &id, "--json"]).json();
+    assert_eq!(case["created_by"], "Repo Person <x@x>");
+    // Text from standard input with a NUL byte is refused naming the field (exit 1).
+    let mut cmd = env.cb(&repo);
+    cmd.args(["log", &id, "--summary", "-", "--direction", "inbound"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"called\0back")
+        .unwrap();
+    let out = crate::common::Run(child.wait_with_output().unwrap());
+    let err = out.fails(1);
+    assert!(
+        err.contains("--summary: standard input holds a NUL byte at offset 6"),
+        "{err}"
+    );
+}
