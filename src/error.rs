@@ -47,6 +47,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("cannot write the message from its template")]
+    Template(#[source] crate::model::template::TemplateError),
     #[error("case {id} cannot record this action")]
     Case {
         id: CaseId,
@@ -128,6 +130,12 @@ impl Error {
                 "pass --actor \"Name <email>\", set CASEBOOK_ACTOR, or set git's user.name and user.email".into(),
             ),
             Error::Config(_) => Some("fix .casebook/config.toml and commit it".into()),
+            Error::Template(crate::model::template::TemplateError::Missing { .. }) => Some(
+                "write the message yourself with --message, or give the placeholder a fallback in the template".into(),
+            ),
+            Error::Template(_) => Some(
+                "fix the template (.casebook/templates/ or [templates] in .casebook/config.toml) and commit it".into(),
+            ),
             Error::Rejected { .. } => {
                 Some("fix the rows, or import the good ones with --continue-on-error".into())
             }

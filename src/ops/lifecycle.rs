@@ -249,7 +249,13 @@ impl Casebook {
             e.rating = rating;
             e.feedback = optional_text(&feedback);
             e.direction = Some("outbound".into());
-            message_or_template(cur, ctx, &mut e, &message, "follow-up", None)?;
+            if response == FollowUpResponse::NoAnswer {
+                // No answer yet: the follow-up template asks the customer how it went.
+                message_or_template(cur, ctx, &mut e, &message, "follow-up", None)?;
+            } else {
+                // The customer answered (and maybe rated): asking them again is wrong.
+                e.message = optional_text(&message);
+            }
             Ok(e.into())
         })
     }

@@ -64,8 +64,16 @@ pub(crate) fn render_for(
     template::render(name, &text, &values).map_err(template_error)
 }
 
+/// A template that cannot be rendered. A missing ETA is the agent's to give, not the
+/// template author's to fix, so it is named as the --eta it needs.
 fn template_error(e: TemplateError) -> Error {
-    Error::invalid("template", e.to_string())
+    match &e {
+        TemplateError::Missing { name, .. } if name == "eta" => Error::invalid(
+            "--eta",
+            "this case has no ETA, and the update message promises one: give --eta (e.g. --eta \"friday 17:00\"), or write the message with --message",
+        ),
+        _ => Error::Template(e),
+    }
 }
 
 impl Casebook {

@@ -414,3 +414,27 @@ fn git_identities_git_accepts_are_accepted_and_init_reads_the_repository_config(
         "{err}"
     );
 }
+
+#[test]
+fn follow_up_messages_fit_the_answer() {
+    let env = Env::new();
+    let dir = env.casebook("book");
+    let id = env.open(&dir, "Ann", "Printer jams");
+    env.run(&dir, &["ack", &id]).ok();
+    env.run(&dir, &["resolve", &id, "--resolution", "Fixed"])
+        .ok();
+    // No answer yet: the template asks how it went, and for a rating.
+    let asked = env
+        .run(&dir, &["follow-up", &id, "--no-answer"])
+        .ok()
+        .stdout;
+    assert!(asked.contains("rate our service"), "{asked}");
+    // Answered and rated: nothing asks for the rating again.
+    let done = env
+        .run(&dir, &["follow-up", &id, "--satisfied", "--rating", "5"])
+        .ok();
+    assert!(done.stdout.trim().is_empty(), "{}", done.stdout);
+    let case = env.run(&dir, &["show", &id, "--json"]).json();
+    let last = case["events"].as_array().unwrap().last().unwrap().clone();
+    assert!(last.get("message").is_none_or(|m| m.is_null()), "{last}");
+}
