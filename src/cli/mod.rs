@@ -5,6 +5,7 @@ mod acknowledge;
 mod clone;
 mod close;
 mod completions;
+mod config;
 mod deescalate;
 mod due;
 mod escalate;
@@ -68,6 +69,7 @@ The SOP, step by step:
   casebook sync                       fetch, merge case by case, push (clone, setup)
   casebook review [--by agent]        metrics over resolved cases; --queue; ID --finding
   casebook verify / reindex           check the case book and its index / rebuild the index
+  casebook config get|set|check       read, change (one commit) and check the settings
   casebook completions SHELL / man    shell completions and the manual page
 
 IDs may be shortened to any unique start of the part after the dash (like git hashes).
@@ -155,6 +157,7 @@ pub enum Command {
     History(history::Args),
     Search(search::Args),
     Template(template::Args),
+    Config(config::Args),
     Due(due::Args),
     Tick(tick::Args),
     Import(import::Args),
@@ -183,6 +186,12 @@ impl Globals {
         let cb = Casebook::discover(&self.start_dir())?;
         // Once per process, however many times a command opens the case book.
         static HINTED: std::sync::Once = std::sync::Once::new();
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            for path in cb.uncommitted_settings().unwrap_or_default() {
+                eprintln!("warning: {path} differs from the committed one and is not in effect until committed (`casebook config check`)");
+            }
+        });
         if !cb.store().has_merge_driver() {
             HINTED.call_once(|| eprintln!("hint: this clone has no casebook merge driver yet; run `casebook setup` so `git pull` merges cases"));
         }
@@ -482,6 +491,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(g, args),
         Command::History(args) => history::run(g, args),
         Command::Template(args) => template::run(g, args),
+        Command::Config(args) => config::run(g, args),
         Command::Due(args) => due::run(g, args),
         Command::Tick(args) => tick::run(g, args),
         Command::Import(args) => import::run(g, args),

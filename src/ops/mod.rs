@@ -1,5 +1,6 @@
 //! One function per action: load, validate, apply, commit. Commands are thin wrappers.
 
+mod config;
 mod export;
 mod gather;
 mod import;
@@ -20,6 +21,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+pub use config::ConfigCheck;
 pub use export::{export_columns, export_only_columns, ExportRow};
 pub use gather::GatherInput;
 pub use import::{ImportFormat, ImportOptions, ImportReport, RowError};

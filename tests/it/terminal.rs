@@ -438,3 +438,99 @@ fn follow_up_messages_fit_the_answer() {
     let last = case["events"].as_array().unwrap().last().unwrap().clone();
     assert!(last.get("message").is_none_or(|m| m.is_null()), "{last}");
 }
+
+#[test]
+fn config_get_set_check_and_the_warning_for_uncommitted_settings() {
+    let env = Env::new();
+    let dir = env.casebook("book");
+    let get = |key: &str| env.run(&dir, &["config", "get", key]).ok().stdout;
+    assert_eq!(get("calendar.timezone"), "Europe/Berlin\n");
+    assert_eq!(get("sla.at_risk"), "0.75\n");
+    assert_eq!(
+        get("calendar.days"),
+        "[\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]\n"
+    );
+    let err = env.run(&dir, &["config", "get", "calendar.tz"]).fails(1);
+    assert!(err.contains("calendar.tz: no such setting"), "{err}");
+
+    // set validates, then commits once; the file keeps its comments.
+    let before = env.commit_count(&dir);
+    let out = env.run(&dir, &["config", "set", "sla.at_risk", "0.5"]).ok();
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    assert_eq!(env.commit_count(&dir), before + 1);
+    assert_eq!(get("sla.at_risk"), "0.5\n");
+    let text = std::fs::read_to_string(dir.join(".casebook/config.toml")).unwrap();
+    assert!(
+        text.contains("at_risk = 0.5\n") && text.contains("# Business hours"),
+        "{text}"
+    );
+    assert!(
+        env.status_porcelain(&dir).is_empty(),
+        "the working tree follows the commit"
+    );
+    env.run(
+        &dir,
+        &["config", "set", "calendar.days", "[\"mon\", \"tue\"]"],
+    )
+    .ok();
+    assert_eq!(get("calendar.days"), "[\"mon\", \"tue\"]\n");
+    for (key, value, why) in [
+        ("sla.at_risk", "7", "expected a share between 0 and 1"),
+        ("calendar.timezone", "Mars/Base", "unknown time zone"),
+        ("sla.nope", "1", "no such setting"),
+    ] {
+        let err = env.run(&dir, &["config", "set", key, value]).fails(1);
+        assert!(err.contains(why), "{key}: {err}");
+    }
+    assert_eq!(
+        env.commit_count(&dir),
+        before + 2,
+        "refused changes commit nothing"
+    );
+
+    // A hand edit is not in effect until committed: every command says so, once.
+    let path = dir.join(".casebook/config.toml");
+    let edited = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("at_risk = 0.5", "at_risk = 0.9");
+    std::fs::write(&path, edited).unwrap();
+    let out = env.run(&dir, &["list"]).ok();
+    assert_eq!(
+        out.stderr
+            .matches("warning: .casebook/config.toml differs")
+            .count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    let check = env.run(&dir, &["config", "check", "--json"]).json();
+    assert_eq!(check["uncommitted"][0], ".casebook/config.toml");
+    assert_eq!(
+        get("sla.at_risk"),
+        "0.5\n",
+        "the committed value is in effect"
+    );
+    // A template file too.
+    env.git(&dir, &["checkout", "--", ".casebook/config.toml"]);
+    std::fs::create_dir_all(dir.join(".casebook/templates")).unwrap();
+    std::fs::write(
+        dir.join(".casebook/templates/update.txt"),
+        "Soon, {{customer.name}}\n",
+    )
+    .unwrap();
+    let out = env.run(&dir, &["list"]).ok();
+    assert!(
+        out.stderr
+            .contains("warning: .casebook/templates/update.txt differs"),
+        "{}",
+        out.stderr
+    );
+    env.git(&dir, &["add", "."]);
+    env.git(&dir, &["commit", "-qm", "template"]);
+    let out = env.run(&dir, &["list"]).ok();
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    // check names a broken working-tree config (exit 1).
+    std::fs::write(&path, "[calendar]\ntimezone = \"Nowhere\"\n").unwrap();
+    let err = env.run(&dir, &["config", "check"]).fails(1);
+    assert!(err.contains("unknown time zone"), "{err}");
+}
