@@ -36,6 +36,15 @@ pub enum Error {
     BadId(#[from] IdError),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// A value given for `field` that its own parser refused; the parser's error is the
+    /// cause, said once.
+    #[error("{field}: cannot use {input:?}")]
+    Value {
+        field: String,
+        input: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error(transparent)]
     State(#[from] StateError),
     #[error("{field}: cannot use {input:?} as a time")]
@@ -106,6 +115,19 @@ impl Error {
         Error::Invalid {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    /// `input` for `field` refused by a parser, whose error is kept as the cause.
+    pub fn value(
+        field: impl Into<String>,
+        input: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Value {
+            field: field.into(),
+            input: input.into(),
+            source: Box::new(source),
         }
     }
 

@@ -242,9 +242,7 @@ impl Globals {
             .or_else(|| env_value("CASEBOOK_ACTOR"))
             .as_deref()
         {
-            Some(text) => {
-                Actor::parse(text).map_err(|e| Error::invalid("--actor", e.to_string()))?
-            }
+            Some(text) => Actor::parse(text).map_err(|e| Error::value("--actor", text, e))?,
             None => cb
                 .and_then(Casebook::git_identity)
                 .or_else(|| default_git_identity(&self.start_dir()))
