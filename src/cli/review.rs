@@ -76,7 +76,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
                     "{}  {:<8} {}  [{}]",
                     i.case,
                     i.status,
-                    crate::ops::one_line(&i.subject, 40),
+                    crate::render::safe_line(&crate::ops::one_line(&i.subject, 40)),
                     why
                 )
             })
@@ -177,7 +177,9 @@ fn text(r: &ReviewReport) -> String {
             let systemic = if rc.systemic { "  systemic" } else { "" };
             out.push_str(&format!(
                 "  {:>4} {:>4}  {}{systemic}\n",
-                rc.cases, rc.customers, rc.root_cause
+                rc.cases,
+                rc.customers,
+                crate::render::safe_line(&rc.root_cause)
             ));
         }
     }
