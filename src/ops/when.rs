@@ -33,10 +33,7 @@ pub(crate) fn parse_past_time(
     if t > ctx.now {
         return Err(Error::invalid(
             field,
-            format!(
-                "{text:?} is in the future (now is {})",
-                crate::model::time::format_utc(&ctx.now)
-            ),
+            format!("{text:?} is in the future (now is {})", shown(ctx, config)),
         ));
     }
     Ok(t)
@@ -62,9 +59,17 @@ pub(crate) fn parse_future_time(
             field,
             format!(
                 "{text:?} is not in the future (now is {})",
-                crate::model::time::format_utc(&ctx.now)
+                shown(ctx, config)
             ),
         ));
     }
     Ok(t)
+}
+
+/// Now, as the person sees it: in the case book's zone.
+fn shown(ctx: &Context, config: &Config) -> String {
+    ctx.now
+        .with_timezone(&config.calendar.tz())
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }

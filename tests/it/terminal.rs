@@ -332,7 +332,10 @@ fn times_people_type_are_read_in_the_book_zone_and_shown_there() {
     let err = env
         .run(&dir, &["gather", &id, "--incident-at", "tomorrow"])
         .fails(1);
-    assert!(err.contains("is in the future"), "{err}");
+    assert!(
+        err.contains("is in the future (now is 2026-11-23 10:00 CET)"),
+        "{err}"
+    );
 }
 
 #[test]
