@@ -19,10 +19,10 @@ use crate::ops::{GroupBy, ReviewReport};
 pub struct Args {
     /// A case to record findings on (with --finding)
     id: Option<String>,
-    /// First day of the window (YYYY-MM-DD)
+    /// First day of the window: 2026-11-01, "monday", "30 days ago" (in the book's zone)
     #[arg(long, value_name = "DATE")]
     from: Option<String>,
-    /// Last day of the window (YYYY-MM-DD) [default: today]
+    /// Last day of the window, in the same forms [default: today]
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
     /// Break the metrics down by this

@@ -321,6 +321,17 @@ fn times_people_type_are_read_in_the_book_zone_and_shown_there() {
         .ok()
         .stdout;
     assert!(ny.contains("ETA 2026-11-25 11:00 EST"), "{ny}");
+    // Review windows are whole days, in the same forms.
+    let review = env
+        .run(
+            &dir,
+            &["review", "--from", "yesterday", "--to", "today", "--json"],
+        )
+        .json();
+    assert_eq!(
+        (review["from"].as_str(), review["to"].as_str()),
+        (Some("2026-11-22"), Some("2026-11-23"))
+    );
     // Past times too: --incident-at and --at.
     let t = env
         .run(
