@@ -200,8 +200,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?
             .cases,
             &config,
-            style,
-            None
+            style
         )
     );
     let review = cb.review_report(now, None, None, None, &Default::default())?;

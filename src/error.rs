@@ -37,16 +37,28 @@ pub enum Error {
     BadId(#[from] IdError),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// A value given for `field` that its own parser refused; the parser's error is the
+    /// cause, said once.
+    #[error("{field}: cannot use {input:?}")]
+    Value {
+        field: String,
+        input: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("{field}: {source}")]
+    #[error("{field}: cannot use {input:?} as a time")]
     Time {
         field: String,
+        input: String,
         #[source]
         source: TimeError,
     },
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("cannot write the message from its template")]
+    Template(#[source] crate::model::template::TemplateError),
     #[error("case {id} cannot record this action")]
     Case {
         id: CaseId,
@@ -56,7 +68,7 @@ pub enum Error {
     #[error("{file}: {} bad row(s), nothing imported:\n{}", errors.len(), list_rows(errors))]
     Rejected {
         file: String,
-        errors: Vec<crate::ops::RowError>,
+        errors: Vec<crate::model::intake::RowError>,
     },
     /// `--continue-on-error` imported the good rows; the others (already listed) were not.
     #[error("{file}: {rejected} row(s) rejected and not imported; the other rows were")]
@@ -67,7 +79,7 @@ pub enum Error {
     #[error("{} of the cases refused `{action}`, nothing recorded:\n{}", refusals.len(), list_refusals(refusals))]
     Refused {
         action: String,
-        refusals: Vec<crate::ops::Refusal>,
+        refusals: Vec<Refusal>,
     },
     #[error("no actor: casebook records who did each action")]
     NoActor,
@@ -97,7 +109,7 @@ fn list(ids: &[CaseId]) -> String {
     }
 }
 
-fn list_rows(errors: &[crate::ops::RowError]) -> String {
+fn list_rows(errors: &[crate::model::intake::RowError]) -> String {
     const SHOWN: usize = 50;
     let mut lines: Vec<String> = errors
         .iter()
@@ -110,7 +122,7 @@ fn list_rows(errors: &[crate::ops::RowError]) -> String {
     lines.join("\n")
 }
 
-fn list_refusals(refusals: &[crate::ops::Refusal]) -> String {
+fn list_refusals(refusals: &[Refusal]) -> String {
     const SHOWN: usize = 50;
     let mut lines: Vec<String> = refusals
         .iter()
@@ -128,6 +140,19 @@ impl Error {
         Error::Invalid {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    /// `input` for `field` refused by a parser, whose error is kept as the cause.
+    pub fn value(
+        field: impl Into<String>,
+        input: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Value {
+            field: field.into(),
+            input: input.into(),
+            source: Box::new(source),
         }
     }
 
@@ -161,11 +186,31 @@ impl Error {
             Error::Refused { .. } => Some(
                 "leave those cases out, or record the others with --continue-on-error".into(),
             ),
+            Error::Template(crate::model::template::TemplateError::Missing { .. }) => Some(
+                "write the message yourself with --message, or give the placeholder a fallback in the template".into(),
+            ),
+            Error::Template(_) => Some(
+                "fix the template (.casebook/templates/ or [templates] in .casebook/config.toml) and commit it".into(),
+            ),
             Error::Rejected { .. } => {
                 Some("fix the rows, or import the good ones with --continue-on-error".into())
             }
             _ => None,
         }
+    }
+}
+
+/// A case that refused a bulk action, and why.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The ID as the user typed it.
+    pub query: String,
+    pub error: Error,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.query, self.error)
     }
 }
 

@@ -7,6 +7,9 @@ use crate::model::Channel;
 /// Without --message, the acknowledgement template is rendered for the case (customer's
 /// name, case number, what happens next), recorded, and printed so you can send it.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook ack CB-7KQ2\n  casebook ack 7KQ --channel phone --message \"Called back, looking into it\""
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line

@@ -7,6 +7,9 @@ use crate::error::Result;
 /// as it was. `show` displays the corrected text marked "edited"; JSON keeps both.
 /// `casebook show ID` prints each event's id.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook amend CB-7KQ2 EV-01 --message \"Dear Ada, the roller ships today.\""
+)]
 pub struct Args {
     /// Case ID, or any unique start of the part after the dash
     id: String,

@@ -7,6 +7,9 @@ use crate::model::Actor;
 /// The owner is a person as "Name <email>", or `me` for the acting agent. Cases they
 /// already own are left as they are. `-` reads IDs from standard input, one per line.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook assign CB-7KQ2 --to \"Grace Hopper <grace@example.com>\"\n  casebook assign CB-7KQ2 CB-9QR2 --to me\n  casebook assign - --to \"Ada <ada@example.com>\" < ids.txt"
+)]
 pub struct Args {
     /// Case IDs (or unique starts of them); `-` reads them from standard input
     #[arg(required = true, value_name = "ID")]

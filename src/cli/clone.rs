@@ -6,6 +6,9 @@ use crate::ops::Casebook;
 
 /// Clone a shared case book and set it up (merge driver included)
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook clone git@example.com:support/casebook.git\n  casebook clone /srv/casebook.git support"
+)]
 pub struct Args {
     /// Where the case book is: any git URL or path
     url: String,

@@ -5,6 +5,9 @@ use crate::error::Result;
 ///
 /// Closed is final: new contact about it opens a new case, linked with `research --link`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook close CB-7KQ2\n  casebook close CB-7KQ2 --reason \"Duplicate of CB-9QR2\""
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line

@@ -7,6 +7,9 @@ use crate::render;
 /// QUERY is an e-mail or a phone number (matched exactly; a phone by its digits) or a
 /// whole name (any letter case). `list --customer TEXT` is the substring search.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook customer ada@example.com\n  casebook customer \"+49 30 4930582\" --json\n  casebook customer \"Ada Lovelace\""
+)]
 pub struct Args {
     /// E-mail, phone or name
     query: String,
@@ -55,6 +58,6 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         c.name,
         h.cases.len(),
         h.open,
-        render::list_table(&files, &config, g.style(), None)
+        render::list_table(&files, &config, g.style())
     ))
 }

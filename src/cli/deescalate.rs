@@ -3,6 +3,9 @@ use crate::error::Result;
 
 /// De-escalate one level back down the chain
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook deescalate CB-7KQ2 --reason \"Engineer fixed the roller\""
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line

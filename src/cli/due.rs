@@ -10,6 +10,9 @@ use crate::render;
 /// owed, with the case, customer, target, due time and time left. What an agent runs at
 /// the start of the day.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook due\n  casebook due --within 4h\n  casebook due --within 1bd --json"
+)]
 pub struct Args {
     /// Only what is due within this long from now (breached ones always): e.g. 4h, 2d, 1bd
     #[arg(long, value_name = "DURATION")]

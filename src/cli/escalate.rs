@@ -3,6 +3,9 @@ use crate::error::Result;
 
 /// Escalate one level along the configured chain (agent → supervisor → manager)
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook escalate CB-7KQ2 --reason \"Needs an engineer on site\"\n  casebook escalate CB-7KQ2 --reason \"Outage\" --to \"Kim Lead\""
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line

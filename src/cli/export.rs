@@ -12,7 +12,11 @@ use crate::ops::export_columns;
 /// addresses and phone numbers with pseudonyms that are stable across exports from this
 /// clone (free text such as descriptions is not changed).
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook export > cases.csv\n  casebook export --format jsonl --status open\n  casebook export --redact > for-the-vendor.csv"
+)]
 pub struct Args {
+    /// The output format: CSV, or JSON Lines (one case per line)
     #[arg(long, value_parser = ["csv", "jsonl"], default_value = "csv")]
     format: String,
     /// Only cases in this status (repeat for several)

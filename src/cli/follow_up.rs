@@ -8,6 +8,9 @@ use crate::ops::FollowUpResponse;
 /// --no-answer records the attempt. Without --message, the follow-up template (asking for
 /// feedback) is rendered, recorded and printed.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook follow-up CB-7KQ2 --satisfied --rating 5\n  casebook follow-up CB-7KQ2 --not-satisfied --feedback \"Still jams\"\n  casebook follow-up CB-7KQ2 --no-answer"
+)]
 #[command(group = clap::ArgGroup::new("answer").required(true).args(["satisfied", "not_satisfied", "no_answer"]))]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one

@@ -9,6 +9,9 @@ use crate::ops::GatherInput;
 /// Each changed fact is recorded with its old and new value. Attachments are stored under
 /// attachments/<ID>/ with a safe name and their content hash (limits in the config).
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook gather CB-7KQ2 --product \"LaserJet 4\" --incident-at \"yesterday 16:30\"\n  casebook gather CB-7KQ2 --question \"Which tray?\" --answer \"Tray 2\" --attach jam.jpg"
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line
@@ -19,7 +22,8 @@ pub struct Args {
     /// Product or service involved
     #[arg(long)]
     product: Option<String>,
-    /// When the problem happened: RFC 3339, or "YYYY-MM-DD HH:MM" in the case book's zone
+    /// When the problem happened, in the case book's zone: "yesterday 16:30", "2 hours ago",
+    /// "2026-11-22 16:30", RFC 3339
     #[arg(long, value_name = "TIME")]
     incident_at: Option<String>,
     /// The problem, in full (`-` reads standard input; no value opens $EDITOR)

@@ -6,6 +6,9 @@ use crate::render;
 ///
 /// The same as `git log -- cases/<shard>/<ID>.toml`, with the trailers read for you.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook history CB-7KQ2\n  casebook history CB-7KQ2 --json"
+)]
 pub struct Args {
     /// Case ID, or any unique start of the part after the dash
     id: String,

@@ -23,8 +23,8 @@ use crate::ops::{ImportFormat, ImportOptions, ImportReport};
 /// prints one line per created or updated case on stdout.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
-  casebook import cases.csv                  import, or update what changed
-  casebook import cases.csv --dry-run -v     what would be created and updated, row by row
+  casebook import cases.csv
+  casebook import cases.csv --dry-run --verbose
   casebook import - --format jsonl < cases.jsonl
   casebook import cases.csv --continue-on-error --json | jq '.rejected'")]
 pub struct Args {

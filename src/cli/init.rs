@@ -10,6 +10,9 @@ use crate::ops::{Casebook, InitOptions, InitOutcome};
 /// `.gitattributes` in one commit. Other files of an existing repository are not touched.
 /// Running it again on a case book changes nothing.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook init support --timezone Europe/Berlin\n  casebook init --bare /srv/casebook.git --prefix HD"
+)]
 pub struct Args {
     /// Where to create the case book
     #[arg(default_value = ".", value_name = "DIR")]
@@ -28,7 +31,8 @@ pub struct Args {
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let dir = g.start_dir().join(&args.path);
-    let ctx = g.context(None)?;
+    // In an existing repository, its own user.* settings name who acts, as git would.
+    let ctx = g.context_at(&dir)?;
     let opts = InitOptions {
         bare: args.bare,
         prefix: Some(args.prefix),

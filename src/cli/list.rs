@@ -18,6 +18,9 @@ const TERMINAL_CAP: usize = 50;
 /// at most 50 cases are shown (a line says how many more); --limit sets another cap, and
 /// output to a pipe or with --json is not capped unless --limit is given.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook list\n  casebook list --status open --priority urgent --priority high\n  casebook list --sla breached --since \"7 days ago\" --sort due\n  casebook list --all --customer example.com --limit 200"
+)]
 pub struct Args {
     /// Only cases in this status (repeat for several)
     #[arg(long, value_parser = PossibleValuesParser::new(Status::KNOWN).map(|s| Status::from_stored(&s)))]
@@ -31,10 +34,11 @@ pub struct Args {
     /// Only cases with an SLA target in this state (breached includes missed ETAs)
     #[arg(long, value_parser = ["breached", "at-risk"])]
     sla: Option<String>,
-    /// Only cases opened at or after this date or time (in the case book's zone)
+    /// Only cases opened at or after this time, in the case book's zone: "7 days ago",
+    /// "monday", "today 9:00", "2026-11-01" (a date alone is its start)
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
-    /// Only cases opened before this date or time (in the case book's zone)
+    /// Only cases opened before this time (same forms as --since)
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
     /// Include closed cases
@@ -101,12 +105,10 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         eprintln!("no cases match");
         return Ok(());
     }
-    let width = terminal.then(terminal_width).flatten();
     print(&render::list_table(
         &listed.cases,
         &listed.config,
         g.style(),
-        width,
     ))?;
     let more = listed.total - listed.cases.len();
     if more > 0 {
@@ -117,11 +119,4 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or(Some(120))
 }

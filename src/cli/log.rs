@@ -7,6 +7,9 @@ use crate::model::Channel;
 /// An inbound interaction on a pending case makes it open again. Allowed on closed cases
 /// too, to document contact after the fact.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook log CB-7KQ2 --summary \"Customer called about tray 2\" --direction inbound --channel phone\n  casebook log CB-7KQ2 --summary \"Spoke to the vendor\" --direction internal --with \"Sam Vendor\" --at \"today 9:30\""
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line
@@ -20,6 +23,7 @@ pub struct Args {
     /// A person involved (repeat for several)
     #[arg(long, value_name = "NAME")]
     with: Vec<String>,
+    /// How the interaction took place
     #[arg(long, value_parser = parse_channel())]
     channel: Option<Channel>,
     /// inbound (from the customer), outbound (to them) or internal
@@ -28,7 +32,8 @@ pub struct Args {
     /// What came of it
     #[arg(long, value_name = "TEXT")]
     outcome: Option<String>,
-    /// When it happened, if not now (not in the future)
+    /// When it happened, if not now (not in the future): "today 9:30", "2 hours ago",
+    /// "2026-11-22 16:30"
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
 }

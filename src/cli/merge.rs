@@ -7,6 +7,9 @@ use crate::error::Result;
 /// `show` on it names the target. One commit for all. Refused for a case merged into itself
 /// or into a closed case.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook merge CB-9QR2 --into CB-7KQ2 --reason \"Same printer jam, reported twice\"\n  casebook merge CB-9QR2 CB-3MT8 --into CB-7KQ2"
+)]
 pub struct Args {
     /// The duplicates (IDs or unique starts); `-` reads them from standard input
     #[arg(required = true, value_name = "DUP")]

@@ -7,6 +7,8 @@ mod assign;
 mod bulk;
 mod clone;
 mod close;
+mod completions;
+mod config;
 mod customer;
 mod deescalate;
 mod due;
@@ -19,6 +21,7 @@ mod import;
 mod init;
 mod list;
 mod log;
+mod man;
 mod merge;
 mod merge_driver;
 mod open;
@@ -47,7 +50,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::error::{exit, Error, Result};
 use crate::model::time::parse_rfc3339;
@@ -74,13 +77,15 @@ The SOP, step by step:
   casebook amend ID EVENT-ID --message TEXT   correct a recorded text (kept in history)
   casebook customer ada@example.com   every case of one customer, newest first
   casebook show ID / list / history ID
-  casebook search \"paper jam\" -laser  full-text search over the cases' text
+  casebook search 'paper jam -laser'  full-text search over the cases' text
   casebook due [--within 4h]          the day's queue: what is owed, breached first
   casebook tick                       auto-close and auto-escalate, from cron
   casebook import cases.csv           bulk import (one commit; idempotent); export too
   casebook sync                       fetch, merge case by case, push (clone, setup)
   casebook review [--by agent]        metrics over resolved cases; --queue; ID --finding
   casebook verify / reindex           check the case book and its index / rebuild the index
+  casebook config get|set|check       read, change (one commit) and check the settings
+  casebook completions SHELL / man    shell completions and the manual page
 
 IDs may be shortened to any unique start of the part after the dash (like git hashes).
 Every action is one git commit; `git log` reviews them and any git remote shares them.
@@ -99,32 +104,47 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Options every subcommand takes, shown under their own heading. `CASEBOOK_DIR`,
+/// `CASEBOOK_ACTOR` and `CASEBOOK_NOW` are read here, not by clap: clap counts an
+/// environment value as given, and its usage lines then show them as if required.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Globals {
-    /// Run as if started in DIR (default: find the case book from the current folder up)
-    #[arg(short = 'C', global = true, value_name = "DIR", env = "CASEBOOK_DIR")]
+    /// Run as if started in DIR [env: CASEBOOK_DIR] (default: find the case book from the
+    /// current folder up)
+    #[arg(short = 'C', global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Who is acting, as "Name <email>" (default: git's user.name and user.email)
-    #[arg(
-        long,
-        global = true,
-        value_name = "NAME <EMAIL>",
-        env = "CASEBOOK_ACTOR"
-    )]
+    /// Who is acting, as "Name <email>" [env: CASEBOOK_ACTOR] (default: git's user.name and
+    /// user.email)
+    #[arg(long, global = true, value_name = "NAME <EMAIL>")]
     pub actor: Option<String>,
-    /// The clock for this action, RFC 3339 (for tests, replays and imports)
-    #[arg(long, global = true, value_name = "TIME", env = "CASEBOOK_NOW")]
+    /// The clock for this action, RFC 3339 [env: CASEBOOK_NOW] (for tests, replays and
+    /// imports)
+    #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
     /// Time worked on this action, recorded on its event: 15m, 2h, 1h30m (with several
     /// IDs, on each case)
     #[arg(long, global = true, value_name = "DURATION")]
     pub worked: Option<String>,
+    /// Show times in this IANA zone (default: the case book's zone), e.g. America/New_York
+    #[arg(long, global = true, value_name = "ZONE", value_parser = parse_zone)]
+    pub tz: Option<chrono_tz::Tz>,
     /// Machine-readable JSON on stdout (never colored)
     #[arg(long, global = true)]
     pub json: bool,
     /// When to color output; NO_COLOR in the environment means never, unless "always"
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Wrap long text in tables onto more lines instead of cutting it with …
+    #[arg(long, global = true)]
+    pub wide: bool,
+    /// Never page long output (default on a terminal: $CASEBOOK_PAGER, $PAGER, less -FRX)
+    #[arg(long, global = true)]
+    pub no_pager: bool,
+}
+
+fn parse_zone(text: &str) -> std::result::Result<chrono_tz::Tz, String> {
+    crate::model::calendar::parse_timezone(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -163,6 +183,7 @@ pub enum Command {
     History(history::Args),
     Search(search::Args),
     Template(template::Args),
+    Config(config::Args),
     Due(due::Args),
     Tick(tick::Args),
     Import(import::Args),
@@ -173,6 +194,8 @@ pub enum Command {
     Setup(setup::Args),
     Verify(verify::Args),
     Reindex(reindex::Args),
+    Completions(completions::Args),
+    Man(man::Args),
     #[command(hide = true)]
     MergeDriver(merge_driver::Args),
     #[command(hide = true)]
@@ -181,19 +204,35 @@ pub enum Command {
 
 impl Globals {
     fn start_dir(&self) -> PathBuf {
-        self.dir.clone().unwrap_or_else(|| PathBuf::from("."))
+        self.dir
+            .clone()
+            .or_else(|| env_value("CASEBOOK_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("."))
     }
 
     fn casebook(&self) -> Result<Casebook> {
         let cb = Casebook::discover(&self.start_dir())?;
+        // Once per process, however many times a command opens the case book.
+        static HINTED: std::sync::Once = std::sync::Once::new();
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            for path in cb.uncommitted_settings().unwrap_or_default() {
+                eprintln!("warning: {path} differs from the committed one and is not in effect until committed (`casebook config check`)");
+            }
+        });
         if !cb.store().has_merge_driver() {
-            eprintln!("hint: this clone has no casebook merge driver yet; run `casebook setup` so `git pull` merges cases");
+            HINTED.call_once(|| eprintln!("hint: this clone has no casebook merge driver yet; run `casebook setup` so `git pull` merges cases"));
         }
         Ok(cb)
     }
 
     fn now(&self) -> Result<DateTime<Utc>> {
-        match self.now.as_deref() {
+        match self
+            .now
+            .clone()
+            .or_else(|| env_value("CASEBOOK_NOW"))
+            .as_deref()
+        {
             // Milliseconds are plenty for an audit trail and keep stored times readable.
             None => Ok(Utc::now().trunc_subsecs(3)),
             Some(text) => parse_rfc3339(text).ok_or_else(|| {
@@ -205,15 +244,37 @@ impl Globals {
         }
     }
 
+    /// Who acts in `dir`, which need not be a case book yet (`init`).
+    fn context_at(&self, dir: &std::path::Path) -> Result<Context> {
+        let near = if dir.exists() {
+            default_git_identity(dir)
+        } else {
+            None
+        };
+        match near {
+            Some(actor) if self.actor.is_none() && env_value("CASEBOOK_ACTOR").is_none() => {
+                Ok(Context {
+                    actor,
+                    now: self.now()?,
+                    worked_minutes: None,
+                })
+            }
+            _ => self.context(None),
+        }
+    }
+
     /// Who acts: --actor / CASEBOOK_ACTOR, else git's identity (of `cb` if given).
     fn context(&self, cb: Option<&Casebook>) -> Result<Context> {
-        let actor = match self.actor.as_deref() {
-            Some(text) => {
-                Actor::parse(text).map_err(|e| Error::invalid("--actor", e.to_string()))?
-            }
+        let actor = match self
+            .actor
+            .clone()
+            .or_else(|| env_value("CASEBOOK_ACTOR"))
+            .as_deref()
+        {
+            Some(text) => Actor::parse(text).map_err(|e| Error::value("--actor", text, e))?,
             None => cb
                 .and_then(Casebook::git_identity)
-                .or_else(default_git_identity)
+                .or_else(|| default_git_identity(&self.start_dir()))
                 .ok_or(Error::NoActor)?,
         };
         let worked_minutes = self
@@ -245,24 +306,84 @@ impl Globals {
                     && std::io::stdout().is_terminal()
             }
         };
+        let terminal = std::io::stdout().is_terminal();
         Style {
             color: color && !self.json,
+            width: terminal
+                .then(|| terminal_size::terminal_size_of(std::io::stdout()))
+                .flatten()
+                .map(|(w, _)| w.0),
+            wide: self.wide,
+            tz: self.tz,
         }
     }
 }
 
-fn default_git_identity() -> Option<Actor> {
-    let config = git2::Config::open_default().ok()?;
-    Actor::new(
-        &config.get_string("user.name").ok()?,
-        &config.get_string("user.email").ok()?,
-    )
-    .ok()
+/// A variable from the environment; set but empty counts as unset.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// git's identity where the command runs (`-C`), from that repository's config if any.
+fn default_git_identity(dir: &std::path::Path) -> Option<Actor> {
+    let (name, email) = crate::store::git_identity_near(dir)?;
+    Actor::new(&name, &email).ok()
+}
+
+/// Whether long output may go through a pager: not with --no-pager or --json.
+static PAGING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Writes data to stdout. A closed pipe (`casebook list | head -1`) is not an error.
+/// On a terminal, text longer than the screen goes through the pager, as git does.
 fn print(text: &str) -> Result<()> {
+    if PAGING.load(std::sync::atomic::Ordering::Relaxed) && std::io::stdout().is_terminal() {
+        let height = terminal_size::terminal_size_of(std::io::stdout()).map(|(_, h)| h.0);
+        let lines = text.lines().count();
+        if height.is_some_and(|h| lines >= usize::from(h)) {
+            let var = |name: &str| std::env::var(name).ok();
+            if let Some(command) = pager_command(var("CASEBOOK_PAGER"), var("PAGER")) {
+                if page(&command, text) {
+                    return Ok(());
+                }
+            }
+        }
+    }
     write_stdout(|out| out.write_all(text.as_bytes()))
+}
+
+/// The pager to use: `CASEBOOK_PAGER`, then `PAGER`, then `less -FRX`; none when the one
+/// chosen is empty or `cat`.
+fn pager_command(casebook_pager: Option<String>, pager: Option<String>) -> Option<String> {
+    let chosen = casebook_pager
+        .or(pager)
+        .unwrap_or_else(|| "less -FRX".to_string());
+    let chosen = chosen.trim();
+    (!chosen.is_empty() && chosen != "cat").then(|| chosen.to_string())
+}
+
+/// Shows `text` through the pager `command` (a shell command line, as git runs it);
+/// false when the pager could not be started, so the caller prints it itself.
+fn page(command: &str, text: &str) -> bool {
+    use std::process::{Command, Stdio};
+    let mut child = match Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::piped())
+        .env(
+            "LESS",
+            std::env::var("LESS").unwrap_or_else(|_| "FRX".into()),
+        )
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(_) => return false,
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // The reader quitting early (`q` in less) closes the pipe: that is not an error.
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let _ = child.wait();
+    true
 }
 
 fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
@@ -315,7 +436,7 @@ fn recorded(g: &Globals, cb: &Casebook, ctx: &Context, rec: crate::ops::Recorded
     );
     merged_hint(&rec);
     match (&rec.event.template, &rec.event.message) {
-        (Some(_), Some(message)) => print(&format!("{message}\n")),
+        (Some(_), Some(message)) => print(&format!("{}\n", crate::render::safe_text(message))),
         _ => Ok(()),
     }
 }
@@ -337,10 +458,39 @@ fn print_json(value: &serde_json::Value) -> Result<()> {
     print(&(text + "\n"))
 }
 
+/// Options of a subcommand that contradict a global option. clap's `conflicts_with`
+/// does not see global options, so these are checked here, with clap's own error.
+const GLOBAL_CONFLICTS: &[(&str, &str, &str)] =
+    &[("export", "format", "json"), ("review", "csv", "json")];
+
+fn refuse_global_conflicts(m: &clap::ArgMatches) -> std::result::Result<(), clap::Error> {
+    use clap::parser::ValueSource;
+    let Some((name, sub)) = m.subcommand() else {
+        return Ok(());
+    };
+    let given = |id: &str| sub.value_source(id) == Some(ValueSource::CommandLine);
+    for &(command, own, global) in GLOBAL_CONFLICTS {
+        if command == name && given(own) && given(global) {
+            let mut cmd = Cli::command();
+            cmd.build();
+            let cmd = cmd.find_subcommand_mut(name).expect("a known subcommand");
+            return Err(cmd.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("--{own} cannot be used with --{global}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Parses the command line, runs it, reports errors on stderr; returns the exit code.
 pub fn main() -> i32 {
     crate::store::configure_process();
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| refuse_global_conflicts(&m).map(|()| m))
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -366,6 +516,7 @@ pub fn main() -> i32 {
 
 pub fn run(cli: Cli) -> Result<()> {
     let g = &cli.globals;
+    PAGING.store(!g.no_pager && !g.json, std::sync::atomic::Ordering::Relaxed);
     match cli.command {
         Command::Init(args) => init::run(g, args),
         Command::Open(args) => open::run(g, args),
@@ -392,6 +543,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(g, args),
         Command::History(args) => history::run(g, args),
         Command::Template(args) => template::run(g, args),
+        Command::Config(args) => config::run(g, args),
         Command::Due(args) => due::run(g, args),
         Command::Tick(args) => tick::run(g, args),
         Command::Import(args) => import::run(g, args),
@@ -403,6 +555,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Search(args) => search::run(g, args),
         Command::Verify(args) => verify::run(g, args),
         Command::Reindex(args) => reindex::run(g, args),
+        Command::Completions(args) => completions::run(g, args),
+        Command::Man(args) => man::run(g, args),
         Command::MergeDriver(args) => merge_driver::run(g, args),
         Command::Textconv(args) => textconv::run(g, args),
     }
@@ -428,5 +582,115 @@ fn report(e: &Error) {
     }
     if let Some(hint) = e.hint() {
         let _ = writeln!(err, "hint: {hint}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Splits an example line as a shell would (quotes, no expansion), keeping only the
+    /// `casebook ...` command of a pipeline, redirection or substitution.
+    fn example_words(line: &str) -> Vec<String> {
+        let start = line.find("casebook ").expect("an example runs casebook");
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quote = None;
+        let mut any = false;
+        for c in line[start..].chars() {
+            match (quote, c) {
+                (None, '"' | '\'') => {
+                    quote = Some(c);
+                    any = true;
+                }
+                (Some(q), c) if c == q => quote = None,
+                (None, ' ') => {
+                    if any {
+                        words.push(std::mem::take(&mut word));
+                    }
+                    any = false;
+                }
+                (None, '<' | '>' | '|' | ')') => break,
+                (_, c) => {
+                    word.push(c);
+                    any = true;
+                }
+            }
+        }
+        if any {
+            words.push(word);
+        }
+        words
+    }
+
+    #[test]
+    fn every_subcommand_has_examples_that_parse() {
+        let cli = Cli::command();
+        for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let name = sub.get_name();
+            let help = sub
+                .get_after_long_help()
+                .unwrap_or_else(|| panic!("`casebook {name} --help` has no examples"))
+                .to_string();
+            let examples = help
+                .strip_prefix("Examples:\n")
+                .unwrap_or_else(|| panic!("{name}: help ends with an Examples block: {help}"));
+            assert!(!examples.trim().is_empty(), "{name}");
+            for line in examples.lines() {
+                let words = example_words(line);
+                let own = words.get(1).map(String::as_str);
+                assert!(
+                    own == Some(name) || sub.get_all_aliases().any(|a| Some(a) == own),
+                    "{name}: example {line:?} runs another subcommand"
+                );
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("{name}: example {line:?} does not parse: {e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_option_is_described_and_globals_have_their_own_heading() {
+        let cli = Cli::command();
+        let mut undescribed = Vec::new();
+        for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+            for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg
+                    .get_help()
+                    .is_none_or(|h| h.to_string().trim().is_empty())
+                {
+                    undescribed.push(format!("casebook {} {id}", sub.get_name()));
+                }
+            }
+        }
+        assert!(undescribed.is_empty(), "no description: {undescribed:#?}");
+        for arg in cli.get_arguments().filter(|a| a.is_global_set()) {
+            assert_eq!(
+                arg.get_help_heading(),
+                Some("Global options"),
+                "{}",
+                arg.get_id()
+            );
+        }
+    }
+
+    #[test]
+    fn pager_is_chosen_like_git() {
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(pager_command(s("most"), s("more")), s("most"));
+        assert_eq!(pager_command(None, s("more")), s("more"));
+        assert_eq!(pager_command(None, None), s("less -FRX"));
+        assert_eq!(pager_command(s(""), s("more")), None);
+        assert_eq!(pager_command(None, s("cat")), None);
     }
 }

@@ -12,6 +12,9 @@ use crate::ops::NewCase;
 /// it: `id=$(casebook open ...)`. A customer name, a subject and at least one of
 /// --email/--phone are required.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook open --customer \"Ann Example\" --email ann@example.com --subject \"Printer jams\"\n  id=$(casebook open --customer Bo --phone \"+49 30 1234\" --subject \"No dial tone\" --priority high)"
+)]
 pub struct Args {
     /// The customer's name, as they would like to be addressed
     #[arg(long)]
@@ -19,20 +22,24 @@ pub struct Args {
     /// One line saying what the inquiry is about
     #[arg(long)]
     subject: String,
+    /// The customer's e-mail address (this or --phone is required)
     #[arg(long)]
     email: Option<String>,
+    /// The customer's phone number, as they gave it
     #[arg(long)]
     phone: Option<String>,
     /// Product or service involved
     #[arg(long)]
     product: Option<String>,
+    /// How urgent the case is; sets its SLA targets
     #[arg(long, default_value = "normal",
           value_parser = PossibleValuesParser::new(Priority::KNOWN).map(|s| Priority::from_stored(&s)))]
     priority: Priority,
     /// How the customer reached us [default: email if --email is given, else phone]
     #[arg(long, value_parser = PossibleValuesParser::new(Channel::KNOWN).map(|s| Channel::from_stored(&s)))]
     channel: Option<Channel>,
-    /// When the problem happened: RFC 3339, or "YYYY-MM-DD HH:MM" in the case book's zone
+    /// When the problem happened, in the case book's zone: "yesterday 16:30", "2 hours ago",
+    /// "2026-11-22 16:30", RFC 3339
     #[arg(long, value_name = "TIME")]
     incident_at: Option<String>,
     /// The problem in the customer's words

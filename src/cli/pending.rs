@@ -3,6 +3,9 @@ use crate::error::Result;
 
 /// Wait on the customer (open → pending); their next inbound contact reopens it
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook pending CB-7KQ2 --reason \"Waiting for the serial number\"\n  echo \"Waiting for photos\" | casebook pending CB-7KQ2 --reason -"
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line

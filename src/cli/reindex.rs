@@ -8,6 +8,7 @@ use crate::error::Result;
 /// The index is a disposable cache that every read keeps up to date by itself; this
 /// rebuilds it from scratch (deleting .git/casebook/ does the same, lazily).
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = "Examples:\n  casebook reindex")]
 pub struct Args {}
 
 pub fn run(g: &Globals, _args: Args) -> Result<()> {

@@ -3,6 +3,9 @@ use crate::error::Result;
 
 /// Reopen a resolved case (resolved → open; counts as a reopen)
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook reopen CB-7KQ2 --reason \"Jams again since Monday\""
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line

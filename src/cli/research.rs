@@ -5,6 +5,9 @@ use crate::error::Result;
 ///
 /// Linked cases must exist; the link shows on both cases.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook research CB-7KQ2 --finding \"Roller worn\" --root-cause \"Worn tray 2 roller\"\n  casebook research CB-7KQ2 --scope systemic --link CB-9QR2"
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line

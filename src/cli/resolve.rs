@@ -3,6 +3,9 @@ use crate::error::Result;
 
 /// Resolve the case (open/pending → resolved) with what solved it
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook resolve CB-7KQ2 --resolution \"Replaced the tray 2 roller\"\n  casebook resolve CB-7KQ2 --resolution \"Firmware 2.1 fixes it\" --root-cause \"Firmware bug\""
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line

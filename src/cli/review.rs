@@ -13,13 +13,16 @@ use crate::ops::{GroupBy, ReviewReport};
 /// not yet reviewed, those that deserve a look first at the top. `review ID --finding ...`
 /// records a reviewer's findings and improvement actions (one commit).
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook review\n  casebook review --from 2026-11-01 --to 2026-11-30 --by agent\n  casebook review --queue\n  casebook review CB-7KQ2 --finding \"First answer missed the roller\" --action \"Update the guide\" --tag kb"
+)]
 pub struct Args {
     /// A case to record findings on (with --finding)
     id: Option<String>,
-    /// First day of the window (YYYY-MM-DD)
+    /// First day of the window: 2026-11-01, "monday", "30 days ago" (in the book's zone)
     #[arg(long, value_name = "DATE")]
     from: Option<String>,
-    /// Last day of the window (YYYY-MM-DD) [default: today]
+    /// Last day of the window, in the same forms [default: today]
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
     /// Break the metrics down by this (agent: who recorded the last resolve; owner: who
@@ -75,7 +78,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
                     "{}  {:<8} {}  [{}]",
                     i.case,
                     i.status,
-                    crate::ops::one_line(&i.subject, 40),
+                    crate::render::safe_line(&crate::ops::one_line(&i.subject, 40)),
                     why
                 )
             })
@@ -196,7 +199,9 @@ fn text(r: &ReviewReport) -> String {
             let systemic = if rc.systemic { "  systemic" } else { "" };
             out.push_str(&format!(
                 "  {:>4} {:>4}  {}{systemic}\n",
-                rc.cases, rc.customers, rc.root_cause
+                rc.cases,
+                rc.customers,
+                crate::render::safe_line(&rc.root_cause)
             ));
         }
     }

@@ -5,6 +5,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use super::{print, print_json_array, Globals};
 use crate::error::Result;
 use crate::model::{Priority, Status};
+use crate::render;
 
 /// Search the cases' text: subject, description, messages, questions and answers,
 /// findings, root cause, resolution, feedback and log summaries
@@ -14,6 +15,9 @@ use crate::model::{Priority, Status};
 /// cases with that word. Best matches first, each with the field that matched and a short
 /// extract, matches in [brackets].
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook search paper jam\n  casebook search 'paper jam -laser' --status open\n  casebook search print* --limit 5"
+)]
 pub struct Args {
     /// What to search for; quote it as one argument when it has -words: 'paper jam -laser'
     #[arg(required = true, num_args = 1..)]
@@ -49,14 +53,16 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let style = g.style();
     let mut out = String::new();
     for h in &hits {
+        // Padded before it is coloured: escape bytes must not count as width.
+        let pad = |w: &str, n: usize| style.word(w) + &" ".repeat(n.saturating_sub(w.len()));
         out.push_str(&format!(
-            "{}  {:<8} {:<7} {}\n    {}: {}\n",
+            "{}  {} {} {}\n    {}: {}\n",
             style.bold(&h.case),
-            style.word(&h.status),
-            style.word(&h.priority),
-            crate::ops::one_line(&h.subject, 60),
+            pad(&h.status, 8),
+            pad(&h.priority, 7),
+            render::safe_line(&crate::ops::one_line(&h.subject, 60)),
             style.dim(&h.field),
-            crate::ops::one_line(&h.snippet, 100),
+            render::safe_line(&crate::ops::one_line(&h.snippet, 100)),
         ));
     }
     print(&out)?;

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 /// merge case files event by event, and its textconv driver for `git log -p`, and fetch
 /// the key ring (needed once in clones made with plain `git clone`)
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = "Examples:\n  casebook setup")]
 pub struct Args {}
 
 pub fn run(g: &Globals, _args: Args) -> Result<()> {

@@ -7,6 +7,9 @@ use crate::render;
 /// Every event on a timeline, each with the full text it recorded, marked as sent to the
 /// customer, from the customer or internal. --brief keeps one line per event.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook show CB-7KQ2\n  casebook show 7KQ --json\n  casebook show CB-7KQ2 --tz America/New_York"
+)]
 pub struct Args {
     /// Case ID, or any unique start of the part after the dash
     id: String,

@@ -11,6 +11,7 @@ use crate::error::Result;
 /// again. Two clones that created the same case ID keep both cases: one is renamed, and
 /// its old ID stays as an alias. Nothing local is lost when the remote cannot be reached.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = "Examples:\n  casebook sync\n  casebook sync upstream")]
 pub struct Args {
     /// The remote [default: the branch's upstream, else origin]
     remote: Option<String>,

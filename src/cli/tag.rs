@@ -7,6 +7,9 @@ use crate::error::{Error, Result};
 /// are case IDs (`-` alone reads IDs from standard input). A tag is letters, digits and
 /// - _ . / : (lowercased). One `tag` event per case that changes, one commit for all.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook tag CB-7KQ2 +billing -vip\n  casebook tag - +vip < ids.txt"
+)]
 pub struct Args {
     /// Case IDs, then +TAG / -TAG changes, in any order
     #[arg(

@@ -41,8 +41,7 @@ impl Texts {
                 }
                 let bytes =
                     self.read_bounded(field, std::io::stdin().lock(), || "standard input".into())?;
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| Error::invalid(field, "standard input is not UTF-8 text"))?;
+                let text = decode(field, bytes, "standard input")?;
                 Ok(Some(text.trim_end().to_string()))
             }
             Some(FROM_EDITOR) => self.edit(field).map(Some),
@@ -147,10 +146,7 @@ impl Texts {
         let text = std::fs::File::open(&path)
             .map_err(|e| io("read", e))
             .and_then(|file| self.read_bounded(field, file, || path.clone()))
-            .and_then(|bytes| {
-                String::from_utf8(bytes)
-                    .map_err(|_| Error::invalid(field, "the editor's text is not UTF-8"))
-            });
+            .and_then(|bytes| decode(field, bytes, "the editor's text"));
         let _ = std::fs::remove_file(&path);
         if !status.success() {
             return Err(Error::invalid(
@@ -170,4 +166,25 @@ impl Texts {
         }
         Ok(text)
     }
+}
+
+/// Text read from a stream: UTF-8 without NUL bytes (git cannot store a NUL in a commit
+/// message, and no person types one), else an error naming the field and the byte.
+fn decode(field: &str, bytes: Vec<u8>, source: &str) -> Result<String> {
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::invalid(
+            field,
+            format!(
+                "{source} is not UTF-8 text (bad byte at offset {}); save it as UTF-8",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
+    if let Some(at) = text.find('\0') {
+        return Err(Error::invalid(
+            field,
+            format!("{source} holds a NUL byte at offset {at}; give plain text"),
+        ));
+    }
+    Ok(text)
 }

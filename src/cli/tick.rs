@@ -9,6 +9,7 @@ use crate::error::Result;
 /// and, with sla.auto_escalate = true, escalates cases with a breached target one level.
 /// One commit per action; nothing when nothing is due.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = "Examples:\n  casebook tick --dry-run\n  casebook tick")]
 pub struct Args {
     /// Show what would be done, and do nothing
     #[arg(long)]

@@ -3,6 +3,9 @@ use crate::error::Result;
 
 /// Give cases back to the team queue: they have no owner afterwards
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook unassign CB-7KQ2\n  casebook unassign - < ids.txt"
+)]
 pub struct Args {
     /// Case IDs (or unique starts of them); `-` reads them from standard input
     #[arg(required = true, value_name = "ID")]

@@ -7,6 +7,9 @@ use crate::model::Channel;
 /// Each --eta sets or moves the promise; every change is kept. Without --message, the
 /// timeline-update template is rendered (it needs an ETA), recorded and printed.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Examples:\n  casebook update CB-7KQ2 --eta \"friday 17:00\"\n  casebook update CB-7KQ2 --eta tomorrow --channel phone"
+)]
 pub struct Args {
     /// Case IDs, or unique starts of them; several record the action on each, in one
     /// commit; `-` reads IDs from standard input, one per line
@@ -17,7 +20,8 @@ pub struct Args {
     /// The message sent (`-` reads standard input; no value opens $EDITOR)
     #[arg(long, num_args = 0..=1, default_missing_value = text::FROM_EDITOR, value_name = "TEXT")]
     message: Option<String>,
-    /// Estimated resolution: RFC 3339, or "YYYY-MM-DD HH:MM" in the case book's zone
+    /// Estimated resolution, in the case book's zone: "friday 17:00", "tomorrow 9:30", "+2d",
+    /// "in 3 hours", "2026-11-25 14:00"; a date alone means the end of that business day
     #[arg(long, value_name = "TIME")]
     eta: Option<String>,
     /// How it was sent [default: the case's channel]

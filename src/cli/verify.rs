@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 /// events, its ID matches its path, every alias names a case, and the index equals a full
 /// scan. Exit 1 with each difference named.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = "Examples:\n  casebook verify\n  casebook verify --json")]
 pub struct Args {}
 
 pub fn run(g: &Globals, _args: Args) -> Result<()> {

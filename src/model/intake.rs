@@ -166,6 +166,21 @@ impl Intake {
     }
 }
 
+/// A problem with one row of an import (or the file as a whole, at line 0). It lives
+/// here, with the rows, so that `crate::error` can name it without depending on `ops`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.field, self.message)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

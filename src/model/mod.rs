@@ -24,6 +24,7 @@ pub mod team;
 pub mod template;
 pub mod time;
 pub mod validate;
+pub mod when;
 
 pub use actor::Actor;
 pub use case::{CaseFile, CaseState, Customer};

@@ -1,14 +1,10 @@
 //! Instants: stored as UTC RFC 3339 strings, typed by people in the calendar's time zone.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("bad time {input:?}: expected RFC 3339 such as 2026-11-22T14:30:00Z, or \"YYYY-MM-DD HH:MM\" or \"YYYY-MM-DD\" in the case book's time zone ({tz})")]
-pub struct TimeError {
-    pub input: String,
-    pub tz: String,
-}
+pub use super::when::TimeError;
+use super::when::{parse_when, DateOnly};
 
 /// The one stored form of an instant: UTC, RFC 3339, whole seconds unless sub-seconds exist.
 pub fn format_utc(t: &DateTime<Utc>) -> String {
@@ -22,36 +18,11 @@ pub fn parse_rfc3339(input: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Parses what a person types: RFC 3339 with an offset, or a local date-time or date in `tz`.
-/// A local time that does not exist (a daylight-saving gap) is an error; an ambiguous one
-/// (the repeated hour) takes the earlier instant.
+/// Parses a time given without a clock (an import row): RFC 3339 with an offset, or a
+/// local date-time or date in `tz`. Daylight-saving gaps and folds are resolved as
+/// [`super::when`] documents; forms relative to now are refused.
 pub fn parse_user_time(input: &str, tz: Tz) -> Result<DateTime<Utc>, TimeError> {
-    let err = || TimeError {
-        input: input.to_string(),
-        tz: tz.name().to_string(),
-    };
-    let s = input.trim();
-    if let Some(t) = parse_rfc3339(s) {
-        return Ok(t);
-    }
-    let local = [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-    .or_else(|| {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-    })
-    .ok_or_else(err)?;
-    tz.from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(err)
+    parse_when(input, tz, None, DateOnly::StartOfDay)
 }
 
 /// serde adapter: `DateTime<Utc>` as an RFC 3339 string.

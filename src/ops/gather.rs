@@ -165,7 +165,7 @@ fn gather_step(
         change("description", case.description.clone(), Some(d));
     }
     if let Some(t) = &input.incident_at {
-        let t = super::open::parse_past_time("--incident-at", t, ctx, cur.config)?;
+        let t = super::when::parse_past_time("--incident-at", t, ctx, cur.config)?;
         change(
             "incident_at",
             case.incident_at.as_ref().map(format_utc),

@@ -44,19 +44,7 @@ pub struct ImportOptions {
     pub size: Option<u64>,
 }
 
-/// A problem with one row (or the file as a whole, at line 0).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    pub line: u64,
-    pub field: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}: {}", self.line, self.field, self.message)
-    }
-}
+pub use crate::model::intake::RowError;
 
 /// What an import did (or would do).
 #[derive(Debug, Clone, Default)]

@@ -102,12 +102,12 @@ fn initial_config(opts: &InitOptions) -> Result<String> {
     let mut text = DEFAULT_CONFIG.to_string();
     if let Some(prefix) = &opts.prefix {
         let prefix = crate::model::id::validate_prefix(prefix)
-            .map_err(|e| Error::invalid("--prefix", e.to_string()))?;
+            .map_err(|e| Error::value("--prefix", prefix.as_str(), e))?;
         text = text.replacen("prefix = \"CB\"", &format!("prefix = \"{prefix}\""), 1);
     }
     if let Some(tz) = &opts.timezone {
         let tz = crate::model::calendar::parse_timezone(tz)
-            .map_err(|e| Error::invalid("--timezone", e.to_string()))?;
+            .map_err(|e| Error::value("--timezone", tz.as_str(), e))?;
         text = text.replacen(
             "timezone = \"UTC\"",
             &format!("timezone = \"{}\"", tz.name()),

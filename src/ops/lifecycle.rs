@@ -7,36 +7,12 @@ use chrono::{DateTime, Utc};
 use super::template::render_for;
 use super::{optional_text, required_text, Casebook, Cases, Context, Current};
 use crate::error::{Error, Result};
-use crate::model::time::parse_user_time;
-use crate::model::{Action, Channel, Config, Direction, Event};
+use crate::model::{Action, Channel, Direction, Event};
 
 pub use crate::model::FollowUpResponse;
 
 fn event(action: Action, ctx: &Context) -> Event {
     Event::new(action, ctx.now, &ctx.actor.to_string())
-}
-
-/// A time that must lie ahead (an ETA).
-pub(crate) fn parse_future_time(
-    field: &str,
-    text: &str,
-    ctx: &Context,
-    config: &Config,
-) -> Result<DateTime<Utc>> {
-    let t = parse_user_time(text, config.calendar.tz()).map_err(|source| Error::Time {
-        field: field.to_string(),
-        source,
-    })?;
-    if t <= ctx.now {
-        return Err(Error::invalid(
-            field,
-            format!(
-                "{text:?} is not in the future (now is {})",
-                crate::model::time::format_utc(&ctx.now)
-            ),
-        ));
-    }
-    Ok(t)
 }
 
 /// The message given, or the template rendered for this case (recording which one).
@@ -96,7 +72,7 @@ impl Casebook {
         self.record_cases(ctx, id, Action::Update, |cur| {
             let mut e = event(Action::Update, ctx);
             e.eta = eta
-                .map(|t| parse_future_time("--eta", t, ctx, cur.config))
+                .map(|t| super::when::parse_future_time("--eta", t, ctx, cur.config))
                 .transpose()?;
             e.channel = Some(
                 channel
@@ -153,7 +129,7 @@ impl Casebook {
             };
             e.outcome = optional_text(&outcome);
             e.occurred_at = at
-                .map(|t| super::open::parse_past_time("--at", t, ctx, cur.config))
+                .map(|t| super::when::parse_past_time("--at", t, ctx, cur.config))
                 .transpose()?;
             Ok(e.into())
         })
@@ -272,7 +248,13 @@ impl Casebook {
             e.rating = rating;
             e.feedback = optional_text(&feedback);
             e.direction = Some("outbound".into());
-            message_or_template(cur, ctx, &mut e, &message, "follow-up", None)?;
+            if response == FollowUpResponse::NoAnswer {
+                // No answer yet: the follow-up template asks the customer how it went.
+                message_or_template(cur, ctx, &mut e, &message, "follow-up", None)?;
+            } else {
+                // The customer answered (and maybe rated): asking them again is wrong.
+                e.message = optional_text(&message);
+            }
             Ok(e.into())
         })
     }

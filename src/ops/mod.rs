@@ -1,5 +1,6 @@
 //! One function per action: load, validate, apply, commit. Commands are thin wrappers.
 
+mod config;
 mod customer;
 mod export;
 mod gather;
@@ -18,11 +19,13 @@ mod team;
 mod template;
 mod textconv;
 mod verify;
+mod when;
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+pub use config::ConfigCheck;
 pub use customer::CustomerHistory;
 pub use export::{export_columns, export_only_columns, ExportRow};
 pub use gather::GatherInput;

@@ -3,7 +3,6 @@
 use super::{commit_message, Casebook, Context};
 use crate::error::{Error, Result};
 use crate::model::intake::IntakeInput;
-use crate::model::time::parse_user_time;
 use crate::model::{CaseFile, CaseId, Channel, Event, Priority};
 use crate::store::Change;
 
@@ -69,7 +68,14 @@ fn intake_event(new: &NewCase, ctx: &Context, config: &crate::model::Config) -> 
         product: new.product.clone(),
         priority: new.priority.as_ref().map(|p| p.to_string()),
         channel: new.channel.as_ref().map(|c| c.to_string()),
-        incident_at: new.incident_at.clone(),
+        // Read here, where "now" is known, so `yesterday 16:30` works on the command line;
+        // the intake then sees the stored form.
+        incident_at: new
+            .incident_at
+            .as_deref()
+            .map(|t| super::when::parse_past_time("--incident-at", t, ctx, config))
+            .transpose()?
+            .map(|t| crate::model::time::format_utc(&t)),
         description: new.description.clone(),
         opened_at: None,
     };
@@ -84,27 +90,4 @@ fn intake_event(new: &NewCase, ctx: &Context, config: &crate::model::Config) -> 
             )
         })?;
     Ok(intake.open_event(&ctx.actor.to_string(), ctx.now))
-}
-
-/// Parses a time the user gives for something that already happened.
-pub(crate) fn parse_past_time(
-    field: &str,
-    text: &str,
-    ctx: &Context,
-    config: &crate::model::Config,
-) -> Result<chrono::DateTime<chrono::Utc>> {
-    let t = parse_user_time(text, config.calendar.tz()).map_err(|source| Error::Time {
-        field: field.to_string(),
-        source,
-    })?;
-    if t > ctx.now {
-        return Err(Error::invalid(
-            field,
-            format!(
-                "{text:?} is in the future (now is {})",
-                crate::model::time::format_utc(&ctx.now)
-            ),
-        ));
-    }
-    Ok(t)
 }

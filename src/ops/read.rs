@@ -221,8 +221,14 @@ impl Casebook {
         let time = |flag: &str, text: &Option<String>| {
             text.as_deref()
                 .map(|t| {
-                    crate::model::time::parse_user_time(t, tz)
-                        .map_err(|e| Error::invalid(flag, e.to_string()))
+                    use crate::model::when::{parse_when, DateOnly};
+                    parse_when(t, tz, Some(now), DateOnly::StartOfDay).map_err(|source| {
+                        Error::Time {
+                            field: flag.to_string(),
+                            input: t.to_string(),
+                            source,
+                        }
+                    })
                 })
                 .transpose()
         };

@@ -101,13 +101,17 @@ impl Casebook {
         let view = self.view()?;
         let config = view.config().clone();
         let tz = config.calendar.tz();
+        // Any form people type ("2026-11-01", "monday", "yesterday", "30 days ago"); the
+        // window is whole days, so only the day of the time counts.
         let day = |field: &str, text: &str| -> Result<NaiveDate> {
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-                Error::invalid(
-                    field,
-                    format!("{text:?} is not a date: expected YYYY-MM-DD"),
-                )
-            })
+            use crate::model::when::{parse_when, DateOnly};
+            parse_when(text, tz, Some(now), DateOnly::StartOfDay)
+                .map(|t| t.with_timezone(&tz).date_naive())
+                .map_err(|source| Error::Time {
+                    field: field.to_string(),
+                    input: text.to_string(),
+                    source,
+                })
         };
         let today = now.with_timezone(&tz).date_naive();
         let to_day = to.map(|t| day("--to", t)).transpose()?.unwrap_or(today);

@@ -33,19 +33,7 @@ impl Targets {
     }
 }
 
-/// A case that refused a bulk action, and why.
-#[derive(Debug)]
-pub struct Refusal {
-    /// The ID as the user typed it.
-    pub query: String,
-    pub error: Error,
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.query, self.error)
-    }
-}
+pub use crate::error::Refusal;
 
 /// What a bulk action did.
 #[derive(Debug, Default)]

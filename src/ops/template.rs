@@ -64,8 +64,16 @@ pub(crate) fn render_for(
     template::render(name, &text, &values).map_err(template_error)
 }
 
+/// A template that cannot be rendered. A missing ETA is the agent's to give, not the
+/// template author's to fix, so it is named as the --eta it needs.
 fn template_error(e: TemplateError) -> Error {
-    Error::invalid("template", e.to_string())
+    match &e {
+        TemplateError::Missing { name, .. } if name == "eta" => Error::invalid(
+            "--eta",
+            "this case has no ETA, and the update message promises one: give --eta (e.g. --eta \"friday 17:00\"), or write the message with --message",
+        ),
+        _ => Error::Template(e),
+    }
 }
 
 impl Casebook {
@@ -84,7 +92,7 @@ impl Casebook {
             .case(&id)?
             .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
         let eta = eta
-            .map(|t| super::lifecycle::parse_future_time("--eta", t, ctx, &config))
+            .map(|t| super::when::parse_future_time("--eta", t, ctx, &config))
             .transpose()?;
         render_for(&snap, &config, name, &case, ctx, eta)
     }

@@ -3,10 +3,10 @@
 //! The JSON is a stable contract, documented in docs/FORMAT.md: keys are always present
 //! (`null` when unset), times are UTC RFC 3339, and nothing is formatted for display.
 
-use comfy_table::{presets, Cell, ContentArrangement, Table};
 use serde_json::{json, Value};
 
-use super::{local_time, Style};
+use super::table::Grid;
+use super::{local_time, localize_times, safe_line, safe_text, Style};
 use crate::model::commitment::{Commitment, State};
 use crate::model::time::format_utc;
 use crate::model::{CaseFile, CaseId, Config};
@@ -111,7 +111,8 @@ pub fn case_json(f: &CaseFile, with_events: bool, commitments: &[Commitment]) ->
 
 /// The case for a person: its sections, SLA targets, then the events as a timeline in
 /// local time, each with the whole text it recorded (who it was for, and who took part);
-/// `brief` keeps one line per event.
+/// `brief` keeps one line per event. Labels are padded before they are coloured, so colour
+/// never moves a column.
 pub fn show_text(
     f: &CaseFile,
     config: &Config,
@@ -119,28 +120,33 @@ pub fn show_text(
     style: Style,
     brief: bool,
 ) -> String {
-    let tz = config.calendar.tz();
+    let tz = style.zone(config.calendar.tz());
     let c = &f.case;
     let mut out = String::new();
     let mut line = |label: &str, value: String| {
-        out.push_str(&format!("  {:<13}{value}\n", style.dim(label)));
+        out.push_str(&format!(
+            "  {}{value}\n",
+            style.dim(&format!("{label:<13}"))
+        ));
     };
+    let safe = |s: &str| safe_line(s);
     let head = format!(
         "{}  {}\n",
         style.bold(c.id.as_str()),
-        style.bold(&c.subject)
+        style.bold(&safe(&c.subject))
     );
     line("status", style.word(c.status.as_str()));
     line("priority", style.word(c.priority.as_str()));
-    line("channel", c.channel.to_string());
+    line("channel", safe(c.channel.as_str()));
     line(
         "owner",
         c.owner
-            .clone()
+            .as_deref()
+            .map(safe)
             .unwrap_or_else(|| "nobody (unassigned)".into()),
     );
     if !c.tags.is_empty() {
-        line("tags", c.tags.join(", "));
+        line("tags", safe(&c.tags.join(", ")));
     }
     if let Some(into) = &c.merged_into {
         line(
@@ -152,14 +158,18 @@ pub fn show_text(
         line("time worked", crate::model::team::format_minutes(m));
     }
     if let Some(p) = &c.product {
-        line("product", p.clone());
+        line("product", safe(p));
     }
     if let Some(t) = &c.incident_at {
         line("incident at", local_time(t, tz));
     }
     line(
         "opened",
-        format!("{} by {}", local_time(&c.created_at, tz), c.created_by),
+        format!(
+            "{} by {}",
+            local_time(&c.created_at, tz),
+            safe(&c.created_by)
+        ),
     );
     if let Some(t) = &c.acknowledged_at {
         line("acknowledged", local_time(t, tz));
@@ -168,14 +178,14 @@ pub fn show_text(
         let to = c
             .escalated_to
             .as_deref()
-            .map(|t| format!(" ({t})"))
+            .map(|t| format!(" ({})", safe(t)))
             .unwrap_or_default();
         line(
             "escalated",
             format!(
                 "level {}: {}{to}",
                 c.escalation_level,
-                config.level_name(c.escalation_level)
+                safe(&config.level_name(c.escalation_level))
             ),
         );
     }
@@ -183,13 +193,13 @@ pub fn show_text(
         line("eta", local_time(t, tz));
     }
     if let Some(v) = &c.root_cause {
-        line("root cause", v.clone());
+        line("root cause", safe(v));
     }
     if let Some(v) = &c.scope {
-        line("scope", v.to_string());
+        line("scope", safe(v.as_str()));
     }
     if let Some(v) = &c.resolution {
-        line("resolution", v.clone());
+        line("resolution", safe(v));
     }
     if let Some(s) = &c.satisfaction {
         let rating = s
@@ -207,26 +217,36 @@ pub fn show_text(
         line("reopened", format!("{} time(s)", c.reopen_count));
     }
     if !c.links.is_empty() {
-        line("links", c.links.join(", "));
+        line("links", safe(&c.links.join(", ")));
     }
     if !c.aliases.is_empty() {
-        line("also known as", c.aliases.join(", "));
+        line("also known as", safe(&c.aliases.join(", ")));
     }
     for a in &c.attachments {
-        line("attachment", format!("{} ({} bytes)", a.name, a.size));
+        line(
+            "attachment",
+            format!("{} ({} bytes)", safe(&a.name), a.size),
+        );
     }
     let mut text = head + &out;
+    let field = |text: &mut String, label: &str, value: &str| {
+        text.push_str(&format!(
+            "  {}{}\n",
+            style.dim(&format!("{label:<13}")),
+            safe(value)
+        ));
+    };
     text.push_str(&format!("\n{}\n", style.bold("Customer")));
-    text.push_str(&format!("  {:<13}{}\n", style.dim("name"), f.customer.name));
+    field(&mut text, "name", &f.customer.name);
     if let Some(e) = &f.customer.email {
-        text.push_str(&format!("  {:<13}{e}\n", style.dim("email")));
+        field(&mut text, "email", e);
     }
     if let Some(p) = &f.customer.phone {
-        text.push_str(&format!("  {:<13}{p}\n", style.dim("phone")));
+        field(&mut text, "phone", p);
     }
     if let Some(d) = &c.description {
         text.push_str(&format!("\n{}\n", style.bold("Description")));
-        for l in d.lines() {
+        for l in safe_text(d).lines() {
             text.push_str(&format!("  {l}\n"));
         }
     }
@@ -240,10 +260,12 @@ pub fn show_text(
                 _ => String::new(),
             };
             let policy = k.policy.map(|p| format!(" ({p})")).unwrap_or_default();
+            let state = k.state.as_str();
             text.push_str(&format!(
-                "  {:<13}{:<10} {when}{}\n",
+                "  {:<13}{}{} {when}{}\n",
                 k.target.as_str(),
-                style.word(k.state.as_str()),
+                style.word(state),
+                " ".repeat(10usize.saturating_sub(state.len())),
                 style.dim(&policy)
             ));
         }
@@ -261,8 +283,11 @@ pub fn show_text(
             "  {}  {:<12} {:<20} {}{id}\n",
             style.dim(&local_time(&e.at, tz)),
             e.action.as_str(),
-            who,
-            crate::ops::one_line(&summary_of(e), 60)
+            safe(who),
+            safe(&crate::ops::one_line(
+                &localize_times(&summary_of(e), tz),
+                60
+            ))
         ));
         // A correction's text shows where it belongs: in the event it corrects.
         if brief || e.action == crate::model::Action::Correct {
@@ -279,7 +304,7 @@ pub fn show_text(
             text.push_str(&format!(
                 "      {} {}\n",
                 style.dim("with:"),
-                e.with.join(", ")
+                safe(&e.with.join(", "))
             ));
         }
         for said in e.said() {
@@ -297,54 +322,41 @@ pub fn show_text(
             if said.text.contains('\n') {
                 text.push_str(&format!("      {label}\n"));
                 for l in said.text.lines() {
-                    text.push_str(format!("        {l}").trim_end());
+                    text.push_str(format!("        {}", safe(l)).trim_end());
                     text.push('\n');
                 }
             } else {
-                text.push_str(&format!("      {label} {}\n", said.text));
+                text.push_str(&format!("      {label} {}\n", safe(said.text)));
             }
         }
     }
     text
 }
 
-fn table(style: Style, header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header.iter().map(|h| Cell::new(style.bold(h))));
-    t
-}
-
 /// Cases as a table for people.
-pub fn list_table(cases: &[CaseFile], config: &Config, style: Style, width: Option<u16>) -> String {
-    let tz = config.calendar.tz();
-    let mut t = table(
+pub fn list_table(cases: &[CaseFile], config: &Config, style: Style) -> String {
+    let tz = style.zone(config.calendar.tz());
+    let mut t = Grid::new(
         style,
         &[
             "ID", "STATUS", "PRIORITY", "OWNER", "CUSTOMER", "SUBJECT", "OPENED",
         ],
+        &["OWNER", "CUSTOMER", "SUBJECT"],
     );
-    if let Some(w) = width {
-        t.set_width(w);
-    } else {
-        t.set_content_arrangement(ContentArrangement::Disabled);
-    }
     for f in cases {
         let c = &f.case;
-        t.add_row(vec![
-            Cell::new(c.id.as_str()),
-            Cell::new(style.word(c.status.as_str())),
-            Cell::new(style.word(c.priority.as_str())),
-            Cell::new(owner_name(c.owner.as_deref())),
-            Cell::new(&f.customer.name),
-            Cell::new(&c.subject),
-            Cell::new(local_time(&c.created_at, tz)),
-        ]);
+        let row = vec![
+            t.text(c.id.as_str()),
+            t.word(c.status.as_str()),
+            t.word(c.priority.as_str()),
+            t.text(&owner_name(c.owner.as_deref())),
+            t.text(&f.customer.name),
+            t.text(&c.subject),
+            t.text(&local_time(&c.created_at, tz)),
+        ];
+        t.row(row);
     }
-    let mut s = trim_lines(&t.to_string());
-    s.push('\n');
-    s
+    t.render()
 }
 
 /// The action a commit recorded on case `id`: its `Action:` trailer, `link` when the
@@ -394,30 +406,24 @@ pub fn history_table(
     config: &Config,
     style: Style,
 ) -> String {
-    let tz = config.calendar.tz();
-    let mut t = table(style, &["TIME", "ACTOR", "ACTION", "SUMMARY", "COMMIT"]);
-    t.set_content_arrangement(ContentArrangement::Disabled);
+    let tz = style.zone(config.calendar.tz());
+    let mut t = Grid::new(
+        style,
+        &["TIME", "ACTOR", "ACTION", "SUMMARY", "COMMIT"],
+        &["ACTOR", "SUMMARY"],
+    );
+    let prefix = format!("{id}: ");
     for e in entries {
-        let prefix = format!("{id}: ");
         let subject = e.summary.strip_prefix(&prefix).unwrap_or(&e.summary);
         let summary = subject.split_once(" — ").map(|(_, s)| s).unwrap_or("");
-        t.add_row(vec![
-            Cell::new(local_time(&e.time, tz)),
-            Cell::new(e.author.split(" <").next().unwrap_or(&e.author)),
-            Cell::new(action_on(id, e).unwrap_or("?")),
-            Cell::new(summary),
-            Cell::new(style.dim(&e.commit.to_string()[..10])),
-        ]);
+        let row = vec![
+            t.text(&local_time(&e.time, tz)),
+            t.text(e.author.split(" <").next().unwrap_or(&e.author)),
+            t.text(action_on(id, e).unwrap_or("?")),
+            t.text(&localize_times(summary, tz)),
+            t.dim(&e.commit.to_string()[..10]),
+        ];
+        t.row(row);
     }
-    let mut s = trim_lines(&t.to_string());
-    s.push('\n');
-    s
-}
-
-/// comfy-table pads every cell; trailing blanks are noise in a terminal and in diffs.
-fn trim_lines(s: &str) -> String {
-    s.lines()
-        .map(|l| l.trim_end().strip_prefix(' ').unwrap_or(l.trim_end()))
-        .collect::<Vec<_>>()
-        .join("\n")
+    t.render()
 }

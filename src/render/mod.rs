@@ -5,24 +5,44 @@ mod chart;
 mod queue;
 mod report;
 mod review_csv;
+mod safe;
+mod table;
 
 pub use case::{case_json, history_json, history_table, list_table, show_text, sla_json};
 pub use queue::{due_json, due_table};
 pub use report::{esc, review_html, BACKLOG_ORDER};
 pub use review_csv::{review_csv_header, review_csv_rows};
+pub use safe::{localize_times, safe_line, safe_text};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-/// Whether to color output. Colors never reach JSON.
+/// How output for people looks: colour, the width to fit, wrapping, and the zone times
+/// are shown in. Colours never reach JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
     pub color: bool,
+    /// The terminal's width; `None` (a pipe) means lines are never cut.
+    pub width: Option<u16>,
+    /// Wrap long text onto more lines instead of cutting it with `…`.
+    pub wide: bool,
+    /// Show times in this zone instead of the case book's (`--tz`).
+    pub tz: Option<Tz>,
 }
 
 impl Style {
     pub fn plain() -> Style {
-        Style { color: false }
+        Style {
+            color: false,
+            width: None,
+            wide: false,
+            tz: None,
+        }
+    }
+
+    /// The zone times are shown in: `--tz`, else the case book's.
+    pub fn zone(&self, book: Tz) -> Tz {
+        self.tz.unwrap_or(book)
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -43,16 +63,44 @@ impl Style {
 
     /// Status and priority words, colored by how much attention they need.
     pub fn word(&self, text: &str) -> String {
-        let code = match text {
-            "urgent" | "breached" => "1;31",
-            "high" | "new" | "at_risk" => "33",
-            "open" => "32",
-            "pending" => "36",
-            "resolved" | "closed" | "low" => "2",
-            _ => return text.to_string(),
-        };
-        self.paint(code, text)
+        match word_tone(text) {
+            Some(tone) => self.paint(tone.code(), text),
+            None => text.to_string(),
+        }
     }
+}
+
+/// How a word is coloured, for text and for table cells alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tone {
+    Alarm,
+    Warn,
+    Good,
+    Waiting,
+    Quiet,
+}
+
+impl Tone {
+    fn code(self) -> &'static str {
+        match self {
+            Tone::Alarm => "1;31",
+            Tone::Warn => "33",
+            Tone::Good => "32",
+            Tone::Waiting => "36",
+            Tone::Quiet => "2",
+        }
+    }
+}
+
+pub(crate) fn word_tone(text: &str) -> Option<Tone> {
+    Some(match text {
+        "urgent" | "breached" => Tone::Alarm,
+        "high" | "new" | "at_risk" => Tone::Warn,
+        "open" => Tone::Good,
+        "pending" => Tone::Waiting,
+        "resolved" | "closed" | "low" => Tone::Quiet,
+        _ => return None,
+    })
 }
 
 /// An instant in the case book's time zone, minute precision, with the zone's abbreviation.

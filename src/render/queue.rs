@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use comfy_table::{presets, Cell, Table};
 use serde_json::{json, Value};
 
+use super::table::Grid;
 use super::{local_time, Style};
 use crate::model::time::format_utc;
 use crate::ops::DueItem;
@@ -30,35 +30,31 @@ pub fn due_json(i: &DueItem, now: DateTime<Utc>) -> Value {
 
 /// The queue as a table, one line per item.
 pub fn due_table(items: &[DueItem], now: DateTime<Utc>, tz: Tz, style: Style) -> String {
-    let mut t = Table::new();
-    t.load_preset(presets::NOTHING);
-    t.set_header(
-        [
+    let tz = style.zone(tz);
+    let mut t = Grid::new(
+        style,
+        &[
             "DUE", "LEFT", "TARGET", "STATE", "CASE", "PRIORITY", "OWNER", "CUSTOMER", "SUBJECT",
-        ]
-        .map(|h| Cell::new(style.bold(h))),
+        ],
+        &["CUSTOMER", "SUBJECT"],
     );
     for i in items {
         let k = &i.commitment;
         let due = k.due.expect("the queue holds commitments with a due time");
-        t.add_row(vec![
-            Cell::new(local_time(&due, tz)),
-            Cell::new(left(due - now)),
-            Cell::new(k.target.as_str()),
-            Cell::new(style.word(k.state.as_str())),
-            Cell::new(i.id.as_str()),
-            Cell::new(style.word(i.priority.as_str())),
-            Cell::new(super::case::owner_name(i.owner.as_deref())),
-            Cell::new(&i.customer),
-            Cell::new(crate::ops::one_line(&i.subject, 40)),
-        ]);
+        let row = vec![
+            t.text(&local_time(&due, tz)),
+            t.text(&left(due - now)),
+            t.text(k.target.as_str()),
+            t.word(k.state.as_str()),
+            t.text(i.id.as_str()),
+            t.word(i.priority.as_str()),
+            t.text(&super::case::owner_name(i.owner.as_deref())),
+            t.text(&i.customer),
+            t.text(&i.subject),
+        ];
+        t.row(row);
     }
-    let text: Vec<String> = t
-        .to_string()
-        .lines()
-        .map(|l| l.trim().to_string())
-        .collect();
-    text.join("\n") + "\n"
+    t.render()
 }
 
 /// `3h 05m`, `2d 4h`, or `-1h 30m` when overdue.

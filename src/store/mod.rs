@@ -340,6 +340,20 @@ impl Store {
     }
 }
 
+/// git's `user.name` and `user.email` as seen from `dir`: the configuration of the
+/// repository that holds `dir` if there is one (its own `user.*` first, as git reads
+/// them), else the user's global and system files.
+pub fn git_identity_near(dir: &std::path::Path) -> Option<(String, String)> {
+    let config = match git2::Repository::discover(dir) {
+        Ok(repo) => repo.config().ok()?.snapshot().ok()?,
+        Err(_) => git2::Config::open_default().ok()?.snapshot().ok()?,
+    };
+    Some((
+        config.get_string("user.name").ok()?,
+        config.get_string("user.email").ok()?,
+    ))
+}
+
 impl Store {
     /// The repository's git configuration (with the user's global and system files).
     pub fn git_config(&self) -> Option<git2::Config> {

@@ -37,7 +37,7 @@ fn open_refuses_bad_intake_with_the_field_named() {
         ),
         (
             with(&["--email", "a@b.co", "--incident-at", "last tuesday"]),
-            "--incident-at: bad time \"last tuesday\"",
+            "--incident-at: cannot use \"last tuesday\" as a time\n  caused by: \"last tuesday\" is not a time casebook reads",
         ),
         (
             with(&["--email", "a@b.co", "--incident-at", "2026-12-24 10:00"]),
@@ -45,7 +45,7 @@ fn open_refuses_bad_intake_with_the_field_named() {
         ),
         (
             with(&["--email", "a@b.co", "--incident-at", "2026-02-30"]),
-            "bad time",
+            "\"2026-02-30\" is not a time casebook reads",
         ),
         (
             vec![
@@ -309,8 +309,9 @@ fn init_refuses_bad_options_and_writes_nothing() {
             &["init", "book", "--timezone", "Mars/Olympus"],
         )
         .fails(1);
+    // The flag and the value, then the parser's reason as the cause, once.
     assert!(
-        err.contains("--timezone: unknown time zone \"Mars/Olympus\""),
+        err.contains("--timezone: cannot use \"Mars/Olympus\"\n  caused by: unknown time zone \"Mars/Olympus\""),
         "{err}"
     );
     assert!(!env.path("book").exists(), "nothing created");

@@ -261,7 +261,7 @@ HD-5,Eve,eve@example.com,,Bad dates,,asap,,yesterday,,2031-01-01 10:00\n"
         "line 3: email: \"bob-at-example\" is not an e-mail address",
         "line 5: external_id: \"HD-1\" appears again (first on line 2)",
         "line 6: priority: \"asap\"",
-        "line 6: incident_at: bad time \"yesterday\"",
+        "line 6: incident_at: \"yesterday\" is relative to now, which is not known here",
         "line 6: opened_at: \"2031-01-01 10:00\" is in the future",
         "hint: fix the rows, or import the good ones with --continue-on-error",
     ] {

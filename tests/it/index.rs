@@ -711,8 +711,19 @@ fn list_hides_closed_cases_and_caps_limits_sorts_and_windows() {
     assert_eq!(list(&["--since", "2100-01-01"]).len(), 0);
     assert_eq!(list(&["--until", "2000-01-01"]).len(), 0);
     assert_eq!(list(&["--since", "2000-01-01", "--all"]).len(), 4);
-    let err = env.run(&dir, &["list", "--since", "yesterday"]).fails(1);
-    assert!(err.contains("--since"), "{err}");
+    let err = env
+        .run(&dir, &["list", "--since", "the other day"])
+        .fails(1);
+    assert!(
+        err.contains("--since: cannot use \"the other day\" as a time"),
+        "{err}"
+    );
+    // Times people type are read against the clock (CASEBOOK_NOW, 2026-11-23 10:00).
+    assert_eq!(list(&["--until", "tomorrow", "--all"]).len(), 4);
+    assert_eq!(list(&["--since", "tomorrow", "--all"]).len(), 0);
+    // The cases were opened on 2026-11-02, three weeks before.
+    assert_eq!(list(&["--since", "4 weeks ago", "--all"]).len(), 4);
+    assert_eq!(list(&["--since", "2 weeks ago", "--all"]).len(), 0);
     // Human output on a pipe is not capped; the terminal cap is tested by its constant.
     let out = env.run(&dir, &["list", "--limit", "1"]).ok();
     assert!(

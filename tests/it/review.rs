@@ -960,7 +960,7 @@ fn edge_cases_empty_window_no_ratings_reopened_twice_and_bad_dates() {
     for (args, expected) in [
         (
             vec!["review", "--from", "last week"],
-            "--from: \"last week\" is not a date",
+            "--from: cannot use \"last week\" as a time",
         ),
         (
             vec!["review", "--from", "2025-02-10", "--to", "2025-02-01"],

@@ -167,7 +167,8 @@ fn bad_owners_and_closed_cases_are_refused_and_nothing_is_written() {
     let root = env.casebook("book");
     let a = env.open(&root, "Ada", "Printer jams");
     let n = env.commit_count(&root);
-    for bad in ["Sam", "sam@example.com", "Sam <no-at>", ""] {
+    // An owner is an identity as git takes it ("Name <address>"); these are not.
+    for bad in ["Sam", "sam@example.com", "Sam <>", "<sam@example.com>", ""] {
         let err = env.run(&root, &["assign", &a, "--to", bad]).fails(1);
         assert!(
             err.contains("--to") && err.contains("Name <email>"),
