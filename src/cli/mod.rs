@@ -106,6 +106,9 @@ pub struct Globals {
     /// When to color output; NO_COLOR in the environment means never, unless "always"
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Fail a read when a case file does not parse, instead of skipping it with a warning
+    #[arg(long, global = true)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -305,7 +308,11 @@ pub fn main() -> i32 {
             };
         }
     };
+    crate::store::set_strict(cli.globals.strict);
     let result = run(cli);
+    for warning in crate::store::take_warnings() {
+        eprintln!("warning: {warning}");
+    }
     for note in crate::store::take_notices() {
         eprintln!("note: {note}");
     }

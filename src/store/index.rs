@@ -27,8 +27,9 @@
 //!   even while another process moves the index to another tree.
 //! - **Failure is never an answer.** A database that cannot be opened or is corrupt is
 //!   deleted and rebuilt; if even that fails (a read-only folder), the view falls back to a
-//!   full scan. A case file that does not parse makes the index step aside, so the scan
-//!   reports it exactly as before.
+//!   full scan. A case file that does not parse is recorded as broken and is in no
+//!   answer; reads name it in a warning, and with `--strict` the index steps aside so the
+//!   scan fails on it.
 //!
 //! Instants are stored as nanoseconds since the Unix epoch (`i64`), so SQL compares them
 //! exactly; a case with a time outside 1677–2262 cannot be indexed and the view scans.
@@ -41,12 +42,14 @@ use git2::{Oid, Repository};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::snapshot::{case_id_of_file, Snapshot};
-use crate::model::commitment::evaluate;
+use crate::model::commitment::{evaluate, Commitment, Target};
 use crate::model::config::CONFIG_PATH;
+use crate::model::review::StoredFacts;
+use crate::model::sla::SlaDuration;
 use crate::model::{Action, CaseFile, CaseId, Config};
 
 /// Bumped whenever what the index stores or how it derives it changes.
-pub const FORMAT: &str = "casebook-index-3";
+pub const FORMAT: &str = "casebook-index-4";
 
 /// Why the index could not be used. Never shown as an error of a command: the view scans.
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +128,18 @@ pub struct ListRow {
     pub customer_phone: Option<String>,
 }
 
+/// One commitment still owed in the due queue, with what the queue shows of its case.
+#[derive(Debug, Clone)]
+pub struct DueRow {
+    pub id: CaseId,
+    pub customer_name: String,
+    pub subject: String,
+    pub priority: String,
+    pub status: String,
+    /// Judged at the "now" the caller gave.
+    pub commitment: Commitment,
+}
+
 /// One search hit: the case, which field matched best, a snippet and the rank (lower is
 /// better, SQLite's bm25).
 #[derive(Debug, Clone, PartialEq)]
@@ -160,8 +175,15 @@ fn must_nanos(t: &DateTime<Utc>) -> IResult<i64> {
     nanos(t).ok_or_else(|| IndexError::Unusable(format!("time {t} out of range")))
 }
 
-/// One commitment's instants: (target, start, due, at_risk_from, stopped_at).
-type Instants = (&'static str, i64, Option<i64>, Option<i64>, Option<i64>);
+/// One commitment's instants: (target, start, due, at_risk_from, stopped_at, policy).
+type Instants = (
+    &'static str,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
 
 /// Everything the index stores about one case file, derived from it and the config.
 struct Row {
@@ -178,12 +200,14 @@ struct Row {
     subject: String,
     reviewed: bool,
     next_due: Option<i64>,
-    /// (target, start, due, at_risk_from, stopped_at)
+    /// In the order [`evaluate`] gives them.
     commitments: Vec<Instants>,
     resolves: Vec<i64>,
     text: [String; 9],
     /// The case as JSON, when it reads back as exactly the same case (see [`Index::bodies`]).
     body: Option<String>,
+    /// The review's facts of a resolved case, as JSON ([`StoredFacts`]).
+    review: Option<String>,
 }
 
 fn join(parts: impl IntoIterator<Item = Option<String>>) -> String {
@@ -210,6 +234,7 @@ impl Row {
                 opt(&k.due)?,
                 opt(&k.at_risk_from)?,
                 opt(&k.stopped_at)?,
+                k.policy.map(|p| p.to_string()),
             ));
         }
         let next_due = commitments
@@ -285,6 +310,19 @@ impl Row {
             body: serde_json::to_string(f)
                 .ok()
                 .filter(|json| serde_json::from_str::<CaseFile>(json).is_ok_and(|back| back == *f)),
+            review: match StoredFacts::of(f, config) {
+                None => None,
+                Some(x) => Some(
+                    serde_json::to_string(&x)
+                        .ok()
+                        .filter(|json| {
+                            serde_json::from_str::<StoredFacts>(json).is_ok_and(|back| back == x)
+                        })
+                        .ok_or_else(|| {
+                            IndexError::Unusable("review facts do not read back".into())
+                        })?,
+                ),
+            },
         })
     }
 }
@@ -315,11 +353,14 @@ CREATE TABLE IF NOT EXISTS cases(
     subject TEXT NOT NULL,
     reviewed INTEGER NOT NULL,
     next_due INTEGER,
-    body TEXT
+    body TEXT,
+    review TEXT
 );
 CREATE TABLE IF NOT EXISTS commitments(
     case_rowid INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
     target TEXT NOT NULL,
+    policy TEXT,
     start INTEGER NOT NULL,
     due INTEGER,
     at_risk_from INTEGER,
@@ -530,7 +571,8 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
             let mut st = conn.prepare_cached(
                 "INSERT INTO cases(id, path, blob, status, status_rank, priority, priority_rank,
                  created_at, updated_at, customer_name, customer_email, customer_phone, subject,
-                 reviewed, next_due, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+                 reviewed, next_due, body, review)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
             )?;
             st.execute(params![
                 r.entry.id.as_str(),
@@ -549,14 +591,15 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
                 r.reviewed,
                 r.next_due,
                 r.body,
+                r.review,
             ])?;
             let rowid = conn.last_insert_rowid();
             let mut k = conn.prepare_cached(
-                "INSERT INTO commitments(case_rowid, target, start, due, at_risk_from, stopped_at)
-                 VALUES (?1,?2,?3,?4,?5,?6)",
+                "INSERT INTO commitments(case_rowid, seq, target, start, due, at_risk_from,
+                 stopped_at, policy) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
             )?;
-            for c in &r.commitments {
-                k.execute(params![rowid, c.0, c.1, c.2, c.3, c.4])?;
+            for (seq, c) in r.commitments.iter().enumerate() {
+                k.execute(params![rowid, seq as i64, c.0, c.1, c.2, c.3, c.4, c.5])?;
             }
             let mut res =
                 conn.prepare_cached("INSERT INTO resolves(case_rowid, at) VALUES (?1, ?2)")?;
@@ -753,15 +796,7 @@ impl Index {
             conn.execute_batch("BEGIN")?;
             let stale = staleness(&conn, &key, repo);
             match stale {
-                Ok(Stale::Fresh) => {
-                    if conn.query_row("SELECT count(*) FROM broken", [], |r| r.get::<_, i64>(0))?
-                        > 0
-                    {
-                        let _ = conn.execute_batch("ROLLBACK");
-                        return Err(IndexError::Unusable("a case file does not parse".into()));
-                    }
-                    return Ok(Index { conn });
-                }
+                Ok(Stale::Fresh) => return Ok(Index { conn }),
                 Ok(Stale::From(from)) => {
                     conn.execute_batch("ROLLBACK")?;
                     catch_up(&conn, snap, &key, from, config)?;
@@ -790,9 +825,6 @@ impl Index {
         conn.execute_batch(INDEXES)?;
         let key = Key::of(snap)?;
         fill(&conn, snap, &key, config, &|_, _| {})?;
-        if conn.query_row("SELECT count(*) FROM broken", [], |r| r.get::<_, i64>(0))? > 0 {
-            return Err(IndexError::Unusable("a case file does not parse".into()));
-        }
         conn.execute_batch("BEGIN")?;
         Ok(Index { conn })
     }
@@ -855,6 +887,29 @@ impl Index {
             out.push(body.flatten());
         }
         Ok(out)
+    }
+
+    /// The case files of the tip that do not parse, in path order: in no answer.
+    pub fn broken(&self) -> IResult<Vec<String>> {
+        let mut st = self.conn.prepare("SELECT path FROM broken ORDER BY path")?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Whether reads may use this index: always when every case file parses; otherwise,
+    /// the files that do not parse are skipped with a warning naming each, unless
+    /// `--strict` asks reads to fail on them (then the caller scans, and the scan fails).
+    pub(crate) fn usable_with_broken(&self) -> bool {
+        match self.broken() {
+            Ok(broken) if broken.is_empty() => true,
+            Ok(broken) if !super::strict() => {
+                for path in &broken {
+                    super::warn_skipped(path);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Every case file the index knows, in path order.
@@ -931,16 +986,64 @@ impl Index {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Cases not closed with a commitment still owed whose due time is at or before `by`
-    /// (any due time when `None`), in path order: the candidates of the due queue.
-    pub fn due_candidates(&self, by: Option<i64>) -> IResult<Vec<Entry>> {
-        self.entries(
-            "SELECT id, path, blob FROM cases WHERE status != 'closed' AND rowid IN (
-                 SELECT case_rowid FROM commitments
-                 WHERE stopped_at IS NULL AND due IS NOT NULL AND (?1 IS NULL OR due <= ?1))
-             ORDER BY path",
-            [by],
-        )
+    /// Every commitment still owed with a due time at or before `by` (any when `None`) of
+    /// the cases not closed, judged at `now`, cases in path order and each case's in the
+    /// order [`evaluate`] gives: the due queue read from stored instants, no case parsed.
+    pub fn due_rows(&self, by: Option<i64>, now: DateTime<Utc>) -> IResult<Vec<DueRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT c.id, c.customer_name, c.subject, c.priority, c.status, k.target, k.policy,
+                    k.start, k.due, k.at_risk_from, k.stopped_at
+             FROM commitments k JOIN cases c ON c.rowid = k.case_rowid
+             WHERE c.status != 'closed' AND k.stopped_at IS NULL AND k.due IS NOT NULL
+               AND (?1 IS NULL OR k.due <= ?1)
+             ORDER BY c.path, k.seq",
+        )?;
+        let rows = st.query_map([by], |r| {
+            Ok((
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ),
+                (
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, Option<i64>>(8)?,
+                    r.get::<_, Option<i64>>(9)?,
+                    r.get::<_, Option<i64>>(10)?,
+                ),
+            ))
+        })?;
+        let bad = |what: &str| IndexError::Unusable(format!("bad {what} in index"));
+        let mut out = Vec::new();
+        for row in rows {
+            let ((id, customer_name, subject, priority, status), k) = row?;
+            let (target, policy, start, due, at_risk_from, stopped_at) = k;
+            let policy = policy
+                .map(|p| SlaDuration::parse(&p).map_err(|_| bad("policy")))
+                .transpose()?;
+            let instant = DateTime::from_timestamp_nanos;
+            out.push(DueRow {
+                id: CaseId::parse(&id).map_err(|_| bad("case ID"))?,
+                customer_name,
+                subject,
+                priority,
+                status,
+                commitment: Commitment::from_instants(
+                    Target::parse(&target).ok_or_else(|| bad("target"))?,
+                    policy,
+                    instant(start),
+                    due.map(instant),
+                    at_risk_from.map(instant),
+                    stopped_at.map(instant),
+                    now,
+                ),
+            });
+        }
+        Ok(out)
     }
 
     /// Cases with a commitment that may be breached at `now` (due passed while owed, or
@@ -966,16 +1069,30 @@ impl Index {
         )
     }
 
-    /// The review's inputs: cases not resolved or closed, and cases with a resolve in
-    /// `[lo, hi)`, in path order.
-    pub fn review_candidates(&self, lo: i64, hi: i64) -> IResult<Vec<Entry>> {
-        self.entries(
-            "SELECT id, path, blob FROM cases
-             WHERE status NOT IN ('resolved', 'closed')
-                OR rowid IN (SELECT case_rowid FROM resolves WHERE at >= ?1 AND at < ?2)
+    /// The review's inputs read from rows, no case parsed: the opening times of the cases
+    /// not resolved or closed (the backlog), and the stored facts of the cases with a
+    /// resolve in `[lo, hi)` (whose last resolve the caller checks), both in path order.
+    pub fn review_rows(&self, lo: i64, hi: i64) -> IResult<(Vec<i64>, Vec<StoredFacts>)> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT created_at FROM cases WHERE status NOT IN ('resolved', 'closed') ORDER BY path",
+        )?;
+        let open = st
+            .query_map([], |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT review FROM cases
+             WHERE rowid IN (SELECT case_rowid FROM resolves WHERE at >= ?1 AND at < ?2)
              ORDER BY path",
-            [lo, hi],
-        )
+        )?;
+        let mut facts = Vec::new();
+        for json in st.query_map([lo, hi], |r| r.get::<_, Option<String>>(0))? {
+            let json = json?.ok_or_else(|| IndexError::Unusable("no review facts".into()))?;
+            facts.push(
+                serde_json::from_str(&json)
+                    .map_err(|e| IndexError::Unusable(format!("review facts: {e}")))?,
+            );
+        }
+        Ok((open, facts))
     }
 
     /// Resolved and closed cases with no review event, in path order.
@@ -1048,8 +1165,8 @@ impl Index {
     pub fn dump(&self) -> IResult<Vec<String>> {
         let mut out = Vec::new();
         let queries = [
-            "SELECT 'case ' || id || ' ' || path || ' ' || blob || ' ' || status || ' ' || status_rank || ' ' || priority || ' ' || priority_rank || ' ' || created_at || ' ' || updated_at || ' ' || quote(customer_name) || ' ' || quote(customer_email) || ' ' || quote(customer_phone) || ' ' || quote(subject) || ' ' || reviewed || ' ' || quote(next_due) FROM cases",
-            "SELECT 'commitment ' || c.id || ' ' || k.target || ' ' || k.start || ' ' || quote(k.due) || ' ' || quote(k.at_risk_from) || ' ' || quote(k.stopped_at) FROM commitments k JOIN cases c ON c.rowid = k.case_rowid",
+            "SELECT 'case ' || id || ' ' || path || ' ' || blob || ' ' || status || ' ' || status_rank || ' ' || priority || ' ' || priority_rank || ' ' || created_at || ' ' || updated_at || ' ' || quote(customer_name) || ' ' || quote(customer_email) || ' ' || quote(customer_phone) || ' ' || quote(subject) || ' ' || reviewed || ' ' || quote(next_due) || ' ' || quote(review) FROM cases",
+            "SELECT 'commitment ' || c.id || ' ' || k.seq || ' ' || k.target || ' ' || quote(k.policy) || ' ' || k.start || ' ' || quote(k.due) || ' ' || quote(k.at_risk_from) || ' ' || quote(k.stopped_at) FROM commitments k JOIN cases c ON c.rowid = k.case_rowid",
             "SELECT 'resolve ' || c.id || ' ' || r.at FROM resolves r JOIN cases c ON c.rowid = r.case_rowid",
             "SELECT 'text ' || c.id || ' ' || quote(f.subject) || quote(f.description) || quote(f.messages) || quote(f.questions) || quote(f.findings) || quote(f.root_cause) || quote(f.resolution) || quote(f.feedback) || quote(f.logs) FROM fts f JOIN cases c ON c.rowid = f.rowid",
             "SELECT 'broken ' || path FROM broken",
