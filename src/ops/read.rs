@@ -231,21 +231,40 @@ impl Casebook {
             let ks = evaluate(&f, &config, now);
             (f, ks)
         };
-        let (mut shown, total) = match view.index().map(|i| list_rows(i, filter, window, now)) {
-            Some(Ok(mut rows)) => {
+        let listed = view
+            .index()
+            .and_then(|i| list_rows(i, filter, window, now).ok().map(|rows| (i, rows)));
+        let (mut shown, total) = match listed {
+            Some((index, mut rows)) => {
                 rows.sort_by_cached_key(|r| row_key(sort, r));
-                if filter.sla.is_none() {
-                    let total = rows.len();
-                    let entries: Vec<Entry> =
-                        rows.into_iter().take(limit).map(|r| r.entry).collect();
-                    (view.map_listed(&entries, |f| Some(evaluated(f)))?, total)
-                } else {
-                    let entries: Vec<Entry> = rows.into_iter().map(|r| r.entry).collect();
-                    let all = view.map_listed(&entries, |f| {
-                        Some(evaluated(f)).filter(|(_, ks)| filter.sla_matches(ks))
-                    })?;
-                    let total = all.len();
-                    (all.into_iter().take(limit).collect(), total)
+                let entries: Vec<Entry> = rows.into_iter().map(|r| r.entry).collect();
+                // The commitments from stored instants, judged at `now` (what `evaluate`
+                // gives), so the SLA filter needs no case parsed and only the cases shown
+                // are read.
+                match index.commitments(&entries, now) {
+                    Ok(ks) => {
+                        let (entries, ks): (Vec<Entry>, Vec<Vec<Commitment>>) = entries
+                            .into_iter()
+                            .zip(ks)
+                            .filter(|(_, k)| filter.sla_matches(k))
+                            .unzip();
+                        let total = entries.len();
+                        let shown = total.min(limit);
+                        let cases = view.map_listed(&entries[..shown], Some)?;
+                        if cases.len() != shown {
+                            return Err(Error::Store(crate::store::StoreError::Index(
+                                "the index lost cases while reading".into(),
+                            )));
+                        }
+                        (cases.into_iter().zip(ks).collect(), total)
+                    }
+                    Err(_) => {
+                        let all = view.map_listed(&entries, |f| {
+                            Some(evaluated(f)).filter(|(_, ks)| filter.sla_matches(ks))
+                        })?;
+                        let total = all.len();
+                        (all.into_iter().take(limit).collect(), total)
+                    }
                 }
             }
             _ => {

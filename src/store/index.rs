@@ -140,6 +140,38 @@ pub struct DueRow {
     pub commitment: Commitment,
 }
 
+/// A commitment as stored: (target, policy, start, due, at_risk_from, stopped_at).
+type StoredCommitment = (
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn bad(what: &str) -> IndexError {
+    IndexError::Unusable(format!("bad {what} in index"))
+}
+
+/// A stored commitment judged at `now` ([`Commitment::from_instants`]).
+fn judged(k: StoredCommitment, now: DateTime<Utc>) -> IResult<Commitment> {
+    let (target, policy, start, due, at_risk_from, stopped_at) = k;
+    let policy = policy
+        .map(|p| SlaDuration::parse(&p).map_err(|_| bad("policy")))
+        .transpose()?;
+    let instant = DateTime::from_timestamp_nanos;
+    Ok(Commitment::from_instants(
+        Target::parse(&target).ok_or_else(|| bad("target"))?,
+        policy,
+        instant(start),
+        due.map(instant),
+        at_risk_from.map(instant),
+        stopped_at.map(instant),
+        now,
+    ))
+}
+
 /// One search hit: the case, which field matched best, a snippet and the rank (lower is
 /// better, SQLite's bm25).
 #[derive(Debug, Clone, PartialEq)]
@@ -874,6 +906,31 @@ impl Index {
     /// body is stored only if it deserialises to exactly the case its file holds, and it
     /// belongs to the blob id the entry names, so it is the file's content in another form.
     pub fn bodies(&self, entries: &[Entry]) -> IResult<Vec<Option<String>>> {
+        if self.most(entries.len())? {
+            // Most of the book: one pass over the table beats a look-up per case.
+            let mut st = self
+                .conn
+                .prepare_cached("SELECT id, path, blob, body FROM cases")?;
+            let mut by_id: std::collections::HashMap<String, (String, String, Option<String>)> =
+                std::collections::HashMap::new();
+            let rows = st.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+            })?;
+            for row in rows {
+                let (id, rest) = row?;
+                by_id.insert(id, rest);
+            }
+            return Ok(entries
+                .iter()
+                .map(|e| {
+                    by_id.remove(e.id.as_str()).and_then(|(path, blob, body)| {
+                        (path == e.path && blob == e.blob.to_string())
+                            .then_some(body)
+                            .flatten()
+                    })
+                })
+                .collect());
+        }
         let mut st = self
             .conn
             .prepare_cached("SELECT body FROM cases WHERE id = ?1 AND path = ?2 AND blob = ?3")?;
@@ -887,6 +944,17 @@ impl Index {
             out.push(body.flatten());
         }
         Ok(out)
+    }
+
+    /// Whether `n` cases are most of the book (then one pass beats a look-up per case).
+    fn most(&self, n: usize) -> IResult<bool> {
+        if n < 2048 {
+            return Ok(false);
+        }
+        let total: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?;
+        Ok(n as i64 * 3 >= total)
     }
 
     /// The case files of the tip that do not parse, in path order: in no answer.
@@ -1017,31 +1085,69 @@ impl Index {
                 ),
             ))
         })?;
-        let bad = |what: &str| IndexError::Unusable(format!("bad {what} in index"));
         let mut out = Vec::new();
         for row in rows {
             let ((id, customer_name, subject, priority, status), k) = row?;
-            let (target, policy, start, due, at_risk_from, stopped_at) = k;
-            let policy = policy
-                .map(|p| SlaDuration::parse(&p).map_err(|_| bad("policy")))
-                .transpose()?;
-            let instant = DateTime::from_timestamp_nanos;
             out.push(DueRow {
                 id: CaseId::parse(&id).map_err(|_| bad("case ID"))?,
                 customer_name,
                 subject,
                 priority,
                 status,
-                commitment: Commitment::from_instants(
-                    Target::parse(&target).ok_or_else(|| bad("target"))?,
-                    policy,
-                    instant(start),
-                    due.map(instant),
-                    at_risk_from.map(instant),
-                    stopped_at.map(instant),
-                    now,
-                ),
+                commitment: judged(k, now)?,
             });
+        }
+        Ok(out)
+    }
+
+    /// Each entry's commitments judged at `now`, in the order [`evaluate`] gives them:
+    /// what `evaluate` of the parsed case gives, read from stored instants.
+    pub fn commitments(
+        &self,
+        entries: &[Entry],
+        now: DateTime<Utc>,
+    ) -> IResult<Vec<Vec<Commitment>>> {
+        let columns = "k.target, k.policy, k.start, k.due, k.at_risk_from, k.stopped_at";
+        let read = |r: &rusqlite::Row<'_>, at: usize| -> rusqlite::Result<StoredCommitment> {
+            Ok((
+                r.get(at)?,
+                r.get(at + 1)?,
+                r.get(at + 2)?,
+                r.get(at + 3)?,
+                r.get(at + 4)?,
+                r.get(at + 5)?,
+            ))
+        };
+        if self.most(entries.len())? {
+            // Most of the book: one pass over the table beats a look-up per case.
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT c.id, {columns} FROM commitments k JOIN cases c ON c.rowid = k.case_rowid
+                 ORDER BY k.case_rowid, k.seq"
+            ))?;
+            let mut by_id: std::collections::HashMap<String, Vec<Commitment>> =
+                std::collections::HashMap::new();
+            let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, read(r, 1)?)))?;
+            for row in rows {
+                let (id, k) = row?;
+                by_id.entry(id).or_default().push(judged(k, now)?);
+            }
+            return Ok(entries
+                .iter()
+                .map(|e| by_id.remove(e.id.as_str()).unwrap_or_default())
+                .collect());
+        }
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {columns} FROM commitments k JOIN cases c ON c.rowid = k.case_rowid
+             WHERE c.id = ?1 AND c.blob = ?2 ORDER BY k.seq"
+        ))?;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let rows = st.query_map(params![e.id.as_str(), e.blob.to_string()], |r| read(r, 0))?;
+            let mut ks = Vec::new();
+            for k in rows {
+                ks.push(judged(k?, now)?);
+            }
+            out.push(ks);
         }
         Ok(out)
     }
