@@ -44,8 +44,9 @@ impl Casebook {
         cases: &[CaseFile],
         now: DateTime<Utc>,
     ) -> Result<Vec<Vec<Commitment>>> {
-        let config = self.config()?;
-        Ok(cases.iter().map(|f| evaluate(f, &config, now)).collect())
+        let view = self.view()?;
+        let config = view.config();
+        Ok(cases.iter().map(|f| evaluate(f, config, now)).collect())
     }
 
     /// Every open commitment (still owed, with a due time), breached first, then by due
