@@ -661,7 +661,14 @@ mod tests {
                 let got: Vec<Commitment> = stored.iter().map(|k| k.at(b(now))).collect();
                 assert_eq!(got, want, "at {now}");
                 // The review's facts, stored once and judged again, too.
-                let stored = crate::model::review::StoredFacts::of(file, &c);
+                let stored = crate::model::review::StoredFacts::of(file, &c).map(|x| {
+                    // As the index keeps it: JSON that reads back exactly.
+                    let json = serde_json::to_string(&x).unwrap();
+                    let back: crate::model::review::StoredFacts =
+                        serde_json::from_str(&json).unwrap();
+                    assert_eq!(back, x);
+                    back
+                });
                 assert_eq!(
                     stored.and_then(|x| x.at(b(now))),
                     crate::model::review::facts(file, &c, b(now)),

@@ -238,6 +238,15 @@ pub(super) fn case_outcome((met, breached): (usize, usize)) -> Option<State> {
 
 /// The facts of a case resolved at least once; `None` otherwise.
 pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFacts> {
+    facts_and_instances(f, config, now).map(|(x, _)| x)
+}
+
+/// [`facts`] and the target instances they were judged from ([`super::instances::all`]).
+fn facts_and_instances(
+    f: &CaseFile,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Option<(CaseFacts, Vec<Commitment>)> {
     let c = &f.case;
     let resolves: Vec<&super::event::Event> = f
         .events
@@ -246,7 +255,8 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         .collect();
     let (first, last) = (resolves.first()?, resolves.last()?);
     let hours = |t: DateTime<Utc>| (t - c.created_at).num_seconds() as f64 / 3600.0;
-    Some(CaseFacts {
+    let instances = super::instances::all(f, config, now);
+    let facts = CaseFacts {
         id: c.id.to_string(),
         resolved_at: last.at,
         agent: agent_name(&last.actor),
@@ -256,10 +266,7 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         first_response: first_response_minutes(f, config),
         first_resolution: hours(first.at),
         full_resolution: hours(last.at),
-        targets: super::instances::all(f, config, now)
-            .into_iter()
-            .map(|k| (k.target, k.state))
-            .collect(),
+        targets: instances.iter().map(|k| (k.target, k.state)).collect(),
         reopened: c.reopen_count > 0,
         escalated: f.events.iter().any(|e| e.action == Action::Escalate),
         one_touch: outbound_up_to(f, last.at) < 2,
@@ -273,7 +280,8 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
             .clone()
             .unwrap_or_else(|| f.customer.name.clone())
             .to_lowercase(),
-    })
+    };
+    Some((facts, instances))
 }
 
 /// The metrics over `cases` (already in the window).
@@ -448,8 +456,8 @@ impl StoredFacts {
     pub fn of(f: &CaseFile, config: &Config) -> Option<StoredFacts> {
         // Any "now" will do: only the states depend on it, and those are judged again.
         let at = f.case.created_at;
-        let x = facts(f, config, at)?;
-        let instances = super::instances::all(f, config, at)
+        let (x, instances) = facts_and_instances(f, config, at)?;
+        let instances = instances
             .into_iter()
             .map(|k| StoredInstance {
                 target: k.target.as_str().to_string(),

@@ -62,7 +62,8 @@ impl ListSort {
 }
 
 /// What `list` found: the cases shown (with their commitments at "now"), how many matched
-/// in all, and the config they were read with.
+/// in all, and the config they were read with. The cases are projections: their events
+/// are not read (left empty), which is what makes a listing of the whole book fast.
 pub struct Listed {
     pub cases: Vec<CaseFile>,
     pub commitments: Vec<Vec<Commitment>>,
@@ -250,7 +251,7 @@ impl Casebook {
                             .unzip();
                         let total = entries.len();
                         let shown = total.min(limit);
-                        let cases = view.map_listed(&entries[..shown], Some)?;
+                        let cases = view.projections(&entries[..shown])?;
                         if cases.len() != shown {
                             return Err(Error::Store(crate::store::StoreError::Index(
                                 "the index lost cases while reading".into(),
@@ -260,7 +261,12 @@ impl Casebook {
                     }
                     Err(_) => {
                         let all = view.map_listed(&entries, |f| {
-                            Some(evaluated(f)).filter(|(_, ks)| filter.sla_matches(ks))
+                            Some(evaluated(f))
+                                .filter(|(_, ks)| filter.sla_matches(ks))
+                                .map(|(mut f, ks)| {
+                                    f.events.clear();
+                                    (f, ks)
+                                })
                         })?;
                         let total = all.len();
                         (all.into_iter().take(limit).collect(), total)
@@ -272,7 +278,13 @@ impl Casebook {
                     if !filter.matches(&f, window) {
                         return None;
                     }
-                    Some(evaluated(f)).filter(|(_, ks)| filter.sla_matches(ks))
+                    Some(evaluated(f))
+                        .filter(|(_, ks)| filter.sla_matches(ks))
+                        .map(|(mut f, ks)| {
+                            // A listing shows projections (as from the index).
+                            f.events.clear();
+                            (f, ks)
+                        })
                 })?;
                 all.sort_by_cached_key(|(f, ks)| case_key(sort, f, ks));
                 let total = all.len();

@@ -238,6 +238,9 @@ struct Row {
     text: [String; 9],
     /// The case as JSON, when it reads back as exactly the same case (see [`Index::bodies`]).
     body: Option<String>,
+    /// The case without its events, as JSON, when `body` is stored (see
+    /// [`Index::projections`]).
+    projection: Option<String>,
     /// The review's facts of a resolved case, as JSON ([`StoredFacts`]).
     review: Option<String>,
 }
@@ -322,6 +325,9 @@ impl Row {
                 }
             }),
         ];
+        let body = serde_json::to_string(f)
+            .ok()
+            .filter(|json| serde_json::from_str::<CaseFile>(json).is_ok_and(|back| back == *f));
         Ok(Row {
             entry,
             status: c.status.to_string(),
@@ -339,22 +345,21 @@ impl Row {
             commitments,
             resolves,
             text,
-            body: serde_json::to_string(f)
+            body: body.clone(),
+            // What reads back exactly with its events reads back exactly without them.
+            projection: body.and_then(|_| {
+                serde_json::to_string(&CaseFile {
+                    events: Vec::new(),
+                    ..f.clone()
+                })
                 .ok()
-                .filter(|json| serde_json::from_str::<CaseFile>(json).is_ok_and(|back| back == *f)),
-            review: match StoredFacts::of(f, config) {
-                None => None,
-                Some(x) => Some(
-                    serde_json::to_string(&x)
-                        .ok()
-                        .filter(|json| {
-                            serde_json::from_str::<StoredFacts>(json).is_ok_and(|back| back == x)
-                        })
-                        .ok_or_else(|| {
-                            IndexError::Unusable("review facts do not read back".into())
-                        })?,
-                ),
-            },
+            }),
+            // Plain strings, numbers, bools and RFC 3339 times (floats as their bits): they
+            // read back exactly (a unit test checks the round trip).
+            review: StoredFacts::of(f, config)
+                .map(|x| serde_json::to_string(&x))
+                .transpose()
+                .map_err(|e| IndexError::Unusable(format!("review facts: {e}")))?,
         })
     }
 }
@@ -385,8 +390,10 @@ CREATE TABLE IF NOT EXISTS cases(
     subject TEXT NOT NULL,
     reviewed INTEGER NOT NULL,
     next_due INTEGER,
-    body TEXT,
-    review TEXT
+    review TEXT,
+    projection TEXT,
+    -- Last: a read of any other column never walks the body's overflow pages.
+    body TEXT
 );
 CREATE TABLE IF NOT EXISTS commitments(
     case_rowid INTEGER NOT NULL,
@@ -603,8 +610,8 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
             let mut st = conn.prepare_cached(
                 "INSERT INTO cases(id, path, blob, status, status_rank, priority, priority_rank,
                  created_at, updated_at, customer_name, customer_email, customer_phone, subject,
-                 reviewed, next_due, body, review)
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+                 reviewed, next_due, body, review, projection)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
             )?;
             st.execute(params![
                 r.entry.id.as_str(),
@@ -624,6 +631,7 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
                 r.next_due,
                 r.body,
                 r.review,
+                r.projection,
             ])?;
             let rowid = conn.last_insert_rowid();
             let mut k = conn.prepare_cached(
@@ -906,11 +914,22 @@ impl Index {
     /// body is stored only if it deserialises to exactly the case its file holds, and it
     /// belongs to the blob id the entry names, so it is the file's content in another form.
     pub fn bodies(&self, entries: &[Entry]) -> IResult<Vec<Option<String>>> {
+        self.cached(entries, "body")
+    }
+
+    /// Like [`Index::bodies`], the JSON of each entry's case with its events left out:
+    /// what a listing shows, several times faster to parse than the whole case.
+    pub fn projections(&self, entries: &[Entry]) -> IResult<Vec<Option<String>>> {
+        self.cached(entries, "projection")
+    }
+
+    /// A cached JSON column (`body` or `projection`) of each entry's case.
+    fn cached(&self, entries: &[Entry], column: &str) -> IResult<Vec<Option<String>>> {
         if self.most(entries.len())? {
             // Most of the book: one pass over the table beats a look-up per case.
             let mut st = self
                 .conn
-                .prepare_cached("SELECT id, path, blob, body FROM cases")?;
+                .prepare_cached(&format!("SELECT id, path, blob, {column} FROM cases"))?;
             let mut by_id: std::collections::HashMap<String, (String, String, Option<String>)> =
                 std::collections::HashMap::new();
             let rows = st.query_map([], |r| {
@@ -931,9 +950,9 @@ impl Index {
                 })
                 .collect());
         }
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT body FROM cases WHERE id = ?1 AND path = ?2 AND blob = ?3")?;
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {column} FROM cases WHERE id = ?1 AND path = ?2 AND blob = ?3"
+        ))?;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
             let body: Option<Option<String>> = st
@@ -1223,13 +1242,22 @@ impl Index {
         let snippets: Vec<String> = (0..SEARCH_FIELDS.len())
             .map(|i| format!("snippet(fts, {i}, char(1), char(2), '…', 12)"))
             .collect();
+        // Ranked first, snippets after: SQLite computes a query's result columns for every
+        // row before it sorts, and a common word matches thousands of cases, so the nine
+        // snippets are made only for the hits kept (the MATCH runs again for those rows
+        // only, which FTS5 answers by rowid). Same rank, same order, same limit.
         let sql = format!(
-            "SELECT c.id, c.path, c.blob, c.status, c.priority, c.subject, bm25(fts) AS score, {}
-             FROM fts JOIN cases c ON c.rowid = fts.rowid
+            "WITH top AS (
+                 SELECT fts.rowid AS r, bm25(fts) AS score, c.id AS id
+                 FROM fts JOIN cases c ON c.rowid = fts.rowid
+                 WHERE fts MATCH ?1
+                   AND (?2 = '[]' OR c.status IN (SELECT value FROM json_each(?2)))
+                   AND (?3 = '[]' OR c.priority IN (SELECT value FROM json_each(?3)))
+                 ORDER BY score, c.id LIMIT ?4)
+             SELECT c.id, c.path, c.blob, c.status, c.priority, c.subject, top.score, {}
+             FROM top JOIN fts ON fts.rowid = top.r JOIN cases c ON c.rowid = top.r
              WHERE fts MATCH ?1
-               AND (?2 = '[]' OR c.status IN (SELECT value FROM json_each(?2)))
-               AND (?3 = '[]' OR c.priority IN (SELECT value FROM json_each(?3)))
-             ORDER BY score, c.id LIMIT ?4",
+             ORDER BY top.score, top.id",
             snippets.join(", ")
         );
         let mut st = self.conn.prepare(&sql)?;

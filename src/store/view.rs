@@ -134,6 +134,29 @@ impl<'r> View<'r> {
             .index()
             .and_then(|i| i.bodies(entries).ok())
             .unwrap_or_else(|| vec![None; entries.len()]);
+        self.map_cached(entries, bodies, f)
+    }
+
+    /// The given cases' projections, their events left out (empty), in the given order:
+    /// what a listing shows, read from the index's cached projections where there are
+    /// some (several times faster than whole cases), else from the files.
+    pub fn projections(&self, entries: &[Entry]) -> Result<Vec<CaseFile>> {
+        let cached = self
+            .index()
+            .and_then(|i| i.projections(entries).ok())
+            .unwrap_or_else(|| vec![None; entries.len()]);
+        self.map_cached(entries, cached, |mut f| {
+            f.events.clear();
+            Some(f)
+        })
+    }
+
+    fn map_cached<T: Send>(
+        &self,
+        entries: &[Entry],
+        bodies: Vec<Option<String>>,
+        f: impl Fn(CaseFile) -> Option<T> + Sync,
+    ) -> Result<Vec<T>> {
         // Cases with a cached body parse from JSON on all cores; the rest from their files.
         let json: Vec<(usize, &str)> = bodies
             .iter()

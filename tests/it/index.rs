@@ -803,8 +803,15 @@ fn stored_instants_judged_at_any_now_equal_a_scan_at_that_now() {
         run(
             now,
             &[
-                "open", "--customer", "Ada", "--email", "ada@example.com", "--subject", subject,
-                "--priority", priority,
+                "open",
+                "--customer",
+                "Ada",
+                "--email",
+                "ada@example.com",
+                "--subject",
+                subject,
+                "--priority",
+                priority,
             ],
         )
     };
@@ -816,24 +823,62 @@ fn stored_instants_judged_at_any_now_equal_a_scan_at_that_now() {
     let c = open("2026-11-02T09:00:00Z", "high", "login broken");
     // And one left waiting on the customer: its resolution clock is paused.
     let d = open("2026-11-02T09:05:00Z", "low", "toner low");
-    run("2026-11-02T09:20:00Z", &["ack", &d, "--message", "which model?"]);
-    run("2026-11-02T09:25:00Z", &["pending", &d, "--reason", "model number"]);
+    run(
+        "2026-11-02T09:20:00Z",
+        &["ack", &d, "--message", "which model?"],
+    );
+    run(
+        "2026-11-02T09:25:00Z",
+        &["pending", &d, "--reason", "model number"],
+    );
     run("2026-11-02T09:10:00Z", &["ack", &c, "--message", "on it"]);
     run("2026-11-02T09:30:00Z", &["ack", &a, "--message", "looking"]);
-    run("2026-11-02T10:00:00Z", &["pending", &a, "--reason", "logs please"]);
+    run(
+        "2026-11-02T10:00:00Z",
+        &["pending", &a, "--reason", "logs please"],
+    );
     run(
         "2026-11-02T14:00:00Z",
-        &["log", &a, "--summary", "logs sent", "--direction", "inbound"],
+        &[
+            "log",
+            &a,
+            "--summary",
+            "logs sent",
+            "--direction",
+            "inbound",
+        ],
     );
     run(
         "2026-11-02T15:00:00Z",
-        &["update", &a, "--message", "a fix soon", "--eta", "2026-11-03T12:00:00Z"],
+        &[
+            "update",
+            &a,
+            "--message",
+            "a fix soon",
+            "--eta",
+            "2026-11-03T12:00:00Z",
+        ],
     );
-    run("2026-11-02T16:00:00Z", &["resolve", &c, "--resolution", "reset"]);
-    run("2026-11-03T15:00:00Z", &["resolve", &a, "--resolution", "new fuser"]);
-    run("2026-11-04T09:00:00Z", &["reopen", &a, "--reason", "still hot"]);
-    run("2026-11-04T11:00:00Z", &["resolve", &a, "--resolution", "new board"]);
-    run("2026-11-05T10:00:00Z", &["review", &a, "--finding", "late fix"]);
+    run(
+        "2026-11-02T16:00:00Z",
+        &["resolve", &c, "--resolution", "reset"],
+    );
+    run(
+        "2026-11-03T15:00:00Z",
+        &["resolve", &a, "--resolution", "new fuser"],
+    );
+    run(
+        "2026-11-04T09:00:00Z",
+        &["reopen", &a, "--reason", "still hot"],
+    );
+    run(
+        "2026-11-04T11:00:00Z",
+        &["resolve", &a, "--resolution", "new board"],
+    );
+    run(
+        "2026-11-05T10:00:00Z",
+        &["review", &a, "--finding", "late fix"],
+    );
     let reads: &[&[&str]] = &[
         &["due", "--json"],
         &["due", "--json", "--within", "1h"],
@@ -841,8 +886,24 @@ fn stored_instants_judged_at_any_now_equal_a_scan_at_that_now() {
         &["list", "--json", "--all"],
         &["list", "--json", "--all", "--sla", "breached"],
         &["list", "--json", "--sla", "at-risk", "--sort", "due"],
-        &["review", "--json", "--from", "2026-11-01", "--to", "2026-11-30"],
-        &["review", "--json", "--by", "priority", "--from", "2026-11-03", "--to", "2026-11-04"],
+        &[
+            "review",
+            "--json",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+        ],
+        &[
+            "review",
+            "--json",
+            "--by",
+            "priority",
+            "--from",
+            "2026-11-03",
+            "--to",
+            "2026-11-04",
+        ],
         &["review", "--queue", "--json"],
     ];
     let mut states = std::collections::BTreeSet::new();
