@@ -49,7 +49,7 @@ use crate::model::sla::SlaDuration;
 use crate::model::{Action, CaseFile, CaseId, Config};
 
 /// Bumped whenever what the index stores or how it derives it changes.
-pub const FORMAT: &str = "casebook-index-4";
+pub const FORMAT: &str = "casebook-index-5";
 
 /// Why the index could not be used. Never shown as an error of a command: the view scans.
 #[derive(Debug, thiserror::Error)]
