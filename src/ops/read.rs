@@ -242,7 +242,25 @@ impl Casebook {
                 // The commitments from stored instants, judged at `now` (what `evaluate`
                 // gives), so the SLA filter needs no case parsed and only the cases shown
                 // are read.
-                match index.commitments(&entries, now) {
+                // Without an SLA filter, every row is in the answer: only the shown need
+                // their commitments.
+                let judged = if filter.sla.is_none() {
+                    index.commitments(&entries[..entries.len().min(limit)], now)
+                } else {
+                    index.commitments(&entries, now)
+                };
+                match judged {
+                    Ok(ks) if filter.sla.is_none() => {
+                        let total = entries.len();
+                        let shown = total.min(limit);
+                        let cases = view.projections(&entries[..shown])?;
+                        if cases.len() != shown {
+                            return Err(Error::Store(crate::store::StoreError::Index(
+                                "the index lost cases while reading".into(),
+                            )));
+                        }
+                        (cases.into_iter().zip(ks).collect(), total)
+                    }
                     Ok(ks) => {
                         let (entries, ks): (Vec<Entry>, Vec<Vec<Commitment>>) = entries
                             .into_iter()
