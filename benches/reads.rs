@@ -432,6 +432,11 @@ fn main() {
                 None,
             ),
             ("`due --within 4h`", cb("due --within 4h"), None),
+            (
+                "`due --within 4h --json` (the same queue, no table)",
+                format!("{} due --within 4h --json > /dev/null", shell_quote(bin)),
+                None,
+            ),
             ("`review` (30 days)", cb("review --json"), None),
             (
                 "`search \"pickup roller\"`",

@@ -141,6 +141,9 @@ pub struct Globals {
     /// Never page long output (default on a terminal: $CASEBOOK_PAGER, $PAGER, less -FRX)
     #[arg(long, global = true)]
     pub no_pager: bool,
+    /// Fail a read when a case file does not parse, instead of skipping it with a warning
+    #[arg(long, global = true)]
+    pub strict: bool,
 }
 
 fn parse_zone(text: &str) -> std::result::Result<chrono_tz::Tz, String> {
@@ -501,7 +504,11 @@ pub fn main() -> i32 {
             };
         }
     };
+    crate::store::set_strict(cli.globals.strict);
     let result = run(cli);
+    for warning in crate::store::take_warnings() {
+        eprintln!("warning: {warning}");
+    }
     for note in crate::store::take_notices() {
         eprintln!("note: {note}");
     }

@@ -136,6 +136,9 @@ pub struct CaseState {
     /// The case's tags, sorted (`tag`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Time worked on the case (`--worked` on its events), in minutes, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worked_minutes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
     pub eta: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -371,6 +374,7 @@ pub fn replay_with(
         owner: None,
         merged_into: None,
         tags: Vec::new(),
+        worked_minutes: None,
         eta: None,
         root_cause: None,
         scope: None,
@@ -397,6 +401,9 @@ pub fn replay_with(
 /// What one event does to the current values.
 fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
     case.updated_at = e.at;
+    if let Some(m) = e.worked_minutes {
+        case.worked_minutes = Some(case.worked_minutes.unwrap_or(0) + u64::from(m));
+    }
     if let Some(c) = &e.customer {
         apply_customer(customer, c);
     }

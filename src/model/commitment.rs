@@ -55,6 +55,11 @@ impl Target {
             Target::Eta => "eta",
         }
     }
+
+    /// The target named by [`Target::as_str`].
+    pub fn parse(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.as_str() == name)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -96,6 +101,47 @@ pub struct Commitment {
 }
 
 impl Commitment {
+    /// A commitment from its instants, judged at `now`. Of everything [`evaluate`] works
+    /// out, only the state (and met / breached time) depends on "now": due, at-risk-from
+    /// and stopped-at come from the events and the policy alone. So what an index stores
+    /// of a commitment, evaluated at any time, gives back at `now` exactly what
+    /// [`evaluate`] at `now` gives (paused: still owed with no due time, the budget not
+    /// spent).
+    pub fn from_instants(
+        target: Target,
+        policy: Option<SlaDuration>,
+        start: DateTime<Utc>,
+        due: Option<DateTime<Utc>>,
+        at_risk_from: Option<DateTime<Utc>>,
+        stopped_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Commitment {
+        let paused = stopped_at.is_none() && due.is_none();
+        judge(
+            target,
+            policy,
+            start,
+            due,
+            at_risk_from,
+            stopped_at,
+            now,
+            paused,
+        )
+    }
+
+    /// This commitment judged at another "now" (see [`Commitment::from_instants`]).
+    pub fn at(&self, now: DateTime<Utc>) -> Commitment {
+        Commitment::from_instants(
+            self.target,
+            self.policy,
+            self.start,
+            self.due,
+            self.at_risk_from,
+            self.stopped_at,
+            now,
+        )
+    }
+
     /// Still owed: not yet done (running, at risk, paused, or breached and still not done).
     pub fn is_open(&self) -> bool {
         self.stopped_at.is_none()
@@ -578,6 +624,60 @@ mod tests {
             .into_iter()
             .find(|x| x.target == t)
             .unwrap()
+    }
+
+    #[test]
+    fn instants_judged_later_give_what_evaluating_then_gives() {
+        // What the index stores is evaluated once (at the opening); judged at another
+        // "now" it must be exactly what evaluating at that "now" gives, for every state.
+        let c = config("[sla.resolution]\nnormal = \"16h business\"\n");
+        let mut f = case("2025-01-13 09:00", Priority::Normal);
+        push(&mut f, Action::Acknowledge, "2025-01-13 09:05", |_| {});
+        push(&mut f, Action::Pending, "2025-01-13 13:00", |_| {});
+        let mut resolved = f.clone();
+        push(&mut resolved, Action::Log, "2025-01-14 13:00", |e| {
+            e.direction = Some("inbound".into())
+        });
+        push(&mut resolved, Action::Update, "2025-01-14 14:00", |e| {
+            e.message = Some("soon".into());
+            e.eta = Some(b("2025-01-15 12:00"));
+        });
+        push(&mut resolved, Action::Resolve, "2025-01-16 10:00", |e| {
+            e.resolution = Some("done".into())
+        });
+        let mut seen = std::collections::BTreeSet::new();
+        for file in [&f, &resolved] {
+            let stored = evaluate(file, &c, file.case.created_at);
+            for now in [
+                "2025-01-13 09:01",
+                "2025-01-13 15:00",
+                "2025-01-14 16:00",
+                "2025-01-15 11:00",
+                "2025-01-15 12:00",
+                "2025-01-16 09:00",
+                "2025-03-01 09:00",
+            ] {
+                let want = evaluate(file, &c, b(now));
+                let got: Vec<Commitment> = stored.iter().map(|k| k.at(b(now))).collect();
+                assert_eq!(got, want, "at {now}");
+                // The review's facts, stored once and judged again, too.
+                let stored = crate::model::review::StoredFacts::of(file, &c).map(|x| {
+                    // As the index keeps it: JSON that reads back exactly.
+                    let json = serde_json::to_string(&x).unwrap();
+                    let back: crate::model::review::StoredFacts =
+                        serde_json::from_str(&json).unwrap();
+                    assert_eq!(back, x);
+                    back
+                });
+                assert_eq!(
+                    stored.and_then(|x| x.at(b(now))),
+                    crate::model::review::facts(file, &c, b(now)),
+                    "review facts at {now}"
+                );
+                seen.extend(want.iter().map(|k| k.state));
+            }
+        }
+        assert_eq!(seen.len(), 5, "every state is covered: {seen:?}");
     }
 
     #[test]

@@ -31,9 +31,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::case::CaseFile;
-use super::commitment::{first_response, State, Target};
+use super::commitment::{first_response, Commitment, State, Target};
 use super::config::Config;
 use super::enums::{Action, Direction, Scope, Status};
+use super::sla::SlaDuration;
 
 /// Median and 90th percentile (linear interpolation), `None` without values.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -136,7 +137,7 @@ pub struct Metrics {
 }
 
 /// What one resolved case contributes, computed once.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CaseFacts {
     pub id: String,
     pub resolved_at: DateTime<Utc>,
@@ -261,6 +262,15 @@ fn owner_at(f: &CaseFile, id: &str) -> Option<String> {
 
 /// The facts of a case resolved at least once; `None` otherwise.
 pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFacts> {
+    facts_and_instances(f, config, now).map(|(x, _)| x)
+}
+
+/// [`facts`] and the target instances they were judged from ([`super::instances::all`]).
+fn facts_and_instances(
+    f: &CaseFile,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Option<(CaseFacts, Vec<Commitment>)> {
     let c = &f.case;
     let resolves: Vec<&super::event::Event> = f
         .events
@@ -269,7 +279,8 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         .collect();
     let (first, last) = (resolves.first()?, resolves.last()?);
     let hours = |t: DateTime<Utc>| (t - c.created_at).num_seconds() as f64 / 3600.0;
-    Some(CaseFacts {
+    let instances = super::instances::all(f, config, now);
+    let facts = CaseFacts {
         id: c.id.to_string(),
         resolved_at: last.at,
         agent: agent_name(&last.actor),
@@ -281,10 +292,7 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
         first_response: first_response_minutes(f, config),
         first_resolution: hours(first.at),
         full_resolution: hours(last.at),
-        targets: super::instances::all(f, config, now)
-            .into_iter()
-            .map(|k| (k.target, k.state))
-            .collect(),
+        targets: instances.iter().map(|k| (k.target, k.state)).collect(),
         reopened: c.reopen_count > 0,
         escalated: f.events.iter().any(|e| e.action == Action::Escalate),
         one_touch: outbound_up_to(f, last.at) < 2,
@@ -299,7 +307,8 @@ pub fn facts(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Option<CaseFa
             .unwrap_or_else(|| f.customer.name.clone())
             .to_lowercase(),
         worked_minutes: super::team::worked_total(f),
-    })
+    };
+    Some((facts, instances))
 }
 
 /// The metrics over `cases` (already in the window).
@@ -435,8 +444,164 @@ pub fn first_response_histogram(cases: &[CaseFacts]) -> Vec<(&'static str, usize
         .collect()
 }
 
-/// Open cases (not resolved or closed) by age since opening.
-pub fn backlog(open: &[&CaseFile], now: DateTime<Utc>) -> BTreeMap<&'static str, usize> {
+/// One target instance as instants: what [`Commitment::from_instants`] judges again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct StoredInstance {
+    target: String,
+    policy: Option<String>,
+    start: DateTime<Utc>,
+    due: Option<DateTime<Utc>>,
+    at_risk_from: Option<DateTime<Utc>>,
+    stopped_at: Option<DateTime<Utc>>,
+}
+
+/// A review event of a case: when, by whom, the finding, improvement actions and tags.
+pub type StoredFinding = (DateTime<Utc>, String, String, Vec<String>, Vec<String>);
+
+/// What an index keeps of a resolved case for the review, so that a report reads rows, not
+/// case files: its [`CaseFacts`] with each target instance as instants (of everything the
+/// facts hold, only an instance's state depends on "now", see
+/// [`Commitment::from_instants`]), and its review events. Floats are kept as their bits,
+/// so they read back exactly. [`StoredFacts::at`] gives what [`facts`] gives at that "now".
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredFacts {
+    id: String,
+    resolved_at: DateTime<Utc>,
+    agent: String,
+    owner: String,
+    product: String,
+    priority: String,
+    channel: String,
+    first_response: Option<(u64, u64)>,
+    first_resolution: u64,
+    full_resolution: u64,
+    instances: Vec<StoredInstance>,
+    reopened: bool,
+    escalated: bool,
+    one_touch: bool,
+    followed_up: bool,
+    rating: Option<u8>,
+    root_cause: Option<String>,
+    systemic: bool,
+    customer: String,
+    worked_minutes: Option<u64>,
+    findings: Vec<StoredFinding>,
+}
+
+impl StoredFacts {
+    /// The stored facts of a case resolved at least once; `None` otherwise.
+    pub fn of(f: &CaseFile, config: &Config) -> Option<StoredFacts> {
+        // Any "now" will do: only the states depend on it, and those are judged again.
+        let at = f.case.created_at;
+        let (x, instances) = facts_and_instances(f, config, at)?;
+        let instances = instances
+            .into_iter()
+            .map(|k| StoredInstance {
+                target: k.target.as_str().to_string(),
+                policy: k.policy.map(|p| p.to_string()),
+                start: k.start,
+                due: k.due,
+                at_risk_from: k.at_risk_from,
+                stopped_at: k.stopped_at,
+            })
+            .collect();
+        Some(StoredFacts {
+            id: x.id,
+            resolved_at: x.resolved_at,
+            agent: x.agent,
+            owner: x.owner,
+            product: x.product,
+            priority: x.priority,
+            channel: x.channel,
+            first_response: x.first_response.map(|(a, b)| (a.to_bits(), b.to_bits())),
+            first_resolution: x.first_resolution.to_bits(),
+            full_resolution: x.full_resolution.to_bits(),
+            instances,
+            reopened: x.reopened,
+            escalated: x.escalated,
+            one_touch: x.one_touch,
+            followed_up: x.followed_up,
+            rating: x.rating,
+            root_cause: x.root_cause,
+            systemic: x.systemic,
+            customer: x.customer,
+            worked_minutes: x.worked_minutes,
+            findings: f
+                .events
+                .iter()
+                .filter(|e| e.action == Action::Review)
+                .map(|e| {
+                    (
+                        e.at,
+                        e.actor.clone(),
+                        e.finding.clone().unwrap_or_default(),
+                        e.improvements.clone(),
+                        e.tags.clone(),
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    /// When the case was last resolved (what decides the window it is in).
+    pub fn resolved_at(&self) -> DateTime<Utc> {
+        self.resolved_at
+    }
+
+    /// The case's review events.
+    pub fn findings(&self) -> &[StoredFinding] {
+        &self.findings
+    }
+
+    /// The facts at `now`: exactly what [`facts`] gives at `now`; `None` if what was stored
+    /// does not read back (an index of another casebook).
+    pub fn at(&self, now: DateTime<Utc>) -> Option<CaseFacts> {
+        let mut targets = Vec::with_capacity(self.instances.len());
+        for k in &self.instances {
+            let policy = match &k.policy {
+                Some(p) => Some(SlaDuration::parse(p).ok()?),
+                None => None,
+            };
+            let judged = Commitment::from_instants(
+                Target::parse(&k.target)?,
+                policy,
+                k.start,
+                k.due,
+                k.at_risk_from,
+                k.stopped_at,
+                now,
+            );
+            targets.push((judged.target, judged.state));
+        }
+        Some(CaseFacts {
+            id: self.id.clone(),
+            resolved_at: self.resolved_at,
+            agent: self.agent.clone(),
+            owner: self.owner.clone(),
+            product: self.product.clone(),
+            priority: self.priority.clone(),
+            channel: self.channel.clone(),
+            first_response: self
+                .first_response
+                .map(|(a, b)| (f64::from_bits(a), f64::from_bits(b))),
+            first_resolution: f64::from_bits(self.first_resolution),
+            full_resolution: f64::from_bits(self.full_resolution),
+            targets,
+            reopened: self.reopened,
+            escalated: self.escalated,
+            one_touch: self.one_touch,
+            followed_up: self.followed_up,
+            rating: self.rating,
+            root_cause: self.root_cause.clone(),
+            systemic: self.systemic,
+            customer: self.customer.clone(),
+            worked_minutes: self.worked_minutes,
+        })
+    }
+}
+
+/// Open cases by age since opening, from their opening times.
+pub fn backlog_of(created: &[DateTime<Utc>], now: DateTime<Utc>) -> BTreeMap<&'static str, usize> {
     let mut out: BTreeMap<&'static str, usize> = [
         ("0-1d", 0),
         ("1-3d", 0),
@@ -446,11 +611,8 @@ pub fn backlog(open: &[&CaseFile], now: DateTime<Utc>) -> BTreeMap<&'static str,
     ]
     .into_iter()
     .collect();
-    for f in open
-        .iter()
-        .filter(|f| !matches!(f.case.status, Status::Resolved | Status::Closed))
-    {
-        let days = (now - f.case.created_at).num_seconds() as f64 / 86_400.0;
+    for t in created {
+        let days = (now - *t).num_seconds() as f64 / 86_400.0;
         let bucket = match days {
             d if d < 1.0 => "0-1d",
             d if d < 3.0 => "1-3d",
@@ -461,6 +623,16 @@ pub fn backlog(open: &[&CaseFile], now: DateTime<Utc>) -> BTreeMap<&'static str,
         *out.entry(bucket).or_default() += 1;
     }
     out
+}
+
+/// Open cases (not resolved or closed) by age since opening.
+pub fn backlog(open: &[&CaseFile], now: DateTime<Utc>) -> BTreeMap<&'static str, usize> {
+    let created: Vec<DateTime<Utc>> = open
+        .iter()
+        .filter(|f| !matches!(f.case.status, Status::Resolved | Status::Closed))
+        .map(|f| f.case.created_at)
+        .collect();
+    backlog_of(&created, now)
 }
 
 #[cfg(test)]

@@ -109,15 +109,9 @@ pub fn parse_worked(text: &str) -> Result<u32, String> {
 
 /// The time worked on a case: the sum over its events, `None` if none recorded any.
 pub fn worked_total(f: &CaseFile) -> Option<u64> {
-    let mut any = false;
-    let total = f
-        .events
-        .iter()
-        .filter_map(|e| e.worked_minutes)
-        .inspect(|_| any = true)
-        .map(u64::from)
-        .sum();
-    any.then_some(total)
+    // Summed by the replay into the projection, so it is there without the events too
+    // (a list read from the index's events-free copy).
+    f.case.worked_minutes
 }
 
 /// `1h 30m`, `45m`.

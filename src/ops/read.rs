@@ -65,7 +65,8 @@ impl ListSort {
 }
 
 /// What `list` found: the cases shown (with their commitments at "now"), how many matched
-/// in all, and the config they were read with.
+/// in all, and the config they were read with. The cases are projections: their events
+/// are not read (left empty), which is what makes a listing of the whole book fast.
 pub struct Listed {
     pub cases: Vec<CaseFile>,
     pub commitments: Vec<Vec<Commitment>>,
@@ -241,21 +242,63 @@ impl Casebook {
             let ks = evaluate(&f, &config, now);
             (f, ks)
         };
-        let (mut shown, total) = match view.index().map(|i| list_rows(i, filter, window, now)) {
-            Some(Ok(mut rows)) => {
+        let listed = view
+            .index()
+            .and_then(|i| list_rows(i, filter, window, now).ok().map(|rows| (i, rows)));
+        let (mut shown, total) = match listed {
+            Some((index, mut rows)) => {
                 rows.sort_by_cached_key(|r| row_key(sort, r));
-                if filter.sla.is_none() {
-                    let total = rows.len();
-                    let entries: Vec<Entry> =
-                        rows.into_iter().take(limit).map(|r| r.entry).collect();
-                    (view.map_listed(&entries, |f| Some(evaluated(f)))?, total)
+                let entries: Vec<Entry> = rows.into_iter().map(|r| r.entry).collect();
+                // The commitments from stored instants, judged at `now` (what `evaluate`
+                // gives), so the SLA filter needs no case parsed and only the cases shown
+                // are read.
+                // Without an SLA filter, every row is in the answer: only the shown need
+                // their commitments.
+                let judged = if filter.sla.is_none() {
+                    index.commitments(&entries[..entries.len().min(limit)], now)
                 } else {
-                    let entries: Vec<Entry> = rows.into_iter().map(|r| r.entry).collect();
-                    let all = view.map_listed(&entries, |f| {
-                        Some(evaluated(f)).filter(|(_, ks)| filter.sla_matches(ks))
-                    })?;
-                    let total = all.len();
-                    (all.into_iter().take(limit).collect(), total)
+                    index.commitments(&entries, now)
+                };
+                match judged {
+                    Ok(ks) if filter.sla.is_none() => {
+                        let total = entries.len();
+                        let shown = total.min(limit);
+                        let cases = view.projections(&entries[..shown])?;
+                        if cases.len() != shown {
+                            return Err(Error::Store(crate::store::StoreError::Index(
+                                "the index lost cases while reading".into(),
+                            )));
+                        }
+                        (cases.into_iter().zip(ks).collect(), total)
+                    }
+                    Ok(ks) => {
+                        let (entries, ks): (Vec<Entry>, Vec<Vec<Commitment>>) = entries
+                            .into_iter()
+                            .zip(ks)
+                            .filter(|(_, k)| filter.sla_matches(k))
+                            .unzip();
+                        let total = entries.len();
+                        let shown = total.min(limit);
+                        let cases = view.projections(&entries[..shown])?;
+                        if cases.len() != shown {
+                            return Err(Error::Store(crate::store::StoreError::Index(
+                                "the index lost cases while reading".into(),
+                            )));
+                        }
+                        (cases.into_iter().zip(ks).collect(), total)
+                    }
+                    Err(_) => {
+                        let all = view.map_listed(&entries, |f| {
+                            Some(evaluated(f))
+                                .filter(|(_, ks)| filter.sla_matches(ks))
+                                .map(|(mut f, ks)| {
+                                    f.events.clear();
+                                    (f, ks)
+                                })
+                        })?;
+                        let total = all.len();
+                        (all.into_iter().take(limit).collect(), total)
+                    }
                 }
             }
             _ => {
@@ -263,7 +306,13 @@ impl Casebook {
                     if !filter.matches(&f, window) {
                         return None;
                     }
-                    Some(evaluated(f)).filter(|(_, ks)| filter.sla_matches(ks))
+                    Some(evaluated(f))
+                        .filter(|(_, ks)| filter.sla_matches(ks))
+                        .map(|(mut f, ks)| {
+                            // A listing shows projections (as from the index).
+                            f.events.clear();
+                            (f, ks)
+                        })
                 })?;
                 all.sort_by_cached_key(|(f, ks)| case_key(sort, f, ks));
                 let total = all.len();

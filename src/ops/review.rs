@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::{optional_text, required_text, Casebook, Context, Recorded};
 use crate::error::{Error, Result};
-use crate::model::review::{backlog, facts, metrics, root_causes, CaseFacts, Metrics, RootCause};
+use crate::model::review::{
+    backlog, backlog_of, facts, metrics, root_causes, CaseFacts, Metrics, RootCause,
+};
 use crate::model::{Action, Event, Status};
 
 /// How `review --by` groups the cases.
@@ -167,25 +169,54 @@ impl Casebook {
                 findings,
             })
         };
-        // The index narrows the cases to parse to those the report can use: open now, or
-        // resolved (last resolve among them) within the window.
-        let candidates = view.index().and_then(|i| {
-            let (lo, hi) = (
+        // From the index, the report reads rows, no case file: the opening times of the
+        // open cases and the stored facts of those resolved in the window, judged at `now`
+        // (StoredFacts::at gives exactly what `facts` gives).
+        let from_rows = view.index().and_then(|i| {
+            let (lo_n, hi_n) = (
                 crate::store::index::nanos(&lo)?,
                 crate::store::index::nanos(&hi)?,
             );
-            i.review_candidates(lo, hi).ok()
+            let (open, stored) = i.review_rows(lo_n, hi_n, team).ok()?;
+            let mut cases = Vec::new();
+            let mut findings = Vec::new();
+            for x in stored
+                .iter()
+                .filter(|x| x.resolved_at() >= lo && x.resolved_at() < hi)
+            {
+                let f = x.at(now)?;
+                findings.extend(x.findings().iter().map(
+                    |(at, reviewer, finding, actions, tags)| Finding {
+                        case: f.id.clone(),
+                        at: crate::model::time::format_utc(at),
+                        reviewer: reviewer.clone(),
+                        finding: finding.clone(),
+                        actions: actions.clone(),
+                        tags: tags.clone(),
+                    },
+                ));
+                cases.push(f);
+            }
+            let open: Vec<DateTime<Utc>> = open
+                .into_iter()
+                .map(DateTime::from_timestamp_nanos)
+                .collect();
+            Some((cases, backlog_of(&open, now), findings))
         });
-        let seen = match candidates {
-            Some(entries) => view.map_listed(&entries, select)?,
-            None => view.map_cases(select)?,
+        let (cases, backlog, mut findings) = match from_rows {
+            Some(read) => read,
+            None => {
+                let seen = view.map_cases(select)?;
+                let cases: Vec<CaseFacts> = seen.iter().filter_map(|s| s.facts.clone()).collect();
+                let open: Vec<&crate::model::CaseFile> = seen
+                    .iter()
+                    .filter_map(|s| s.open_created.as_ref())
+                    .collect();
+                let backlog = backlog(&open, now);
+                let findings: Vec<Finding> = seen.into_iter().flat_map(|s| s.findings).collect();
+                (cases, backlog, findings)
+            }
         };
-        let cases: Vec<CaseFacts> = seen.iter().filter_map(|s| s.facts.clone()).collect();
-        let open: Vec<&crate::model::CaseFile> = seen
-            .iter()
-            .filter_map(|s| s.open_created.as_ref())
-            .collect();
-        let backlog = backlog(&open, now);
         let by = by.map(|g| {
             let mut groups: BTreeMap<String, Vec<CaseFacts>> = BTreeMap::new();
             for c in &cases {
@@ -215,7 +246,6 @@ impl Casebook {
                 )
             })
             .collect();
-        let mut findings: Vec<Finding> = seen.into_iter().flat_map(|s| s.findings).collect();
         findings.sort_by(|a, b| (&a.at, &a.case).cmp(&(&b.at, &b.case)));
         Ok(ReviewReport {
             from: from_day.to_string(),

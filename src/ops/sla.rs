@@ -48,8 +48,9 @@ impl Casebook {
         cases: &[CaseFile],
         now: DateTime<Utc>,
     ) -> Result<Vec<Vec<Commitment>>> {
-        let config = self.config()?;
-        Ok(cases.iter().map(|f| evaluate(f, &config, now)).collect())
+        let view = self.view()?;
+        let config = view.config();
+        Ok(cases.iter().map(|f| evaluate(f, config, now)).collect())
     }
 
     /// Every open commitment (still owed, with a due time), breached first, then by due
@@ -94,16 +95,35 @@ impl Casebook {
             (!items.is_empty()).then_some(items)
         };
         // An item is due by the horizon or breached (due by now): only commitments still
-        // owed with a due time at or before the later of the two can be in the queue.
+        // owed with a due time at or before the later of the two can be in the queue. The
+        // index holds each commitment's instants, so the queue is a range query judged at
+        // `now`, the same judgement `evaluate` makes (no case is parsed).
         let by = horizon.map(|h| h.max(now));
-        let candidates = view.index().and_then(|i| match by {
-            None => i.due_candidates(None, team).ok(),
-            Some(by) => {
-                crate::store::index::nanos(&by).and_then(|by| i.due_candidates(Some(by), team).ok())
-            }
+        let rows = view.index().and_then(|i| {
+            let by = match by {
+                None => None,
+                Some(by) => Some(crate::store::index::nanos(&by)?),
+            };
+            i.due_rows(by, now, team).ok()
         });
-        let per_case = match candidates {
-            Some(entries) => view.map_listed(&entries, items_of)?,
+        let per_case: Vec<Vec<DueItem>> = match rows {
+            Some(rows) => vec![rows
+                .into_iter()
+                .filter(|r| {
+                    r.commitment.state == State::Breached
+                        || horizon.is_none_or(|h| r.commitment.due.is_some_and(|d| d <= h))
+                })
+                .map(|r| DueItem {
+                    id: r.id,
+                    customer: r.customer_name,
+                    subject: r.subject,
+                    priority: crate::model::Priority::from_stored(&r.priority),
+                    status: Status::from_stored(&r.status),
+                    owner: r.owner,
+                    tags: r.tags,
+                    commitment: r.commitment,
+                })
+                .collect()],
             None => view.map_cases(items_of)?,
         };
         let mut items: Vec<DueItem> = per_case.into_iter().flatten().collect();
@@ -124,11 +144,12 @@ impl Casebook {
     /// answer, and (if the policy says so) escalate cases with a breached target. One commit
     /// per action; running it again does nothing new.
     pub fn tick(&self, ctx: &Context, dry_run: bool) -> Result<Vec<TickAction>> {
-        let snap = self.store.casebook_snapshot()?;
-        let config = snap.config()?;
+        // Through the view, so a case file that does not parse is skipped with a warning.
+        let view = self.view()?;
+        let config = view.config().clone();
         let actor = ctx.actor.to_string();
-        let planned = snap.map_cases(|f| plan(&f, &config, ctx.now, &actor))?;
-        drop(snap);
+        let planned = view.map_cases(|f| plan(&f, &config, ctx.now, &actor))?;
+        drop(view);
         if dry_run {
             return Ok(planned.into_iter().map(|(a, _)| a).collect());
         }

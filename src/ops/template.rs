@@ -85,15 +85,16 @@ impl Casebook {
         query: &str,
         eta: Option<&str>,
     ) -> Result<String> {
-        let snap = self.store.casebook_snapshot()?;
-        let config = snap.config()?;
-        let id = resolve(&snap, query)?;
-        let case = snap
+        // A read like `show`: one view of the tip for the ID, the case and the policy.
+        let view = self.view()?;
+        let config = view.config();
+        let id = resolve(&view, query)?;
+        let case = view
             .case(&id)?
             .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
         let eta = eta
-            .map(|t| super::when::parse_future_time("--eta", t, ctx, &config))
+            .map(|t| super::when::parse_future_time("--eta", t, ctx, config))
             .transpose()?;
-        render_for(&snap, &config, name, &case, ctx, eta)
+        render_for(view.snapshot(), config, name, &case, ctx, eta)
     }
 }

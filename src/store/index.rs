@@ -27,8 +27,9 @@
 //!   even while another process moves the index to another tree.
 //! - **Failure is never an answer.** A database that cannot be opened or is corrupt is
 //!   deleted and rebuilt; if even that fails (a read-only folder), the view falls back to a
-//!   full scan. A case file that does not parse makes the index step aside, so the scan
-//!   reports it exactly as before.
+//!   full scan. A case file that does not parse is recorded as broken and is in no
+//!   answer; reads name it in a warning, and with `--strict` the index steps aside so the
+//!   scan fails on it.
 //!
 //! Instants are stored as nanoseconds since the Unix epoch (`i64`), so SQL compares them
 //! exactly; a case with a time outside 1677–2262 cannot be indexed and the view scans.
@@ -41,13 +42,15 @@ use git2::{Oid, Repository};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::snapshot::{case_id_of_file, Snapshot};
-use crate::model::commitment::evaluate;
+use crate::model::commitment::{evaluate, Commitment, Target};
 use crate::model::config::CONFIG_PATH;
+use crate::model::review::StoredFacts;
+use crate::model::sla::SlaDuration;
 use crate::model::team::{owner_parts, OwnerFilter, TeamFilter};
 use crate::model::{Action, CaseFile, CaseId, Config};
 
 /// Bumped whenever what the index stores or how it derives it changes.
-pub const FORMAT: &str = "casebook-index-4";
+pub const FORMAT: &str = "casebook-index-6";
 
 /// Why the index could not be used. Never shown as an error of a command: the view scans.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +129,53 @@ pub struct ListRow {
     pub customer_phone: Option<String>,
 }
 
+/// One commitment still owed in the due queue, with what the queue shows of its case.
+#[derive(Debug, Clone)]
+pub struct DueRow {
+    pub id: CaseId,
+    pub customer_name: String,
+    pub subject: String,
+    pub priority: String,
+    pub status: String,
+    /// "Name <email>", if the case has an owner.
+    pub owner: Option<String>,
+    pub tags: Vec<String>,
+    /// Judged at the "now" the caller gave.
+    pub commitment: Commitment,
+}
+
+/// A commitment as stored: (target, policy, start, due, at_risk_from, stopped_at).
+type StoredCommitment = (
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn bad(what: &str) -> IndexError {
+    IndexError::Unusable(format!("bad {what} in index"))
+}
+
+/// A stored commitment judged at `now` ([`Commitment::from_instants`]).
+fn judged(k: StoredCommitment, now: DateTime<Utc>) -> IResult<Commitment> {
+    let (target, policy, start, due, at_risk_from, stopped_at) = k;
+    let policy = policy
+        .map(|p| SlaDuration::parse(&p).map_err(|_| bad("policy")))
+        .transpose()?;
+    let instant = DateTime::from_timestamp_nanos;
+    Ok(Commitment::from_instants(
+        Target::parse(&target).ok_or_else(|| bad("target"))?,
+        policy,
+        instant(start),
+        due.map(instant),
+        at_risk_from.map(instant),
+        stopped_at.map(instant),
+        now,
+    ))
+}
+
 /// One search hit: the case, which field matched best, a snippet and the rank (lower is
 /// better, SQLite's bm25).
 #[derive(Debug, Clone, PartialEq)]
@@ -161,8 +211,15 @@ fn must_nanos(t: &DateTime<Utc>) -> IResult<i64> {
     nanos(t).ok_or_else(|| IndexError::Unusable(format!("time {t} out of range")))
 }
 
-/// One commitment's instants: (target, start, due, at_risk_from, stopped_at).
-type Instants = (&'static str, i64, Option<i64>, Option<i64>, Option<i64>);
+/// One commitment's instants: (target, start, due, at_risk_from, stopped_at, policy).
+type Instants = (
+    &'static str,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
 
 /// Everything the index stores about one case file, derived from it and the config.
 struct Row {
@@ -185,12 +242,17 @@ struct Row {
     owner_name: Option<String>,
     /// `;a;b;`: every tag between semicolons, so one `instr` finds a whole tag.
     tags: String,
-    /// (target, start, due, at_risk_from, stopped_at)
+    /// In the order [`evaluate`] gives them.
     commitments: Vec<Instants>,
     resolves: Vec<i64>,
     text: [String; 9],
     /// The case as JSON, when it reads back as exactly the same case (see [`Index::bodies`]).
     body: Option<String>,
+    /// The case without its events, as JSON, when `body` is stored (see
+    /// [`Index::projections`]).
+    projection: Option<String>,
+    /// The review's facts of a resolved case, as JSON ([`StoredFacts`]).
+    review: Option<String>,
 }
 
 fn join(parts: impl IntoIterator<Item = Option<String>>) -> String {
@@ -217,6 +279,7 @@ impl Row {
                 opt(&k.due)?,
                 opt(&k.at_risk_from)?,
                 opt(&k.stopped_at)?,
+                k.policy.map(|p| p.to_string()),
             ));
         }
         let next_due = commitments
@@ -272,6 +335,9 @@ impl Row {
                 }
             }),
         ];
+        let body = serde_json::to_string(f)
+            .ok()
+            .filter(|json| serde_json::from_str::<CaseFile>(json).is_ok_and(|back| back == *f));
         Ok(Row {
             entry,
             status: c.status.to_string(),
@@ -297,9 +363,21 @@ impl Row {
             commitments,
             resolves,
             text,
-            body: serde_json::to_string(f)
+            body: body.clone(),
+            // What reads back exactly with its events reads back exactly without them.
+            projection: body.and_then(|_| {
+                serde_json::to_string(&CaseFile {
+                    events: Vec::new(),
+                    ..f.clone()
+                })
                 .ok()
-                .filter(|json| serde_json::from_str::<CaseFile>(json).is_ok_and(|back| back == *f)),
+            }),
+            // Plain strings, numbers, bools and RFC 3339 times (floats as their bits): they
+            // read back exactly (a unit test checks the round trip).
+            review: StoredFacts::of(f, config)
+                .map(|x| serde_json::to_string(&x))
+                .transpose()
+                .map_err(|e| IndexError::Unusable(format!("review facts: {e}")))?,
         })
     }
 }
@@ -380,11 +458,16 @@ CREATE TABLE IF NOT EXISTS cases(
     owner_email TEXT,
     owner_name TEXT,
     tags TEXT NOT NULL,
+    review TEXT,
+    projection TEXT,
+    -- Last: a read of any other column never walks the body's overflow pages.
     body TEXT
 );
 CREATE TABLE IF NOT EXISTS commitments(
     case_rowid INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
     target TEXT NOT NULL,
+    policy TEXT,
     start INTEGER NOT NULL,
     due INTEGER,
     at_risk_from INTEGER,
@@ -442,6 +525,9 @@ fn connect(path: &Path) -> IResult<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // Disposable: a crash may lose the last catch-up, never the case book.
     conn.pragma_update(None, "synchronous", "OFF")?;
+    // Each command is a new process with a cold page cache: reading the file through a
+    // memory map costs no system call per page (the review reads thousands of rows).
+    conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
     conn.execute_batch(TABLES)?;
     conn.execute_batch(INDEXES)?;
     Ok(conn)
@@ -596,8 +682,10 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
             let mut st = conn.prepare_cached(
                 "INSERT INTO cases(id, path, blob, status, status_rank, priority, priority_rank,
                  created_at, updated_at, customer_name, customer_email, customer_phone, subject,
-                 reviewed, next_due, body, owner, owner_email, owner_name, tags)
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+                 reviewed, next_due, body, review, projection, owner, owner_email, owner_name,
+                 tags)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,
+                 ?21,?22)",
             )?;
             st.execute(params![
                 r.entry.id.as_str(),
@@ -616,6 +704,8 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
                 r.reviewed,
                 r.next_due,
                 r.body,
+                r.review,
+                r.projection,
                 r.owner,
                 r.owner_email,
                 r.owner_name,
@@ -623,11 +713,11 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
             ])?;
             let rowid = conn.last_insert_rowid();
             let mut k = conn.prepare_cached(
-                "INSERT INTO commitments(case_rowid, target, start, due, at_risk_from, stopped_at)
-                 VALUES (?1,?2,?3,?4,?5,?6)",
+                "INSERT INTO commitments(case_rowid, seq, target, start, due, at_risk_from,
+                 stopped_at, policy) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
             )?;
-            for c in &r.commitments {
-                k.execute(params![rowid, c.0, c.1, c.2, c.3, c.4])?;
+            for (seq, c) in r.commitments.iter().enumerate() {
+                k.execute(params![rowid, seq as i64, c.0, c.1, c.2, c.3, c.4, c.5])?;
             }
             let mut res =
                 conn.prepare_cached("INSERT INTO resolves(case_rowid, at) VALUES (?1, ?2)")?;
@@ -824,15 +914,7 @@ impl Index {
             conn.execute_batch("BEGIN")?;
             let stale = staleness(&conn, &key, repo);
             match stale {
-                Ok(Stale::Fresh) => {
-                    if conn.query_row("SELECT count(*) FROM broken", [], |r| r.get::<_, i64>(0))?
-                        > 0
-                    {
-                        let _ = conn.execute_batch("ROLLBACK");
-                        return Err(IndexError::Unusable("a case file does not parse".into()));
-                    }
-                    return Ok(Index { conn });
-                }
+                Ok(Stale::Fresh) => return Ok(Index { conn }),
                 Ok(Stale::From(from)) => {
                     conn.execute_batch("ROLLBACK")?;
                     catch_up(&conn, snap, &key, from, config)?;
@@ -861,9 +943,6 @@ impl Index {
         conn.execute_batch(INDEXES)?;
         let key = Key::of(snap)?;
         fill(&conn, snap, &key, config, &|_, _| {})?;
-        if conn.query_row("SELECT count(*) FROM broken", [], |r| r.get::<_, i64>(0))? > 0 {
-            return Err(IndexError::Unusable("a case file does not parse".into()));
-        }
         conn.execute_batch("BEGIN")?;
         Ok(Index { conn })
     }
@@ -913,9 +992,45 @@ impl Index {
     /// body is stored only if it deserialises to exactly the case its file holds, and it
     /// belongs to the blob id the entry names, so it is the file's content in another form.
     pub fn bodies(&self, entries: &[Entry]) -> IResult<Vec<Option<String>>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT body FROM cases WHERE id = ?1 AND path = ?2 AND blob = ?3")?;
+        self.cached(entries, "body")
+    }
+
+    /// Like [`Index::bodies`], the JSON of each entry's case with its events left out:
+    /// what a listing shows, several times faster to parse than the whole case.
+    pub fn projections(&self, entries: &[Entry]) -> IResult<Vec<Option<String>>> {
+        self.cached(entries, "projection")
+    }
+
+    /// A cached JSON column (`body` or `projection`) of each entry's case.
+    fn cached(&self, entries: &[Entry], column: &str) -> IResult<Vec<Option<String>>> {
+        if self.most(entries.len())? {
+            // Most of the book: one pass over the table beats a look-up per case.
+            let mut st = self
+                .conn
+                .prepare_cached(&format!("SELECT id, path, blob, {column} FROM cases"))?;
+            let mut by_id: std::collections::HashMap<String, (String, String, Option<String>)> =
+                std::collections::HashMap::new();
+            let rows = st.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+            })?;
+            for row in rows {
+                let (id, rest) = row?;
+                by_id.insert(id, rest);
+            }
+            return Ok(entries
+                .iter()
+                .map(|e| {
+                    by_id.remove(e.id.as_str()).and_then(|(path, blob, body)| {
+                        (path == e.path && blob == e.blob.to_string())
+                            .then_some(body)
+                            .flatten()
+                    })
+                })
+                .collect());
+        }
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {column} FROM cases WHERE id = ?1 AND path = ?2 AND blob = ?3"
+        ))?;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
             let body: Option<Option<String>> = st
@@ -926,6 +1041,40 @@ impl Index {
             out.push(body.flatten());
         }
         Ok(out)
+    }
+
+    /// Whether `n` cases are most of the book (then one pass beats a look-up per case).
+    fn most(&self, n: usize) -> IResult<bool> {
+        if n < 2048 {
+            return Ok(false);
+        }
+        let total: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?;
+        Ok(n as i64 * 3 >= total)
+    }
+
+    /// The case files of the tip that do not parse, in path order: in no answer.
+    pub fn broken(&self) -> IResult<Vec<String>> {
+        let mut st = self.conn.prepare("SELECT path FROM broken ORDER BY path")?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Whether reads may use this index: always when every case file parses; otherwise,
+    /// the files that do not parse are skipped with a warning naming each, unless
+    /// `--strict` asks reads to fail on them (then the caller scans, and the scan fails).
+    pub(crate) fn usable_with_broken(&self) -> bool {
+        match self.broken() {
+            Ok(broken) if broken.is_empty() => true,
+            Ok(broken) if !super::strict() => {
+                for path in &broken {
+                    super::warn_skipped(path);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Every case file the index knows, in path order.
@@ -1004,21 +1153,121 @@ impl Index {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// Cases not closed with a commitment still owed whose due time is at or before `by`
-    /// (any due time when `None`), in path order: the candidates of the due queue.
-    pub fn due_candidates(&self, by: Option<i64>, team: &TeamFilter) -> IResult<Vec<Entry>> {
+    /// Every commitment still owed with a due time at or before `by` (any when `None`) of
+    /// the cases not closed, judged at `now`, cases in path order and each case's in the
+    /// order [`evaluate`] gives: the due queue read from stored instants, no case parsed.
+    pub fn due_rows(
+        &self,
+        by: Option<i64>,
+        now: DateTime<Utc>,
+        team: &TeamFilter,
+    ) -> IResult<Vec<DueRow>> {
         let mut sql = String::from(
-            "SELECT id, path, blob FROM cases WHERE status != 'closed' AND rowid IN (
-                 SELECT case_rowid FROM commitments
-                 WHERE stopped_at IS NULL AND due IS NOT NULL AND (?1 IS NULL OR due <= ?1))",
+            "SELECT c.id, c.customer_name, c.subject, c.priority, c.status, k.target, k.policy,
+                    k.start, k.due, k.at_risk_from, k.stopped_at, c.owner, c.tags
+             FROM commitments k JOIN cases c ON c.rowid = k.case_rowid
+             WHERE c.status != 'closed' AND k.stopped_at IS NULL AND k.due IS NOT NULL
+               AND (?1 IS NULL OR k.due <= ?1)",
         );
         let mut values = vec![by.map_or(
             rusqlite::types::Value::Null,
             rusqlite::types::Value::Integer,
         )];
-        team_sql(team, "", values.len() + 1, &mut sql, &mut values);
-        sql.push_str(" ORDER BY path");
-        self.entries(&sql, rusqlite::params_from_iter(values))
+        team_sql(team, "c.", values.len() + 1, &mut sql, &mut values);
+        sql.push_str(" ORDER BY c.path, k.seq");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
+            Ok((
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(11)?,
+                    r.get::<_, String>(12)?,
+                ),
+                (
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, Option<i64>>(8)?,
+                    r.get::<_, Option<i64>>(9)?,
+                    r.get::<_, Option<i64>>(10)?,
+                ),
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let ((id, customer_name, subject, priority, status, owner, tags), k) = row?;
+            out.push(DueRow {
+                id: CaseId::parse(&id).map_err(|_| bad("case ID"))?,
+                customer_name,
+                subject,
+                priority,
+                status,
+                owner,
+                tags: tags
+                    .split(';')
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                commitment: judged(k, now)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Each entry's commitments judged at `now`, in the order [`evaluate`] gives them:
+    /// what `evaluate` of the parsed case gives, read from stored instants.
+    pub fn commitments(
+        &self,
+        entries: &[Entry],
+        now: DateTime<Utc>,
+    ) -> IResult<Vec<Vec<Commitment>>> {
+        let columns = "k.target, k.policy, k.start, k.due, k.at_risk_from, k.stopped_at";
+        let read = |r: &rusqlite::Row<'_>, at: usize| -> rusqlite::Result<StoredCommitment> {
+            Ok((
+                r.get(at)?,
+                r.get(at + 1)?,
+                r.get(at + 2)?,
+                r.get(at + 3)?,
+                r.get(at + 4)?,
+                r.get(at + 5)?,
+            ))
+        };
+        if self.most(entries.len())? {
+            // Most of the book: one pass over the table beats a look-up per case.
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT c.id, {columns} FROM commitments k JOIN cases c ON c.rowid = k.case_rowid
+                 ORDER BY k.case_rowid, k.seq"
+            ))?;
+            let mut by_id: std::collections::HashMap<String, Vec<Commitment>> =
+                std::collections::HashMap::new();
+            let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, read(r, 1)?)))?;
+            for row in rows {
+                let (id, k) = row?;
+                by_id.entry(id).or_default().push(judged(k, now)?);
+            }
+            return Ok(entries
+                .iter()
+                .map(|e| by_id.remove(e.id.as_str()).unwrap_or_default())
+                .collect());
+        }
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {columns} FROM commitments k JOIN cases c ON c.rowid = k.case_rowid
+             WHERE c.id = ?1 AND c.blob = ?2 ORDER BY k.seq"
+        ))?;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let rows = st.query_map(params![e.id.as_str(), e.blob.to_string()], |r| read(r, 0))?;
+            let mut ks = Vec::new();
+            for k in rows {
+                ks.push(judged(k?, now)?);
+            }
+            out.push(ks);
+        }
+        Ok(out)
     }
 
     /// Cases with a commitment that may be breached at `now` (due passed while owed, or
@@ -1044,16 +1293,46 @@ impl Index {
         )
     }
 
-    /// The review's inputs: cases not resolved or closed, and cases with a resolve in
-    /// `[lo, hi)`, in path order.
-    pub fn review_candidates(&self, lo: i64, hi: i64) -> IResult<Vec<Entry>> {
-        self.entries(
-            "SELECT id, path, blob FROM cases
-             WHERE status NOT IN ('resolved', 'closed')
-                OR rowid IN (SELECT case_rowid FROM resolves WHERE at >= ?1 AND at < ?2)
-             ORDER BY path",
-            [lo, hi],
-        )
+    /// The review's inputs read from rows, no case parsed: the opening times of the cases
+    /// not resolved or closed (the backlog), and the stored facts of the cases with a
+    /// resolve in `[lo, hi)` (whose last resolve the caller checks), both in path order.
+    pub fn review_rows(
+        &self,
+        lo: i64,
+        hi: i64,
+        team: &TeamFilter,
+    ) -> IResult<(Vec<i64>, Vec<StoredFacts>)> {
+        let mut sql =
+            String::from("SELECT created_at FROM cases WHERE status NOT IN ('resolved', 'closed')");
+        let mut values = Vec::new();
+        team_sql(team, "", 1, &mut sql, &mut values);
+        sql.push_str(" ORDER BY path");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let open = st
+            .query_map(rusqlite::params_from_iter(values), |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut sql = String::from(
+            "SELECT review FROM cases
+             WHERE rowid IN (SELECT case_rowid FROM resolves WHERE at >= ?1 AND at < ?2)",
+        );
+        let mut values = vec![
+            rusqlite::types::Value::Integer(lo),
+            rusqlite::types::Value::Integer(hi),
+        ];
+        team_sql(team, "", 3, &mut sql, &mut values);
+        sql.push_str(" ORDER BY path");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let mut facts = Vec::new();
+        for json in st.query_map(rusqlite::params_from_iter(values), |r| {
+            r.get::<_, Option<String>>(0)
+        })? {
+            let json = json?.ok_or_else(|| IndexError::Unusable("no review facts".into()))?;
+            facts.push(
+                serde_json::from_str(&json)
+                    .map_err(|e| IndexError::Unusable(format!("review facts: {e}")))?,
+            );
+        }
+        Ok((open, facts))
     }
 
     /// Resolved and closed cases with no review event, in path order.
@@ -1079,17 +1358,26 @@ impl Index {
         let mut team_where = String::new();
         let mut team_values = Vec::new();
         team_sql(team, "c.", 5, &mut team_where, &mut team_values);
-        let team = team_where;
         let snippets: Vec<String> = (0..SEARCH_FIELDS.len())
             .map(|i| format!("snippet(fts, {i}, char(1), char(2), '…', 12)"))
             .collect();
+        // Ranked first, snippets after: SQLite computes a query's result columns for every
+        // row before it sorts, and a common word matches thousands of cases, so the nine
+        // snippets are made only for the hits kept (the MATCH runs again for those rows
+        // only, which FTS5 answers by rowid). Same rank, same order, same limit.
         let sql = format!(
-            "SELECT c.id, c.path, c.blob, c.status, c.priority, c.subject, bm25(fts) AS score, {}
-             FROM fts JOIN cases c ON c.rowid = fts.rowid
+            "WITH top AS (
+                 SELECT fts.rowid AS r, bm25(fts) AS score, c.id AS id
+                 FROM fts JOIN cases c ON c.rowid = fts.rowid
+                 WHERE fts MATCH ?1
+                   AND (?2 = '[]' OR c.status IN (SELECT value FROM json_each(?2)))
+                   AND (?3 = '[]' OR c.priority IN (SELECT value FROM json_each(?3)))
+                   {team_where}
+                 ORDER BY score, c.id LIMIT ?4)
+             SELECT c.id, c.path, c.blob, c.status, c.priority, c.subject, top.score, {}
+             FROM top JOIN fts ON fts.rowid = top.r JOIN cases c ON c.rowid = top.r
              WHERE fts MATCH ?1
-               AND (?2 = '[]' OR c.status IN (SELECT value FROM json_each(?2)))
-               AND (?3 = '[]' OR c.priority IN (SELECT value FROM json_each(?3)))
-               {team} ORDER BY score, c.id LIMIT ?4",
+             ORDER BY top.score, top.id",
             snippets.join(", ")
         );
         let mut st = self.conn.prepare(&sql)?;
@@ -1130,8 +1418,8 @@ impl Index {
     pub fn dump(&self) -> IResult<Vec<String>> {
         let mut out = Vec::new();
         let queries = [
-            "SELECT 'case ' || id || ' ' || path || ' ' || blob || ' ' || status || ' ' || status_rank || ' ' || priority || ' ' || priority_rank || ' ' || created_at || ' ' || updated_at || ' ' || quote(customer_name) || ' ' || quote(customer_email) || ' ' || quote(customer_phone) || ' ' || quote(subject) || ' ' || reviewed || ' ' || quote(next_due) || ' ' || quote(owner) || ' ' || quote(owner_email) || ' ' || quote(owner_name) || ' ' || quote(tags) FROM cases",
-            "SELECT 'commitment ' || c.id || ' ' || k.target || ' ' || k.start || ' ' || quote(k.due) || ' ' || quote(k.at_risk_from) || ' ' || quote(k.stopped_at) FROM commitments k JOIN cases c ON c.rowid = k.case_rowid",
+            "SELECT 'case ' || id || ' ' || path || ' ' || blob || ' ' || status || ' ' || status_rank || ' ' || priority || ' ' || priority_rank || ' ' || created_at || ' ' || updated_at || ' ' || quote(customer_name) || ' ' || quote(customer_email) || ' ' || quote(customer_phone) || ' ' || quote(subject) || ' ' || reviewed || ' ' || quote(next_due) || ' ' || quote(owner) || ' ' || quote(owner_email) || ' ' || quote(owner_name) || ' ' || quote(tags) || ' ' || quote(review) FROM cases",
+            "SELECT 'commitment ' || c.id || ' ' || k.seq || ' ' || k.target || ' ' || quote(k.policy) || ' ' || k.start || ' ' || quote(k.due) || ' ' || quote(k.at_risk_from) || ' ' || quote(k.stopped_at) FROM commitments k JOIN cases c ON c.rowid = k.case_rowid",
             "SELECT 'resolve ' || c.id || ' ' || r.at FROM resolves r JOIN cases c ON c.rowid = r.case_rowid",
             "SELECT 'text ' || c.id || ' ' || quote(f.subject) || quote(f.description) || quote(f.messages) || quote(f.questions) || quote(f.findings) || quote(f.root_cause) || quote(f.resolution) || quote(f.feedback) || quote(f.logs) FROM fts f JOIN cases c ON c.rowid = f.rowid",
             "SELECT 'broken ' || path FROM broken",

@@ -245,6 +245,46 @@ pub fn take_notices() -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Warnings for the person at the terminal (a case file a read skipped); the command line
+/// prints them on stderr when the command ends, each once.
+static WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+pub(crate) fn warn(text: &str) {
+    if let Ok(mut w) = WARNINGS.lock() {
+        if !w.iter().any(|t| t == text) {
+            w.push(text.to_string());
+        }
+    }
+}
+
+/// Takes the warnings gathered so far.
+pub fn take_warnings() -> Vec<String> {
+    WARNINGS
+        .lock()
+        .map(|mut w| std::mem::take(&mut *w))
+        .unwrap_or_default()
+}
+
+/// Whether reads fail on a case file that does not parse (`--strict`) instead of skipping
+/// it with a warning.
+static STRICT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes every read of this process fail on a case file that does not parse (`--strict`).
+pub fn set_strict(strict: bool) {
+    STRICT.store(strict, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub(crate) fn strict() -> bool {
+    STRICT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The warning a read gives for a case file it skipped.
+pub(crate) fn warn_skipped(path: &str) {
+    warn(&format!(
+        "skipped {path}: it does not parse; run `casebook verify` to see what is wrong (--strict makes reads fail instead)"
+    ));
+}
+
 /// A case repository: a git repository and the branch casebook records on.
 pub struct Store {
     pub(crate) repo: Repository,

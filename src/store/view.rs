@@ -55,15 +55,37 @@ impl<'r> View<'r> {
     /// The index, up to date with this tip; `None` when it cannot be used (disabled with
     /// `CASEBOOK_INDEX=off`, an unwritable folder, a case file that does not parse): the
     /// caller then scans.
+    ///
+    /// Case files that do not parse are left out of every answer, each named in a warning
+    /// (see [`View::map_cases`]); with `--strict` there is no index then, and the scan
+    /// fails on the first of them.
     pub fn index(&self) -> Option<&Index> {
         self.index
             .get_or_init(|| {
                 if super::index::disabled() {
                     return None;
                 }
-                Index::open(&self.snap, &self.config).ok()
+                let index = Index::open(&self.snap, &self.config).ok()?;
+                index.usable_with_broken().then_some(index)
             })
             .as_ref()
+    }
+
+    /// Reads, parses and maps every case on all cores (see [`Snapshot::map_cases`]). A case
+    /// file that does not parse is skipped with a warning naming it, so one bad file does
+    /// not stop every read of the team; with `--strict` the read fails on it instead.
+    pub fn map_cases<T: Send>(&self, f: impl Fn(CaseFile) -> Option<T> + Sync) -> Result<Vec<T>> {
+        let entries = self.snap.case_entries()?;
+        let strict = super::strict();
+        self.snap
+            .map_entries(&entries, |path, _, parsed| match parsed {
+                Ok(c) => Ok(f(c)),
+                Err(super::StoreError::Case { .. }) if !strict => {
+                    super::warn_skipped(path);
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            })
     }
 
     /// The on-disk index, or one built in memory from a full scan when there is none: for
@@ -74,7 +96,14 @@ impl<'r> View<'r> {
             return Ok(MaybeOwned::Borrowed(i));
         }
         match Index::in_memory(&self.snap, &self.config) {
-            Ok(i) => Ok(MaybeOwned::Owned(Box::new(i))),
+            Ok(i) if i.usable_with_broken() => Ok(MaybeOwned::Owned(Box::new(i))),
+            Ok(_) => {
+                // --strict: let the scan name the case file that does not parse.
+                self.snap.all_cases()?;
+                Err(super::StoreError::Index(
+                    "a case file does not parse".into(),
+                ))
+            }
             Err(e) => {
                 // Let the scan name the case file that does not parse.
                 self.snap.all_cases()?;
@@ -105,6 +134,29 @@ impl<'r> View<'r> {
             .index()
             .and_then(|i| i.bodies(entries).ok())
             .unwrap_or_else(|| vec![None; entries.len()]);
+        self.map_cached(entries, bodies, f)
+    }
+
+    /// The given cases' projections, their events left out (empty), in the given order:
+    /// what a listing shows, read from the index's cached projections where there are
+    /// some (several times faster than whole cases), else from the files.
+    pub fn projections(&self, entries: &[Entry]) -> Result<Vec<CaseFile>> {
+        let cached = self
+            .index()
+            .and_then(|i| i.projections(entries).ok())
+            .unwrap_or_else(|| vec![None; entries.len()]);
+        self.map_cached(entries, cached, |mut f| {
+            f.events.clear();
+            Some(f)
+        })
+    }
+
+    fn map_cached<T: Send>(
+        &self,
+        entries: &[Entry],
+        bodies: Vec<Option<String>>,
+        f: impl Fn(CaseFile) -> Option<T> + Sync,
+    ) -> Result<Vec<T>> {
         // Cases with a cached body parse from JSON on all cores; the rest from their files.
         let json: Vec<(usize, &str)> = bodies
             .iter()

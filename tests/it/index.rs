@@ -787,3 +787,155 @@ fn readers_and_writers_at_once_and_racing_rebuilds_give_no_error_and_no_wrong_an
     }
     env.run(&dir, &["verify"]).ok();
 }
+
+/// The index stores each commitment's instants once and judges them at the time of the
+/// read: at every moment of a case book's life (every state of every target, a paused
+/// clock, a promise kept and one missed, a reopen, a review), `due`, `list --sla` and
+/// `review` from the index equal a full scan that evaluates the case files then.
+#[test]
+fn stored_instants_judged_at_any_now_equal_a_scan_at_that_now() {
+    let env = Env::new();
+    let dir = env.casebook("book");
+    let run = |now: &str, args: &[&str]| {
+        let out = env
+            .cb(&dir)
+            .env("CASEBOOK_NOW", now)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let open = |now: &str, priority: &str, subject: &str| {
+        run(
+            now,
+            &[
+                "open",
+                "--customer",
+                "Ada",
+                "--email",
+                "ada@example.com",
+                "--subject",
+                subject,
+                "--priority",
+                priority,
+            ],
+        )
+    };
+    // Mon 2026-11-02 08:00 UTC on: an urgent case that waits on the customer, gets a
+    // promise, is resolved late, reopened, resolved and reviewed; a normal one that is
+    // never answered; a high one acknowledged in time and resolved.
+    let a = open("2026-11-02T08:00:00Z", "urgent", "printer on fire");
+    let b = open("2026-11-02T08:30:00Z", "normal", "refund late");
+    let c = open("2026-11-02T09:00:00Z", "high", "login broken");
+    // And one left waiting on the customer: its resolution clock is paused.
+    let d = open("2026-11-02T09:05:00Z", "low", "toner low");
+    run(
+        "2026-11-02T09:20:00Z",
+        &["ack", &d, "--message", "which model?"],
+    );
+    run(
+        "2026-11-02T09:25:00Z",
+        &["pending", &d, "--reason", "model number"],
+    );
+    run("2026-11-02T09:10:00Z", &["ack", &c, "--message", "on it"]);
+    run("2026-11-02T09:30:00Z", &["ack", &a, "--message", "looking"]);
+    run(
+        "2026-11-02T10:00:00Z",
+        &["pending", &a, "--reason", "logs please"],
+    );
+    run(
+        "2026-11-02T14:00:00Z",
+        &[
+            "log",
+            &a,
+            "--summary",
+            "logs sent",
+            "--direction",
+            "inbound",
+        ],
+    );
+    run(
+        "2026-11-02T15:00:00Z",
+        &[
+            "update",
+            &a,
+            "--message",
+            "a fix soon",
+            "--eta",
+            "2026-11-03T12:00:00Z",
+        ],
+    );
+    run(
+        "2026-11-02T16:00:00Z",
+        &["resolve", &c, "--resolution", "reset"],
+    );
+    run(
+        "2026-11-03T15:00:00Z",
+        &["resolve", &a, "--resolution", "new fuser"],
+    );
+    run(
+        "2026-11-04T09:00:00Z",
+        &["reopen", &a, "--reason", "still hot"],
+    );
+    run(
+        "2026-11-04T11:00:00Z",
+        &["resolve", &a, "--resolution", "new board"],
+    );
+    run(
+        "2026-11-05T10:00:00Z",
+        &["review", &a, "--finding", "late fix"],
+    );
+    let reads: &[&[&str]] = &[
+        &["due", "--json"],
+        &["due", "--json", "--within", "1h"],
+        &["due", "--json", "--within", "1bd"],
+        &["list", "--json", "--all"],
+        &["list", "--json", "--all", "--sla", "breached"],
+        &["list", "--json", "--sla", "at-risk", "--sort", "due"],
+        &[
+            "review",
+            "--json",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+        ],
+        &[
+            "review",
+            "--json",
+            "--by",
+            "priority",
+            "--from",
+            "2026-11-03",
+            "--to",
+            "2026-11-04",
+        ],
+        &["review", "--queue", "--json"],
+    ];
+    let mut states = std::collections::BTreeSet::new();
+    for hours in (0..96).step_by(5) {
+        let now = (chrono::DateTime::parse_from_rfc3339("2026-11-02T08:15:00Z").unwrap()
+            + chrono::Duration::minutes(hours * 60 + hours * 7))
+        .with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+        for args in reads {
+            let out = same(&env, &dir, &now, args);
+            if *args == ["list", "--json", "--all"] {
+                for s in ["running", "at_risk", "paused", "met", "breached"] {
+                    if out.contains(&format!("\"state\": \"{s}\"")) {
+                        states.insert(s);
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(states.len(), 5, "every state was judged: {states:?}");
+    let _ = b;
+    assert_index_at_tip(&env, &dir);
+}

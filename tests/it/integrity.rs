@@ -52,11 +52,20 @@ fn corrupt(env: &Env, root: &Path, rel: &str, edit: impl Fn(String) -> String) {
     env.git(root, &["commit", "-qam", "edited by hand"]);
 }
 
-/// Every read and every action on the broken case refuses, naming the file and `problem`.
+/// Every read of the broken case, every action on it and every `--strict` read refuses,
+/// naming the file and `problem`; a read of the whole book skips it with a warning.
 fn assert_refused_everywhere(env: &Env, root: &Path, id: &str, rel: &str, problem: &str) {
+    let out = env.run(root, &["list"]).ok();
+    assert!(
+        out.stderr.contains(&format!("warning: skipped {rel}"))
+            && out.stderr.contains("casebook verify"),
+        "list must skip {rel} with a warning: {}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains(id), "{}", out.stdout);
     for args in [
         vec!["show", id],
-        vec!["list"],
+        vec!["list", "--strict"],
         vec!["gather", id, "--note", "more"],
         vec!["escalate", id, "--reason", "stuck"],
     ] {
@@ -355,4 +364,103 @@ fn imported_fields_keep_to_the_free_text_limit_too() {
         err.contains("line 2: description: is 32 bytes; the limit is 20 (text.max_bytes)"),
         "{err}"
     );
+}
+
+/// One bad case file does not stop the team (issue 15 item 7): every read of the whole
+/// book skips it with one warning naming it and pointing to `casebook verify`, with the
+/// index and with a full scan alike; `--strict` makes each read fail instead; verify
+/// reports it; actions on it are refused, actions on other cases go on.
+#[test]
+fn one_bad_case_file_is_skipped_with_a_warning_and_strict_fails() {
+    let env = Env::new();
+    let (root, bad, rel, _) = acknowledged_case(&env);
+    let good = env.open(&root, "Grace", "Printer smokes");
+    let reads: Vec<Vec<&str>> = vec![
+        vec!["list", "--all", "--json"],
+        vec!["due", "--json"],
+        vec!["review", "--json"],
+        vec!["review", "--queue", "--json"],
+        vec!["search", "printer", "--json"],
+        vec!["export"],
+        vec!["show", &good, "--json"],
+    ];
+    // The answers before the file broke, without the broken case.
+    let run = |args: &[&str], scan: bool| {
+        let mut cmd = env.cb(&root);
+        cmd.env("CASEBOOK_NOW", "2026-11-20T10:00:00Z").args(args);
+        if scan {
+            cmd.env("CASEBOOK_INDEX", "off");
+        }
+        cmd.output().unwrap()
+    };
+    corrupt(&env, &root, &rel, |t| t.replacen("[case]", "[case\n", 1));
+    for args in &reads {
+        let (indexed, scanned) = (run(args, false), run(args, true));
+        for out in [&indexed, &scanned] {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{args:?}: {stderr}");
+            let warnings: Vec<&str> = stderr
+                .lines()
+                .filter(|l| l.starts_with("warning: "))
+                .collect();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            if args[0] == "show" {
+                assert!(warnings.is_empty(), "{args:?}: {stderr}");
+                assert!(stdout.contains(&good), "{args:?}: {stdout}");
+                continue;
+            }
+            assert_eq!(warnings.len(), 1, "{args:?}: one warning: {stderr}");
+            assert!(
+                warnings[0].contains(&rel) && warnings[0].contains("casebook verify"),
+                "{args:?}: {stderr}"
+            );
+            assert!(
+                !stdout.contains(&bad),
+                "{args:?} shows the bad case: {stdout}"
+            );
+        }
+        assert_eq!(
+            indexed.stdout, scanned.stdout,
+            "{args:?}: index and scan differ"
+        );
+        // Still an answer for the other cases.
+        let expect = match args[0] {
+            "review" if args[1] == "--queue" => "[",
+            "review" => "\"backlog\"",
+            _ => good.as_str(),
+        };
+        assert!(
+            String::from_utf8_lossy(&indexed.stdout).contains(expect),
+            "{args:?} still answers for the other cases"
+        );
+        // --strict: the read fails, naming the file, with the index and without.
+        let mut strict = vec!["--strict"];
+        strict.extend(args.iter().copied());
+        if args[0] != "show" {
+            for scan in [false, true] {
+                let out = run(&strict, scan);
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert_eq!(out.status.code(), Some(1), "{strict:?}: {stderr}");
+                assert!(
+                    stderr.contains(&format!("cannot read case file {rel}")),
+                    "{strict:?}: {stderr}"
+                );
+            }
+        }
+    }
+    // verify reports it.
+    let out = env.run(&root, &["verify"]);
+    let stdout = out.stdout();
+    out.fails(1);
+    assert!(
+        stdout.contains(&format!("{rel}: does not parse")),
+        "{stdout}"
+    );
+    // Actions on it are refused and write nothing; on another case they go on.
+    let err = refused(&env, &root, &["gather", &bad, "--note", "more"]);
+    assert!(
+        err.contains(&format!("cannot read case file {rel}")),
+        "{err}"
+    );
+    env.run(&root, &["gather", &good, "--note", "more"]).ok();
 }

@@ -614,6 +614,23 @@ fn time_worked_is_recorded_per_action_summed_per_case_and_reported_by_review() {
     .ok();
     let a_json = env.run(&root, &["show", &a, "--json"]).json();
     assert_eq!(a_json["worked_minutes"], 45);
+    // The list reads the projection (from the index, without the events): the same sum.
+    for index in ["on", "off"] {
+        let listed = env
+            .cb(&root)
+            .env("CASEBOOK_INDEX", index)
+            .args(["list", "--json", "--all"])
+            .output()
+            .unwrap();
+        let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+        let row = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == a_json["id"])
+            .unwrap_or_else(|| panic!("{a} missing from list ({index})"));
+        assert_eq!(row["worked_minutes"], 45, "CASEBOOK_INDEX={index}");
+    }
     let events = a_json["events"].as_array().unwrap();
     assert_eq!(events[1]["worked_minutes"], 15);
     let text = env.run(&root, &["show", &b]).ok().stdout;
