@@ -34,7 +34,7 @@ pub fn report(phase: &'static str, done: u64, total: u64) {
 
 /// Reports every `every` units (and the last), so a tight loop pays almost nothing.
 pub fn every(phase: &'static str, done: u64, total: u64, every: u64) {
-    if done % every.max(1) == 0 || done == total {
+    if done.is_multiple_of(every.max(1)) || done == total {
         report(phase, done, total);
     }
 }

@@ -67,6 +67,8 @@ pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
 /// as the kernel accounts it (`wait4`'s `ru_maxrss`).
 pub fn run_measured(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (std::time::Duration, u64) {
     let started = std::time::Instant::now();
+    // Reaped by `wait4` below, which std's `wait` cannot replace: it gives the rusage.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_casebook"))
         .args(args)
         .current_dir(dir)
