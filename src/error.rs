@@ -59,6 +59,20 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error("cannot write the message from its template")]
     Template(#[source] crate::model::template::TemplateError),
+    /// A template file in the case book that does not check out.
+    #[error("{path} is not a usable template")]
+    BadTemplate {
+        path: String,
+        #[source]
+        source: crate::model::template::TemplateError,
+    },
+    /// Two versions of a case file that cannot be merged.
+    #[error("cannot merge {path}")]
+    Merge {
+        path: String,
+        #[source]
+        source: crate::model::merge::MergeError,
+    },
     #[error("case {id} cannot record this action")]
     Case {
         id: CaseId,
@@ -189,7 +203,7 @@ impl Error {
             Error::Template(crate::model::template::TemplateError::Missing { .. }) => Some(
                 "write the message yourself with --message, or give the placeholder a fallback in the template".into(),
             ),
-            Error::Template(_) => Some(
+            Error::Template(_) | Error::BadTemplate { .. } => Some(
                 "fix the template (.casebook/templates/ or [templates] in .casebook/config.toml) and commit it".into(),
             ),
             Error::Rejected { .. } => {

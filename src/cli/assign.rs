@@ -26,7 +26,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     let owner = if args.to.trim() == "me" {
         ctx.actor.clone()
     } else {
-        Actor::parse(&args.to).map_err(|e| Error::invalid("--to", e.to_string()))?
+        Actor::parse(&args.to).map_err(|e| Error::value("--to", &args.to, e))?
     };
     let targets = args.targets.targets(args.ids)?;
     let done = cb.assign(&ctx, &targets, Some(&owner))?;

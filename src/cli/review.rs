@@ -94,9 +94,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         tags: args
             .tags
             .iter()
-            .map(|t| {
-                crate::model::team::parse_tag(t).map_err(|e| Error::invalid("--tag", e.to_string()))
-            })
+            .map(|t| crate::model::team::parse_tag(t).map_err(|e| Error::value("--tag", t, e)))
             .collect::<Result<Vec<_>>>()?,
         ..Default::default()
     };

@@ -39,7 +39,7 @@ impl TeamArgs {
         let tags = self
             .tags
             .iter()
-            .map(|t| parse_tag(t).map_err(|e| Error::invalid("--tag", e.to_string())))
+            .map(|t| parse_tag(t).map_err(|e| Error::value("--tag", t, e)))
             .collect::<Result<Vec<_>>>()?;
         Ok(TeamFilter { owner, tags })
     }

@@ -292,7 +292,10 @@ fn resolve(
                 ),
             ])
         }
-        Err(e) => Err(Error::invalid(format!("merging {path}"), e.to_string())),
+        Err(source) => Err(Error::Merge {
+            path: path.to_string(),
+            source,
+        }),
     }
 }
 
@@ -339,7 +342,10 @@ pub fn merge_driver(ours: &Path, theirs: &Path, path: &str) -> Result<()> {
             path,
             format!("two different cases have the ID {id}; run `casebook sync`, which renames one of them"),
         ),
-        other => Error::invalid(path, other.to_string()),
+        source => Error::Merge {
+            path: path.to_string(),
+            source,
+        },
     })?;
     std::fs::write(ours, merged.to_toml()).map_err(|source| Error::Io {
         action: "write",

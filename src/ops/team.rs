@@ -12,7 +12,7 @@ use super::{
     commit_message, one_line, prepare, summary_of, Casebook, Context, Current, Recorded, Step,
 };
 use crate::error::{exit, Error, Result};
-use crate::model::team::{self, TeamError};
+use crate::model::team;
 use crate::model::{Action, Actor, CaseId, Event};
 use crate::store::Change;
 
@@ -160,7 +160,8 @@ impl Casebook {
     /// Adds and removes tags (`+billing`, `-vip`) on every case of `targets`; one event
     /// per case that changes.
     pub fn tag(&self, ctx: &Context, targets: &Targets, changes: &[String]) -> Result<Bulk> {
-        let (added, removed) = team::parse_changes(changes).map_err(tag_error)?;
+        let (added, removed) =
+            team::parse_changes(changes).map_err(|e| Error::value("tag", changes.join(" "), e))?;
         if added.is_empty() && removed.is_empty() {
             return Err(Error::invalid(
                 "tag",
@@ -182,10 +183,6 @@ impl Casebook {
             Ok(Some(e.into()))
         })
     }
-}
-
-fn tag_error(e: TeamError) -> Error {
-    Error::invalid("tag", e.to_string())
 }
 
 /// One case: the message a single action writes. Several: what was done to how many, and

@@ -20,7 +20,7 @@ pub(crate) fn template_text(snap: &Snapshot<'_>, config: &Config, name: &str) ->
     if let Some(bytes) = snap.read(&path)? {
         let text = String::from_utf8(bytes)
             .map_err(|_| Error::invalid(path.clone(), "is not UTF-8 text"))?;
-        template::check(name, &text).map_err(|e| Error::invalid(path, e.to_string()))?;
+        template::check(name, &text).map_err(|source| Error::BadTemplate { path, source })?;
         return Ok(text.trim_end().to_string());
     }
     Ok(config
