@@ -84,6 +84,10 @@ pub enum Error {
         file: String,
         errors: Vec<crate::model::intake::RowError>,
     },
+    /// `--continue-on-error` recorded the cases that accepted; the others (already listed)
+    /// refused.
+    #[error("{}", partly_recorded(*named, *refused))]
+    PartlyRecorded { named: usize, refused: usize },
     /// `--continue-on-error` imported the good rows; the others (already listed) were not.
     #[error("{file}: {rejected} row(s) rejected and not imported; the other rows were")]
     PartlyImported { file: String, rejected: usize },
@@ -120,6 +124,14 @@ fn list(ids: &[CaseId]) -> String {
         format!("{} and {more} more", shown.join(", "))
     } else {
         shown.join(", ")
+    }
+}
+
+fn partly_recorded(named: usize, refused: usize) -> String {
+    match named.saturating_sub(refused) {
+        0 => format!("all {named} cases refused; nothing was recorded"),
+        1 => format!("{refused} of {named} cases refused; the other was recorded"),
+        _ => format!("{refused} of {named} cases refused; the others were recorded"),
     }
 }
 
@@ -197,6 +209,9 @@ impl Error {
                  stay as they are"
                     .into(),
             ),
+            Error::PartlyRecorded { .. } => {
+                Some("the refusals are listed above; act on those cases on their own".into())
+            }
             Error::Refused { .. } => Some(
                 "leave those cases out, or record the others with --continue-on-error".into(),
             ),

@@ -95,10 +95,11 @@ pub fn report(g: &Globals, cb: &Casebook, ctx: &Context, bulk: &Bulk) -> Result<
     }
     if g.json {
         let config = cb.config()?;
-        return print_json_array(bulk.recorded.iter().map(|r| {
+        print_json_array(bulk.recorded.iter().map(|r| {
             let sla = crate::model::commitment::evaluate(&r.case, &config, ctx.now);
             crate::render::case_json(&r.case, true, &sla)
-        }));
+        }))?;
+        return partly(bulk);
     }
     for r in &bulk.recorded {
         let c = &r.case.case;
@@ -118,5 +119,17 @@ pub fn report(g: &Globals, cb: &Casebook, ctx: &Context, bulk: &Bulk) -> Result<
                 .unwrap_or_default()
         );
     }
-    Ok(())
+    partly(bulk)
+}
+
+/// With `--continue-on-error`, some cases may have refused while the others were
+/// recorded: still exit 1, so a script notices.
+fn partly(bulk: &Bulk) -> Result<()> {
+    match bulk.refused.len() {
+        0 => Ok(()),
+        refused => Err(Error::PartlyRecorded {
+            named: bulk.named,
+            refused,
+        }),
+    }
 }

@@ -295,8 +295,9 @@ fn a_bulk_action_with_one_refusing_case_writes_nothing_and_lists_every_refusal()
     assert_eq!(env.git(&root, &["rev-parse", "HEAD^{tree}"]), tree);
     assert_eq!(env.status_porcelain(&root), "");
 
-    // With --continue-on-error the others are recorded, in one commit.
-    let out = env
+    // With --continue-on-error the others are recorded, in one commit, and the exit code
+    // still says that some were not (as for an import's rejected rows).
+    let err = env
         .run(
             &root,
             &[
@@ -308,11 +309,11 @@ fn a_bulk_action_with_one_refusing_case_writes_nothing_and_lists_every_refusal()
                 "--continue-on-error",
             ],
         )
-        .ok();
+        .fails(1);
+    assert!(err.contains(&format!("{b}: refused")), "{err}");
     assert!(
-        out.stderr.contains(&format!("{b}: refused")),
-        "{}",
-        out.stderr
+        err.contains("1 of 2 cases refused; the other was recorded"),
+        "{err}"
     );
     assert_eq!(env.commit_count(&root), n + 1);
     let a_json = env.run(&root, &["show", &a, "--json"]).json();
