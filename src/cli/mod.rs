@@ -404,16 +404,16 @@ fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Re
 /// A JSON array written element by element, so a large case book never sits in memory
 /// as one JSON tree. The output is the same as `print_json` of the whole array.
 fn print_json_array<I: IntoIterator<Item = serde_json::Value>>(items: I) -> Result<()> {
+    use serde::Serializer;
+    // Streamed into the output as the items come, pretty as `to_string_pretty` of the whole
+    // array would be, with no string per item.
     write_stdout(|out| {
-        let mut first = true;
-        out.write_all(b"[")?;
-        for item in items {
-            out.write_all(if first { b"\n  " } else { b",\n  " })?;
-            first = false;
-            let text = serde_json::to_string_pretty(&item).expect("JSON values serialise");
-            out.write_all(text.replace('\n', "\n  ").as_bytes())?;
-        }
-        out.write_all(if first { b"]\n" } else { b"\n]\n" })
+        let mut json = serde_json::Serializer::with_formatter(
+            &mut *out,
+            serde_json::ser::PrettyFormatter::new(),
+        );
+        json.collect_seq(items).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")
     })
 }
 
