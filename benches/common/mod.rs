@@ -46,21 +46,7 @@ pub fn workspace() -> tempfile::TempDir {
 
 /// Runs the casebook binary in `dir`; panics if it fails.
 pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
-    let status = Command::new(env!("CARGO_BIN_EXE_casebook"))
-        .args(args)
-        .current_dir(dir)
-        .env("CASEBOOK_ACTOR", ACTOR)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run casebook");
-    assert!(
-        status.success(),
-        "casebook {args:?} failed in {}",
-        dir.display()
-    );
+    run_measured(dir, args, env);
 }
 
 /// Like [`run`], and returns the wall time and the process's peak resident memory (bytes),
