@@ -148,11 +148,8 @@ fn progress_bar() -> indicatif::ProgressBar {
 
 /// "imported cases.csv: created 3, updated 1, unchanged 0, rejected 0 (commit 1a2b3c4d5e)".
 fn summary(source: &str, r: &ImportReport, dry_run: bool) -> String {
-    let (lead, created, updated) = if dry_run {
-        ("dry run of", "would create", "would update")
-    } else {
-        ("imported", "created", "updated")
-    };
+    let (created, updated) = verbs(dry_run);
+    let lead = if dry_run { "dry run of" } else { "imported" };
     let mut rejected: Vec<u64> = r.rejected.iter().map(|e| e.line).collect();
     rejected.dedup();
     format!(
@@ -170,11 +167,7 @@ fn summary(source: &str, r: &ImportReport, dry_run: bool) -> String {
 
 /// One line per created or updated case, for --verbose.
 fn rows(r: &ImportReport, dry_run: bool) -> String {
-    let (created, updated) = if dry_run {
-        ("would create", "would update")
-    } else {
-        ("created", "updated")
-    };
+    let (created, updated) = verbs(dry_run);
     let mut out = String::new();
     for (e, id) in &r.created {
         out.push_str(&format!("{created} {id} {e}\n"));
@@ -183,4 +176,13 @@ fn rows(r: &ImportReport, dry_run: bool) -> String {
         out.push_str(&format!("{updated} {id} {e} ({})\n", fields.join(", ")));
     }
     out
+}
+
+/// What happened to a created and an updated case, or would have in a dry run.
+fn verbs(dry_run: bool) -> (&'static str, &'static str) {
+    if dry_run {
+        ("would create", "would update")
+    } else {
+        ("created", "updated")
+    }
 }

@@ -83,7 +83,7 @@ impl Casebook {
     ) -> Result<ImportReport> {
         let config = self.config()?;
         let mut check = Validator::new(&config, ctx.now);
-        let reader = Counted::new(input, opts.size.unwrap_or(0));
+        let reader = LineLimit::new(input, opts.size.unwrap_or(0));
         match opts.format {
             ImportFormat::Csv => read_csv(reader, &config, &mut |row| check.row(row))?,
             ImportFormat::Jsonl => read_jsonl(reader, &config, &mut |row| check.row(row))?,
@@ -188,7 +188,7 @@ fn read_csv(input: impl Read, config: &Config, each: &mut dyn FnMut(Row)) -> Res
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(LineLimit::new(input));
+        .from_reader(input);
     let headers = reader.headers().map_err(csv_error)?.clone();
     if headers.is_empty() || headers.iter().all(|h| h.trim().is_empty()) {
         return Err(file_error(
@@ -241,7 +241,7 @@ fn csv_error(e: csv::Error) -> Error {
 }
 
 fn read_jsonl(input: impl Read, config: &Config, each: &mut dyn FnMut(Row)) -> Result<()> {
-    let mut reader = std::io::BufReader::new(LineLimit::new(input));
+    let mut reader = std::io::BufReader::new(input);
     let mut rows = 0usize;
     let mut seen: HashSet<&'static str> = HashSet::new();
     let mut buf = Vec::new();
@@ -691,49 +691,25 @@ fn changes(
     (!e.changes.is_empty() || e.customer.is_some()).then_some(e)
 }
 
-/// A reader that reports how much of the input was read (phase "reading").
-struct Counted<R> {
-    inner: R,
-    read: u64,
-    total: u64,
-}
-
-impl<R> Counted<R> {
-    fn new(inner: R, total: u64) -> Self {
-        Counted {
-            inner,
-            read: 0,
-            total,
-        }
-    }
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let before = self.read >> 16;
-        self.read += n as u64;
-        if self.read >> 16 != before || n == 0 {
-            progress::report("reading and validating", self.read, self.total);
-        }
-        Ok(n)
-    }
-}
-
 /// A reader that refuses a line longer than [`MAX_LINE_BYTES`], so a runaway line (say,
-/// 1 GB without a newline) is an error after 1 MiB instead of filling memory.
+/// 1 GB without a newline) is an error after 1 MiB instead of filling memory, and reports
+/// how much of the input (`total` bytes, 0 if unknown) was read: phase "reading".
 struct LineLimit<R> {
     inner: R,
     line: u64,
     current: usize,
+    read: u64,
+    total: u64,
 }
 
 impl<R> LineLimit<R> {
-    fn new(inner: R) -> Self {
+    fn new(inner: R, total: u64) -> Self {
         LineLimit {
             inner,
             line: 1,
             current: 0,
+            read: 0,
+            total,
         }
     }
 }
@@ -741,6 +717,11 @@ impl<R> LineLimit<R> {
 impl<R: Read> Read for LineLimit<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        let before = self.read >> 16;
+        self.read += n as u64;
+        if self.read >> 16 != before || n == 0 {
+            progress::report("reading and validating", self.read, self.total);
+        }
         for &b in &buf[..n] {
             if b == b'\n' {
                 self.line += 1;
