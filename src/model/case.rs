@@ -228,6 +228,33 @@ impl CaseFile {
         }
     }
 
+    /// Every value of this case that is customer personal data, by its key name: the
+    /// projection's, `[customer]`'s and every event's (see [`Event::each_personal_mut`]).
+    pub fn each_personal_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut String)) {
+        f("subject", &mut self.case.subject);
+        if let Some(d) = &mut self.case.description {
+            f("description", d);
+        }
+        if let Some(fb) = self
+            .case
+            .satisfaction
+            .as_mut()
+            .and_then(|s| s.feedback.as_mut())
+        {
+            f("feedback", fb);
+        }
+        f("name", &mut self.customer.name);
+        if let Some(e) = &mut self.customer.email {
+            f("email", e);
+        }
+        if let Some(p) = &mut self.customer.phone {
+            f("phone", p);
+        }
+        for e in &mut self.events {
+            e.each_personal_mut(f);
+        }
+    }
+
     /// The canonical text of this case.
     pub fn to_toml(&self) -> String {
         // Every field is a string, number, bool, array or table, which TOML can always hold.

@@ -340,3 +340,58 @@ impl Event {
         out
     }
 }
+
+/// Calls `f` with the key name and value of every string of `e` that is customer personal
+/// data. Passed by [`Event::each_personal_mut`] and [`super::case::CaseFile::each_personal_mut`]
+/// alike, so sealing and opening see the same values under the same names.
+fn visit_opt(
+    name: &'static str,
+    v: &mut Option<String>,
+    f: &mut dyn FnMut(&'static str, &mut String),
+) {
+    if let Some(s) = v {
+        f(name, s);
+    }
+}
+
+impl CustomerFields {
+    pub fn each_personal_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut String)) {
+        visit_opt("name", &mut self.name, f);
+        visit_opt("email", &mut self.email, f);
+        visit_opt("phone", &mut self.phone, f);
+        if let Some(was) = &mut self.was {
+            was.each_personal_mut(f);
+        }
+    }
+}
+
+impl Event {
+    /// Every value of this event that is customer personal data, by its key name: what
+    /// sealing seals and opening opens.
+    pub fn each_personal_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut String)) {
+        visit_opt("subject", &mut self.subject, f);
+        visit_opt("description", &mut self.description, f);
+        visit_opt("message", &mut self.message, f);
+        visit_opt("summary", &mut self.summary, f);
+        for w in &mut self.with {
+            f("with", w);
+        }
+        visit_opt("outcome", &mut self.outcome, f);
+        visit_opt("question", &mut self.question, f);
+        visit_opt("answer", &mut self.answer, f);
+        visit_opt("note", &mut self.note, f);
+        visit_opt("feedback", &mut self.feedback, f);
+        for change in &mut self.changes {
+            let name = match change.field.as_str() {
+                "subject" => "subject",
+                "description" => "description",
+                _ => continue,
+            };
+            visit_opt(name, &mut change.old, f);
+            visit_opt(name, &mut change.new, f);
+        }
+        if let Some(c) = &mut self.customer {
+            c.each_personal_mut(f);
+        }
+    }
+}
