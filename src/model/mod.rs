@@ -15,6 +15,7 @@ pub mod intake;
 pub mod keyring;
 pub mod layout;
 pub mod merge;
+pub mod privacy;
 pub mod review;
 pub mod review_export;
 pub mod seal;

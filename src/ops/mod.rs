@@ -229,7 +229,11 @@ pub(crate) fn resolve(snap: &Snapshot<'_>, query: &str) -> Result<CaseId> {
 
 /// `<ID>: <action> — <summary>`, then trailers that make `git log` searchable.
 pub(crate) fn commit_message(id: &CaseId, event: &Event, ctx: &Context) -> String {
-    let summary = one_line(&summary_of(event), 72);
+    // Commit messages stay in every clone's history for good, where no key can erase
+    // them: they never carry a value the event's types declare personal.
+    let mut bare = event.clone();
+    bare.each_personal_mut(&mut |_, v| v.clear());
+    let summary = one_line(&summary_of(&bare), 72);
     let subject = if summary.is_empty() {
         format!("{id}: {}", event.action)
     } else {
@@ -342,6 +346,7 @@ pub fn summary_of(event: &Event) -> String {
                 .find_map(|v| v.clone()),
         ),
     }
+    parts.retain(|p| !p.trim().is_empty());
     parts.join(", ")
 }
 
