@@ -556,7 +556,7 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
                 case.merged_into = e.into.clone();
             }
         }
-        Action::Merge | Action::Correct => {}
+        Action::Merge | Action::Correct | Action::Erase => {}
         Action::Reopen => reopen(case),
         Action::Gather
         | Action::Research

@@ -179,6 +179,16 @@ impl Retention {
         })
     }
 
+    /// The shortest text that says this ("3y", "18mo", "90d").
+    pub fn text(&self) -> String {
+        match (self.months, self.days) {
+            (m, 0) if m % 12 == 0 => format!("{}y", m / 12),
+            (m, 0) => format!("{m}mo"),
+            (_, d) if d % 7 == 0 => format!("{}w", d / 7),
+            (_, d) => format!("{d}d"),
+        }
+    }
+
     /// The instant before which a closed case's personal data is no longer kept.
     pub fn cutoff(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
         now.checked_sub_months(chrono::Months::new(self.months))

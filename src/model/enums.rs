@@ -136,6 +136,9 @@ string_enum! {
         Merge => "merge",
         // `correct`: fixes free text of the event named in `corrects` (see model::correct).
         Correct => "correct",
+        // `erase`: the keys of the case's sealed personal data were destroyed (`keys`), by
+        // `casebook erase` or retention; `reason` says why. It holds no personal data.
+        Erase => "erase",
     }
 }
 

@@ -238,3 +238,17 @@ pub fn key_ids_in(text: &str) -> Vec<String> {
     ids.dedup();
     ids
 }
+
+/// A case file's text with every sealed value opened where `keys` has its key, for people
+/// reading history (`git log -p` through casebook's textconv driver): the case in its
+/// canonical form, erased values reading [`ERASED`] and those without a key [`NO_KEY`].
+/// `None` when the text is not a readable case file with sealed values (git then shows it
+/// as it is).
+pub fn open_case_text(text: &str, keys: &dyn Keys) -> Option<String> {
+    if !text.contains(seal::PREFIX) {
+        return None;
+    }
+    let mut case = CaseFile::from_toml(text).ok()?;
+    open_case(&mut case, keys, Opening::Display).ok()?;
+    Some(case.to_toml())
+}

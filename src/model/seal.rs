@@ -261,68 +261,6 @@ pub fn open(keys: &impl Keys, case: &str, field: &str, value: &str) -> Result<St
     String::from_utf8(plain).map_err(|_| tampered())
 }
 
-/// The field path of every sealed string in a case file, by the rule sealing uses: table
-/// keys joined with `.`; an element of an array of tables by its `id` (events: so a value
-/// keeps its path when a merge reorders events), other array elements by their index.
-/// E.g. `customer.email`, `event.7K3M9QXA7K3M.message`, `event.7K3M9QXA7K3M.with.0`.
-pub fn sealed_fields(doc: &toml::Table) -> Vec<(String, String)> {
-    fn walk(value: &toml::Value, path: String, out: &mut Vec<(String, String)>) {
-        match value {
-            toml::Value::String(s) if is_sealed(s) => out.push((path, s.clone())),
-            toml::Value::Table(t) => {
-                for (k, v) in t {
-                    walk(v, format!("{path}.{k}"), out);
-                }
-            }
-            toml::Value::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    let step = match v.get("id").and_then(toml::Value::as_str) {
-                        Some(id) => id.to_string(),
-                        None => i.to_string(),
-                    };
-                    walk(v, format!("{path}.{step}"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    for (k, v) in doc {
-        walk(v, k.clone(), &mut out);
-    }
-    out
-}
-
-/// A case file's text with every sealed value opened where `keys` has its key, for people
-/// reading history (`git log -p` through casebook's textconv driver). A value that does
-/// not open reads `[erased]`, or says why; the rest of the text is unchanged. `None` when
-/// the text is not a case file with sealed values.
-pub fn open_case_text(text: &str, keys: &impl Keys) -> Option<String> {
-    if !text.contains(ANY_VERSION) {
-        return None;
-    }
-    let doc: toml::Table = toml::from_str(text).ok()?;
-    let case = doc.get("case")?.get("id")?.as_str()?.to_string();
-    let mut out = text.to_string();
-    for (field, sealed) in sealed_fields(&doc) {
-        let shown = match open(keys, &case, &field, &sealed) {
-            Ok(plain) => plain,
-            Err(SealError::Erased { .. }) => "[erased]".to_string(),
-            Err(SealError::MissingKey { key, .. }) => {
-                format!("[sealed with key {key}, not in this clone's key ring]")
-            }
-            Err(e) => format!("[cannot open: {e}]"),
-        };
-        // A sealed value has no character TOML escapes, so it stands in the text as is.
-        out = out.replacen(
-            &format!("\"{sealed}\""),
-            &toml::Value::String(shown).to_string(),
-            1,
-        );
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

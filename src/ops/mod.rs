@@ -9,6 +9,7 @@ mod init;
 mod lifecycle;
 mod merge;
 mod open;
+mod privacy;
 mod read;
 mod research;
 mod review;
@@ -33,6 +34,7 @@ pub use import::{ImportFormat, ImportOptions, ImportReport, RowError};
 pub use init::{InitOptions, InitOutcome};
 pub use lifecycle::FollowUpResponse;
 pub use open::NewCase;
+pub use privacy::{EraseReport, EraseTarget};
 pub use read::{ListFilter, ListSort, Listed};
 pub use review::{Finding, GroupBy, QueueItem, ReviewReport};
 pub use search::{fts_query, SearchHit};
@@ -265,7 +267,15 @@ pub fn summary_of(event: &Event) -> String {
         .unwrap_or_default();
     let mut parts: Vec<String> = Vec::new();
     match event.action {
-        Action::Open => parts.extend(event.subject.clone()),
+        Action::Open => parts.push(match event.subject.as_deref() {
+            Some(s) if !s.trim().is_empty() => s.to_string(),
+            // A commit message (the subject is personal data): what is not.
+            _ => format!(
+                "new {} case{channel}",
+                event.priority.as_ref().map_or("", |p| p.as_str())
+            )
+            .replace("new  case", "new case"),
+        }),
         Action::Acknowledge => parts.push(format!("first response sent{channel}")),
         Action::Update => parts.push(match &event.eta {
             Some(eta) => format!("update sent{channel}, ETA {}", format_utc(eta)),

@@ -508,6 +508,16 @@ fn db_path(dir: &Path) -> PathBuf {
     dir.join("index.sqlite")
 }
 
+/// Deletes the index of `repo` (it is rebuilt by the next read): after an erasure, since
+/// it held the opened text of sealed values.
+pub(crate) fn purge(repo: &Repository) {
+    let dir = index_dir(repo);
+    match RebuildLock::take(&dir) {
+        Ok(_lock) => remove_db(&dir),
+        Err(_) => remove_db(&dir),
+    }
+}
+
 fn remove_db(dir: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(dir.join(format!("index.sqlite{suffix}")));

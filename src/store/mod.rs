@@ -371,6 +371,11 @@ impl Store {
         Snapshot::at_tip(self)
     }
 
+    /// Deletes the read index, which holds opened personal data; the next read rebuilds it.
+    pub fn purge_index(&self) {
+        index::purge(&self.repo);
+    }
+
     /// The read view of the branch tip: what every read command goes through.
     pub fn view(&self) -> Result<View<'_>> {
         View::open(self)

@@ -95,7 +95,7 @@ impl<'r> Snapshot<'r> {
             .transpose()
     }
 
-    fn read_blob(&self, id: Oid, path: &str) -> Result<Vec<u8>> {
+    pub(crate) fn read_blob(&self, id: Oid, path: &str) -> Result<Vec<u8>> {
         let blob = self
             .store
             .repo
