@@ -119,6 +119,7 @@ impl Privacy {
             Default::default()
         };
         if found.missing > 0 {
+            MISSING.store(true, std::sync::atomic::Ordering::Relaxed);
             no_ring_notice(self.has_ring());
         }
         if let (Some(source), Opening::Write) = (&self.new_keys, self.opening) {
@@ -140,6 +141,14 @@ impl Privacy {
             privacy::attach(case, source.clone(), None, Default::default());
         }
     }
+}
+
+/// Set once a value could not be opened for want of its key (in this process).
+static MISSING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this process met a sealed value it had no key for.
+pub(crate) fn met_missing_key() -> bool {
+    MISSING.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Says once per process that sealed values could not be opened for want of a key.
