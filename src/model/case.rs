@@ -279,6 +279,9 @@ impl CaseFile {
         if let Some(p) = &mut self.customer.phone {
             f("phone", p);
         }
+        for a in &mut self.case.attachments {
+            f("attachment", &mut a.name);
+        }
         for e in &mut self.events {
             e.each_personal_mut(f);
         }

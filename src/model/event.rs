@@ -390,6 +390,9 @@ impl Event {
             visit_opt(name, &mut change.old, f);
             visit_opt(name, &mut change.new, f);
         }
+        for a in &mut self.attachments {
+            f("attachment", &mut a.name);
+        }
         if let Some(c) = &mut self.customer {
             c.each_personal_mut(f);
         }

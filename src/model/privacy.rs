@@ -252,3 +252,40 @@ pub fn open_case_text(text: &str, keys: &dyn Keys) -> Option<String> {
     open_case(&mut case, keys, Opening::Display).ok()?;
     Some(case.to_toml())
 }
+
+/// The field name an attachment's content is sealed under.
+pub const ATTACHMENT: &str = "attachment";
+
+/// An attachment's content as a sealed case stores it (sealed text, with the case's key),
+/// or `None` when `case` is not written sealed.
+pub fn seal_attachment(case: &CaseFile, content: &[u8]) -> Option<Vec<u8>> {
+    let state = case.seal.0.as_ref()?;
+    let id = case.case.id.to_string();
+    let key = state
+        .key
+        .get_or_init(|| state.source.new_key(&id, contact_of(case).as_deref()));
+    Some(seal::seal_bytes(key, &id, ATTACHMENT, content).into_bytes())
+}
+
+/// The content of an attachment as stored: opened if it is sealed (under any of the case's
+/// IDs), as it is otherwise.
+pub fn open_attachment(
+    case: &CaseFile,
+    keys: &dyn Keys,
+    stored: &[u8],
+) -> Result<Vec<u8>, SealError> {
+    let Ok(text) = std::str::from_utf8(stored) else {
+        return Ok(stored.to_vec());
+    };
+    if !seal::is_sealed(text) {
+        return Ok(stored.to_vec());
+    }
+    let mut result = seal::open_bytes(&KeysRef(keys), case.case.id.as_str(), ATTACHMENT, text);
+    for alias in &case.case.aliases {
+        if !matches!(result, Err(SealError::Tampered { .. })) {
+            break;
+        }
+        result = seal::open_bytes(&KeysRef(keys), alias, ATTACHMENT, text);
+    }
+    result
+}

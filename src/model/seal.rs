@@ -179,9 +179,14 @@ fn associated_data(key_id: &str, case: &str, field: &str) -> Vec<u8> {
     aad
 }
 
-/// Seals `plaintext` as the value of `field` (a path such as `customer.email` or
-/// `event.3.message`) in case `case`.
+/// Seals `plaintext` as the value of `field` (its name: `email`, `message` ...) in case
+/// `case`.
 pub fn seal(key: &Key, case: &str, field: &str, plaintext: &str) -> String {
+    seal_bytes(key, case, field, plaintext.as_bytes())
+}
+
+/// Seals any bytes (an attachment's content) the same way, as text.
+pub fn seal_bytes(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> String {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce).expect("the operating system's random generator is available");
     let cipher = XChaCha20Poly1305::new((&key.secret).into());
@@ -190,7 +195,7 @@ pub fn seal(key: &Key, case: &str, field: &str, plaintext: &str) -> String {
         .encrypt(
             XNonce::from_slice(&nonce),
             Payload {
-                msg: plaintext.as_bytes(),
+                msg: plaintext,
                 aad: &aad,
             },
         )
@@ -204,6 +209,22 @@ pub fn seal(key: &Key, case: &str, field: &str, plaintext: &str) -> String {
 
 /// Opens a sealed value of `field` in case `case` with a key from `keys`.
 pub fn open(keys: &impl Keys, case: &str, field: &str, value: &str) -> Result<String, SealError> {
+    let plain = open_bytes(keys, case, field, value)?;
+    // Authenticated, so this is what was sealed; only ever UTF-8 text is sealed as text.
+    String::from_utf8(plain).map_err(|_| SealError::Tampered {
+        case: case.to_string(),
+        field: field.to_string(),
+        key: key_id_of(value).unwrap_or_default().to_string(),
+    })
+}
+
+/// Opens a value sealed by [`seal_bytes`].
+pub fn open_bytes(
+    keys: &impl Keys,
+    case: &str,
+    field: &str,
+    value: &str,
+) -> Result<Vec<u8>, SealError> {
     let malformed = |reason: &str| SealError::Malformed {
         case: case.to_string(),
         field: field.to_string(),
@@ -257,8 +278,7 @@ pub fn open(keys: &impl Keys, case: &str, field: &str, value: &str) -> Result<St
             },
         )
         .map_err(|_| tampered())?;
-    // Authenticated, so this is what was sealed; only ever UTF-8 text is sealed.
-    String::from_utf8(plain).map_err(|_| tampered())
+    Ok(plain)
 }
 
 #[cfg(test)]

@@ -144,7 +144,7 @@ impl Casebook {
             let text = snap.read(&id.path())?.unwrap_or_default();
             let text = String::from_utf8_lossy(&text);
             let ids = key_ids_in(&text);
-            if holds_plain_personal_data(&snap, id)? {
+            if holds_plain_personal_data(&self.store, id)? {
                 plain.push(id.clone());
             }
             keys.extend(ids);
@@ -242,26 +242,60 @@ impl Casebook {
     /// Everything this case book holds about the customer known by `contact`, opened:
     /// every case with its whole history (`export --customer`, GDPR Art. 15).
     pub fn subject_access(&self, contact: &str, now: DateTime<Utc>) -> Result<serde_json::Value> {
+        use base64::Engine;
         let cases = self.cases_of_contact(contact)?;
+        let ring = self.store.keyring()?.unwrap_or_default();
+        let snap = self.store.casebook_snapshot()?;
+        let mut out = Vec::new();
+        for case in &cases {
+            let mut files = Vec::new();
+            for a in &case.case.attachments {
+                let path = crate::model::layout::attachment_file(&case.case.id, a);
+                let content = match snap.read(&path)? {
+                    Some(stored) => crate::model::privacy::open_attachment(case, &ring, &stored)
+                        .ok()
+                        .map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+                    None => None,
+                };
+                files.push(serde_json::json!({
+                    "name": a.name,
+                    "size": a.size,
+                    "content_base64": content,
+                }));
+            }
+            let mut value =
+                serde_json::to_value(case).map_err(|e| Error::invalid("export", e.to_string()))?;
+            value["attachment_contents"] = serde_json::Value::Array(files);
+            out.push(value);
+        }
         Ok(serde_json::json!({
             "customer": contact.trim(),
             "generated_at": crate::model::time::format_utc(&now),
-            "cases": cases,
+            "cases": out,
         }))
     }
 }
 
-/// Whether the case's file holds personal data in plain text (not sealed).
-fn holds_plain_personal_data(snap: &crate::store::Snapshot<'_>, id: &CaseId) -> Result<bool> {
-    let Some(bytes) = snap.read(&id.path())? else {
-        return Ok(false);
-    };
-    let mut case = crate::store::parse_case(&id.path(), &bytes)?;
-    let mut plain = false;
-    case.each_personal_mut(&mut |_, v| {
-        plain |= !v.is_empty() && !crate::model::seal::is_sealed(v);
-    });
-    Ok(plain)
+/// Whether some version of the case's file in history holds personal data in plain text
+/// (recorded before the book was sealed): no key can erase that.
+fn holds_plain_personal_data(store: &crate::store::Store, id: &CaseId) -> Result<bool> {
+    let path = id.path();
+    for entry in store.history(&path)? {
+        let Some(bytes) = store.file_at(entry.commit, &path)? else {
+            continue;
+        };
+        let Ok(mut case) = crate::store::parse_case(&path, &bytes) else {
+            continue;
+        };
+        let mut plain = false;
+        case.each_personal_mut(&mut |_, v| {
+            plain |= !v.is_empty() && !crate::model::seal::is_sealed(v);
+        });
+        if plain {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 impl Casebook {
