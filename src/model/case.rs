@@ -260,6 +260,18 @@ impl CaseFile {
     /// Every value of this case that is customer personal data, by its key name: the
     /// projection's, `[customer]`'s and every event's (see [`Event::each_personal_mut`]).
     pub fn each_personal_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut String)) {
+        self.each_projected_personal_mut(f);
+        for e in &mut self.events {
+            e.each_personal_mut(f);
+        }
+    }
+
+    /// The personal values of the projection (`[case]`, `[customer]`) only: what replay
+    /// derives from the events.
+    pub fn each_projected_personal_mut(
+        &mut self,
+        f: &mut dyn FnMut(&'static str, &mut String),
+    ) {
         f("subject", &mut self.case.subject);
         if let Some(d) = &mut self.case.description {
             f("description", d);
@@ -281,9 +293,6 @@ impl CaseFile {
         }
         for a in &mut self.case.attachments {
             f("attachment", &mut a.name);
-        }
-        for e in &mut self.events {
-            e.each_personal_mut(f);
         }
     }
 
