@@ -10,7 +10,7 @@ use crate::error::Result;
 /// Older history still holds the plain text it was written with: erasing that needs a
 /// history rewrite that every clone must follow, which casebook does not do silently.
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = "Examples:\n  casebook seal\n  casebook --json seal")]
+#[command(after_long_help = "Examples:\n  casebook seal\n  casebook seal -C /srv/casebook.git")]
 pub struct Args {}
 
 pub fn run(g: &Globals, _args: Args) -> Result<()> {
