@@ -52,7 +52,14 @@ fn main() {
                 let id = &ids[(k * 7919) % ids.len()];
                 common::run(
                     &dir,
-                    &["log", id, "--summary", "Called back", "--direction", "outbound"],
+                    &[
+                        "log",
+                        id,
+                        "--summary",
+                        "Called back",
+                        "--direction",
+                        "outbound",
+                    ],
                     CLOCK,
                 )
             });

@@ -268,10 +268,7 @@ impl CaseFile {
 
     /// The personal values of the projection (`[case]`, `[customer]`) only: what replay
     /// derives from the events.
-    pub fn each_projected_personal_mut(
-        &mut self,
-        f: &mut dyn FnMut(&'static str, &mut String),
-    ) {
+    pub fn each_projected_personal_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut String)) {
         f("subject", &mut self.case.subject);
         if let Some(d) = &mut self.case.description {
             f("description", d);

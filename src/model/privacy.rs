@@ -178,7 +178,8 @@ pub fn open_case(
                 memo.by_text
                     .entry((field, value.clone()))
                     .or_insert_with(|| sealed.clone());
-                memo.events.insert((id.clone(), at), (value.clone(), sealed));
+                memo.events
+                    .insert((id.clone(), at), (value.clone(), sealed));
             }
             at += 1;
         });
@@ -205,12 +206,7 @@ impl Keys for KeysRef<'_> {
 
 /// Attaches what a write of `case` needs to seal it: `key` is the case's live key (from
 /// [`open_case`]), `memo` the sealed values it opened.
-pub fn attach(
-    case: &mut CaseFile,
-    source: Arc<dyn KeySource>,
-    key: Option<Key>,
-    memo: Memo,
-) {
+pub fn attach(case: &mut CaseFile, source: Arc<dyn KeySource>, key: Option<Key>, memo: Memo) {
     let mut state = SealState::new(source, key);
     state.memo = memo;
     case.seal = Some(Arc::new(state)).into();
@@ -401,12 +397,18 @@ mod tests {
         assert!(text.contains("status = \"new\"") && text.contains("action = \"open\""));
         let mut back = CaseFile::from_toml(&text).unwrap();
         let (found, _, live) = open_case(&mut back, &ring, Opening::Write).unwrap();
-        assert!(found.opened >= 6 && found.erased == 0 && found.missing == 0, "{found:?}");
+        assert!(
+            found.opened >= 6 && found.erased == 0 && found.missing == 0,
+            "{found:?}"
+        );
         assert!(live.is_some());
         back.seal = case.seal.clone();
         assert_eq!(back, case);
         assert_eq!(back.customer.name, "Ada Lovelace");
-        assert_eq!(back.events[0].description.as_deref(), Some("Line 1\nLine 2"));
+        assert_eq!(
+            back.events[0].description.as_deref(),
+            Some("Line 1\nLine 2")
+        );
     }
 
     #[test]
@@ -428,7 +430,10 @@ mod tests {
             assert!(again.contains(line), "{line} was rewritten");
         }
         assert!(!again.contains("Dear Ada"));
-        assert!(source.0.lock().unwrap().is_empty(), "the case's own key is used");
+        assert!(
+            source.0.lock().unwrap().is_empty(),
+            "the case's own key is used"
+        );
         assert_eq!(key_ids_in(&again), key_ids_in(&text));
     }
 
@@ -445,7 +450,10 @@ mod tests {
         assert_eq!(shown.customer.name, ERASED);
         let mut kept = CaseFile::from_toml(&text).unwrap();
         open_case(&mut kept, &gone, Opening::Write).unwrap();
-        assert!(seal::is_sealed(&kept.customer.name), "left as it was, for a write");
+        assert!(
+            seal::is_sealed(&kept.customer.name),
+            "left as it was, for a write"
+        );
         let opened = open_case_text(&text, &gone).unwrap();
         assert!(opened.contains("name = \"[erased]\""), "{opened}");
         let opened = open_case_text(&text, &ring).unwrap();
@@ -463,7 +471,10 @@ mod tests {
         let swapped = text.replace(&email, &name);
         let mut moved = CaseFile::from_toml(&swapped).unwrap();
         let err = open_case(&mut moved, &ring, Opening::Display).unwrap_err();
-        assert!(matches!(err, SealError::Tampered { ref field, .. } if field == "email"), "{err}");
+        assert!(
+            matches!(err, SealError::Tampered { ref field, .. } if field == "email"),
+            "{err}"
+        );
         // The same file under another case ID.
         let other = text.replace("CB-7K3M9QXA", "CB-8K3M9QXA");
         let mut copied = CaseFile::from_toml(&other).unwrap();
