@@ -252,7 +252,7 @@ fn gather_step(
         let name = unique_name(&safe_name(path), &taken);
         // In a sealed book the content is sealed like the case's text, and the file's
         // name (personal data too) stays out of its path.
-        let (content, file_name) = match crate::model::privacy::seal_attachment(cur.case, &bytes) {
+        let (content, file_name) = match crate::model::privacy::seal_attachment(cur.case, bytes) {
             Some(sealed) => (sealed, "sealed"),
             None => (bytes.clone(), name.as_str()),
         };
