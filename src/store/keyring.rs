@@ -1,26 +1,38 @@
 //! The key ring in its own ref, `refs/casebook/keyring`: one commit with no parent whose
-//! tree holds `keyring.toml` ([`crate::model::keyring`]). Every change writes a new
-//! parentless commit and moves the ref with a compare-and-swap, so no older key ring is
-//! reachable from anything: the branch history never holds a key.
+//! tree holds `ring.toml` and the key buckets `keys/<bb>` and `erased/<bb>` (format 2, see
+//! [`crate::model::keyring`]; a format 1 ring's one `keyring.toml` is read, and rewritten
+//! as format 2 on the next change). Every change writes a new parentless commit, with new
+//! blobs only for the buckets it changed, and moves the ref with a compare-and-swap, so no
+//! older key ring is reachable from anything: the branch history never holds a key.
+//! [`RingReader`] reads one bucket per key looked up, never the whole ring.
 //!
 //! Replaced key rings are deleted from the object database at once when they are loose
-//! objects. One that git had packed (a clone, `git gc`) cannot be taken out of its pack
+//! objects (every object of the old ring the new one does not share). One that git had packed (a clone, `git gc`) cannot be taken out of its pack
 //! alone; this clone notes that it exists, and the next erasure repacks (`git repack -a
 //! -d`), which drops every unreachable packed object. An erasure also empties the ref's
 //! reflog. After it, no object in this repository holds an erased key.
 
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use git2::{ErrorCode, Oid, Signature, Time};
+use git2::build::TreeUpdateBuilder;
+use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository, Signature, Time, Tree};
 
 use super::{GitContext, Result, Store, StoreError};
-use crate::model::keyring::KeyRing;
+use crate::model::keyring::{bucket_of, is_bucket_name, Bucket, Header, KeyRing, PseudonymSecret};
+use crate::model::seal::{Key, Keys, Lookup};
 
 /// The ref that holds the key ring.
 pub const KEYRING_REF: &str = "refs/casebook/keyring";
-/// The file in the key ring's tree.
-const FILE: &str = "keyring.toml";
+/// The header of a format 2 ring.
+const HEADER: &str = "ring.toml";
+/// The one file of a format 1 ring.
+const FORMAT_1_FILE: &str = "keyring.toml";
+/// The folders of a format 2 ring's buckets.
+const KEYS: &str = "keys";
+const ERASED: &str = "erased";
 /// How many times a change is tried again when another process moved the ref meanwhile.
 const ATTEMPTS: u32 = 50;
 
@@ -95,64 +107,170 @@ impl Store {
         }
     }
 
-    /// The commit, tree and blob of the key ring at `commit`.
+    /// Every object of the ring at `commit`, in the order to delete them: blobs before the
+    /// trees that name them, the commit last, so that a deletion cut short can be done
+    /// again. A subtree already gone (such a deletion) is skipped.
     fn ring_objects(&self, commit: Oid) -> Result<Vec<Oid>> {
         let c = self
             .repo
             .find_commit(commit)
             .ctx(|| format!("cannot read the key ring commit {commit}"))?;
         let tree = c.tree().ctx(|| "cannot read the key ring's tree".into())?;
-        let mut oids = vec![commit, tree.id()];
-        oids.extend(tree.get_name(FILE).map(|e| e.id()));
+        let mut oids = Vec::new();
+        for entry in tree.iter() {
+            if entry.kind() == Some(ObjectType::Tree) {
+                if let Ok(sub) = self.repo.find_tree(entry.id()) {
+                    oids.extend(sub.iter().map(|e| e.id()));
+                }
+            }
+            oids.push(entry.id());
+        }
+        oids.push(tree.id());
+        oids.push(commit);
         Ok(oids)
     }
 
-    fn read_ring(&self, commit: Oid) -> Result<KeyRing> {
-        let c = self
-            .repo
-            .find_commit(commit)
-            .ctx(|| format!("cannot read the key ring commit {commit}"))?;
-        let tree = c.tree().ctx(|| "cannot read the key ring's tree".into())?;
-        let entry = tree.get_name(FILE).ok_or_else(|| {
-            StoreError::Keyring(format!("{KEYRING_REF} ({commit}) has no {FILE}"))
-        })?;
-        let blob = self
-            .repo
-            .find_blob(entry.id())
-            .ctx(|| format!("cannot read {FILE} of the key ring"))?;
-        KeyRing::parse(blob.content()).map_err(|e| StoreError::Keyring(e.0))
+    /// The ring at `commit`: its header read, its buckets read when asked.
+    fn open_ring(&self, commit: Oid) -> Result<RingAt<'_>> {
+        RingAt::open(&self.repo, commit)
     }
 
-    /// This clone's key ring; `None` if it has none (a new book, or a clone that did not
-    /// fetch it).
+    /// The ring ref's tip and the ring there, given to `read`. Another process may replace
+    /// the ring and delete the old one while `read` reads it: then again, from the new tip.
+    fn read_tip_with<T>(
+        &self,
+        mut read: impl FnMut(Option<&RingAt<'_>>) -> Result<T>,
+    ) -> Result<T> {
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let tip = self.ring_tip(KEYRING_REF)?;
+            let Some(commit) = tip else {
+                return read(None);
+            };
+            match self.open_ring(commit).and_then(|ring| read(Some(&ring))) {
+                Ok(t) => return Ok(t),
+                Err(e) if self.ring_tip(KEYRING_REF)? != tip => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("tried at least once"))
+    }
+
+    /// This clone's whole key ring, every bucket read; `None` if it has none (a new book,
+    /// or a clone that did not fetch it). To look keys up, [`Store::ring_reader`] reads
+    /// only what it needs.
     pub fn keyring(&self) -> Result<Option<KeyRing>> {
-        let (tip, ring) = self.read_tip_ring()?;
-        Ok(tip.map(|_| ring))
+        self.read_tip_with(|ring| ring.map(RingAt::whole).transpose())
     }
 
-    fn write_ring_commit(&self, ring: &KeyRing, now: DateTime<Utc>) -> Result<Oid> {
-        let blob = self
-            .repo
-            .blob(ring.to_toml().as_bytes())
-            .ctx(|| "cannot write the key ring".into())?;
-        let mut builder = self
-            .repo
-            .treebuilder(None)
-            .ctx(|| "cannot build the key ring's tree".into())?;
-        builder
-            .insert(FILE, blob, git2::FileMode::Blob.into())
-            .ctx(|| "cannot build the key ring's tree".into())?;
-        let tree_id = builder
-            .write()
+    /// A reader of this clone's key ring that reads a bucket only when a key of it is
+    /// looked up (one tree and one small blob), and keeps what it read.
+    pub fn ring_reader(&self) -> Result<RingReader<'_>> {
+        let ring = match self.ring_tip(KEYRING_REF)? {
+            None => None,
+            Some(_) => Some(self.read_tip_with(|ring| {
+                let ring = ring.expect("the ref was there a moment ago");
+                self.open_ring(ring.commit)
+            })?),
+        };
+        Ok(RingReader {
+            store: self,
+            ring: RefCell::new(ring),
+            cache: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// The ids of every key of `subject`, in id order (reads every bucket).
+    pub fn keys_of_subject(&self, subject: &str) -> Result<Vec<String>> {
+        self.read_tip_with(|ring| {
+            let Some(ring) = ring else {
+                return Ok(Vec::new());
+            };
+            let mut ids = Vec::new();
+            for name in ring.bucket_names() {
+                let bucket = ring.bucket(&name)?;
+                ids.extend(
+                    bucket
+                        .keys()
+                        .filter(|k| k.subject == subject)
+                        .map(|k| k.id.clone()),
+                );
+            }
+            Ok(ids)
+        })
+    }
+
+    /// Writes the ring `edit` made as a new commit (not yet the ref's): new blobs only
+    /// for the buckets it changed, the rest of its base ring's tree shared.
+    fn write_ring_commit(&self, edit: &mut Edit<'_>, now: DateTime<Utc>) -> Result<Oid> {
+        let repo = &self.repo;
+        let write_blob = |bytes: &[u8]| repo.blob(bytes).ctx(|| "cannot write the key ring".into());
+        // A format 1 ring is rewritten whole, as format 2.
+        let rewrite = !matches!(
+            edit.base.as_ref().map(|b| &b.layout),
+            Some(Layout::Buckets { .. })
+        );
+        if rewrite {
+            edit.load_all()?;
+        }
+        let baseline = match (&edit.base, rewrite) {
+            (Some(base), false) => base.tree.clone(),
+            _ => {
+                let empty = repo
+                    .treebuilder(None)
+                    .and_then(|b| b.write())
+                    .ctx(|| "cannot write the key ring's tree".into())?;
+                repo.find_tree(empty)
+                    .ctx(|| "cannot read the key ring's tree".into())?
+            }
+        };
+        let mut update = TreeUpdateBuilder::new();
+        let header = Header {
+            pseudonyms: edit.pseudonyms.clone(),
+        };
+        update.upsert(
+            HEADER,
+            write_blob(header.to_toml().as_bytes())?,
+            FileMode::Blob,
+        );
+        for (name, (old, new)) in &edit.buckets {
+            if !rewrite && old == new {
+                continue;
+            }
+            let (keys_at, erased_at) = match (&edit.base, rewrite) {
+                (Some(base), false) => base.bucket_oids(name),
+                _ => (None, None),
+            };
+            let keys_path = format!("{KEYS}/{name}");
+            if new.has_keys() {
+                update.upsert(
+                    &keys_path,
+                    write_blob(new.keys_text().as_bytes())?,
+                    FileMode::Blob,
+                );
+            } else if keys_at.is_some() {
+                update.remove(&keys_path);
+            }
+            let erased_path = format!("{ERASED}/{name}");
+            if new.has_erased() {
+                update.upsert(
+                    &erased_path,
+                    write_blob(new.erased_text().as_bytes())?,
+                    FileMode::Blob,
+                );
+            } else if erased_at.is_some() {
+                update.remove(&erased_path);
+            }
+        }
+        let tree_id = update
+            .create_updated(repo, &baseline)
             .ctx(|| "cannot write the key ring's tree".into())?;
-        let tree = self
-            .repo
+        let tree = repo
             .find_tree(tree_id)
             .ctx(|| "cannot read the key ring's tree".into())?;
         let sig = Signature::new("casebook", "casebook", &Time::new(now.timestamp(), 0))
             .ctx(|| "cannot make the key ring's signature".into())?;
-        self.repo
-            .commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
+        repo.commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
             .ctx(|| "cannot write the key ring commit".into())
     }
 
@@ -184,27 +302,43 @@ impl Store {
         }
     }
 
-    /// Changes the key ring with `change` (which returns whether it changed anything), as a
-    /// compare-and-swap of the ref, tried again if another process changed it meanwhile.
-    /// A change that removed a key purges the old rings from this repository. Returns the
-    /// ring as written (or as it was, if nothing changed).
-    pub fn update_keyring(
+    /// Changes the key ring with `change`, which edits an [`Edit`] of the current ring
+    /// (reading only the buckets it asks for), as a compare-and-swap of the ref under the
+    /// ring lock, tried again if another program changed it meanwhile. Nothing is written
+    /// when the edit changed nothing. A change that removed a key purges the old rings
+    /// from this repository.
+    fn change_ring<T>(
         &self,
         now: DateTime<Utc>,
-        mut change: impl FnMut(&mut KeyRing) -> bool,
-    ) -> Result<KeyRing> {
+        mut change: impl FnMut(&mut Edit<'_>) -> Result<T>,
+    ) -> Result<T> {
         let _lock = self.ring_lock()?;
         for _ in 0..ATTEMPTS {
-            let (tip, old) = self.read_tip_ring()?;
-            let mut ring = old.clone();
-            if !change(&mut ring) {
-                return Ok(ring);
+            let tip = self.ring_tip(KEYRING_REF)?;
+            let base = match tip {
+                Some(c) => match self.open_ring(c) {
+                    Ok(r) => Some(r),
+                    Err(_) if self.ring_tip(KEYRING_REF)? != tip => continue,
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            let mut edit = Edit::new(base);
+            let out = match change(&mut edit) {
+                Ok(out) => out,
+                // Replaced (and deleted) by another program while we read it.
+                Err(_) if self.ring_tip(KEYRING_REF)? != tip => continue,
+                Err(e) => return Err(e),
+            };
+            if !edit.changed() {
+                return Ok(out);
             }
-            let commit = self.write_ring_commit(&ring, now)?;
+            let commit = self.write_ring_commit(&mut edit, now)?;
+            let removed_a_key = edit.removed_a_key();
+            drop(edit);
             if self.swap_ring_ref(tip, commit)? {
-                let removed_a_key = old.keys().any(|k| ring.is_erased(&k.id));
                 self.after_ring_replaced(tip, removed_a_key)?;
-                return Ok(ring);
+                return Ok(out);
             }
             // Someone else changed it first: our commit is garbage, drop it and try again.
             self.forget_ring(Some(commit))?;
@@ -215,35 +349,69 @@ impl Store {
         })
     }
 
-    /// Adds nothing and removes nothing: makes the book's pseudonym secret if it has none,
-    /// and returns it.
-    pub fn pseudonym_secret(
+    /// Changes the whole key ring with `change` (which returns whether it changed
+    /// anything); reads every bucket, writes only those that changed. Returns the ring as
+    /// written (or as it was, if nothing changed). For a few keys at a time prefer
+    /// [`Store::add_keys`] and [`Store::erase_keys`], which read only their buckets.
+    pub fn update_keyring(
         &self,
         now: DateTime<Utc>,
-    ) -> Result<crate::model::keyring::PseudonymSecret> {
-        let ring = self.update_keyring(now, |r| r.ensure_pseudonym_secret(now))?;
-        Ok(ring
-            .pseudonym_secret()
-            .cloned()
-            .expect("ensure_pseudonym_secret made one"))
+        mut change: impl FnMut(&mut KeyRing) -> bool,
+    ) -> Result<KeyRing> {
+        self.change_ring(now, |edit| {
+            edit.load_all()?;
+            let mut ring = edit.ring();
+            if change(&mut ring) {
+                edit.set_ring(&ring);
+            }
+            Ok(ring)
+        })
+    }
+
+    /// Adds `keys` (made with [`Key::generate`]) in one replacement of the ring, each
+    /// created at `now`. A key whose id the ring already has, or erased, is left out.
+    pub fn add_keys(&self, keys: &[Key], now: DateTime<Utc>) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.change_ring(now, |edit| {
+            for key in keys {
+                let name = bucket_of(&key.id).expect("a Key has a valid id");
+                edit.bucket(name)?.add(key.clone(), now);
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds nothing and removes nothing: makes the book's pseudonym secret if it has none,
+    /// and returns it.
+    pub fn pseudonym_secret(&self, now: DateTime<Utc>) -> Result<PseudonymSecret> {
+        self.change_ring(now, |edit| {
+            Ok(edit
+                .pseudonyms
+                .get_or_insert_with(|| PseudonymSecret::generate(now))
+                .clone())
+        })
     }
 
     /// Erases the keys with these ids, for good, and purges every old key ring from this
     /// repository. Returns the ids this ring had.
     pub fn erase_keys(&self, ids: &[String], now: DateTime<Utc>) -> Result<Vec<String>> {
-        let mut had = Vec::new();
-        self.update_keyring(now, |ring| {
-            had.clear();
-            let mut changed = false;
+        if let Some(bad) = ids.iter().find(|id| bucket_of(id).is_none()) {
+            return Err(StoreError::Keyring(format!(
+                "{bad:?} is not a key id (K and 16 characters of 0-9 and A-Z without I, L, O, U)"
+            )));
+        }
+        self.change_ring(now, |edit| {
+            let mut had = Vec::new();
             for id in ids {
-                changed |= !ring.is_erased(id);
-                if ring.erase(id) {
+                let name = bucket_of(id).expect("checked above");
+                if edit.bucket(name)?.erase(id) {
                     had.push(id.clone());
                 }
             }
-            changed
-        })?;
-        Ok(had)
+            Ok(had)
+        })
     }
 
     /// Merges the key ring fetched from `remote` (left at [`tracking_ref`] by
@@ -277,26 +445,56 @@ impl Store {
         }))
     }
 
-    /// Merges the ring at commit `theirs` into the local one; returns the local tip after,
-    /// and whether either side lost a key the other had erased.
+    /// Merges the ring at commit `theirs` into the local one, bucket by bucket (a bucket
+    /// with the same blobs on both sides is not read); returns the local tip after, and
+    /// whether either side lost a key the other had erased.
     fn merge_ring_commit(&self, theirs: Oid, now: DateTime<Utc>) -> Result<(Oid, bool)> {
-        let other = self.read_ring(theirs)?;
+        let other = self.open_ring(theirs)?;
         for _ in 0..ATTEMPTS {
-            let (tip, mine) = self.read_tip_ring()?;
-            let merged = mine.merge(&other);
-            let removed_a_key = mine
-                .keys()
-                .chain(other.keys())
-                .any(|k| merged.is_erased(&k.id));
-            if let Some(tip) = tip.filter(|t| *t == theirs || merged == mine) {
+            let tip = self.ring_tip(KEYRING_REF)?;
+            let mine = match tip {
+                Some(c) => match self.open_ring(c) {
+                    Ok(r) => Some(r),
+                    Err(_) if self.ring_tip(KEYRING_REF)? != tip => continue,
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            let mut edit = Edit::new(mine);
+            let mut names = other.bucket_names();
+            if let Some(mine) = &edit.base {
+                names.extend(mine.bucket_names());
+            }
+            edit.pseudonyms =
+                PseudonymSecret::settle(edit.pseudonyms.as_ref(), other.header.pseudonyms.as_ref());
+            let mut is_theirs = edit.pseudonyms == other.header.pseudonyms;
+            let mut removed_a_key = false;
+            for name in &names {
+                let same_blobs = edit.base.as_ref().is_some_and(|mine| {
+                    matches!(mine.layout, Layout::Buckets { .. })
+                        && matches!(other.layout, Layout::Buckets { .. })
+                        && mine.bucket_oids(name) == other.bucket_oids(name)
+                });
+                if same_blobs {
+                    continue;
+                }
+                let their_bucket = other.bucket(name)?;
+                let bucket = edit.bucket(name)?;
+                let merged = bucket.merge(&their_bucket);
+                removed_a_key |= bucket.lost_a_key(&merged) || their_bucket.lost_a_key(&merged);
+                is_theirs &= merged == their_bucket;
+                *bucket = merged;
+            }
+            if let Some(tip) = tip.filter(|t| *t == theirs || !edit.changed()) {
                 return Ok((tip, removed_a_key));
             }
             // Take their commit as it is when it holds exactly the merge (nothing to push).
-            let commit = if merged == other {
+            let commit = if is_theirs {
                 theirs
             } else {
-                self.write_ring_commit(&merged, now)?
+                self.write_ring_commit(&mut edit, now)?
             };
+            drop(edit);
             if self.swap_ring_ref(tip, commit)? {
                 self.forget_ring(tip)?;
                 self.expire_ring_reflog()?;
@@ -310,24 +508,6 @@ impl Store {
             branch: KEYRING_REF.to_string(),
             attempts: ATTEMPTS,
         })
-    }
-
-    /// The ring ref's tip and the ring there (empty when there is none). Another process
-    /// may replace the ring and delete the old one between the two reads: then again.
-    fn read_tip_ring(&self) -> Result<(Option<Oid>, KeyRing)> {
-        let mut last = None;
-        for _ in 0..ATTEMPTS {
-            let tip = self.ring_tip(KEYRING_REF)?;
-            let Some(commit) = tip else {
-                return Ok((None, KeyRing::new()));
-            };
-            match self.read_ring(commit) {
-                Ok(ring) => return Ok((tip, ring)),
-                Err(e) if self.ring_tip(KEYRING_REF)? != tip => last = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last.expect("tried at least once"))
     }
 
     /// After the ref moved away from `old`: deletes the old ring, and when a key was
@@ -349,13 +529,13 @@ impl Store {
     /// share; notes when some were not loose (packed), for [`Store::purge_old_rings`].
     fn forget_ring(&self, commit: Option<Oid>) -> Result<()> {
         let Some(commit) = commit else { return Ok(()) };
-        let keep = match self.ring_tip(KEYRING_REF)? {
-            Some(c) => self.ring_objects(c)?,
-            None => Vec::new(),
+        let keep: HashSet<Oid> = match self.ring_tip(KEYRING_REF)? {
+            Some(c) => self.ring_objects(c)?.into_iter().collect(),
+            None => HashSet::new(),
         };
         let objects = match self.ring_objects(commit) {
-            // Blob first, commit last: a deletion cut short can be done again.
-            Ok(o) => o.into_iter().rev(),
+            // Blobs first, commit last: a deletion cut short can be done again.
+            Ok(o) => o.into_iter(),
             // Already gone (purged by another process).
             Err(_) => return Ok(()),
         };
@@ -459,5 +639,284 @@ impl Store {
         }
         self.merge_fetched_keyring(remote, now)?;
         Ok(self.ring_tip(KEYRING_REF)?.is_some())
+    }
+}
+
+/// How a ring commit keeps its keys.
+enum Layout<'r> {
+    /// Format 2: `keys/<bb>` and `erased/<bb>` (either folder may be absent).
+    Buckets {
+        keys: Option<Tree<'r>>,
+        erased: Option<Tree<'r>>,
+    },
+    /// Format 1: one `keyring.toml`, read whole.
+    Format1(KeyRing),
+}
+
+/// The ring at one commit: its header read, a bucket read when asked.
+struct RingAt<'r> {
+    repo: &'r Repository,
+    commit: Oid,
+    tree: Tree<'r>,
+    header: Header,
+    layout: Layout<'r>,
+}
+
+fn unreadable(e: crate::model::keyring::KeyringError) -> StoreError {
+    StoreError::Keyring(format!("{KEYRING_REF}: {e}"))
+}
+
+impl<'r> RingAt<'r> {
+    fn open(repo: &'r Repository, commit: Oid) -> Result<RingAt<'r>> {
+        let c = repo
+            .find_commit(commit)
+            .ctx(|| format!("cannot read the key ring commit {commit}"))?;
+        let tree = c.tree().ctx(|| "cannot read the key ring's tree".into())?;
+        let read_blob = |name: &str, oid: Oid| {
+            repo.find_blob(oid)
+                .ctx(|| format!("cannot read {name} of the key ring"))
+        };
+        let subtree = |name: &str| -> Result<Option<Tree<'r>>> {
+            tree.get_name(name)
+                .map(|e| {
+                    repo.find_tree(e.id())
+                        .ctx(|| format!("cannot read {name}/ of the key ring"))
+                })
+                .transpose()
+        };
+        let (header, layout) = if let Some(e) = tree.get_name(HEADER) {
+            let header = Header::parse(read_blob(HEADER, e.id())?.content()).map_err(unreadable)?;
+            let layout = Layout::Buckets {
+                keys: subtree(KEYS)?,
+                erased: subtree(ERASED)?,
+            };
+            (header, layout)
+        } else if let Some(e) = tree.get_name(FORMAT_1_FILE) {
+            let ring =
+                KeyRing::parse(read_blob(FORMAT_1_FILE, e.id())?.content()).map_err(unreadable)?;
+            (ring.header(), Layout::Format1(ring))
+        } else {
+            return Err(StoreError::Keyring(format!(
+                "{KEYRING_REF} ({commit}) has neither {HEADER} nor {FORMAT_1_FILE}"
+            )));
+        };
+        Ok(RingAt {
+            repo,
+            commit,
+            tree,
+            header,
+            layout,
+        })
+    }
+
+    /// The blobs of bucket `name`: its keys and its erased ids (format 2 only).
+    fn bucket_oids(&self, name: &str) -> (Option<Oid>, Option<Oid>) {
+        match &self.layout {
+            Layout::Buckets { keys, erased } => {
+                let at = |t: &Option<Tree<'r>>| {
+                    t.as_ref().and_then(|t| t.get_name(name)).map(|e| e.id())
+                };
+                (at(keys), at(erased))
+            }
+            Layout::Format1(_) => (None, None),
+        }
+    }
+
+    fn bucket(&self, name: &str) -> Result<Bucket> {
+        match &self.layout {
+            Layout::Format1(ring) => Ok(ring.buckets().get(name).cloned().unwrap_or_default()),
+            Layout::Buckets { .. } => {
+                let (keys, erased) = self.bucket_oids(name);
+                let read = |folder: &str, oid: Option<Oid>| -> Result<Option<git2::Blob<'r>>> {
+                    oid.map(|oid| {
+                        self.repo
+                            .find_blob(oid)
+                            .ctx(|| format!("cannot read {folder}/{name} of the key ring"))
+                    })
+                    .transpose()
+                };
+                let keys = read(KEYS, keys)?;
+                let erased = read(ERASED, erased)?;
+                Bucket::parse(
+                    name,
+                    keys.as_ref().map_or(&[][..], |b| b.content()),
+                    erased.as_ref().map_or(&[][..], |b| b.content()),
+                )
+                .map_err(unreadable)
+            }
+        }
+    }
+
+    /// The names of the buckets that have keys or erased ids.
+    fn bucket_names(&self) -> BTreeSet<String> {
+        match &self.layout {
+            Layout::Format1(ring) => ring.buckets().keys().cloned().collect(),
+            Layout::Buckets { keys, erased } => [keys, erased]
+                .into_iter()
+                .flatten()
+                .flat_map(|t| t.iter())
+                .filter_map(|e| e.name().map(str::to_string))
+                .filter(|n| is_bucket_name(n))
+                .collect(),
+        }
+    }
+
+    /// The whole ring, every bucket read.
+    fn whole(&self) -> Result<KeyRing> {
+        if let Layout::Format1(ring) = &self.layout {
+            return Ok(ring.clone());
+        }
+        let mut buckets = Vec::new();
+        for name in self.bucket_names() {
+            let bucket = self.bucket(&name)?;
+            buckets.push((name, bucket));
+        }
+        Ok(KeyRing::from_parts(buckets, self.header.pseudonyms.clone()))
+    }
+}
+
+/// A change of the ring in the making: the buckets read so far, each as read and as
+/// changed, over the ring it started from.
+struct Edit<'r> {
+    base: Option<RingAt<'r>>,
+    pseudonyms: Option<PseudonymSecret>,
+    buckets: BTreeMap<String, (Bucket, Bucket)>,
+}
+
+impl<'r> Edit<'r> {
+    fn new(base: Option<RingAt<'r>>) -> Edit<'r> {
+        Edit {
+            pseudonyms: base.as_ref().and_then(|b| b.header.pseudonyms.clone()),
+            base,
+            buckets: BTreeMap::new(),
+        }
+    }
+
+    /// Bucket `name`, to change; read from the base ring the first time.
+    fn bucket(&mut self, name: &str) -> Result<&mut Bucket> {
+        if !self.buckets.contains_key(name) {
+            let read = match &self.base {
+                Some(base) => base.bucket(name)?,
+                None => Bucket::default(),
+            };
+            self.buckets.insert(name.to_string(), (read.clone(), read));
+        }
+        Ok(&mut self.buckets.get_mut(name).expect("just read").1)
+    }
+
+    fn load_all(&mut self) -> Result<()> {
+        let names = self
+            .base
+            .as_ref()
+            .map(RingAt::bucket_names)
+            .unwrap_or_default();
+        for name in names {
+            self.bucket(&name)?;
+        }
+        Ok(())
+    }
+
+    /// The ring as changed so far (whole only after [`Edit::load_all`]).
+    fn ring(&self) -> KeyRing {
+        KeyRing::from_parts(
+            self.buckets
+                .iter()
+                .map(|(name, (_, new))| (name.clone(), new.clone())),
+            self.pseudonyms.clone(),
+        )
+    }
+
+    /// Makes the ring `ring` (after [`Edit::load_all`]).
+    fn set_ring(&mut self, ring: &KeyRing) {
+        for (_, new) in self.buckets.values_mut() {
+            *new = Bucket::default();
+        }
+        for (name, bucket) in ring.buckets() {
+            self.buckets
+                .entry(name.clone())
+                .or_insert_with(|| (Bucket::default(), Bucket::default()))
+                .1 = bucket.clone();
+        }
+        self.pseudonyms = ring.pseudonym_secret().cloned();
+    }
+
+    fn changed(&self) -> bool {
+        self.pseudonyms != self.base.as_ref().and_then(|b| b.header.pseudonyms.clone())
+            || self.buckets.values().any(|(old, new)| old != new)
+    }
+
+    /// Whether a key the base ring had is gone.
+    fn removed_a_key(&self) -> bool {
+        self.buckets
+            .values()
+            .any(|(old, new)| old.keys().any(|k| !new.has(&k.id)))
+    }
+}
+
+/// This clone's key ring for looking keys up (see [`Store::ring_reader`]): reads a bucket
+/// the first time a key of it is looked up, and keeps it. Should the ring be replaced and
+/// its objects deleted meanwhile, it reads the new one.
+pub struct RingReader<'s> {
+    store: &'s Store,
+    ring: RefCell<Option<RingAt<'s>>>,
+    cache: RefCell<HashMap<String, Bucket>>,
+}
+
+impl RingReader<'_> {
+    /// Whether this clone has a key ring at all (`false`: none was made or fetched, so a
+    /// missing key may well be in another clone's).
+    pub fn exists(&self) -> bool {
+        self.ring.borrow().is_some()
+    }
+
+    /// The book's pseudonym secret, if the ring has one (reading never makes one).
+    pub fn pseudonym_secret(&self) -> Option<PseudonymSecret> {
+        self.ring
+            .borrow()
+            .as_ref()
+            .and_then(|r| r.header.pseudonyms.clone())
+    }
+
+    /// What the ring knows about `key_id`, or why it cannot be read.
+    pub fn get(&self, key_id: &str) -> Result<Lookup> {
+        let Some(name) = bucket_of(key_id) else {
+            return Ok(Lookup::Unknown);
+        };
+        if let Some(bucket) = self.cache.borrow().get(name) {
+            return Ok(bucket.lookup(key_id));
+        }
+        let read = {
+            let ring = self.ring.borrow();
+            let Some(ring) = ring.as_ref() else {
+                return Ok(Lookup::Unknown);
+            };
+            ring.bucket(name).map_err(|e| (e, ring.commit))
+        };
+        let bucket = match read {
+            Ok(bucket) => bucket,
+            Err((e, commit)) => {
+                // Replaced and deleted meanwhile? Then read the new ring.
+                match self.store.ring_tip(KEYRING_REF)? {
+                    Some(tip) if tip != commit => {
+                        let fresh = self.store.open_ring(tip)?;
+                        let bucket = fresh.bucket(name)?;
+                        self.cache.borrow_mut().clear();
+                        *self.ring.borrow_mut() = Some(fresh);
+                        bucket
+                    }
+                    _ => return Err(e),
+                }
+            }
+        };
+        let found = bucket.lookup(key_id);
+        self.cache.borrow_mut().insert(name.to_string(), bucket);
+        Ok(found)
+    }
+}
+
+impl Keys for RingReader<'_> {
+    /// A ring that cannot be read knows no key: the value reads as missing its key.
+    fn lookup(&self, key_id: &str) -> Lookup {
+        self.get(key_id).unwrap_or(Lookup::Unknown)
     }
 }
