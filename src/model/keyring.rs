@@ -760,4 +760,87 @@ mod tests {
             customer_subject(other.pseudonym_secret().unwrap(), "ada@example.com")
         );
     }
+
+    #[test]
+    fn a_bucket_round_trips_through_its_lines_with_any_subject() {
+        let mut ring = KeyRing::new();
+        for subject in ["customer:abc", "two words", "odd %0A\nsubject\r%", ""] {
+            ring.add(Key::generate(subject), at("2026-11-23T09:00:00.123Z"));
+        }
+        let k = Key::generate("x");
+        ring.add(k.clone(), at("2026-11-23T09:00:00Z"));
+        ring.erase(&k.id);
+        for (name, bucket) in ring.buckets() {
+            let keys = bucket.keys_text();
+            let erased = bucket.erased_text();
+            assert!(keys.lines().all(|l| l.starts_with(&format!("K{name}"))));
+            let back = Bucket::parse(name, keys.as_bytes(), erased.as_bytes()).unwrap();
+            assert_eq!(&back, bucket);
+        }
+        // An erased key's line that came back stays erased.
+        let name = bucket_of(&k.id).unwrap();
+        let line = format!(
+            "{} 2026-11-23T09:00:00Z {} s\n",
+            k.id,
+            URL_SAFE_NO_PAD.encode(k.secret())
+        );
+        let back = Bucket::parse(name, line.as_bytes(), format!("{}\n", k.id).as_bytes()).unwrap();
+        assert!(matches!(back.lookup(&k.id), Lookup::Erased));
+        assert!(!back.has_keys());
+    }
+
+    #[test]
+    fn a_damaged_bucket_is_a_clear_error_naming_file_and_line() {
+        let k = Key::generate("s");
+        let name = bucket_of(&k.id).unwrap();
+        let other = if name == "00" { "11" } else { "00" };
+        let good = format!(
+            "{} 2026-11-23T09:00:00Z {} s",
+            k.id,
+            URL_SAFE_NO_PAD.encode(k.secret())
+        );
+        for (keys, erased, says) in [
+            (good.clone(), String::new(), None),
+            ("garbage".to_string(), String::new(), Some("line 1")),
+            (
+                format!(
+                    "{good}\n{}",
+                    good.replace("2026-11-23T09:00:00Z", "yesterday")
+                ),
+                String::new(),
+                Some("line 2"),
+            ),
+            (
+                good.replace(&URL_SAFE_NO_PAD.encode(k.secret()), "AA"),
+                String::new(),
+                Some("secret"),
+            ),
+            (String::new(), "KNOTANID".to_string(), Some("erased/")),
+        ] {
+            match (
+                Bucket::parse(name, keys.as_bytes(), erased.as_bytes()),
+                says,
+            ) {
+                (Ok(_), None) => {}
+                (Err(e), Some(says)) => {
+                    assert!(e.to_string().contains(says), "{e}");
+                    assert!(e.to_string().contains(name), "{e}");
+                }
+                (r, _) => panic!("{keys:?}: {r:?}"),
+            }
+        }
+        let e = Bucket::parse(other, good.as_bytes(), b"").unwrap_err();
+        assert!(e.to_string().contains("not a key id of this bucket"), "{e}");
+    }
+
+    #[test]
+    fn a_ring_header_round_trips_and_a_newer_one_is_refused() {
+        let mut ring = KeyRing::new();
+        ring.ensure_pseudonym_secret(at("2026-11-23T09:00:00Z"));
+        let text = ring.header().to_toml();
+        assert!(text.starts_with("format = 2"), "{text}");
+        assert_eq!(Header::parse(text.as_bytes()).unwrap(), ring.header());
+        let e = Header::parse(b"format = 3\n[pseudonyms]\nsomething = \"else\"").unwrap_err();
+        assert!(e.to_string().contains("upgrade casebook"), "{e}");
+    }
 }
