@@ -121,6 +121,26 @@ pub struct Bucket {
     erased: BTreeSet<String>,
 }
 
+/// One line of `keys/<name>` (line `n`, from 0): `<id> <created> <secret> <subject>`.
+fn parse_key_line(name: &str, n: usize, line: &str) -> Result<(Key, DateTime<Utc>), KeyringError> {
+    let bad = |what: &str| KeyringError(format!("keys/{name}, line {}: {what}", n + 1));
+    let mut parts = line.splitn(4, ' ');
+    let (Some(id), Some(created), Some(secret), Some(subject)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("expected \"<id> <created> <secret> <subject>\""));
+    };
+    if bucket_of(id) != Some(name) {
+        return Err(bad(&format!("{id:?} is not a key id of this bucket")));
+    }
+    let created = parse_rfc3339(created)
+        .ok_or_else(|| bad(&format!("{created:?} is not an RFC 3339 time")))?;
+    let secret = decode_secret(secret, &format!("key {id}")).map_err(|e| bad(&e.0))?;
+    let key = Key::from_parts(id, &unescape_subject(subject), secret)
+        .ok_or_else(|| bad(&format!("{id:?} is not a key id")))?;
+    Ok((key, created))
+}
+
 fn escape_subject(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains(['%', '\n', '\r']) {
         s.replace('%', "%25")
@@ -161,27 +181,38 @@ impl Bucket {
             bucket.erased.insert(line.to_string());
         }
         for (n, line) in text(keys, "keys")?.lines().enumerate() {
-            let bad = |what: &str| KeyringError(format!("keys/{name}, line {}: {what}", n + 1));
-            let mut parts = line.splitn(4, ' ');
-            let (Some(id), Some(created), Some(secret), Some(subject)) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                return Err(bad("expected \"<id> <created> <secret> <subject>\""));
-            };
-            if bucket_of(id) != Some(name) {
-                return Err(bad(&format!("{id:?} is not a key id of this bucket")));
-            }
-            let created = parse_rfc3339(created)
-                .ok_or_else(|| bad(&format!("{created:?} is not an RFC 3339 time")))?;
-            let secret = decode_secret(secret, &format!("key {id}")).map_err(|e| bad(&e.0))?;
-            let key = Key::from_parts(id, &unescape_subject(subject), secret)
-                .ok_or_else(|| bad(&format!("{id:?} is not a key id")))?;
+            let (key, created) = parse_key_line(name, n, line)?;
             // An erased key that came back (a hand edit, an old copy) stays erased.
-            if !bucket.erased.contains(id) {
-                bucket.keys.insert(id.to_string(), Entry { key, created });
+            if !bucket.erased.contains(&key.id) {
+                bucket.keys.insert(key.id.clone(), Entry { key, created });
             }
         }
         Ok(bucket)
+    }
+
+    /// What the texts of bucket `name` say about `key_id`, reading only its line (one
+    /// lookup need not parse the whole bucket).
+    pub fn find(
+        name: &str,
+        keys: &[u8],
+        erased: &[u8],
+        key_id: &str,
+    ) -> Result<Lookup, KeyringError> {
+        let id = key_id.as_bytes();
+        if erased.split(|b| *b == b'\n').any(|l| l == id) {
+            return Ok(Lookup::Erased);
+        }
+        let found = keys
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .find(|(_, l)| l.len() > id.len() && l.starts_with(id) && l[id.len()] == b' ');
+        let Some((n, line)) = found else {
+            return Ok(Lookup::Unknown);
+        };
+        let line = std::str::from_utf8(line)
+            .map_err(|_| KeyringError(format!("keys/{name}, line {}: not UTF-8", n + 1)))?;
+        let (key, _) = parse_key_line(name, n, line)?;
+        Ok(Lookup::Present(key))
     }
 
     /// The text of `keys/<name>`.
@@ -776,6 +807,10 @@ mod tests {
             assert!(keys.lines().all(|l| l.starts_with(&format!("K{name}"))));
             let back = Bucket::parse(name, keys.as_bytes(), erased.as_bytes()).unwrap();
             assert_eq!(&back, bucket);
+            for key in bucket.keys() {
+                let found = Bucket::find(name, keys.as_bytes(), erased.as_bytes(), &key.id);
+                assert_eq!(found.unwrap(), Lookup::Present(key.clone()));
+            }
         }
         // An erased key's line that came back stays erased.
         let name = bucket_of(&k.id).unwrap();
@@ -787,6 +822,21 @@ mod tests {
         let back = Bucket::parse(name, line.as_bytes(), format!("{}\n", k.id).as_bytes()).unwrap();
         assert!(matches!(back.lookup(&k.id), Lookup::Erased));
         assert!(!back.has_keys());
+        let found = Bucket::find(
+            name,
+            line.as_bytes(),
+            format!("{}\n", k.id).as_bytes(),
+            &k.id,
+        );
+        assert_eq!(found.unwrap(), Lookup::Erased);
+        let found = Bucket::find(name, line.as_bytes(), b"", &k.id);
+        let as_written = Key::from_parts(&k.id, "s", *k.secret()).unwrap();
+        assert_eq!(found.unwrap(), Lookup::Present(as_written));
+        let other = format!("{}X", &k.id[..16]);
+        assert_eq!(
+            Bucket::find(name, line.as_bytes(), b"", &other).unwrap(),
+            Lookup::Unknown
+        );
     }
 
     #[test]

@@ -12,27 +12,27 @@
 //! -d`), which drops every unreachable packed object. An erasure also empties the ref's
 //! reflog. After it, no object in this repository holds an erased key.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use git2::build::TreeUpdateBuilder;
-use git2::{ErrorCode, FileMode, ObjectType, Oid, Repository, Signature, Time, Tree};
+use git2::{ErrorCode, FileMode, ObjectType, Oid, Signature, Time};
 
+use super::ring_read::{Edit, Layout, RingAt, RingReader};
 use super::{GitContext, Result, Store, StoreError};
-use crate::model::keyring::{bucket_of, is_bucket_name, Bucket, Header, KeyRing, PseudonymSecret};
-use crate::model::seal::{Key, Keys, Lookup};
+use crate::model::keyring::{bucket_of, Header, KeyRing, PseudonymSecret};
+use crate::model::seal::Key;
 
 /// The ref that holds the key ring.
 pub const KEYRING_REF: &str = "refs/casebook/keyring";
 /// The header of a format 2 ring.
-const HEADER: &str = "ring.toml";
+pub(super) const HEADER: &str = "ring.toml";
 /// The one file of a format 1 ring.
-const FORMAT_1_FILE: &str = "keyring.toml";
+pub(super) const FORMAT_1_FILE: &str = "keyring.toml";
 /// The folders of a format 2 ring's buckets.
-const KEYS: &str = "keys";
-const ERASED: &str = "erased";
+pub(super) const KEYS: &str = "keys";
+pub(super) const ERASED: &str = "erased";
 /// How many times a change is tried again when another process moved the ref meanwhile.
 const ATTEMPTS: u32 = 50;
 
@@ -99,7 +99,7 @@ impl Store {
         }
     }
 
-    fn ring_tip(&self, name: &str) -> Result<Option<Oid>> {
+    pub(super) fn ring_tip(&self, name: &str) -> Result<Option<Oid>> {
         match self.repo.refname_to_id(name) {
             Ok(oid) => Ok(Some(oid)),
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
@@ -131,7 +131,7 @@ impl Store {
     }
 
     /// The ring at `commit`: its header read, its buckets read when asked.
-    fn open_ring(&self, commit: Oid) -> Result<RingAt<'_>> {
+    pub(super) fn open_ring(&self, commit: Oid) -> Result<RingAt<'_>> {
         RingAt::open(&self.repo, commit)
     }
 
@@ -166,18 +166,19 @@ impl Store {
     /// A reader of this clone's key ring that reads a bucket only when a key of it is
     /// looked up (one tree and one small blob), and keeps what it read.
     pub fn ring_reader(&self) -> Result<RingReader<'_>> {
-        let ring = match self.ring_tip(KEYRING_REF)? {
-            None => None,
-            Some(_) => Some(self.read_tip_with(|ring| {
-                let ring = ring.expect("the ref was there a moment ago");
-                self.open_ring(ring.commit)
-            })?),
-        };
-        Ok(RingReader {
-            store: self,
-            ring: RefCell::new(ring),
-            cache: RefCell::new(HashMap::new()),
-        })
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let tip = self.ring_tip(KEYRING_REF)?;
+            let Some(commit) = tip else {
+                return Ok(RingReader::new(self, None));
+            };
+            match self.open_ring(commit) {
+                Ok(ring) => return Ok(RingReader::new(self, Some(ring))),
+                Err(e) if self.ring_tip(KEYRING_REF)? != tip => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("tried at least once"))
     }
 
     /// The ids of every key of `subject`, in id order (reads every bucket).
@@ -639,284 +640,5 @@ impl Store {
         }
         self.merge_fetched_keyring(remote, now)?;
         Ok(self.ring_tip(KEYRING_REF)?.is_some())
-    }
-}
-
-/// How a ring commit keeps its keys.
-enum Layout<'r> {
-    /// Format 2: `keys/<bb>` and `erased/<bb>` (either folder may be absent).
-    Buckets {
-        keys: Option<Tree<'r>>,
-        erased: Option<Tree<'r>>,
-    },
-    /// Format 1: one `keyring.toml`, read whole.
-    Format1(KeyRing),
-}
-
-/// The ring at one commit: its header read, a bucket read when asked.
-struct RingAt<'r> {
-    repo: &'r Repository,
-    commit: Oid,
-    tree: Tree<'r>,
-    header: Header,
-    layout: Layout<'r>,
-}
-
-fn unreadable(e: crate::model::keyring::KeyringError) -> StoreError {
-    StoreError::Keyring(format!("{KEYRING_REF}: {e}"))
-}
-
-impl<'r> RingAt<'r> {
-    fn open(repo: &'r Repository, commit: Oid) -> Result<RingAt<'r>> {
-        let c = repo
-            .find_commit(commit)
-            .ctx(|| format!("cannot read the key ring commit {commit}"))?;
-        let tree = c.tree().ctx(|| "cannot read the key ring's tree".into())?;
-        let read_blob = |name: &str, oid: Oid| {
-            repo.find_blob(oid)
-                .ctx(|| format!("cannot read {name} of the key ring"))
-        };
-        let subtree = |name: &str| -> Result<Option<Tree<'r>>> {
-            tree.get_name(name)
-                .map(|e| {
-                    repo.find_tree(e.id())
-                        .ctx(|| format!("cannot read {name}/ of the key ring"))
-                })
-                .transpose()
-        };
-        let (header, layout) = if let Some(e) = tree.get_name(HEADER) {
-            let header = Header::parse(read_blob(HEADER, e.id())?.content()).map_err(unreadable)?;
-            let layout = Layout::Buckets {
-                keys: subtree(KEYS)?,
-                erased: subtree(ERASED)?,
-            };
-            (header, layout)
-        } else if let Some(e) = tree.get_name(FORMAT_1_FILE) {
-            let ring =
-                KeyRing::parse(read_blob(FORMAT_1_FILE, e.id())?.content()).map_err(unreadable)?;
-            (ring.header(), Layout::Format1(ring))
-        } else {
-            return Err(StoreError::Keyring(format!(
-                "{KEYRING_REF} ({commit}) has neither {HEADER} nor {FORMAT_1_FILE}"
-            )));
-        };
-        Ok(RingAt {
-            repo,
-            commit,
-            tree,
-            header,
-            layout,
-        })
-    }
-
-    /// The blobs of bucket `name`: its keys and its erased ids (format 2 only).
-    fn bucket_oids(&self, name: &str) -> (Option<Oid>, Option<Oid>) {
-        match &self.layout {
-            Layout::Buckets { keys, erased } => {
-                let at = |t: &Option<Tree<'r>>| {
-                    t.as_ref().and_then(|t| t.get_name(name)).map(|e| e.id())
-                };
-                (at(keys), at(erased))
-            }
-            Layout::Format1(_) => (None, None),
-        }
-    }
-
-    fn bucket(&self, name: &str) -> Result<Bucket> {
-        match &self.layout {
-            Layout::Format1(ring) => Ok(ring.buckets().get(name).cloned().unwrap_or_default()),
-            Layout::Buckets { .. } => {
-                let (keys, erased) = self.bucket_oids(name);
-                let read = |folder: &str, oid: Option<Oid>| -> Result<Option<git2::Blob<'r>>> {
-                    oid.map(|oid| {
-                        self.repo
-                            .find_blob(oid)
-                            .ctx(|| format!("cannot read {folder}/{name} of the key ring"))
-                    })
-                    .transpose()
-                };
-                let keys = read(KEYS, keys)?;
-                let erased = read(ERASED, erased)?;
-                Bucket::parse(
-                    name,
-                    keys.as_ref().map_or(&[][..], |b| b.content()),
-                    erased.as_ref().map_or(&[][..], |b| b.content()),
-                )
-                .map_err(unreadable)
-            }
-        }
-    }
-
-    /// The names of the buckets that have keys or erased ids.
-    fn bucket_names(&self) -> BTreeSet<String> {
-        match &self.layout {
-            Layout::Format1(ring) => ring.buckets().keys().cloned().collect(),
-            Layout::Buckets { keys, erased } => [keys, erased]
-                .into_iter()
-                .flatten()
-                .flat_map(|t| t.iter())
-                .filter_map(|e| e.name().map(str::to_string))
-                .filter(|n| is_bucket_name(n))
-                .collect(),
-        }
-    }
-
-    /// The whole ring, every bucket read.
-    fn whole(&self) -> Result<KeyRing> {
-        if let Layout::Format1(ring) = &self.layout {
-            return Ok(ring.clone());
-        }
-        let mut buckets = Vec::new();
-        for name in self.bucket_names() {
-            let bucket = self.bucket(&name)?;
-            buckets.push((name, bucket));
-        }
-        Ok(KeyRing::from_parts(buckets, self.header.pseudonyms.clone()))
-    }
-}
-
-/// A change of the ring in the making: the buckets read so far, each as read and as
-/// changed, over the ring it started from.
-struct Edit<'r> {
-    base: Option<RingAt<'r>>,
-    pseudonyms: Option<PseudonymSecret>,
-    buckets: BTreeMap<String, (Bucket, Bucket)>,
-}
-
-impl<'r> Edit<'r> {
-    fn new(base: Option<RingAt<'r>>) -> Edit<'r> {
-        Edit {
-            pseudonyms: base.as_ref().and_then(|b| b.header.pseudonyms.clone()),
-            base,
-            buckets: BTreeMap::new(),
-        }
-    }
-
-    /// Bucket `name`, to change; read from the base ring the first time.
-    fn bucket(&mut self, name: &str) -> Result<&mut Bucket> {
-        if !self.buckets.contains_key(name) {
-            let read = match &self.base {
-                Some(base) => base.bucket(name)?,
-                None => Bucket::default(),
-            };
-            self.buckets.insert(name.to_string(), (read.clone(), read));
-        }
-        Ok(&mut self.buckets.get_mut(name).expect("just read").1)
-    }
-
-    fn load_all(&mut self) -> Result<()> {
-        let names = self
-            .base
-            .as_ref()
-            .map(RingAt::bucket_names)
-            .unwrap_or_default();
-        for name in names {
-            self.bucket(&name)?;
-        }
-        Ok(())
-    }
-
-    /// The ring as changed so far (whole only after [`Edit::load_all`]).
-    fn ring(&self) -> KeyRing {
-        KeyRing::from_parts(
-            self.buckets
-                .iter()
-                .map(|(name, (_, new))| (name.clone(), new.clone())),
-            self.pseudonyms.clone(),
-        )
-    }
-
-    /// Makes the ring `ring` (after [`Edit::load_all`]).
-    fn set_ring(&mut self, ring: &KeyRing) {
-        for (_, new) in self.buckets.values_mut() {
-            *new = Bucket::default();
-        }
-        for (name, bucket) in ring.buckets() {
-            self.buckets
-                .entry(name.clone())
-                .or_insert_with(|| (Bucket::default(), Bucket::default()))
-                .1 = bucket.clone();
-        }
-        self.pseudonyms = ring.pseudonym_secret().cloned();
-    }
-
-    fn changed(&self) -> bool {
-        self.pseudonyms != self.base.as_ref().and_then(|b| b.header.pseudonyms.clone())
-            || self.buckets.values().any(|(old, new)| old != new)
-    }
-
-    /// Whether a key the base ring had is gone.
-    fn removed_a_key(&self) -> bool {
-        self.buckets
-            .values()
-            .any(|(old, new)| old.keys().any(|k| !new.has(&k.id)))
-    }
-}
-
-/// This clone's key ring for looking keys up (see [`Store::ring_reader`]): reads a bucket
-/// the first time a key of it is looked up, and keeps it. Should the ring be replaced and
-/// its objects deleted meanwhile, it reads the new one.
-pub struct RingReader<'s> {
-    store: &'s Store,
-    ring: RefCell<Option<RingAt<'s>>>,
-    cache: RefCell<HashMap<String, Bucket>>,
-}
-
-impl RingReader<'_> {
-    /// Whether this clone has a key ring at all (`false`: none was made or fetched, so a
-    /// missing key may well be in another clone's).
-    pub fn exists(&self) -> bool {
-        self.ring.borrow().is_some()
-    }
-
-    /// The book's pseudonym secret, if the ring has one (reading never makes one).
-    pub fn pseudonym_secret(&self) -> Option<PseudonymSecret> {
-        self.ring
-            .borrow()
-            .as_ref()
-            .and_then(|r| r.header.pseudonyms.clone())
-    }
-
-    /// What the ring knows about `key_id`, or why it cannot be read.
-    pub fn get(&self, key_id: &str) -> Result<Lookup> {
-        let Some(name) = bucket_of(key_id) else {
-            return Ok(Lookup::Unknown);
-        };
-        if let Some(bucket) = self.cache.borrow().get(name) {
-            return Ok(bucket.lookup(key_id));
-        }
-        let read = {
-            let ring = self.ring.borrow();
-            let Some(ring) = ring.as_ref() else {
-                return Ok(Lookup::Unknown);
-            };
-            ring.bucket(name).map_err(|e| (e, ring.commit))
-        };
-        let bucket = match read {
-            Ok(bucket) => bucket,
-            Err((e, commit)) => {
-                // Replaced and deleted meanwhile? Then read the new ring.
-                match self.store.ring_tip(KEYRING_REF)? {
-                    Some(tip) if tip != commit => {
-                        let fresh = self.store.open_ring(tip)?;
-                        let bucket = fresh.bucket(name)?;
-                        self.cache.borrow_mut().clear();
-                        *self.ring.borrow_mut() = Some(fresh);
-                        bucket
-                    }
-                    _ => return Err(e),
-                }
-            }
-        };
-        let found = bucket.lookup(key_id);
-        self.cache.borrow_mut().insert(name.to_string(), bucket);
-        Ok(found)
-    }
-}
-
-impl Keys for RingReader<'_> {
-    /// A ring that cannot be read knows no key: the value reads as missing its key.
-    fn lookup(&self, key_id: &str) -> Lookup {
-        self.get(key_id).unwrap_or(Lookup::Unknown)
     }
 }

@@ -19,6 +19,7 @@ pub mod index;
 mod keyring;
 mod locks;
 mod pack;
+mod ring_read;
 mod signals;
 mod snapshot;
 mod sync;
@@ -34,8 +35,9 @@ use git2::{ErrorCode, Repository, RepositoryInitOptions};
 
 pub use git2::Oid;
 pub use history::HistoryEntry;
-pub use keyring::{RingPush, RingReader, KEYRING_REF};
+pub use keyring::{RingPush, KEYRING_REF};
 pub use pack::BlobPack;
+pub use ring_read::RingReader;
 pub use snapshot::{parse_case, Snapshot};
 pub use sync::{MergeOutcome, Versions};
 pub use txn::{Change, Committed, Content, RetryPolicy};
