@@ -94,7 +94,7 @@ impl<'r> RingAt<'r> {
 
     /// The texts of bucket `name`'s `keys/` and `erased/` blobs (empty when absent;
     /// format 2 only).
-    fn bucket_texts(&self, name: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+    fn bucket_texts(&self, name: &str) -> Result<BucketTexts> {
         let (keys, erased) = self.bucket_oids(name);
         let read = |folder: &str, oid: Option<Oid>| -> Result<Vec<u8>> {
             let Some(oid) = oid else {
@@ -224,6 +224,9 @@ impl<'r> Edit<'r> {
     }
 }
 
+/// The texts of a bucket's `keys/<bb>` and `erased/<bb>` (empty when absent).
+type BucketTexts = (Vec<u8>, Vec<u8>);
+
 /// This clone's key ring for looking keys up (see [`Store::ring_reader`]): reads a bucket
 /// the first time a key of it is looked up, and keeps its text; a lookup parses only the
 /// key's line. Should the ring be replaced and its objects deleted meanwhile, it reads the
@@ -231,8 +234,7 @@ impl<'r> Edit<'r> {
 pub struct RingReader<'s> {
     store: &'s Store,
     ring: RefCell<Option<RingAt<'s>>>,
-    /// The texts of the buckets read so far: `keys/<bb>`, `erased/<bb>`.
-    cache: RefCell<HashMap<String, (Vec<u8>, Vec<u8>)>>,
+    cache: RefCell<HashMap<String, BucketTexts>>,
 }
 
 impl<'s> RingReader<'s> {
