@@ -13,6 +13,9 @@
 //! - add one key: one `add_keys` of one key (one action's new case);
 //! - erase one key: `erase_keys` of one (loose old rings: no repack);
 //! - whole ring: `keyring()`, every bucket read (merge, erase --customer).
+//!
+//! CASEBOOK_BENCH_NO_HASH_CHECK=1 turns off libgit2's check of every object's hash on
+//! reading (`git2::opts::strict_hash_verification`, on by default), to see its share.
 
 mod common;
 
@@ -54,6 +57,10 @@ fn main() {
     let sizes = common::sizes("100000");
     let runs = common::runs(100);
     let tmp = common::workspace();
+    if std::env::var_os("CASEBOOK_BENCH_NO_HASH_CHECK").is_some() {
+        git2::opts::strict_hash_verification(false);
+        println!("(libgit2's hash check on reading: off)");
+    }
 
     let plain_dir = tmp.path().join("plain");
     git_init(&plain_dir);
