@@ -1,13 +1,28 @@
-//! The key ring's content: one key per data subject, the ids of erased keys, and the
-//! book's pseudonym secret. Pure data; `store::keyring` keeps it in its own git ref.
+//! The key ring's content: one key per case (labelled with its data subject), the ids of
+//! erased keys, and the book's pseudonym secret. Pure data; `store::keyring` keeps it in
+//! its own git ref.
 //!
-//! Stored as one TOML file (see `docs/PRIVACY.md`):
+//! Format 2 (what this casebook writes; see `docs/PRIVACY.md`) splits the keys into at most
+//! 1,024 buckets by characters 1..3 of the key id (after the `K`), so that finding one key
+//! reads one small bucket, however many keys the ring holds. The ring commit's tree:
+//!
+//! ```text
+//! ring.toml        format = 2, and the [pseudonyms] secret behind `export --redact`
+//! keys/<bb>        that bucket's keys, one a line, sorted by id:
+//!                  <id> <created RFC 3339> <secret base64url> <subject>
+//! erased/<bb>      that bucket's erased key ids, one a line, sorted
+//! ```
+//!
+//! A subject is the rest of its line; `%`, CR and LF in it are written `%25`, `%0D`,
+//! `%0A`. An erased id stays erased even where a line of its key appears again.
+//!
+//! Format 1 (the previous version's) is one `keyring.toml`, read by [`KeyRing::parse`]:
 //!
 //! ```toml
 //! format = 1
-//! erased = ["K…"]          # keys destroyed for good: never taken back from another clone
+//! erased = ["K…"]
 //!
-//! [pseudonyms]             # the secret behind `export --redact`
+//! [pseudonyms]
 //! secret = "<base64url, 32 bytes>"
 //! created = "2026-11-23T09:00:00Z"
 //!
@@ -25,11 +40,14 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::seal::{Key, Keys, Lookup, KEY_LEN};
-use super::time::utc;
+use super::seal::{is_key_id, Key, Keys, Lookup, KEY_LEN};
+use super::time::{format_utc, parse_rfc3339, utc};
 
-/// The key ring format this casebook writes and reads.
-pub const FORMAT: u32 = 1;
+/// The key ring format this casebook writes (and the newest it reads).
+pub const FORMAT: u32 = 2;
+/// The format of a ring kept as one `keyring.toml` (read, and rewritten as [`FORMAT`] on
+/// the next change).
+pub const FORMAT_1: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the key ring is unreadable: {0}")]
@@ -60,13 +78,298 @@ impl PseudonymSecret {
     pub fn bytes(&self) -> &[u8; KEY_LEN] {
         &self.secret
     }
+
+    /// A new random secret.
+    pub fn generate(now: DateTime<Utc>) -> PseudonymSecret {
+        PseudonymSecret {
+            secret: random_secret(),
+            created: now,
+        }
+    }
+
+    /// Of two clones' secrets the older one wins (ties: the smaller), so every clone
+    /// settles on the same one.
+    pub fn settle(
+        a: Option<&PseudonymSecret>,
+        b: Option<&PseudonymSecret>,
+    ) -> Option<PseudonymSecret> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if (b.created, b.secret) < (a.created, a.secret) {
+                b.clone()
+            } else {
+                a.clone()
+            }),
+            (a, b) => a.or(b).cloned(),
+        }
+    }
 }
 
+/// The bucket a key id belongs to: its characters 1..3; `None` if `id` is not a key id.
+pub fn bucket_of(id: &str) -> Option<&str> {
+    is_key_id(id).then(|| &id[1..3])
+}
+
+/// Whether `name` can be a bucket's name (two characters of the key id alphabet).
+pub fn is_bucket_name(name: &str) -> bool {
+    name.len() == 2 && name.bytes().all(|b| super::id::ALPHABET.contains(&b))
+}
+
+/// One bucket: the keys and erased ids whose id has the same characters 1..3.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KeyRing {
+pub struct Bucket {
     keys: BTreeMap<String, Entry>,
     erased: BTreeSet<String>,
-    pseudonyms: Option<PseudonymSecret>,
+}
+
+/// One line of `keys/<name>` (line `n`, from 0): `<id> <created> <secret> <subject>`.
+fn parse_key_line(name: &str, n: usize, line: &str) -> Result<(Key, DateTime<Utc>), KeyringError> {
+    let bad = |what: &str| KeyringError(format!("keys/{name}, line {}: {what}", n + 1));
+    let mut parts = line.splitn(4, ' ');
+    let (Some(id), Some(created), Some(secret), Some(subject)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("expected \"<id> <created> <secret> <subject>\""));
+    };
+    if bucket_of(id) != Some(name) {
+        return Err(bad(&format!("{id:?} is not a key id of this bucket")));
+    }
+    let created = parse_rfc3339(created)
+        .ok_or_else(|| bad(&format!("{created:?} is not an RFC 3339 time")))?;
+    let secret = decode_secret(secret, &format!("key {id}")).map_err(|e| bad(&e.0))?;
+    let key = Key::from_parts(id, &unescape_subject(subject), secret)
+        .ok_or_else(|| bad(&format!("{id:?} is not a key id")))?;
+    Ok((key, created))
+}
+
+fn escape_subject(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(['%', '\n', '\r']) {
+        s.replace('%', "%25")
+            .replace('\n', "%0A")
+            .replace('\r', "%0D")
+            .into()
+    } else {
+        s.into()
+    }
+}
+
+fn unescape_subject(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('%') {
+        s.replace("%0A", "\n")
+            .replace("%0D", "\r")
+            .replace("%25", "%")
+            .into()
+    } else {
+        s.into()
+    }
+}
+
+impl Bucket {
+    /// A bucket from the texts of `keys/<name>` and `erased/<name>` (empty when absent).
+    pub fn parse(name: &str, keys: &[u8], erased: &[u8]) -> Result<Bucket, KeyringError> {
+        let text = |bytes, file: &str| {
+            std::str::from_utf8(bytes)
+                .map_err(|_| KeyringError(format!("{file}/{name} is not UTF-8")))
+        };
+        let mut bucket = Bucket::default();
+        for (n, line) in text(erased, "erased")?.lines().enumerate() {
+            if bucket_of(line) != Some(name) {
+                return Err(KeyringError(format!(
+                    "erased/{name}, line {}: {line:?} is not a key id of this bucket",
+                    n + 1
+                )));
+            }
+            bucket.erased.insert(line.to_string());
+        }
+        for (n, line) in text(keys, "keys")?.lines().enumerate() {
+            let (key, created) = parse_key_line(name, n, line)?;
+            // An erased key that came back (a hand edit, an old copy) stays erased.
+            if !bucket.erased.contains(&key.id) {
+                bucket.keys.insert(key.id.clone(), Entry { key, created });
+            }
+        }
+        Ok(bucket)
+    }
+
+    /// What the texts of bucket `name` say about `key_id`, reading only its line (one
+    /// lookup need not parse the whole bucket).
+    pub fn find(
+        name: &str,
+        keys: &[u8],
+        erased: &[u8],
+        key_id: &str,
+    ) -> Result<Lookup, KeyringError> {
+        let id = key_id.as_bytes();
+        if erased.split(|b| *b == b'\n').any(|l| l == id) {
+            return Ok(Lookup::Erased);
+        }
+        let found = keys
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .find(|(_, l)| l.len() > id.len() && l.starts_with(id) && l[id.len()] == b' ');
+        let Some((n, line)) = found else {
+            return Ok(Lookup::Unknown);
+        };
+        let line = std::str::from_utf8(line)
+            .map_err(|_| KeyringError(format!("keys/{name}, line {}: not UTF-8", n + 1)))?;
+        let (key, _) = parse_key_line(name, n, line)?;
+        Ok(Lookup::Present(key))
+    }
+
+    /// The text of `keys/<name>`.
+    pub fn keys_text(&self) -> String {
+        let mut out = String::with_capacity(self.keys.len() * 120);
+        for e in self.keys.values() {
+            out.push_str(&e.key.id);
+            out.push(' ');
+            out.push_str(&format_utc(&e.created));
+            out.push(' ');
+            out.push_str(&URL_SAFE_NO_PAD.encode(e.key.secret()));
+            out.push(' ');
+            out.push_str(&escape_subject(&e.key.subject));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The text of `erased/<name>`.
+    pub fn erased_text(&self) -> String {
+        let mut out = String::with_capacity(self.erased.len() * 18);
+        for id in &self.erased {
+            out.push_str(id);
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.erased.is_empty()
+    }
+
+    pub fn has_keys(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    pub fn has_erased(&self) -> bool {
+        !self.erased.is_empty()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.keys.values().map(|e| &e.key)
+    }
+
+    pub fn is_erased(&self, key_id: &str) -> bool {
+        self.erased.contains(key_id)
+    }
+
+    /// Whether the bucket has the key `key_id`.
+    pub fn has(&self, key_id: &str) -> bool {
+        self.keys.contains_key(key_id)
+    }
+
+    pub fn lookup(&self, key_id: &str) -> Lookup {
+        if self.erased.contains(key_id) {
+            return Lookup::Erased;
+        }
+        self.keys
+            .get(key_id)
+            .map_or(Lookup::Unknown, |e| Lookup::Present(e.key.clone()))
+    }
+
+    /// Adds a key (of this bucket); `false` (and nothing changed) if its id was erased or
+    /// is already here.
+    pub fn add(&mut self, key: Key, created: DateTime<Utc>) -> bool {
+        if self.erased.contains(&key.id) || self.keys.contains_key(&key.id) {
+            return false;
+        }
+        self.keys.insert(key.id.clone(), Entry { key, created });
+        true
+    }
+
+    /// Destroys one key for good: removed, its id recorded as erased. Returns whether the
+    /// bucket had it.
+    pub fn erase(&mut self, key_id: &str) -> bool {
+        self.erased.insert(key_id.to_string());
+        self.keys.remove(key_id).is_some()
+    }
+
+    /// Whether some key of `self` or `other` is erased in `merged` (a key was removed).
+    pub fn lost_a_key(&self, merged: &Bucket) -> bool {
+        self.keys.keys().any(|id| merged.erased.contains(id))
+    }
+
+    /// The union of two buckets' keys minus every key either side erased.
+    pub fn merge(&self, other: &Bucket) -> Bucket {
+        let erased: BTreeSet<String> = self.erased.union(&other.erased).cloned().collect();
+        let mut keys = self.keys.clone();
+        for (id, e) in &other.keys {
+            keys.entry(id.clone()).or_insert_with(|| e.clone());
+        }
+        keys.retain(|id, _| !erased.contains(id));
+        Bucket { keys, erased }
+    }
+}
+
+impl Keys for Bucket {
+    fn lookup(&self, key_id: &str) -> Lookup {
+        Bucket::lookup(self, key_id)
+    }
+}
+
+/// What `ring.toml` holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub pseudonyms: Option<PseudonymSecret>,
+}
+
+#[derive(Deserialize)]
+struct FormatOnly {
+    format: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct HeaderForm {
+    format: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pseudonyms: Option<SecretForm>,
+}
+
+/// The format a ring file says it has; a clear error for one newer than this casebook's.
+fn check_format(text: &str, file: &str) -> Result<u32, KeyringError> {
+    let form: FormatOnly =
+        toml::from_str(text).map_err(|e| KeyringError(format!("{file}: {e}")))?;
+    if form.format > FORMAT {
+        return Err(KeyringError(format!(
+            "{file} has format {}, this casebook reads key ring formats {FORMAT_1} to {FORMAT}: upgrade casebook",
+            form.format
+        )));
+    }
+    Ok(form.format)
+}
+
+impl Header {
+    pub fn parse(bytes: &[u8]) -> Result<Header, KeyringError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| KeyringError("ring.toml is not UTF-8".into()))?;
+        let format = check_format(text, "ring.toml")?;
+        if format != FORMAT {
+            return Err(KeyringError(format!(
+                "ring.toml says format {format}, but only a format {FORMAT} ring has a ring.toml"
+            )));
+        }
+        let form: HeaderForm =
+            toml::from_str(text).map_err(|e| KeyringError(format!("ring.toml: {e}")))?;
+        Ok(Header {
+            pseudonyms: form.pseudonyms.map(|p| p.decode()).transpose()?,
+        })
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(&HeaderForm {
+            format: FORMAT,
+            pseudonyms: self.pseudonyms.as_ref().map(SecretForm::encode),
+        })
+        .expect("a key ring header always serialises")
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -85,6 +388,22 @@ struct SecretForm {
     secret: String,
     #[serde(with = "utc")]
     created: DateTime<Utc>,
+}
+
+impl SecretForm {
+    fn encode(p: &PseudonymSecret) -> SecretForm {
+        SecretForm {
+            secret: URL_SAFE_NO_PAD.encode(p.secret),
+            created: p.created,
+        }
+    }
+
+    fn decode(self) -> Result<PseudonymSecret, KeyringError> {
+        Ok(PseudonymSecret {
+            secret: decode_secret(&self.secret, "[pseudonyms]")?,
+            created: self.created,
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -114,61 +433,83 @@ fn random_secret() -> [u8; KEY_LEN] {
     secret
 }
 
+/// A whole key ring in memory: every bucket (none empty) and the pseudonym secret. For
+/// what reads or changes most of the ring (merging, erasing a subject, tests); one lookup
+/// or one added key goes through `store::RingReader` and `Store::add_keys`, which read
+/// only the buckets they need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyRing {
+    buckets: BTreeMap<String, Bucket>,
+    pseudonyms: Option<PseudonymSecret>,
+}
+
 impl KeyRing {
     pub fn new() -> KeyRing {
         KeyRing::default()
     }
 
+    /// A ring from its parts; empty buckets are dropped.
+    pub fn from_parts(
+        buckets: impl IntoIterator<Item = (String, Bucket)>,
+        pseudonyms: Option<PseudonymSecret>,
+    ) -> KeyRing {
+        KeyRing {
+            buckets: buckets.into_iter().filter(|(_, b)| !b.is_empty()).collect(),
+            pseudonyms,
+        }
+    }
+
+    /// The buckets, by name (none empty).
+    pub fn buckets(&self) -> &BTreeMap<String, Bucket> {
+        &self.buckets
+    }
+
+    /// A format 1 ring: one `keyring.toml`.
     pub fn parse(bytes: &[u8]) -> Result<KeyRing, KeyringError> {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| KeyringError("keyring.toml is not UTF-8".into()))?;
-        let form: FileForm =
-            toml::from_str(text).map_err(|e| KeyringError(format!("keyring.toml: {e}")))?;
-        if form.format != FORMAT {
+        let format = check_format(text, "keyring.toml")?;
+        if format != FORMAT_1 {
             return Err(KeyringError(format!(
-                "keyring.toml has format {}, this casebook reads format {FORMAT}: upgrade casebook",
-                form.format
+                "keyring.toml says format {format}, but only a format {FORMAT_1} ring has a keyring.toml"
             )));
         }
-        let mut ring = KeyRing {
-            erased: form.erased.into_iter().collect(),
-            ..KeyRing::default()
-        };
-        if let Some(p) = form.pseudonyms {
-            ring.pseudonyms = Some(PseudonymSecret {
-                secret: decode_secret(&p.secret, "[pseudonyms]")?,
-                created: p.created,
-            });
+        let form: FileForm =
+            toml::from_str(text).map_err(|e| KeyringError(format!("keyring.toml: {e}")))?;
+        let mut ring = KeyRing::new();
+        for id in form.erased {
+            let Some(name) = bucket_of(&id) else {
+                return Err(KeyringError(format!(
+                    "keyring.toml: erased {id:?} is not a key id"
+                )));
+            };
+            ring.buckets
+                .entry(name.to_string())
+                .or_default()
+                .erased
+                .insert(id);
         }
+        ring.pseudonyms = form.pseudonyms.map(SecretForm::decode).transpose()?;
         for k in form.keys {
             let secret = decode_secret(&k.secret, &format!("key {}", k.id))?;
             let key = Key::from_parts(&k.id, &k.subject, secret)
                 .ok_or_else(|| KeyringError(format!("{:?} is not a key id", k.id)))?;
-            // An erased key that a hand edit brought back stays erased.
-            if !ring.erased.contains(&k.id) {
-                ring.keys.insert(
-                    k.id.clone(),
-                    Entry {
-                        key,
-                        created: k.created,
-                    },
-                );
-            }
+            ring.add(key, k.created);
         }
         Ok(ring)
     }
 
-    pub fn to_toml(&self) -> String {
+    /// The ring as a format 1 `keyring.toml`, as the previous casebook wrote it (this one
+    /// writes format 2; kept to make format 1 rings in tests).
+    pub fn to_format_1_toml(&self) -> String {
         let form = FileForm {
-            format: FORMAT,
-            erased: self.erased.iter().cloned().collect(),
-            pseudonyms: self.pseudonyms.as_ref().map(|p| SecretForm {
-                secret: URL_SAFE_NO_PAD.encode(p.secret),
-                created: p.created,
-            }),
+            format: FORMAT_1,
+            erased: self.erased().map(str::to_string).collect(),
+            pseudonyms: self.pseudonyms.as_ref().map(SecretForm::encode),
             keys: self
-                .keys
+                .buckets
                 .values()
+                .flat_map(|b| b.keys.values())
                 .map(|e| KeyForm {
                     id: e.key.id.clone(),
                     subject: e.key.subject.clone(),
@@ -180,33 +521,44 @@ impl KeyRing {
         toml::to_string(&form).expect("a key ring always serialises")
     }
 
+    /// The `ring.toml` of this ring.
+    pub fn header(&self) -> Header {
+        Header {
+            pseudonyms: self.pseudonyms.clone(),
+        }
+    }
+
     /// The keys, in id order.
     pub fn keys(&self) -> impl Iterator<Item = &Key> {
-        self.keys.values().map(|e| &e.key)
+        self.buckets.values().flat_map(Bucket::keys)
     }
 
     pub fn erased(&self) -> impl Iterator<Item = &str> {
-        self.erased.iter().map(String::as_str)
+        self.buckets
+            .values()
+            .flat_map(|b| b.erased.iter().map(String::as_str))
     }
 
     pub fn is_erased(&self, key_id: &str) -> bool {
-        self.erased.contains(key_id)
+        bucket_of(key_id)
+            .and_then(|name| self.buckets.get(name))
+            .is_some_and(|b| b.is_erased(key_id))
     }
 
     /// Adds a key; `false` (and nothing changed) if its id was erased or is already here.
     pub fn add(&mut self, key: Key, created: DateTime<Utc>) -> bool {
-        if self.erased.contains(&key.id) || self.keys.contains_key(&key.id) {
-            return false;
-        }
-        self.keys.insert(key.id.clone(), Entry { key, created });
-        true
+        let name = bucket_of(&key.id)
+            .expect("a Key always has a valid id")
+            .to_string();
+        self.buckets.entry(name).or_default().add(key, created)
     }
 
     /// The key that seals new values of `subject`: its oldest one (two clones may each have
     /// made one before they synced; both then stay valid for what they sealed).
     pub fn key_for(&self, subject: &str) -> Option<&Key> {
-        self.keys
+        self.buckets
             .values()
+            .flat_map(|b| b.keys.values())
             .filter(|e| e.key.subject == subject)
             .min_by(|a, b| (a.created, &a.key.id).cmp(&(b.created, &b.key.id)))
             .map(|e| &e.key)
@@ -222,19 +574,24 @@ impl KeyRing {
     }
 
     /// Destroys one key, for good: it is removed and its id recorded as erased. Returns
-    /// whether the ring had it.
+    /// whether the ring had it. Something that is not a key id is never a key: `false`,
+    /// nothing recorded.
     pub fn erase(&mut self, key_id: &str) -> bool {
-        self.erased.insert(key_id.to_string());
-        self.keys.remove(key_id).is_some()
+        let Some(name) = bucket_of(key_id) else {
+            return false;
+        };
+        self.buckets
+            .entry(name.to_string())
+            .or_default()
+            .erase(key_id)
     }
 
     /// Destroys every key of `subject`; returns their ids.
     pub fn erase_subject(&mut self, subject: &str) -> Vec<String> {
         let ids: Vec<String> = self
-            .keys
-            .values()
-            .filter(|e| e.key.subject == subject)
-            .map(|e| e.key.id.clone())
+            .keys()
+            .filter(|k| k.subject == subject)
+            .map(|k| k.id.clone())
             .collect();
         for id in &ids {
             self.erase(id);
@@ -242,29 +599,21 @@ impl KeyRing {
         ids
     }
 
-    /// The merge of two rings: the union of their keys minus every key either side erased.
-    /// Of two pseudonym secrets the older one wins (ties: the smaller), so every clone
-    /// settles on the same one.
+    /// The merge of two rings: the union of their keys minus every key either side erased,
+    /// bucket by bucket. Of two pseudonym secrets the older one wins (ties: the smaller),
+    /// so every clone settles on the same one.
     pub fn merge(&self, other: &KeyRing) -> KeyRing {
-        let erased: BTreeSet<String> = self.erased.union(&other.erased).cloned().collect();
-        let mut keys = self.keys.clone();
-        for (id, e) in &other.keys {
-            keys.entry(id.clone()).or_insert_with(|| e.clone());
-        }
-        keys.retain(|id, _| !erased.contains(id));
-        let pseudonyms = match (&self.pseudonyms, &other.pseudonyms) {
-            (Some(a), Some(b)) => Some(if (b.created, b.secret) < (a.created, a.secret) {
-                b.clone()
-            } else {
-                a.clone()
-            }),
-            (a, b) => a.clone().or_else(|| b.clone()),
-        };
-        KeyRing {
-            keys,
-            erased,
-            pseudonyms,
-        }
+        let empty = Bucket::default();
+        let names: BTreeSet<&String> = self.buckets.keys().chain(other.buckets.keys()).collect();
+        let buckets = names.into_iter().map(|name| {
+            let a = self.buckets.get(name).unwrap_or(&empty);
+            let b = other.buckets.get(name).unwrap_or(&empty);
+            (name.clone(), a.merge(b))
+        });
+        KeyRing::from_parts(
+            buckets.collect::<Vec<_>>(),
+            PseudonymSecret::settle(self.pseudonyms.as_ref(), other.pseudonyms.as_ref()),
+        )
     }
 
     pub fn pseudonym_secret(&self) -> Option<&PseudonymSecret> {
@@ -276,22 +625,16 @@ impl KeyRing {
         if self.pseudonyms.is_some() {
             return false;
         }
-        self.pseudonyms = Some(PseudonymSecret {
-            secret: random_secret(),
-            created: now,
-        });
+        self.pseudonyms = Some(PseudonymSecret::generate(now));
         true
     }
 }
 
 impl Keys for KeyRing {
-    fn lookup(&self, key_id: &str) -> Lookup<'_> {
-        if self.erased.contains(key_id) {
-            return Lookup::Erased;
-        }
-        self.keys
-            .get(key_id)
-            .map_or(Lookup::Unknown, |e| Lookup::Present(&e.key))
+    fn lookup(&self, key_id: &str) -> Lookup {
+        bucket_of(key_id)
+            .and_then(|name| self.buckets.get(name))
+            .map_or(Lookup::Unknown, |b| b.lookup(key_id))
     }
 }
 
@@ -336,7 +679,7 @@ mod tests {
             .clone();
         ring.key_for_or_new("customer:bob", at("2026-11-23T09:01:00Z"));
         ring.erase(&crate::model::seal::new_key_id());
-        let text = ring.to_toml();
+        let text = ring.to_format_1_toml();
         assert!(text.starts_with("format = 1"), "{text}");
         let back = KeyRing::parse(text.as_bytes()).unwrap();
         assert_eq!(back, ring);
@@ -405,6 +748,7 @@ mod tests {
     fn a_hand_edited_ring_is_a_clear_error_and_an_erased_key_stays_erased() {
         for (text, says) in [
             ("format = 2", "format 2"),
+            ("format = 3", "upgrade casebook"),
             ("format = 1\n[[key]]\nid = \"x\"\nsubject = \"s\"\nsecret = \"AA\"\ncreated = \"2026-11-23T09:00:00Z\"", "secret"),
             ("not toml [", "keyring.toml"),
         ] {
@@ -413,7 +757,7 @@ mod tests {
         }
         let mut ring = KeyRing::new();
         let k = ring.key_for_or_new("s", at("2026-11-23T09:00:00Z")).clone();
-        let mut text = ring.to_toml();
+        let mut text = ring.to_format_1_toml();
         text = text.replacen(
             "format = 1",
             &format!("format = 1\nerased = [\"{}\"]", k.id),
@@ -446,5 +790,107 @@ mod tests {
             a,
             customer_subject(other.pseudonym_secret().unwrap(), "ada@example.com")
         );
+    }
+
+    #[test]
+    fn a_bucket_round_trips_through_its_lines_with_any_subject() {
+        let mut ring = KeyRing::new();
+        for subject in ["customer:abc", "two words", "odd %0A\nsubject\r%", ""] {
+            ring.add(Key::generate(subject), at("2026-11-23T09:00:00.123Z"));
+        }
+        let k = Key::generate("x");
+        ring.add(k.clone(), at("2026-11-23T09:00:00Z"));
+        ring.erase(&k.id);
+        for (name, bucket) in ring.buckets() {
+            let keys = bucket.keys_text();
+            let erased = bucket.erased_text();
+            assert!(keys.lines().all(|l| l.starts_with(&format!("K{name}"))));
+            let back = Bucket::parse(name, keys.as_bytes(), erased.as_bytes()).unwrap();
+            assert_eq!(&back, bucket);
+            for key in bucket.keys() {
+                let found = Bucket::find(name, keys.as_bytes(), erased.as_bytes(), &key.id);
+                assert_eq!(found.unwrap(), Lookup::Present(key.clone()));
+            }
+        }
+        // An erased key's line that came back stays erased.
+        let name = bucket_of(&k.id).unwrap();
+        let line = format!(
+            "{} 2026-11-23T09:00:00Z {} s\n",
+            k.id,
+            URL_SAFE_NO_PAD.encode(k.secret())
+        );
+        let back = Bucket::parse(name, line.as_bytes(), format!("{}\n", k.id).as_bytes()).unwrap();
+        assert!(matches!(back.lookup(&k.id), Lookup::Erased));
+        assert!(!back.has_keys());
+        let found = Bucket::find(
+            name,
+            line.as_bytes(),
+            format!("{}\n", k.id).as_bytes(),
+            &k.id,
+        );
+        assert_eq!(found.unwrap(), Lookup::Erased);
+        let found = Bucket::find(name, line.as_bytes(), b"", &k.id);
+        let as_written = Key::from_parts(&k.id, "s", *k.secret()).unwrap();
+        assert_eq!(found.unwrap(), Lookup::Present(as_written));
+        let other = format!("{}X", &k.id[..16]);
+        assert_eq!(
+            Bucket::find(name, line.as_bytes(), b"", &other).unwrap(),
+            Lookup::Unknown
+        );
+    }
+
+    #[test]
+    fn a_damaged_bucket_is_a_clear_error_naming_file_and_line() {
+        let k = Key::generate("s");
+        let name = bucket_of(&k.id).unwrap();
+        let other = if name == "00" { "11" } else { "00" };
+        let good = format!(
+            "{} 2026-11-23T09:00:00Z {} s",
+            k.id,
+            URL_SAFE_NO_PAD.encode(k.secret())
+        );
+        for (keys, erased, says) in [
+            (good.clone(), String::new(), None),
+            ("garbage".to_string(), String::new(), Some("line 1")),
+            (
+                format!(
+                    "{good}\n{}",
+                    good.replace("2026-11-23T09:00:00Z", "yesterday")
+                ),
+                String::new(),
+                Some("line 2"),
+            ),
+            (
+                good.replace(&URL_SAFE_NO_PAD.encode(k.secret()), "AA"),
+                String::new(),
+                Some("secret"),
+            ),
+            (String::new(), "KNOTANID".to_string(), Some("erased/")),
+        ] {
+            match (
+                Bucket::parse(name, keys.as_bytes(), erased.as_bytes()),
+                says,
+            ) {
+                (Ok(_), None) => {}
+                (Err(e), Some(says)) => {
+                    assert!(e.to_string().contains(says), "{e}");
+                    assert!(e.to_string().contains(name), "{e}");
+                }
+                (r, _) => panic!("{keys:?}: {r:?}"),
+            }
+        }
+        let e = Bucket::parse(other, good.as_bytes(), b"").unwrap_err();
+        assert!(e.to_string().contains("not a key id of this bucket"), "{e}");
+    }
+
+    #[test]
+    fn a_ring_header_round_trips_and_a_newer_one_is_refused() {
+        let mut ring = KeyRing::new();
+        ring.ensure_pseudonym_secret(at("2026-11-23T09:00:00Z"));
+        let text = ring.header().to_toml();
+        assert!(text.starts_with("format = 2"), "{text}");
+        assert_eq!(Header::parse(text.as_bytes()).unwrap(), ring.header());
+        let e = Header::parse(b"format = 3\n[pseudonyms]\nsomething = \"else\"").unwrap_err();
+        assert!(e.to_string().contains("upgrade casebook"), "{e}");
     }
 }

@@ -199,7 +199,7 @@ pub fn open_case(
 struct KeysRef<'k>(&'k dyn Keys);
 
 impl Keys for KeysRef<'_> {
-    fn lookup(&self, key_id: &str) -> seal::Lookup<'_> {
+    fn lookup(&self, key_id: &str) -> seal::Lookup {
         self.0.lookup(key_id)
     }
 }

@@ -89,9 +89,11 @@ pub fn is_key_id(s: &str) -> bool {
         && s[1..].bytes().all(|b| super::id::ALPHABET.contains(&b))
 }
 
-/// What a key ring knows about a key id.
-pub enum Lookup<'a> {
-    Present(&'a Key),
+/// What a key ring knows about a key id. The key is owned: a ring that reads its keys
+/// lazily (`store::RingReader`) cannot lend one out of its cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Present(Key),
     /// The key was erased: the data sealed with it is gone for good.
     Erased,
     /// This ring never had the key (another clone made it and it was not synced yet, or
@@ -101,7 +103,7 @@ pub enum Lookup<'a> {
 
 /// Where [`open`] finds keys (the key ring).
 pub trait Keys {
-    fn lookup(&self, key_id: &str) -> Lookup<'_>;
+    fn lookup(&self, key_id: &str) -> Lookup;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -289,14 +291,14 @@ mod tests {
     struct Ring(Vec<Key>, Vec<String>);
 
     impl Keys for Ring {
-        fn lookup(&self, id: &str) -> Lookup<'_> {
+        fn lookup(&self, id: &str) -> Lookup {
             if self.1.iter().any(|e| e == id) {
                 return Lookup::Erased;
             }
             self.0
                 .iter()
                 .find(|k| k.id == id)
-                .map_or(Lookup::Unknown, Lookup::Present)
+                .map_or(Lookup::Unknown, |k| Lookup::Present(k.clone()))
         }
     }
 

@@ -569,7 +569,7 @@ fn plan(
         new_cases.push((row, id));
     }
     drop(taken);
-    let privacy = snap.privacy()?;
+    let sealer = snap.new_case_keys()?;
     let make = |(row, id): &(&Valid, CaseId)| -> Result<Option<(String, Oid)>> {
         if pack.is_none() {
             return Ok(None);
@@ -582,8 +582,8 @@ fn plan(
             source,
         };
         let mut file = CaseFile::create(id.clone(), open).map_err(case_error)?;
-        if let Some(p) = privacy {
-            p.attach_new(&mut file);
+        if let Some(keys) = &sealer {
+            crate::model::privacy::attach(&mut file, keys.clone(), None, Default::default());
         }
         for event in row
             .team

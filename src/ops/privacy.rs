@@ -112,8 +112,13 @@ impl Casebook {
     ) -> Result<EraseReport> {
         let reason = super::required_text("--reason", reason)?;
         let snap = self.store.casebook_snapshot()?;
-        let ring = self.store.keyring()?;
-        let live = |id: &String| ring.as_ref().is_some_and(|r| !r.is_erased(id));
+        let reader = self.store.ring_reader()?;
+        let live = |id: &String| {
+            matches!(
+                crate::model::seal::Keys::lookup(&reader, id),
+                crate::model::seal::Lookup::Present(_)
+            )
+        };
         // The keys of the target, and the target's cases that hold plain personal data.
         let mut keys: BTreeSet<String> = BTreeSet::new();
         let mut plain: Vec<CaseId> = Vec::new();
@@ -121,14 +126,9 @@ impl Casebook {
         match target {
             EraseTarget::Customer(contact) => {
                 let cases = self.cases_of_contact(contact)?;
-                if let Some(secret) = ring.as_ref().and_then(|r| r.pseudonym_secret()) {
-                    let subject = customer_subject(secret, &normalise(contact));
-                    let ring = ring.as_ref().expect("a ring has the secret");
-                    keys.extend(
-                        ring.keys()
-                            .filter(|k| k.subject == subject)
-                            .map(|k| k.id.clone()),
-                    );
+                if let Some(secret) = reader.pseudonym_secret() {
+                    let subject = customer_subject(&secret, &normalise(contact));
+                    keys.extend(self.store.keys_of_subject(&subject)?);
                 }
                 for case in cases {
                     named.push(case.case.id.clone());
@@ -244,7 +244,7 @@ impl Casebook {
     pub fn subject_access(&self, contact: &str, now: DateTime<Utc>) -> Result<serde_json::Value> {
         use base64::Engine;
         let cases = self.cases_of_contact(contact)?;
-        let ring = self.store.keyring()?.unwrap_or_default();
+        let ring = self.store.ring_reader()?;
         let snap = self.store.casebook_snapshot()?;
         let mut out = Vec::new();
         for case in &cases {
@@ -393,16 +393,19 @@ impl Casebook {
             (closed < cutoff && !erased_since).then(|| f.case.id.clone())
         })?;
         drop(view);
-        let ring = self.store.keyring()?;
+        let ring = self.store.ring_reader()?;
         let snap = self.store.casebook_snapshot()?;
         let mut live = Vec::new();
         for id in due {
             let text = snap.read(&id.path())?.unwrap_or_default();
             let keys = key_ids_in(&String::from_utf8_lossy(&text));
-            if keys
-                .iter()
-                .any(|k| ring.as_ref().is_some_and(|r| !r.is_erased(k)))
-            {
+            if keys.iter().any(|k| {
+                ring.exists()
+                    && !matches!(
+                        crate::model::seal::Keys::lookup(&ring, k),
+                        crate::model::seal::Lookup::Erased
+                    )
+            }) {
                 live.push(id);
             }
         }
@@ -489,7 +492,7 @@ impl Casebook {
         let stored = view.snapshot().read(&path)?.ok_or_else(|| {
             Error::invalid("FILE", format!("{path} is missing from the case book"))
         })?;
-        let ring = self.store.keyring()?.unwrap_or_default();
+        let ring = self.store.ring_reader()?;
         let content =
             crate::model::privacy::open_attachment(&case, &ring, &stored).map_err(|source| {
                 Error::Store(crate::store::StoreError::Sealed {

@@ -19,11 +19,12 @@ pub fn textconv(start: &Path, file: &Path) -> Result<Vec<u8>> {
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return Ok(bytes);
     };
-    let ring = Store::discover(start)
-        .ok()
-        .and_then(|store| store.keyring().ok().flatten())
-        .unwrap_or_default();
-    Ok(crate::model::privacy::open_case_text(text, &ring)
-        .map(String::into_bytes)
-        .unwrap_or(bytes))
+    // One key per case: the lazy reader reads only its bucket of the key ring.
+    let store = Store::discover(start).ok();
+    let reader = store.as_ref().and_then(|s| s.ring_reader().ok());
+    let opened = match &reader {
+        Some(r) => crate::model::privacy::open_case_text(text, r),
+        None => crate::model::privacy::open_case_text(text, &crate::model::keyring::KeyRing::new()),
+    };
+    Ok(opened.map(String::into_bytes).unwrap_or(bytes))
 }

@@ -1,26 +1,38 @@
 //! The key ring in its own ref, `refs/casebook/keyring`: one commit with no parent whose
-//! tree holds `keyring.toml` ([`crate::model::keyring`]). Every change writes a new
-//! parentless commit and moves the ref with a compare-and-swap, so no older key ring is
-//! reachable from anything: the branch history never holds a key.
+//! tree holds `ring.toml` and the key buckets `keys/<bb>` and `erased/<bb>` (format 2, see
+//! [`crate::model::keyring`]; a format 1 ring's one `keyring.toml` is read, and rewritten
+//! as format 2 on the next change). Every change writes a new parentless commit, with new
+//! blobs only for the buckets it changed, and moves the ref with a compare-and-swap, so no
+//! older key ring is reachable from anything: the branch history never holds a key.
+//! [`RingReader`] reads one bucket per key looked up, never the whole ring.
 //!
 //! Replaced key rings are deleted from the object database at once when they are loose
-//! objects. One that git had packed (a clone, `git gc`) cannot be taken out of its pack
+//! objects (every object of the old ring the new one does not share). One that git had packed (a clone, `git gc`) cannot be taken out of its pack
 //! alone; this clone notes that it exists, and the next erasure repacks (`git repack -a
 //! -d`), which drops every unreachable packed object. An erasure also empties the ref's
 //! reflog. After it, no object in this repository holds an erased key.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use git2::{ErrorCode, Oid, Signature, Time};
+use git2::build::TreeUpdateBuilder;
+use git2::{ErrorCode, FileMode, ObjectType, Oid, Signature, Time};
 
+use super::ring_read::{Edit, Layout, RingAt, RingReader};
 use super::{GitContext, Result, Store, StoreError};
-use crate::model::keyring::KeyRing;
+use crate::model::keyring::{bucket_of, Header, KeyRing, PseudonymSecret};
+use crate::model::seal::Key;
 
 /// The ref that holds the key ring.
 pub const KEYRING_REF: &str = "refs/casebook/keyring";
-/// The file in the key ring's tree.
-const FILE: &str = "keyring.toml";
+/// The header of a format 2 ring.
+pub(super) const HEADER: &str = "ring.toml";
+/// The one file of a format 1 ring.
+pub(super) const FORMAT_1_FILE: &str = "keyring.toml";
+/// The folders of a format 2 ring's buckets.
+pub(super) const KEYS: &str = "keys";
+pub(super) const ERASED: &str = "erased";
 /// How many times a change is tried again when another process moved the ref meanwhile.
 const ATTEMPTS: u32 = 50;
 
@@ -87,7 +99,22 @@ impl Store {
         }
     }
 
-    fn ring_tip(&self, name: &str) -> Result<Option<Oid>> {
+    /// What the key ring's erased ids are now, cheaply: the id of its `erased/` tree (of its
+    /// whole tree for a format-1 ring), `None` without a ring. A change means a key was
+    /// erased (ids are never un-erased).
+    pub fn erased_version(&self) -> Result<Option<Oid>> {
+        let Some(tip) = self.ring_tip(KEYRING_REF)? else {
+            return Ok(None);
+        };
+        let tree = self
+            .repo
+            .find_commit(tip)
+            .and_then(|c| c.tree())
+            .ctx(|| format!("cannot read the key ring {tip}"))?;
+        Ok(Some(tree.get_name(ERASED).map_or(tree.id(), |e| e.id())))
+    }
+
+    pub(super) fn ring_tip(&self, name: &str) -> Result<Option<Oid>> {
         match self.repo.refname_to_id(name) {
             Ok(oid) => Ok(Some(oid)),
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
@@ -95,64 +122,171 @@ impl Store {
         }
     }
 
-    /// The commit, tree and blob of the key ring at `commit`.
+    /// Every object of the ring at `commit`, in the order to delete them: blobs before the
+    /// trees that name them, the commit last, so that a deletion cut short can be done
+    /// again. A subtree already gone (such a deletion) is skipped.
     fn ring_objects(&self, commit: Oid) -> Result<Vec<Oid>> {
         let c = self
             .repo
             .find_commit(commit)
             .ctx(|| format!("cannot read the key ring commit {commit}"))?;
         let tree = c.tree().ctx(|| "cannot read the key ring's tree".into())?;
-        let mut oids = vec![commit, tree.id()];
-        oids.extend(tree.get_name(FILE).map(|e| e.id()));
+        let mut oids = Vec::new();
+        for entry in tree.iter() {
+            if entry.kind() == Some(ObjectType::Tree) {
+                if let Ok(sub) = self.repo.find_tree(entry.id()) {
+                    oids.extend(sub.iter().map(|e| e.id()));
+                }
+            }
+            oids.push(entry.id());
+        }
+        oids.push(tree.id());
+        oids.push(commit);
         Ok(oids)
     }
 
-    fn read_ring(&self, commit: Oid) -> Result<KeyRing> {
-        let c = self
-            .repo
-            .find_commit(commit)
-            .ctx(|| format!("cannot read the key ring commit {commit}"))?;
-        let tree = c.tree().ctx(|| "cannot read the key ring's tree".into())?;
-        let entry = tree.get_name(FILE).ok_or_else(|| {
-            StoreError::Keyring(format!("{KEYRING_REF} ({commit}) has no {FILE}"))
-        })?;
-        let blob = self
-            .repo
-            .find_blob(entry.id())
-            .ctx(|| format!("cannot read {FILE} of the key ring"))?;
-        KeyRing::parse(blob.content()).map_err(|e| StoreError::Keyring(e.0))
+    /// The ring at `commit`: its header read, its buckets read when asked.
+    pub(super) fn open_ring(&self, commit: Oid) -> Result<RingAt<'_>> {
+        RingAt::open(&self.repo, commit)
     }
 
-    /// This clone's key ring; `None` if it has none (a new book, or a clone that did not
-    /// fetch it).
+    /// The ring ref's tip and the ring there, given to `read`. Another process may replace
+    /// the ring and delete the old one while `read` reads it: then again, from the new tip.
+    fn read_tip_with<T>(
+        &self,
+        mut read: impl FnMut(Option<&RingAt<'_>>) -> Result<T>,
+    ) -> Result<T> {
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let tip = self.ring_tip(KEYRING_REF)?;
+            let Some(commit) = tip else {
+                return read(None);
+            };
+            match self.open_ring(commit).and_then(|ring| read(Some(&ring))) {
+                Ok(t) => return Ok(t),
+                Err(e) if self.ring_tip(KEYRING_REF)? != tip => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("tried at least once"))
+    }
+
+    /// This clone's whole key ring, every bucket read; `None` if it has none (a new book,
+    /// or a clone that did not fetch it). To look keys up, [`Store::ring_reader`] reads
+    /// only what it needs.
     pub fn keyring(&self) -> Result<Option<KeyRing>> {
-        let (tip, ring) = self.read_tip_ring()?;
-        Ok(tip.map(|_| ring))
+        self.read_tip_with(|ring| ring.map(RingAt::whole).transpose())
     }
 
-    fn write_ring_commit(&self, ring: &KeyRing, now: DateTime<Utc>) -> Result<Oid> {
-        let blob = self
-            .repo
-            .blob(ring.to_toml().as_bytes())
-            .ctx(|| "cannot write the key ring".into())?;
-        let mut builder = self
-            .repo
-            .treebuilder(None)
-            .ctx(|| "cannot build the key ring's tree".into())?;
-        builder
-            .insert(FILE, blob, git2::FileMode::Blob.into())
-            .ctx(|| "cannot build the key ring's tree".into())?;
-        let tree_id = builder
-            .write()
+    /// A reader of this clone's key ring that reads a bucket only when a key of it is
+    /// looked up (one tree and one small blob), and keeps what it read.
+    pub fn ring_reader(&self) -> Result<RingReader<'_>> {
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let tip = self.ring_tip(KEYRING_REF)?;
+            let Some(commit) = tip else {
+                return Ok(RingReader::new(self, None));
+            };
+            match self.open_ring(commit) {
+                Ok(ring) => return Ok(RingReader::new(self, Some(ring))),
+                Err(e) if self.ring_tip(KEYRING_REF)? != tip => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("tried at least once"))
+    }
+
+    /// The ids of every key of `subject`, in id order (reads every bucket).
+    pub fn keys_of_subject(&self, subject: &str) -> Result<Vec<String>> {
+        self.read_tip_with(|ring| {
+            let Some(ring) = ring else {
+                return Ok(Vec::new());
+            };
+            let mut ids = Vec::new();
+            for name in ring.bucket_names() {
+                let bucket = ring.bucket(&name)?;
+                ids.extend(
+                    bucket
+                        .keys()
+                        .filter(|k| k.subject == subject)
+                        .map(|k| k.id.clone()),
+                );
+            }
+            Ok(ids)
+        })
+    }
+
+    /// Writes the ring `edit` made as a new commit (not yet the ref's): new blobs only
+    /// for the buckets it changed, the rest of its base ring's tree shared.
+    fn write_ring_commit(&self, edit: &mut Edit<'_>, now: DateTime<Utc>) -> Result<Oid> {
+        let repo = &self.repo;
+        let write_blob = |bytes: &[u8]| repo.blob(bytes).ctx(|| "cannot write the key ring".into());
+        // A format 1 ring is rewritten whole, as format 2.
+        let rewrite = !matches!(
+            edit.base.as_ref().map(|b| &b.layout),
+            Some(Layout::Buckets { .. })
+        );
+        if rewrite {
+            edit.load_all()?;
+        }
+        let baseline = match (&edit.base, rewrite) {
+            (Some(base), false) => base.tree.clone(),
+            _ => {
+                let empty = repo
+                    .treebuilder(None)
+                    .and_then(|b| b.write())
+                    .ctx(|| "cannot write the key ring's tree".into())?;
+                repo.find_tree(empty)
+                    .ctx(|| "cannot read the key ring's tree".into())?
+            }
+        };
+        let mut update = TreeUpdateBuilder::new();
+        let header = Header {
+            pseudonyms: edit.pseudonyms.clone(),
+        };
+        update.upsert(
+            HEADER,
+            write_blob(header.to_toml().as_bytes())?,
+            FileMode::Blob,
+        );
+        for (name, (old, new)) in &edit.buckets {
+            if !rewrite && old == new {
+                continue;
+            }
+            let (keys_at, erased_at) = match (&edit.base, rewrite) {
+                (Some(base), false) => base.bucket_oids(name),
+                _ => (None, None),
+            };
+            let keys_path = format!("{KEYS}/{name}");
+            if new.has_keys() {
+                update.upsert(
+                    &keys_path,
+                    write_blob(new.keys_text().as_bytes())?,
+                    FileMode::Blob,
+                );
+            } else if keys_at.is_some() {
+                update.remove(&keys_path);
+            }
+            let erased_path = format!("{ERASED}/{name}");
+            if new.has_erased() {
+                update.upsert(
+                    &erased_path,
+                    write_blob(new.erased_text().as_bytes())?,
+                    FileMode::Blob,
+                );
+            } else if erased_at.is_some() {
+                update.remove(&erased_path);
+            }
+        }
+        let tree_id = update
+            .create_updated(repo, &baseline)
             .ctx(|| "cannot write the key ring's tree".into())?;
-        let tree = self
-            .repo
+        let tree = repo
             .find_tree(tree_id)
             .ctx(|| "cannot read the key ring's tree".into())?;
         let sig = Signature::new("casebook", "casebook", &Time::new(now.timestamp(), 0))
             .ctx(|| "cannot make the key ring's signature".into())?;
-        self.repo
-            .commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
+        repo.commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
             .ctx(|| "cannot write the key ring commit".into())
     }
 
@@ -184,27 +318,43 @@ impl Store {
         }
     }
 
-    /// Changes the key ring with `change` (which returns whether it changed anything), as a
-    /// compare-and-swap of the ref, tried again if another process changed it meanwhile.
-    /// A change that removed a key purges the old rings from this repository. Returns the
-    /// ring as written (or as it was, if nothing changed).
-    pub fn update_keyring(
+    /// Changes the key ring with `change`, which edits an [`Edit`] of the current ring
+    /// (reading only the buckets it asks for), as a compare-and-swap of the ref under the
+    /// ring lock, tried again if another program changed it meanwhile. Nothing is written
+    /// when the edit changed nothing. A change that removed a key purges the old rings
+    /// from this repository.
+    fn change_ring<T>(
         &self,
         now: DateTime<Utc>,
-        mut change: impl FnMut(&mut KeyRing) -> bool,
-    ) -> Result<KeyRing> {
+        mut change: impl FnMut(&mut Edit<'_>) -> Result<T>,
+    ) -> Result<T> {
         let _lock = self.ring_lock()?;
         for _ in 0..ATTEMPTS {
-            let (tip, old) = self.read_tip_ring()?;
-            let mut ring = old.clone();
-            if !change(&mut ring) {
-                return Ok(ring);
+            let tip = self.ring_tip(KEYRING_REF)?;
+            let base = match tip {
+                Some(c) => match self.open_ring(c) {
+                    Ok(r) => Some(r),
+                    Err(_) if self.ring_tip(KEYRING_REF)? != tip => continue,
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            let mut edit = Edit::new(base);
+            let out = match change(&mut edit) {
+                Ok(out) => out,
+                // Replaced (and deleted) by another program while we read it.
+                Err(_) if self.ring_tip(KEYRING_REF)? != tip => continue,
+                Err(e) => return Err(e),
+            };
+            if !edit.changed() {
+                return Ok(out);
             }
-            let commit = self.write_ring_commit(&ring, now)?;
+            let commit = self.write_ring_commit(&mut edit, now)?;
+            let removed_a_key = edit.removed_a_key();
+            drop(edit);
             if self.swap_ring_ref(tip, commit)? {
-                let removed_a_key = old.keys().any(|k| ring.is_erased(&k.id));
                 self.after_ring_replaced(tip, removed_a_key)?;
-                return Ok(ring);
+                return Ok(out);
             }
             // Someone else changed it first: our commit is garbage, drop it and try again.
             self.forget_ring(Some(commit))?;
@@ -215,35 +365,69 @@ impl Store {
         })
     }
 
-    /// Adds nothing and removes nothing: makes the book's pseudonym secret if it has none,
-    /// and returns it.
-    pub fn pseudonym_secret(
+    /// Changes the whole key ring with `change` (which returns whether it changed
+    /// anything); reads every bucket, writes only those that changed. Returns the ring as
+    /// written (or as it was, if nothing changed). For a few keys at a time prefer
+    /// [`Store::add_keys`] and [`Store::erase_keys`], which read only their buckets.
+    pub fn update_keyring(
         &self,
         now: DateTime<Utc>,
-    ) -> Result<crate::model::keyring::PseudonymSecret> {
-        let ring = self.update_keyring(now, |r| r.ensure_pseudonym_secret(now))?;
-        Ok(ring
-            .pseudonym_secret()
-            .cloned()
-            .expect("ensure_pseudonym_secret made one"))
+        mut change: impl FnMut(&mut KeyRing) -> bool,
+    ) -> Result<KeyRing> {
+        self.change_ring(now, |edit| {
+            edit.load_all()?;
+            let mut ring = edit.ring();
+            if change(&mut ring) {
+                edit.set_ring(&ring);
+            }
+            Ok(ring)
+        })
+    }
+
+    /// Adds `keys` (made with [`Key::generate`]) in one replacement of the ring, each
+    /// created at `now`. A key whose id the ring already has, or erased, is left out.
+    pub fn add_keys(&self, keys: &[Key], now: DateTime<Utc>) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.change_ring(now, |edit| {
+            for key in keys {
+                let name = bucket_of(&key.id).expect("a Key has a valid id");
+                edit.bucket(name)?.add(key.clone(), now);
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds nothing and removes nothing: makes the book's pseudonym secret if it has none,
+    /// and returns it.
+    pub fn pseudonym_secret(&self, now: DateTime<Utc>) -> Result<PseudonymSecret> {
+        self.change_ring(now, |edit| {
+            Ok(edit
+                .pseudonyms
+                .get_or_insert_with(|| PseudonymSecret::generate(now))
+                .clone())
+        })
     }
 
     /// Erases the keys with these ids, for good, and purges every old key ring from this
     /// repository. Returns the ids this ring had.
     pub fn erase_keys(&self, ids: &[String], now: DateTime<Utc>) -> Result<Vec<String>> {
-        let mut had = Vec::new();
-        self.update_keyring(now, |ring| {
-            had.clear();
-            let mut changed = false;
+        if let Some(bad) = ids.iter().find(|id| bucket_of(id).is_none()) {
+            return Err(StoreError::Keyring(format!(
+                "{bad:?} is not a key id (K and 16 characters of 0-9 and A-Z without I, L, O, U)"
+            )));
+        }
+        self.change_ring(now, |edit| {
+            let mut had = Vec::new();
             for id in ids {
-                changed |= !ring.is_erased(id);
-                if ring.erase(id) {
+                let name = bucket_of(id).expect("checked above");
+                if edit.bucket(name)?.erase(id) {
                     had.push(id.clone());
                 }
             }
-            changed
-        })?;
-        Ok(had)
+            Ok(had)
+        })
     }
 
     /// Merges the key ring fetched from `remote` (left at [`tracking_ref`] by
@@ -277,26 +461,56 @@ impl Store {
         }))
     }
 
-    /// Merges the ring at commit `theirs` into the local one; returns the local tip after,
-    /// and whether either side lost a key the other had erased.
+    /// Merges the ring at commit `theirs` into the local one, bucket by bucket (a bucket
+    /// with the same blobs on both sides is not read); returns the local tip after, and
+    /// whether either side lost a key the other had erased.
     fn merge_ring_commit(&self, theirs: Oid, now: DateTime<Utc>) -> Result<(Oid, bool)> {
-        let other = self.read_ring(theirs)?;
+        let other = self.open_ring(theirs)?;
         for _ in 0..ATTEMPTS {
-            let (tip, mine) = self.read_tip_ring()?;
-            let merged = mine.merge(&other);
-            let removed_a_key = mine
-                .keys()
-                .chain(other.keys())
-                .any(|k| merged.is_erased(&k.id));
-            if let Some(tip) = tip.filter(|t| *t == theirs || merged == mine) {
+            let tip = self.ring_tip(KEYRING_REF)?;
+            let mine = match tip {
+                Some(c) => match self.open_ring(c) {
+                    Ok(r) => Some(r),
+                    Err(_) if self.ring_tip(KEYRING_REF)? != tip => continue,
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            let mut edit = Edit::new(mine);
+            let mut names = other.bucket_names();
+            if let Some(mine) = &edit.base {
+                names.extend(mine.bucket_names());
+            }
+            edit.pseudonyms =
+                PseudonymSecret::settle(edit.pseudonyms.as_ref(), other.header.pseudonyms.as_ref());
+            let mut is_theirs = edit.pseudonyms == other.header.pseudonyms;
+            let mut removed_a_key = false;
+            for name in &names {
+                let same_blobs = edit.base.as_ref().is_some_and(|mine| {
+                    matches!(mine.layout, Layout::Buckets { .. })
+                        && matches!(other.layout, Layout::Buckets { .. })
+                        && mine.bucket_oids(name) == other.bucket_oids(name)
+                });
+                if same_blobs {
+                    continue;
+                }
+                let their_bucket = other.bucket(name)?;
+                let bucket = edit.bucket(name)?;
+                let merged = bucket.merge(&their_bucket);
+                removed_a_key |= bucket.lost_a_key(&merged) || their_bucket.lost_a_key(&merged);
+                is_theirs &= merged == their_bucket;
+                *bucket = merged;
+            }
+            if let Some(tip) = tip.filter(|t| *t == theirs || !edit.changed()) {
                 return Ok((tip, removed_a_key));
             }
             // Take their commit as it is when it holds exactly the merge (nothing to push).
-            let commit = if merged == other {
+            let commit = if is_theirs {
                 theirs
             } else {
-                self.write_ring_commit(&merged, now)?
+                self.write_ring_commit(&mut edit, now)?
             };
+            drop(edit);
             if self.swap_ring_ref(tip, commit)? {
                 self.forget_ring(tip)?;
                 self.expire_ring_reflog()?;
@@ -310,24 +524,6 @@ impl Store {
             branch: KEYRING_REF.to_string(),
             attempts: ATTEMPTS,
         })
-    }
-
-    /// The ring ref's tip and the ring there (empty when there is none). Another process
-    /// may replace the ring and delete the old one between the two reads: then again.
-    fn read_tip_ring(&self) -> Result<(Option<Oid>, KeyRing)> {
-        let mut last = None;
-        for _ in 0..ATTEMPTS {
-            let tip = self.ring_tip(KEYRING_REF)?;
-            let Some(commit) = tip else {
-                return Ok((None, KeyRing::new()));
-            };
-            match self.read_ring(commit) {
-                Ok(ring) => return Ok((tip, ring)),
-                Err(e) if self.ring_tip(KEYRING_REF)? != tip => last = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last.expect("tried at least once"))
     }
 
     /// After the ref moved away from `old`: deletes the old ring, and when a key was
@@ -349,13 +545,13 @@ impl Store {
     /// share; notes when some were not loose (packed), for [`Store::purge_old_rings`].
     fn forget_ring(&self, commit: Option<Oid>) -> Result<()> {
         let Some(commit) = commit else { return Ok(()) };
-        let keep = match self.ring_tip(KEYRING_REF)? {
-            Some(c) => self.ring_objects(c)?,
-            None => Vec::new(),
+        let keep: HashSet<Oid> = match self.ring_tip(KEYRING_REF)? {
+            Some(c) => self.ring_objects(c)?.into_iter().collect(),
+            None => HashSet::new(),
         };
         let objects = match self.ring_objects(commit) {
-            // Blob first, commit last: a deletion cut short can be done again.
-            Ok(o) => o.into_iter().rev(),
+            // Blobs first, commit last: a deletion cut short can be done again.
+            Ok(o) => o.into_iter(),
             // Already gone (purged by another process).
             Err(_) => return Ok(()),
         };

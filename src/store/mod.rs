@@ -20,6 +20,7 @@ mod keyring;
 mod locks;
 mod pack;
 mod privacy;
+mod ring_read;
 mod signals;
 mod snapshot;
 mod sync;
@@ -37,6 +38,7 @@ pub use git2::Oid;
 pub use history::HistoryEntry;
 pub use keyring::{RingPush, KEYRING_REF};
 pub use pack::BlobPack;
+pub use ring_read::RingReader;
 pub use snapshot::{parse_case, Snapshot};
 pub use sync::{MergeOutcome, Versions};
 pub use txn::{Change, Committed, Content, RetryPolicy};
@@ -154,6 +156,9 @@ impl StoreError {
             StoreError::Sealed { source, .. } => return source.hint().map(String::from),
             StoreError::Remote { .. } => {
                 "check the remote's URL and your access (`git remote -v`, `git fetch`); nothing local was lost".into()
+            }
+            StoreError::Keyring(m) if m.contains("upgrade casebook") => {
+                "upgrade casebook: another clone wrote the key ring in a newer format".into()
             }
             StoreError::Keyring(_) => format!(
                 "the key ring ({KEYRING_REF}) was changed outside casebook; fetch it again from a clone that has it (`casebook sync`) and do not edit it by hand"

@@ -5,11 +5,16 @@
 //! none wait in [`NewKeys`] and go into the key ring before the commit that uses them
 //! ([`super::Store::transact`]), so no committed value is ever sealed with a key the ring
 //! does not hold.
+//!
+//! One case (`show`, an action) looks its key up through the lazy [`RingReader`], which
+//! reads one bucket of the ring; a parse of many cases on all cores (a scan, an index
+//! build) reads the whole ring once and shares it.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 
+use super::ring_read::RingReader;
 use super::{Result, Store, StoreError};
 use crate::model::case::CaseFile;
 use crate::model::keyring::{customer_subject, KeyRing, PseudonymSecret};
@@ -44,41 +49,43 @@ impl NewKeys {
 }
 
 /// What a snapshot needs to open and seal cases.
-pub(crate) struct Privacy {
+pub(crate) struct Privacy<'r> {
+    store: &'r Store,
     /// New values are sealed (`[privacy] seal = true`).
     pub(crate) sealing: bool,
-    /// This clone's key ring; `None` when it has none at all.
-    ring: Option<Arc<KeyRing>>,
-    /// Where new keys come from; `None` in a plain book.
+    /// Keys one at a time, for a single case.
+    reader: RingReader<'r>,
+    /// The whole ring, read on first need, for parses on all cores.
+    whole: OnceLock<Arc<KeyRing>>,
+    /// Where new keys come from; `None` in a plain book and for reads that only show.
     pub(crate) new_keys: Option<Arc<NewKeys>>,
     pub(crate) opening: Opening,
 }
 
-struct RingKeys<'a>(Option<&'a KeyRing>);
-
-impl Keys for RingKeys<'_> {
-    fn lookup(&self, key_id: &str) -> Lookup<'_> {
-        match self.0 {
-            Some(r) => r.lookup(key_id),
-            None => Lookup::Unknown,
-        }
-    }
+/// What a parse needs: keys from the lazy reader (one thread) or the whole ring (shared
+/// between threads).
+pub(crate) struct Opener<'a, K: Keys + ?Sized> {
+    keys: &'a K,
+    has_ring: bool,
+    sealing: bool,
+    new_keys: Option<&'a Arc<NewKeys>>,
+    opening: Opening,
 }
 
-impl Privacy {
+impl<'r> Privacy<'r> {
     pub(crate) fn load(
-        store: &Store,
+        store: &'r Store,
         sealing: bool,
         opening: Opening,
         now: DateTime<Utc>,
-    ) -> Result<Privacy> {
-        let mut ring = store.keyring()?;
+    ) -> Result<Privacy<'r>> {
+        let mut reader = store.ring_reader()?;
         let new_keys = if sealing && opening == Opening::Write {
-            let secret = match ring.as_ref().and_then(|r| r.pseudonym_secret()) {
-                Some(s) => s.clone(),
+            let secret = match reader.pseudonym_secret() {
+                Some(s) => s,
                 None => {
                     let s = store.pseudonym_secret(now)?;
-                    ring = store.keyring()?;
+                    reader = store.ring_reader()?;
                     s
                 }
             };
@@ -90,56 +97,83 @@ impl Privacy {
             None
         };
         Ok(Privacy {
+            store,
             sealing,
-            ring: ring.map(Arc::new),
+            reader,
+            whole: OnceLock::new(),
             new_keys,
             opening,
         })
     }
 
-    /// Whether this clone has a key ring at all.
-    pub(crate) fn has_ring(&self) -> bool {
-        self.ring.is_some()
+    /// For one case, on this thread: keys through the lazy reader.
+    pub(crate) fn opener(&self) -> Opener<'_, RingReader<'r>> {
+        Opener {
+            keys: &self.reader,
+            has_ring: self.reader.exists(),
+            sealing: self.sealing,
+            new_keys: self.new_keys.as_ref(),
+            opening: self.opening,
+        }
     }
 
-    /// Opens `case` (parsed from `path`) in place and, in a sealed book, attaches what its
-    /// next write needs.
-    pub(crate) fn open(&self, path: &str, text: &str, case: &mut CaseFile) -> Result<()> {
-        let has_sealed = text.contains("sealed:v");
-        if !has_sealed && !self.sealing {
-            return Ok(());
-        }
-        let keys = RingKeys(self.ring.as_deref());
-        let (found, memo, live) = if has_sealed {
-            privacy::open_case(case, &keys, self.opening).map_err(|e| StoreError::Sealed {
-                path: path.to_string(),
-                source: e,
-            })?
-        } else {
-            Default::default()
+    /// For many cases on all cores: the whole ring, read once.
+    pub(crate) fn bulk_opener(&self) -> Result<Opener<'_, KeyRing>> {
+        let whole = match self.whole.get() {
+            Some(w) => w,
+            None => {
+                let ring = self.store.keyring()?.unwrap_or_default();
+                self.whole.get_or_init(|| Arc::new(ring))
+            }
         };
-        if found.missing > 0 {
-            MISSING.store(true, std::sync::atomic::Ordering::Relaxed);
-            no_ring_notice(self.has_ring());
-        }
-        if let (Some(source), Opening::Write) = (&self.new_keys, self.opening) {
-            let key = live.and_then(|id| match keys.lookup(&id) {
-                Lookup::Present(k) => Some(k.clone()),
-                _ => None,
-            });
-            privacy::attach(case, source.clone(), key, memo);
-        }
-        Ok(())
+        Ok(Opener {
+            keys: whole.as_ref(),
+            has_ring: self.reader.exists(),
+            sealing: self.sealing,
+            new_keys: self.new_keys.as_ref(),
+            opening: self.opening,
+        })
     }
-}
 
-impl Privacy {
     /// Gives a case made in this transaction what its write needs to seal it (a new key,
     /// made on first need); nothing in a plain book.
     pub(crate) fn attach_new(&self, case: &mut CaseFile) {
         if let Some(source) = &self.new_keys {
             privacy::attach(case, source.clone(), None, Default::default());
         }
+    }
+}
+
+impl<K: Keys> Opener<'_, K> {
+    /// Opens `case` (parsed from `path`, whose text is `text`) in place and, in a sealed
+    /// book, attaches what its next write needs.
+    pub(crate) fn open(&self, path: &str, text: &str, case: &mut CaseFile) -> Result<()> {
+        let has_sealed = text.contains("sealed:v");
+        if !has_sealed && !self.sealing {
+            return Ok(());
+        }
+        let (found, memo, live) = if has_sealed {
+            privacy::open_case(case, self.keys as &dyn Keys, self.opening).map_err(|e| {
+                StoreError::Sealed {
+                    path: path.to_string(),
+                    source: e,
+                }
+            })?
+        } else {
+            Default::default()
+        };
+        if found.missing > 0 {
+            MISSING.store(true, std::sync::atomic::Ordering::Relaxed);
+            no_ring_notice(self.has_ring);
+        }
+        if let (Some(source), Opening::Write) = (self.new_keys, self.opening) {
+            let key = live.and_then(|id| match self.keys.lookup(&id) {
+                Lookup::Present(k) => Some(k),
+                _ => None,
+            });
+            privacy::attach(case, source.clone(), key, memo);
+        }
+        Ok(())
     }
 }
 

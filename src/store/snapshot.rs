@@ -16,7 +16,7 @@ pub struct Snapshot<'r> {
     pub(crate) tree: Option<Tree<'r>>,
     /// How sealed personal data is opened: loaded on the first case parsed.
     pub(crate) opening: Opening,
-    privacy: std::cell::OnceCell<Option<Privacy>>,
+    privacy: std::cell::OnceCell<Option<Privacy<'r>>>,
 }
 
 impl<'r> Snapshot<'r> {
@@ -132,7 +132,7 @@ impl<'r> Snapshot<'r> {
 
     /// What this snapshot opens sealed values with; `None` in a plain book without sealed
     /// values (or a tip that is not a case book). Loaded once.
-    pub(crate) fn privacy(&self) -> Result<Option<&Privacy>> {
+    pub(crate) fn privacy(&self) -> Result<Option<&Privacy<'r>>> {
         if let Some(p) = self.privacy.get() {
             return Ok(p.as_ref());
         }
@@ -150,7 +150,7 @@ impl<'r> Snapshot<'r> {
     pub fn parse(&self, path: &str, bytes: &[u8]) -> Result<CaseFile> {
         let mut case = parse_case(path, bytes)?;
         if let Some(p) = self.privacy()? {
-            open_parsed(p, path, bytes, &mut case)?;
+            open_parsed(&p.opener(), path, bytes, &mut case)?;
         }
         Ok(case)
     }
@@ -168,6 +168,17 @@ impl<'r> Snapshot<'r> {
     /// Whether new cases of this book are sealed (`[privacy] seal`).
     pub fn seals(&self) -> Result<bool> {
         Ok(self.privacy()?.is_some_and(|p| p.sealing))
+    }
+
+    /// What new cases made on other threads are given for a sealed write (`import`), see
+    /// [`crate::model::privacy::attach`]; `None` in a plain book.
+    pub fn new_case_keys(
+        &self,
+    ) -> Result<Option<std::sync::Arc<dyn crate::model::privacy::KeySource>>> {
+        Ok(self
+            .privacy()?
+            .and_then(|p| p.new_keys.clone())
+            .map(|k| k as std::sync::Arc<dyn crate::model::privacy::KeySource>))
     }
 
     /// Gives a case made in this transaction (not parsed: `open`, `import`) what a sealed
@@ -297,7 +308,11 @@ impl<'r> Snapshot<'r> {
         }
         let chunk = entries.len().div_ceil(threads);
         let gitdir = self.store.repo.path();
-        let privacy = self.privacy()?;
+        let bulk = match self.privacy()? {
+            Some(p) => Some(p.bulk_opener()?),
+            None => None,
+        };
+        let privacy = bulk.as_ref();
         let f = &f;
         let parts: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = entries
@@ -383,7 +398,12 @@ impl<'r> Snapshot<'r> {
     }
 }
 
-fn open_parsed(p: &Privacy, path: &str, bytes: &[u8], case: &mut CaseFile) -> Result<()> {
+fn open_parsed<K: crate::model::seal::Keys>(
+    p: &super::privacy::Opener<'_, K>,
+    path: &str,
+    bytes: &[u8],
+    case: &mut CaseFile,
+) -> Result<()> {
     // parse_case checked the bytes are UTF-8.
     p.open(path, std::str::from_utf8(bytes).unwrap_or_default(), case)
 }

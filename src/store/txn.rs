@@ -194,12 +194,7 @@ impl Store {
             // after this leaves an unused key, never a value no key opens.
             let new_keys = snap.take_new_keys();
             if !new_keys.is_empty() && !change.is_nothing() {
-                self.update_keyring(now, |ring| {
-                    for key in &new_keys {
-                        ring.add(key.clone(), now);
-                    }
-                    true
-                })?;
+                self.add_keys(&new_keys, now)?;
             }
             if change.is_nothing() {
                 return Ok((

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use casebook::model::keyring::KeyRing;
+use casebook::model::seal::{open, seal, Key, Keys, Lookup};
 use casebook::store::{Store, KEYRING_REF};
 use chrono::{DateTime, Utc};
 
@@ -37,18 +38,11 @@ fn add_key(root: &Path, subject: &str) -> (String, String) {
     (id.clone(), stored_secret(&ring, &id))
 }
 
-/// The secret of key `id` as the ring's TOML holds it.
+/// The secret of key `id` as the ring's bucket holds it (base64url).
 fn stored_secret(ring: &KeyRing, id: &str) -> String {
-    let text = ring.to_toml();
-    let at = text.find(&format!("id = \"{id}\"")).expect("key in ring");
-    let rest = &text[at..];
-    let line = rest
-        .lines()
-        .find(|l| l.starts_with("secret = "))
-        .expect("secret line");
-    line.trim_start_matches("secret = ")
-        .trim_matches('"')
-        .to_string()
+    use base64::Engine;
+    let key = ring.keys().find(|k| k.id == id).expect("key in ring");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.secret())
 }
 
 /// Every object in the repository, as `git cat-file --batch-all-objects --batch` prints it.
@@ -83,15 +77,22 @@ fn the_key_ring_is_one_parentless_commit_outside_the_branch_history() {
         "1",
         "no older key ring is reachable"
     );
-    let text = env.git(&root, &["show", &format!("{KEYRING_REF}:keyring.toml")]);
-    assert!(text.starts_with("format = 1") && text.contains(&ada) && text.contains(&bob));
+    let text = env.git(&root, &["show", &format!("{KEYRING_REF}:ring.toml")]);
+    assert!(text.starts_with("format = 2"), "{text}");
+    for id in [&ada, &bob] {
+        let bucket = env.git(
+            &root,
+            &["show", &format!("{KEYRING_REF}:keys/{}", &id[1..3])],
+        );
+        assert!(bucket.contains(id.as_str()), "{bucket}");
+    }
     let branch_history = env.git(&root, &["log", "-p", "HEAD"]);
     assert!(!branch_history.contains(&ada));
     // The ring that held only Ada's key was deleted when it was replaced.
     let objects = all_objects(&env, &root);
     let rings = objects
-        .windows(b"format = 1".len())
-        .filter(|w| *w == b"format = 1")
+        .windows(b"format = 2".len())
+        .filter(|w| *w == b"format = 2")
         .count();
     assert_eq!(rings, 1, "exactly one key ring object");
 }
@@ -176,8 +177,9 @@ fn sync_and_clone_carry_the_ring_and_an_erased_key_never_comes_back() {
         assert_eq!(r, ring(&a));
     }
     assert_eq!(
-        env.git(&remote, &["show", &format!("{KEYRING_REF}:keyring.toml")]),
-        ring(&a).to_toml()
+        env.git(&remote, &["rev-parse", &format!("{KEYRING_REF}^{{tree}}")]),
+        env.git(&a, &["rev-parse", &format!("{KEYRING_REF}^{{tree}}")]),
+        "the remote holds the merged ring"
     );
     // No copy of the erased key in any clone; the remote drops its unreachable old rings
     // with `git gc --prune=now`, as a hosting service would have to.
@@ -234,7 +236,7 @@ fn redacted_exports_agree_across_clones_and_keep_the_secret_out_of_history() {
     assert_eq!(redacted_a, redacted_b, "one book, one set of pseudonyms");
     assert!(!redacted_a.contains("Ada") && !redacted_a.contains("ada.lovelace"));
     let secret = env
-        .git(&a, &["show", &format!("{KEYRING_REF}:keyring.toml")])
+        .git(&a, &["show", &format!("{KEYRING_REF}:ring.toml")])
         .lines()
         .find(|l| l.starts_with("secret = "))
         .expect("the pseudonym secret is in the ring")
@@ -333,4 +335,318 @@ fn setup_in_a_plain_git_clone_fetches_the_ring_and_concurrent_syncs_keep_every_k
         assert_eq!(r.keys().count(), 4, "{}", root.display());
         assert_eq!(r, ring(&a));
     }
+}
+
+/// `n` new keys, one subject each.
+fn keys(n: usize, prefix: &str) -> Vec<Key> {
+    (0..n)
+        .map(|i| Key::generate(&format!("customer:{prefix}{i}")))
+        .collect()
+}
+
+/// A new key whose id falls in the same bucket as `id`.
+fn key_in_bucket_of(id: &str, subject: &str) -> Key {
+    loop {
+        let k = Key::generate(subject);
+        if k.id[1..3] == id[1..3] {
+            return k;
+        }
+    }
+}
+
+#[test]
+fn a_reader_finds_keys_through_their_buckets_and_tells_erased_unknown_and_no_ring_apart() {
+    let env = Env::new();
+    // A plain book has no ring until something makes one (a sealed one gets it at init).
+    let root = env.casebook_with("book", &["--plain"]);
+    let store = Store::discover(&root).unwrap();
+    let reader = store.ring_reader().unwrap();
+    assert!(!reader.exists(), "a new plain book has no ring");
+    let sealed = env.casebook("sealed");
+    assert!(Store::discover(&sealed)
+        .unwrap()
+        .ring_reader()
+        .unwrap()
+        .exists());
+    assert!(matches!(
+        reader.lookup(&Key::generate("s").id),
+        Lookup::Unknown
+    ));
+
+    let made = keys(500, "r");
+    store.add_keys(&made, now()).unwrap();
+    let gone = made[7].id.clone();
+    assert_eq!(
+        store
+            .erase_keys(std::slice::from_ref(&gone), now())
+            .unwrap(),
+        vec![gone.clone()]
+    );
+    let buckets = env.git(
+        &root,
+        &["ls-tree", "--name-only", &format!("{KEYRING_REF}:keys")],
+    );
+    assert!(buckets.lines().count() > 100, "keys spread over buckets");
+    assert!(buckets.lines().all(|b| b.len() == 2));
+
+    let reader = store.ring_reader().unwrap();
+    assert!(reader.exists());
+    for key in made.iter().filter(|k| k.id != gone) {
+        match reader.lookup(&key.id) {
+            Lookup::Present(found) => {
+                assert_eq!(&found, key);
+                let sealed = seal(key, "CB-1", "customer.name", "Ada");
+                assert_eq!(
+                    open(&reader, "CB-1", "customer.name", &sealed).unwrap(),
+                    "Ada"
+                );
+            }
+            other => panic!("{}: {other:?}", key.id),
+        }
+    }
+    assert!(matches!(reader.lookup(&gone), Lookup::Erased));
+    assert!(matches!(
+        reader.lookup(&Key::generate("s").id),
+        Lookup::Unknown
+    ));
+    assert!(matches!(reader.lookup("not a key id"), Lookup::Unknown));
+    assert_eq!(
+        store.keys_of_subject("customer:r3").unwrap(),
+        vec![made[3].id.clone()]
+    );
+    assert!(store.keys_of_subject("customer:r7").unwrap().is_empty());
+    assert!(store
+        .erase_keys(&["K123".to_string()], now())
+        .unwrap_err()
+        .to_string()
+        .contains("not a key id"));
+
+    // A reader whose ring was replaced (and deleted) meanwhile reads the new one.
+    let reader = store.ring_reader().unwrap();
+    let late = key_in_bucket_of(&made[0].id, "customer:late");
+    store.add_keys(std::slice::from_ref(&late), now()).unwrap();
+    assert!(matches!(reader.lookup(&made[0].id), Lookup::Present(_)));
+    assert!(matches!(reader.lookup(&late.id), Lookup::Present(_)));
+}
+
+#[test]
+fn ten_thousand_keys_are_added_in_one_replacement_of_the_ring() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let store = Store::discover(&root).unwrap();
+    store.add_keys(&keys(3, "first"), now()).unwrap();
+    let made = keys(10_000, "bulk");
+    let started = std::time::Instant::now();
+    store.add_keys(&made, now()).unwrap();
+    let took = started.elapsed();
+    eprintln!("add_keys(10,000): {took:?}");
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    assert_eq!(
+        env.git(&root, &["rev-list", "--count", KEYRING_REF]).trim(),
+        "1"
+    );
+    let r = ring(&root);
+    assert_eq!(r.keys().count(), 10_003);
+    assert!(r.buckets().len() <= 1024);
+    // One object per bucket, not per key; the replaced ring is gone.
+    let objects = env.git(&root, &["count-objects", "-v"]);
+    let loose: usize = objects
+        .lines()
+        .find_map(|l| l.strip_prefix("count: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(loose < 1024 + 100, "{objects}");
+    env.git(&root, &["fsck", "--no-dangling", "--strict"]);
+    // Nothing changes: no new ring.
+    let tip = env.git(&root, &["rev-parse", KEYRING_REF]);
+    store.add_keys(&made[..10], now()).unwrap();
+    assert_eq!(env.git(&root, &["rev-parse", KEYRING_REF]), tip);
+}
+
+#[test]
+fn erasing_one_of_many_keys_purges_its_secret_from_every_object_loose_or_packed() {
+    for pack_first in [false, true] {
+        let env = Env::new();
+        let root = env.casebook("book");
+        let store = Store::discover(&root).unwrap();
+        let made = keys(2_000, "p");
+        store.add_keys(&made, now()).unwrap();
+        let victim = &made[11];
+        // A neighbour in the same bucket, which must survive.
+        let neighbour = key_in_bucket_of(&victim.id, "customer:neighbour");
+        store
+            .add_keys(std::slice::from_ref(&neighbour), now())
+            .unwrap();
+        if pack_first {
+            env.git(&root, &["gc", "--quiet"]);
+        }
+        // Old rings now hold the victim's bucket in several versions.
+        store
+            .add_keys(&[key_in_bucket_of(&victim.id, "customer:other")], now())
+            .unwrap();
+        let r = ring(&root);
+        let secret = stored_secret(&r, &victim.id);
+        let kept = stored_secret(&r, &neighbour.id);
+        assert!(holds(&all_objects(&env, &root), &secret));
+        store
+            .erase_keys(std::slice::from_ref(&victim.id), now())
+            .unwrap();
+        let objects = all_objects(&env, &root);
+        assert!(
+            !holds(&objects, &secret),
+            "the erased key is still in an object (packed first: {pack_first})"
+        );
+        assert!(holds(&objects, &kept));
+        let reader = store.ring_reader().unwrap();
+        assert!(matches!(reader.lookup(&victim.id), Lookup::Erased));
+        assert!(matches!(reader.lookup(&neighbour.id), Lookup::Present(_)));
+        assert_eq!(ring(&root).keys().count(), 2_001);
+        env.git(&root, &["fsck", "--no-dangling", "--strict"]);
+    }
+}
+
+#[test]
+fn an_offline_clone_that_still_had_an_erased_key_merges_it_away_bucket_by_bucket() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let store_a = Store::discover(&a).unwrap();
+    let made = keys(1_000, "m");
+    store_a.add_keys(&made, now()).unwrap();
+    env.run(&a, &["sync"]).ok();
+    let c = clone(&env, &remote, "c");
+    assert_eq!(ring(&c), ring(&a));
+    let victim = made[5].clone();
+    let victim_secret = stored_secret(&ring(&a), &victim.id);
+    // c, offline, adds a key in the victim's bucket and one elsewhere; a erases the victim.
+    let store_c = Store::discover(&c).unwrap();
+    let same_bucket = key_in_bucket_of(&victim.id, "customer:c1");
+    let elsewhere = Key::generate("customer:c2");
+    store_c
+        .add_keys(&[same_bucket.clone(), elsewhere.clone()], now())
+        .unwrap();
+    store_a
+        .erase_keys(std::slice::from_ref(&victim.id), now())
+        .unwrap();
+    env.run(&a, &["sync"]).ok();
+    env.run(&c, &["sync"]).ok();
+    env.run(&a, &["sync"]).ok();
+    for root in [&a, &c] {
+        let store = Store::discover(root).unwrap();
+        let reader = store.ring_reader().unwrap();
+        assert!(
+            matches!(reader.lookup(&victim.id), Lookup::Erased),
+            "{}",
+            root.display()
+        );
+        for k in [&same_bucket, &elsewhere, &made[6]] {
+            assert!(matches!(reader.lookup(&k.id), Lookup::Present(_)));
+        }
+        assert_eq!(ring(root).keys().count(), 1_001);
+        assert!(
+            !holds(&all_objects(&env, root), &victim_secret),
+            "{}",
+            root.display()
+        );
+    }
+    assert_eq!(ring(&a), ring(&c));
+    assert_eq!(
+        env.git(&remote, &["rev-parse", KEYRING_REF]),
+        env.git(&a, &["rev-parse", KEYRING_REF])
+    );
+}
+
+/// Makes `root`'s key ring the format 1 `keyring.toml` of `ring`, as the previous casebook
+/// wrote it.
+fn write_format_1_ring(root: &Path, ring: &KeyRing) {
+    let repo = git2::Repository::open(root).unwrap();
+    let blob = repo.blob(ring.to_format_1_toml().as_bytes()).unwrap();
+    let mut tree = repo.treebuilder(None).unwrap();
+    tree.insert("keyring.toml", blob, 0o100644).unwrap();
+    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
+    let sig = git2::Signature::now("casebook", "casebook").unwrap();
+    let commit = repo
+        .commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
+        .unwrap();
+    repo.reference(KEYRING_REF, commit, true, "test").unwrap();
+}
+
+#[test]
+fn a_format_1_ring_is_read_and_rewritten_as_format_2_on_the_next_change() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let mut old = KeyRing::new();
+    old.ensure_pseudonym_secret(now());
+    for k in keys(50, "old") {
+        old.add(k, now());
+    }
+    let gone = old.keys().nth(3).unwrap().id.clone();
+    old.erase(&gone);
+    let kept = old.keys().next().unwrap().clone();
+    write_format_1_ring(&root, &old);
+
+    let store = Store::discover(&root).unwrap();
+    assert_eq!(store.keyring().unwrap().unwrap(), old);
+    let reader = store.ring_reader().unwrap();
+    assert!(matches!(reader.lookup(&kept.id), Lookup::Present(k) if k == kept));
+    assert!(matches!(reader.lookup(&gone), Lookup::Erased));
+    assert_eq!(reader.pseudonym_secret().as_ref(), old.pseudonym_secret());
+    // Reading and asking for the existing secret change nothing: still format 1.
+    assert_eq!(
+        &store.pseudonym_secret(now()).unwrap(),
+        old.pseudonym_secret().unwrap()
+    );
+    env.git(&root, &["show", &format!("{KEYRING_REF}:keyring.toml")]);
+
+    let new = Key::generate("customer:new");
+    store.add_keys(std::slice::from_ref(&new), now()).unwrap();
+    let files = env.git(&root, &["ls-tree", "--name-only", KEYRING_REF]);
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        ["erased", "keys", "ring.toml"]
+    );
+    let mut expected = old.clone();
+    expected.add(new, now());
+    assert_eq!(
+        ring(&root),
+        expected,
+        "every key, erasure and the secret carried over"
+    );
+    assert!(
+        !holds(&all_objects(&env, &root), "format = 1"),
+        "the format 1 ring was deleted"
+    );
+}
+
+#[test]
+fn a_ring_of_a_newer_format_is_refused_with_upgrade_casebook() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let repo = git2::Repository::open(&root).unwrap();
+    let blob = repo.blob(b"format = 3\n[whatever]\nx = 1\n").unwrap();
+    let mut tree = repo.treebuilder(None).unwrap();
+    tree.insert("ring.toml", blob, 0o100644).unwrap();
+    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
+    let sig = git2::Signature::now("casebook", "casebook").unwrap();
+    let commit = repo
+        .commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
+        .unwrap();
+    repo.reference(KEYRING_REF, commit, true, "test").unwrap();
+    let store = Store::discover(&root).unwrap();
+    for e in [
+        store.ring_reader().err().expect("refused"),
+        store.add_keys(&[Key::generate("s")], now()).unwrap_err(),
+    ] {
+        let text = e.to_string();
+        assert!(
+            text.contains("format 3") && text.contains("upgrade casebook"),
+            "{text}"
+        );
+        assert!(e.hint().unwrap().contains("upgrade casebook"));
+    }
+    // Nothing was written over it.
+    assert_eq!(
+        env.git(&root, &["rev-parse", KEYRING_REF]).trim(),
+        commit.to_string()
+    );
 }
