@@ -57,7 +57,7 @@ fn main() {
             let started = Instant::now();
             let sample = build(&dir, n, bare);
             let build_time = started.elapsed();
-            let open = time_runs(runs, || {
+            let open = common::time_runs(runs, || {
                 common::run(
                     &dir,
                     &[
@@ -72,7 +72,8 @@ fn main() {
                     &[],
                 )
             });
-            let show = time_runs(runs, || common::run(&dir, &["show", sample.as_str()], &[]));
+            let show =
+                common::time_runs(runs, || common::run(&dir, &["show", sample.as_str()], &[]));
             // With git's `index.skipHash` (git 2.40+), the index is written without its SHA-1.
             let skip_hash = if bare {
                 "–".to_string()
@@ -85,7 +86,7 @@ fn main() {
                         .expect("git config")
                 };
                 config(&["config", "index.skipHash", "true"]);
-                let t = time_runs(runs, || {
+                let t = common::time_runs(runs, || {
                     common::run(
                         &dir,
                         &[
@@ -101,7 +102,7 @@ fn main() {
                     )
                 });
                 config(&["config", "--unset", "index.skipHash"]);
-                ms(pct(&t, 50))
+                ms(common::pct(&t, 50))
             };
             // The floor for the working-tree shape: libgit2 reading the index, changing one
             // entry and writing it back, in-process, with nothing else.
@@ -109,7 +110,10 @@ fn main() {
                 "–".to_string()
             } else {
                 let path = casebook::model::CaseId::parse(&sample).unwrap().path();
-                ms(pct(&time_runs(runs, || index_update(&dir, &path)), 50))
+                ms(common::pct(
+                    &common::time_runs(runs, || index_update(&dir, &path)),
+                    50,
+                ))
             };
             // What a person's own commit of one changed file costs in the same repository.
             let git_commit = if bare {
@@ -124,8 +128,8 @@ fn main() {
                 assert!(added.success());
                 git_commit(&dir, "notes.txt");
                 let mut round = 0;
-                ms(pct(
-                    &time_runs(runs, || {
+                ms(common::pct(
+                    &common::time_runs(runs, || {
                         round += 1;
                         std::fs::write(dir.join("notes.txt"), format!("round {round}\n"))
                             .expect("write notes");
@@ -137,12 +141,12 @@ fn main() {
             // Whole-book reads: the agent's queue and the case list, as JSON (all the work,
             // none of the table layout).
             let scans = (runs / 4).max(3);
-            let due = ms(pct(
-                &time_runs(scans, || common::run(&dir, &["due", "--json"], &[])),
+            let due = ms(common::pct(
+                &common::time_runs(scans, || common::run(&dir, &["due", "--json"], &[])),
                 50,
             ));
-            let list = ms(pct(
-                &time_runs(scans, || {
+            let list = ms(common::pct(
+                &common::time_runs(scans, || {
                     common::run(&dir, &["list", "--json", "--all"], &[])
                 }),
                 50,
@@ -155,19 +159,19 @@ fn main() {
                 "2026-11-30",
                 "--json",
             ];
-            let review = ms(pct(
-                &time_runs(scans, || common::run(&dir, &review_args, &[])),
+            let review = ms(common::pct(
+                &common::time_runs(scans, || common::run(&dir, &review_args, &[])),
                 50,
             ));
             println!(
                 "| {shape} | {n} | {:.1} s | {} | {} | {skip_hash} | {} | {} | {index} | {git_commit} | {due} | {list} | {review} |",
                 build_time.as_secs_f64(),
-                ms(pct(&open, 50)),
-                ms(pct(&open, 90)),
-                ms(pct(&show, 50)),
-                ms(pct(&show, 90)),
+                ms(common::pct(&open, 50)),
+                ms(common::pct(&open, 90)),
+                ms(common::pct(&show, 50)),
+                ms(common::pct(&show, 90)),
             );
-            open_medians.push((shape, n, pct(&open, 50)));
+            open_medians.push((shape, n, common::pct(&open, 50)));
         }
     }
     for shape in ["store-only", "working tree"] {
@@ -295,23 +299,6 @@ fn index_update(dir: &Path, path: &str) {
     let mut index = repo.index().expect("index");
     index.add_path(Path::new(path)).expect("add");
     index.write().expect("write");
-}
-
-fn time_runs(runs: usize, mut f: impl FnMut()) -> Vec<Duration> {
-    f(); // warm the page cache, as a second command in a working session would find it
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times
-}
-
-fn pct(sorted: &[Duration], p: usize) -> Duration {
-    sorted[(sorted.len() - 1) * p / 100]
 }
 
 fn ms(d: Duration) -> String {

@@ -52,7 +52,7 @@ fn main() {
                 let (took, rss) = common::run_measured(&dir, &import, CLOCK);
                 reimports.push(took);
                 reimport_rss = reimport_rss.max(rss);
-                exports.push(timed(|| common::run(&dir, &["export"], CLOCK)));
+                exports.push(common::timed(|| common::run(&dir, &["export"], CLOCK)));
                 let _ = std::fs::remove_dir_all(&dir);
             }
             println!(
@@ -65,12 +65,6 @@ fn main() {
             );
         }
     }
-}
-
-fn timed(f: impl FnOnce()) -> Duration {
-    let t = Instant::now();
-    f();
-    t.elapsed()
 }
 
 fn median(mut v: Vec<Duration>) -> String {

@@ -44,10 +44,10 @@ fn main() {
                 common::run_measured(&dir, &["import", csv.to_str().unwrap()], CLOCK);
             let ids = ids(&dir);
             let sample = ids[ids.len() / 2].clone();
-            let first = timed(|| common::run(&dir, &["list"], CLOCK));
-            let show = time_runs(runs, || common::run(&dir, &["show", &sample], CLOCK));
+            let first = common::timed(|| common::run(&dir, &["list"], CLOCK));
+            let show = common::time_runs(runs, || common::run(&dir, &["show", &sample], CLOCK));
             let mut k = 0;
-            let log = time_runs(runs, || {
+            let log = common::time_runs(runs, || {
                 k += 1;
                 let id = &ids[(k * 7919) % ids.len()];
                 common::run(
@@ -63,7 +63,7 @@ fn main() {
                     CLOCK,
                 )
             });
-            let open = time_runs(runs, || {
+            let open = common::time_runs(runs, || {
                 common::run(
                     &dir,
                     &[
@@ -83,16 +83,21 @@ fn main() {
                 ms(import),
                 rss / (1024 * 1024),
                 ms(first),
-                ms(pct(&show, 50)),
-                ms(pct(&show, 90)),
-                ms(pct(&log, 50)),
-                ms(pct(&log, 90)),
-                ms(pct(&open, 50)),
-                ms(pct(&open, 90)),
+                ms(common::pct(&show, 50)),
+                ms(common::pct(&show, 90)),
+                ms(common::pct(&log, 50)),
+                ms(common::pct(&log, 90)),
+                ms(common::pct(&open, 50)),
+                ms(common::pct(&open, 90)),
             );
             medians.push((
                 book,
-                [import, pct(&show, 50), pct(&log, 50), pct(&open, 50)],
+                [
+                    import,
+                    common::pct(&show, 50),
+                    common::pct(&log, 50),
+                    common::pct(&open, 50),
+                ],
             ));
             let _ = std::fs::remove_dir_all(&dir);
         }
@@ -122,24 +127,6 @@ fn ids(dir: &Path) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
-}
-
-fn timed(f: impl FnOnce()) -> Duration {
-    let started = Instant::now();
-    f();
-    started.elapsed()
-}
-
-fn time_runs(runs: usize, mut f: impl FnMut()) -> Vec<Duration> {
-    // One run first, not counted: it warms the page cache as a user's second command would.
-    f();
-    let mut times: Vec<Duration> = (0..runs).map(|_| timed(&mut f)).collect();
-    times.sort();
-    times
-}
-
-fn pct(sorted: &[Duration], p: usize) -> Duration {
-    sorted[((sorted.len() - 1) * p) / 100]
 }
 
 fn ms(d: Duration) -> String {

@@ -60,13 +60,13 @@ fn main() {
             assert_eq!(commits(&dir), before + 1, "a bulk action is one commit");
         }
         take.sort();
-        let mine = time_runs(runs, || {
+        let mine = common::time_runs(runs, || {
             common::run(&dir, &["list", "--mine", "--ids"], &[])
         });
-        let due = time_runs(runs, || {
+        let due = common::time_runs(runs, || {
             common::run(&dir, &["due", "--mine", "--json"], &[])
         });
-        let all = time_runs(runs, || common::run(&dir, &["list", "--ids"], &[]));
+        let all = common::time_runs(runs, || common::run(&dir, &["list", "--ids"], &[]));
         println!(
             "| {n} | {:.1} s | {} | {} | {} | {} | {} |",
             build_time.as_secs_f64(),
@@ -181,19 +181,6 @@ fn commits(dir: &Path) -> usize {
     let mut walk = repo.revwalk().expect("walk");
     walk.push_head().expect("head");
     walk.count()
-}
-
-fn time_runs(runs: usize, mut f: impl FnMut()) -> Vec<Duration> {
-    f();
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times
 }
 
 fn ms(d: Duration) -> String {

@@ -80,3 +80,24 @@ pub fn run_measured(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (std::ti
     // Linux reports ru_maxrss in KiB.
     (elapsed, u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024)
 }
+
+/// How long `f` takes.
+pub fn timed(f: impl FnOnce()) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    f();
+    started.elapsed()
+}
+
+/// `runs` timings of `f`, sorted, after one run not counted: it warms the page cache as a
+/// second command in a working session would find it.
+pub fn time_runs(runs: usize, mut f: impl FnMut()) -> Vec<std::time::Duration> {
+    f();
+    let mut times: Vec<std::time::Duration> = (0..runs).map(|_| timed(&mut f)).collect();
+    times.sort();
+    times
+}
+
+/// The `p`th percentile of sorted timings.
+pub fn pct(sorted: &[std::time::Duration], p: usize) -> std::time::Duration {
+    sorted[(sorted.len() - 1) * p / 100]
+}

@@ -33,6 +33,8 @@ pub(super) const FORMAT_1_FILE: &str = "keyring.toml";
 /// The folders of a format 2 ring's buckets.
 pub(super) const KEYS: &str = "keys";
 pub(super) const ERASED: &str = "erased";
+/// More changed buckets than this are written as one pack (see `write_ring_commit`).
+const BULK_BUCKETS: usize = 64;
 /// How many times a change is tried again when another process moved the ref meanwhile.
 const ATTEMPTS: u32 = 50;
 
@@ -219,7 +221,57 @@ impl Store {
     /// Writes the ring `edit` made as a new commit (not yet the ref's): new blobs only
     /// for the buckets it changed, the rest of its base ring's tree shared.
     fn write_ring_commit(&self, edit: &mut Edit<'_>, now: DateTime<Utc>) -> Result<Oid> {
-        let repo = &self.repo;
+        // Many buckets at once (an import makes a key per case): the objects go into one
+        // pack, written in memory on a second handle of the repository, not one file each.
+        let bulk = edit.buckets.len() > BULK_BUCKETS;
+        let side = match bulk {
+            true => Some(
+                git2::Repository::open(self.repo.path())
+                    .ctx(|| "cannot open the repository to write the key ring".into())?,
+            ),
+            false => None,
+        };
+        let side_odb = match &side {
+            Some(r) => Some(r.odb().ctx(|| "cannot open the object database".into())?),
+            None => None,
+        };
+        let mempack = match &side_odb {
+            Some(odb) => Some(
+                odb.add_new_mempack_backend(1000)
+                    .ctx(|| "cannot write the key ring in memory".into())?,
+            ),
+            None => None,
+        };
+        let repo = side.as_ref().unwrap_or(&self.repo);
+        let commit = self.write_ring_objects(repo, edit, now)?;
+        if let Some(mempack) = &mempack {
+            let mut buf = git2::Buf::new();
+            mempack
+                .dump(repo, &mut buf)
+                .ctx(|| "cannot pack the key ring".into())?;
+            let odb = self
+                .repo
+                .odb()
+                .ctx(|| "cannot open the object database".into())?;
+            let mut writer = odb
+                .packwriter()
+                .ctx(|| "cannot store the key ring".into())?;
+            std::io::Write::write_all(&mut writer, &buf).map_err(|source| StoreError::Io {
+                action: "write",
+                path: self.repo.path().join("objects/pack"),
+                source,
+            })?;
+            writer.commit().ctx(|| "cannot store the key ring".into())?;
+        }
+        Ok(commit)
+    }
+
+    fn write_ring_objects(
+        &self,
+        repo: &git2::Repository,
+        edit: &mut Edit<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Oid> {
         let write_blob = |bytes: &[u8]| repo.blob(bytes).ctx(|| "cannot write the key ring".into());
         // A format 1 ring is rewritten whole, as format 2.
         let rewrite = !matches!(

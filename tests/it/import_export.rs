@@ -65,10 +65,11 @@ fn importing_the_sample_is_one_commit_and_importing_it_again_is_none() {
     );
     assert!(msg.contains("Action: import"), "{msg}");
     assert_eq!(env.status_porcelain(&root), "");
-    assert_eq!(
-        loose(&root),
-        loose_before,
-        "written as one pack: no loose objects added"
+    // (The key ring the import replaced was loose and is deleted, so there may be fewer.)
+    let loose_after: usize = loose(&root).parse().unwrap();
+    assert!(
+        loose_after <= loose_before.parse::<usize>().unwrap(),
+        "written as one pack: no loose objects added ({loose_after} after, {loose_before} before)"
     );
 
     let again = env.run(&root, &["import", SAMPLE, "--json"]).json();

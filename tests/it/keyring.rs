@@ -421,7 +421,11 @@ fn a_reader_finds_keys_through_their_buckets_and_tells_erased_unknown_and_no_rin
         .to_string()
         .contains("not a key id"));
 
-    // A reader whose ring was replaced (and deleted) meanwhile reads the new one.
+    // A reader whose ring was replaced (and deleted) meanwhile reads the new one. (A ring
+    // written in bulk is packed, and a packed ring stays readable until a repack: the
+    // first change makes a loose ring, whose objects the second change deletes.)
+    let early = key_in_bucket_of(&made[0].id, "customer:early");
+    store.add_keys(std::slice::from_ref(&early), now()).unwrap();
     let reader = store.ring_reader().unwrap();
     let late = key_in_bucket_of(&made[0].id, "customer:late");
     store.add_keys(std::slice::from_ref(&late), now()).unwrap();
