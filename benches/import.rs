@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[allow(dead_code)]
 #[path = "../examples/gen_sample.rs"]
