@@ -12,7 +12,7 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[allow(dead_code)]
 #[path = "../examples/gen_sample.rs"]
