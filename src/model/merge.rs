@@ -106,7 +106,9 @@ mod tests {
 
     fn base() -> CaseFile {
         let mut open = Event::new(Action::Open, t0(), "A <a@example.com>");
-        open.subject = Some("s".into());
+        open.get_mut::<crate::model::payload::Open>()
+            .unwrap()
+            .subject = Some("s".into());
         open.customer = Some(CustomerFields {
             name: Some("Ada".into()),
             ..Default::default()
@@ -127,8 +129,12 @@ mod tests {
             3 => Event::new(Action::Pending, at, "B <b@example.com>"),
             _ => Event::new(Action::Resolve, at, "B <b@example.com>"),
         };
-        e.summary = Some(format!("step {n}"));
-        e.product = (kind % 5 == 2).then(|| format!("product {n}"));
+        // Some free text of each kind's own, to tell the events apart.
+        let key = ["summary", "reason", "note", "reason", "resolution"][usize::from(kind % 5)];
+        assert!(e.set_text(key, format!("step {n}")));
+        if let Some(g) = e.get_mut::<crate::model::payload::Gather>() {
+            g.product = Some(format!("product {n}"));
+        }
         e
     }
 
@@ -169,7 +175,7 @@ mod tests {
         assert_eq!(
             m.events
                 .iter()
-                .filter(|e| e.action == Action::Gather)
+                .filter(|e| e.action() == Action::Gather)
                 .count(),
             2
         );
@@ -179,7 +185,9 @@ mod tests {
     fn collisions_and_edited_events_are_refused() {
         let other = {
             let mut open = Event::new(Action::Open, t0(), "B <b@example.com>");
-            open.subject = Some("other".into());
+            open.get_mut::<crate::model::payload::Open>()
+                .unwrap()
+                .subject = Some("other".into());
             CaseFile::create(CaseId::parse("CB-7K3M9QXA").unwrap(), open).unwrap()
         };
         assert!(matches!(
