@@ -19,6 +19,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use casebook::model::event::CustomerFields;
+use casebook::model::payload;
 use casebook::model::{Action, Actor, CaseFile, CaseId, Event, Priority};
 use casebook::ops::{Casebook, Context, InitOptions};
 use casebook::store::Change;
@@ -218,15 +219,11 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
             now - chrono::Duration::minutes(i as i64),
             ACTOR,
         );
-        open.get_mut::<casebook::model::payload::Open>()
-            .unwrap()
-            .subject = Some(format!("Case number {i}: the printer does something odd").into());
-        open.get_mut::<casebook::model::payload::Open>()
-            .unwrap()
-            .priority = Some(Priority::from_stored(Priority::KNOWN[i % 4]));
-        open.get_mut::<casebook::model::payload::Open>()
-            .unwrap()
-            .description =
+        open.get_mut::<payload::Open>().unwrap().subject =
+            Some(format!("Case number {i}: the printer does something odd").into());
+        open.get_mut::<payload::Open>().unwrap().priority =
+            Some(Priority::from_stored(Priority::KNOWN[i % 4]));
+        open.get_mut::<payload::Open>().unwrap().description =
             Some("A paragraph of description, as customers write them.\nWith two lines.".into());
         open.customer = Some(CustomerFields {
             name: Some(format!("Customer {i}").into()),
@@ -245,28 +242,17 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
             *ack.payload.direction_mut().unwrap() = Some("outbound".into());
             let mut resolve =
                 Event::new(Action::Resolve, opened + chrono::Duration::hours(5), ACTOR);
-            resolve
-                .get_mut::<casebook::model::payload::Resolve>()
-                .unwrap()
-                .resolution = Some("Fixed".into());
-            resolve
-                .get_mut::<casebook::model::payload::Resolve>()
-                .unwrap()
-                .root_cause = Some(format!("Cause {}", i % 7));
+            resolve.get_mut::<payload::Resolve>().unwrap().resolution = Some("Fixed".into());
+            resolve.get_mut::<payload::Resolve>().unwrap().root_cause =
+                Some(format!("Cause {}", i % 7));
             let mut follow = Event::new(
                 Action::FollowUp,
                 opened + chrono::Duration::hours(30),
                 ACTOR,
             );
             *follow.payload.direction_mut().unwrap() = Some("outbound".into());
-            follow
-                .get_mut::<casebook::model::payload::FollowUp>()
-                .unwrap()
-                .response = Some("satisfied".into());
-            follow
-                .get_mut::<casebook::model::payload::FollowUp>()
-                .unwrap()
-                .rating = Some((i % 5 + 1) as u8);
+            follow.get_mut::<payload::FollowUp>().unwrap().response = Some("satisfied".into());
+            follow.get_mut::<payload::FollowUp>().unwrap().rating = Some((i % 5 + 1) as u8);
             for e in [ack, resolve, follow] {
                 file.append(e).expect("event");
             }

@@ -26,6 +26,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use casebook::model::event::CustomerFields;
+use casebook::model::payload;
 use casebook::model::{Action, CaseFile, CaseId, Channel, Event, Priority};
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -94,37 +95,28 @@ fn case(i: usize, n: usize, rng: &mut Rng, now: DateTime<Utc>) -> (CaseFile, boo
     let age = TimeDelta::seconds((365 * 86_400 * (n - i) / n) as i64 + rng.below(3600) as i64);
     let created = now - age;
     let mut open = event(Action::Open, created, actor);
-    open.get_mut::<casebook::model::payload::Open>()
-        .unwrap()
-        .subject = Some(
+    open.get_mut::<payload::Open>().unwrap().subject = Some(
         format!(
             "{} (#{i})",
             SUBJECTS[rng.below(SUBJECTS.len() as u64) as usize]
         )
         .into(),
     );
-    open.get_mut::<casebook::model::payload::Open>()
-        .unwrap()
-        .description = Some(
+    open.get_mut::<payload::Open>().unwrap().description = Some(
         format!(
             "Customer reports: {}",
             SUBJECTS[i % SUBJECTS.len()].to_lowercase()
         )
         .into(),
     );
-    open.get_mut::<casebook::model::payload::Open>()
-        .unwrap()
-        .priority = Some(Priority::from_stored(
+    open.get_mut::<payload::Open>().unwrap().priority = Some(Priority::from_stored(
         ["low", "normal", "normal", "high", "urgent"][rng.below(5) as usize],
     ));
-    open.get_mut::<casebook::model::payload::Open>()
-        .unwrap()
-        .channel = Some(Channel::from_stored(
+    open.get_mut::<payload::Open>().unwrap().channel = Some(Channel::from_stored(
         ["email", "phone", "chat"][rng.below(3) as usize],
     ));
-    open.get_mut::<casebook::model::payload::Open>()
-        .unwrap()
-        .product = Some(["Printer", "Billing", "App", "Router"][rng.below(4) as usize].to_string());
+    open.get_mut::<payload::Open>().unwrap().product =
+        Some(["Printer", "Billing", "App", "Router"][rng.below(4) as usize].to_string());
     open.customer = Some(CustomerFields {
         name: Some(format!("Customer {}", i % 5000).into()),
         email: Some(format!("customer{}@example.com", i % 5000).into()),
@@ -142,9 +134,8 @@ fn case(i: usize, n: usize, rng: &mut Rng, now: DateTime<Utc>) -> (CaseFile, boo
         actor,
     );
     *ack.payload.direction_mut().unwrap() = Some("outbound".into());
-    ack.get_mut::<casebook::model::payload::Acknowledge>()
-        .unwrap()
-        .message = Some("Thank you, we are looking into it.".into());
+    ack.get_mut::<payload::Acknowledge>().unwrap().message =
+        Some("Thank you, we are looking into it.".into());
     f.append(ack).expect("ack");
     let resolved = days >= 14 || (days >= 2 && rng.below(2) == 0);
     if !resolved {
@@ -155,9 +146,8 @@ fn case(i: usize, n: usize, rng: &mut Rng, now: DateTime<Utc>) -> (CaseFile, boo
         created + TimeDelta::hours(4 + rng.below(60) as i64),
         actor,
     );
-    res.get_mut::<casebook::model::payload::Resolve>()
-        .unwrap()
-        .resolution = Some(RESOLUTIONS[rng.below(RESOLUTIONS.len() as u64) as usize].into());
+    res.get_mut::<payload::Resolve>().unwrap().resolution =
+        Some(RESOLUTIONS[rng.below(RESOLUTIONS.len() as u64) as usize].into());
     let res_at = res.at;
     f.append(res).expect("resolve");
     let closed = days >= 30 || (days >= 14 && rng.below(10) < 7);

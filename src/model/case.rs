@@ -630,6 +630,7 @@ fn apply_customer(customer: &mut Customer, c: &CustomerFields) {
 mod tests {
     use super::*;
     use crate::model::enums::Action;
+    use crate::model::payload;
     use crate::model::time::parse_rfc3339;
 
     fn t(s: &str) -> DateTime<Utc> {
@@ -642,18 +643,10 @@ mod tests {
             t("2026-11-22T09:00:00Z"),
             "Dana <dana@example.com>",
         );
-        open.get_mut::<crate::model::payload::Open>()
-            .unwrap()
-            .subject = Some("Printer jams".into());
-        open.get_mut::<crate::model::payload::Open>()
-            .unwrap()
-            .priority = Some(Priority::High);
-        open.get_mut::<crate::model::payload::Open>()
-            .unwrap()
-            .channel = Some(Channel::Email);
-        open.get_mut::<crate::model::payload::Open>()
-            .unwrap()
-            .product = Some("LaserJet 9".into());
+        open.get_mut::<payload::Open>().unwrap().subject = Some("Printer jams".into());
+        open.get_mut::<payload::Open>().unwrap().priority = Some(Priority::High);
+        open.get_mut::<payload::Open>().unwrap().channel = Some(Channel::Email);
+        open.get_mut::<payload::Open>().unwrap().product = Some("LaserJet 9".into());
         open.customer = Some(CustomerFields {
             name: Some("Ada Lovelace".into()),
             email: Some("ada@example.com".into()),
@@ -720,9 +713,7 @@ mod tests {
             t("2026-11-22T11:00:00Z"),
             "Dana <dana@example.com>",
         );
-        e.get_mut::<crate::model::payload::Gather>()
-            .unwrap()
-            .product = Some("LaserJet 10".into());
+        e.get_mut::<payload::Gather>().unwrap().product = Some("LaserJet 10".into());
         f.append(e).unwrap();
         let out = f.to_toml();
         for kept in [
@@ -814,33 +805,23 @@ mod tests {
             *e.payload.direction_mut().unwrap() = Some("inbound".into())
         });
         step(&mut f, Action::Escalate, "2026-11-22T09:40:00Z", &|e| {
-            e.get_mut::<crate::model::payload::Escalate>().unwrap().to = Some("Sam".into())
+            e.get_mut::<payload::Escalate>().unwrap().to = Some("Sam".into())
         });
         step(&mut f, Action::Resolve, "2026-11-22T10:00:00Z", &|e| {
-            e.get_mut::<crate::model::payload::Resolve>()
-                .unwrap()
-                .resolution = Some("Replaced roller".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("Replaced roller".into())
         });
         step(&mut f, Action::FollowUp, "2026-11-23T10:00:00Z", &|e| {
-            e.get_mut::<crate::model::payload::FollowUp>()
-                .unwrap()
-                .response = Some("not-satisfied".into())
+            e.get_mut::<payload::FollowUp>().unwrap().response = Some("not-satisfied".into())
         });
         assert_eq!(f.case.status, Status::Open);
         assert_eq!(f.case.reopen_count, 1);
         assert_eq!(f.case.resolution, None);
         step(&mut f, Action::Resolve, "2026-11-24T10:00:00Z", &|e| {
-            e.get_mut::<crate::model::payload::Resolve>()
-                .unwrap()
-                .resolution = Some("New printer".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("New printer".into())
         });
         step(&mut f, Action::FollowUp, "2026-11-25T10:00:00Z", &|e| {
-            e.get_mut::<crate::model::payload::FollowUp>()
-                .unwrap()
-                .response = Some("satisfied".into());
-            e.get_mut::<crate::model::payload::FollowUp>()
-                .unwrap()
-                .rating = Some(5);
+            e.get_mut::<payload::FollowUp>().unwrap().response = Some("satisfied".into());
+            e.get_mut::<payload::FollowUp>().unwrap().rating = Some(5);
         });
         assert_eq!(f.case.status, Status::Closed);
         assert_eq!(f.case.escalation_level, 1);

@@ -583,6 +583,7 @@ fn scale(d: TimeDelta, share: f64) -> TimeDelta {
 mod tests {
     use super::*;
     use crate::model::event::{CustomerFields, Event, FieldChange};
+    use crate::model::payload;
     use crate::model::{CaseId, Priority};
     use chrono::TimeZone;
 
@@ -607,12 +608,8 @@ mod tests {
 
     fn case(opened: &str, priority: Priority) -> CaseFile {
         let mut open = ev(Action::Open, opened);
-        open.get_mut::<crate::model::payload::Open>()
-            .unwrap()
-            .subject = Some("s".into());
-        open.get_mut::<crate::model::payload::Open>()
-            .unwrap()
-            .priority = Some(priority);
+        open.get_mut::<payload::Open>().unwrap().subject = Some("s".into());
+        open.get_mut::<payload::Open>().unwrap().priority = Some(priority);
         open.customer = Some(CustomerFields {
             name: Some("Ada".into()),
             ..Default::default()
@@ -653,15 +650,11 @@ mod tests {
             *e.payload.direction_mut().unwrap() = Some("inbound".into())
         });
         push(&mut resolved, Action::Update, "2025-01-14 14:00", |e| {
-            e.get_mut::<crate::model::payload::Update>()
-                .unwrap()
-                .message = Some("soon".into());
-            e.get_mut::<crate::model::payload::Update>().unwrap().eta = Some(b("2025-01-15 12:00"));
+            e.get_mut::<payload::Update>().unwrap().message = Some("soon".into());
+            e.get_mut::<payload::Update>().unwrap().eta = Some(b("2025-01-15 12:00"));
         });
         push(&mut resolved, Action::Resolve, "2025-01-16 10:00", |e| {
-            e.get_mut::<crate::model::payload::Resolve>()
-                .unwrap()
-                .resolution = Some("done".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("done".into())
         });
         let mut seen = std::collections::BTreeSet::new();
         for file in [&f, &resolved] {
@@ -776,9 +769,7 @@ mod tests {
         );
         assert_eq!(r.state, State::Running);
         push(&mut f, Action::Resolve, "2025-01-15 16:00", |e| {
-            e.get_mut::<crate::model::payload::Resolve>()
-                .unwrap()
-                .resolution = Some("x".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("x".into())
         });
         let r = get(&f, &c, "2025-01-20 10:00", Target::Resolution);
         assert_eq!(
@@ -809,9 +800,7 @@ mod tests {
             (b("2025-01-14 12:00"), Some(b("2025-01-16 12:00")))
         );
         push(&mut f, Action::Resolve, "2025-01-15 09:00", |e| {
-            e.get_mut::<crate::model::payload::Resolve>()
-                .unwrap()
-                .resolution = Some("x".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("x".into())
         });
         let u = get(&f, &c, "2025-02-01 09:00", Target::Update);
         assert_eq!(u.state, State::Met, "no update is owed once resolved");
@@ -823,14 +812,10 @@ mod tests {
         let mut f = case("2025-01-13 09:00", Priority::Normal);
         push(&mut f, Action::Acknowledge, "2025-01-13 10:00", |_| {});
         push(&mut f, Action::Resolve, "2025-01-13 15:00", |e| {
-            e.get_mut::<crate::model::payload::Resolve>()
-                .unwrap()
-                .resolution = Some("x".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("x".into())
         });
         push(&mut f, Action::FollowUp, "2025-01-14 10:00", |e| {
-            e.get_mut::<crate::model::payload::FollowUp>()
-                .unwrap()
-                .response = Some("satisfied".into())
+            e.get_mut::<payload::FollowUp>().unwrap().response = Some("satisfied".into())
         });
         let u = get(&f, &c, "2025-02-01 09:00", Target::Update);
         assert_eq!(
@@ -850,7 +835,7 @@ mod tests {
         let mut f = case("2025-01-13 09:00", Priority::Normal);
         push(&mut f, Action::Acknowledge, "2025-01-13 09:30", |_| {});
         push(&mut f, Action::Update, "2025-01-13 10:00", |e| {
-            e.get_mut::<crate::model::payload::Update>().unwrap().eta = Some(b("2025-01-14 12:00"))
+            e.get_mut::<payload::Update>().unwrap().eta = Some(b("2025-01-14 12:00"))
         });
         let eta = get(&f, &c, "2025-01-14 11:00", Target::Eta);
         assert_eq!(
@@ -863,9 +848,7 @@ mod tests {
             (State::Breached, Some(b("2025-01-14 12:00")))
         );
         push(&mut f, Action::Resolve, "2025-01-14 11:59", |e| {
-            e.get_mut::<crate::model::payload::Resolve>()
-                .unwrap()
-                .resolution = Some("x".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("x".into())
         });
         assert_eq!(
             get(&f, &c, "2025-01-20 09:00", Target::Eta).state,
@@ -883,7 +866,7 @@ mod tests {
             "1bd ends at closing time"
         );
         push(&mut f, Action::Gather, "2025-01-13 12:00", |e| {
-            e.get_mut::<crate::model::payload::Gather>()
+            e.get_mut::<payload::Gather>()
                 .unwrap()
                 .changes
                 .push(FieldChange {
@@ -911,16 +894,12 @@ mod tests {
         let mut f = case("2025-01-13 09:00", Priority::High);
         push(&mut f, Action::Acknowledge, "2025-01-13 09:30", |_| {});
         push(&mut f, Action::Resolve, "2025-01-14 15:00", |e| {
-            e.get_mut::<crate::model::payload::Resolve>()
-                .unwrap()
-                .resolution = Some("x".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("x".into())
         });
         let fu = get(&f, &c, "2025-01-14 15:30", Target::FollowUp);
         assert_eq!(fu.due, Some(b("2025-01-15 15:00")), "1bd for high");
         push(&mut f, Action::FollowUp, "2025-01-15 10:00", |e| {
-            e.get_mut::<crate::model::payload::FollowUp>()
-                .unwrap()
-                .response = Some("no-answer".into())
+            e.get_mut::<payload::FollowUp>().unwrap().response = Some("no-answer".into())
         });
         assert_eq!(
             get(&f, &c, "2025-01-16 09:00", Target::FollowUp).state,

@@ -170,6 +170,7 @@ string_enum! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::payload;
 
     #[test]
     fn unknown_stored_values_survive_and_typed_ones_do_not() {
@@ -226,9 +227,7 @@ mod tests {
             .replace("action = \"log\"", "action = \"research\"")
             .replace("direction = \"sideways\"", "scope = \"systemic\"");
         let e: crate::model::Event = toml::from_str(&research).unwrap();
-        let scope = e
-            .get::<crate::model::payload::Research>()
-            .and_then(|r| r.scope.clone());
+        let scope = e.get::<payload::Research>().and_then(|r| r.scope.clone());
         assert_eq!(scope, Some(Scope::Systemic));
         let written: toml::Table = toml::from_str(&toml::to_string(&e).unwrap()).unwrap();
         assert_eq!(written, toml::from_str::<toml::Table>(&research).unwrap());
@@ -237,7 +236,7 @@ mod tests {
             .replace("direction = \"sideways\"", "response = \"no-answer\"");
         let e: crate::model::Event = toml::from_str(&follow_up).unwrap();
         let response = e
-            .get::<crate::model::payload::FollowUp>()
+            .get::<payload::FollowUp>()
             .and_then(|f| f.response.clone());
         assert_eq!(response, Some(FollowUpResponse::NoAnswer));
         let written: toml::Table = toml::from_str(&toml::to_string(&e).unwrap()).unwrap();

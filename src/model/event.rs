@@ -1,9 +1,16 @@
 //! One entry of a case's append-only history.
 //!
 //! Every event has an id (random, unique across clones), the instant it was recorded (UTC),
-//! the actor and the action; the other keys are that action's fields and are omitted when
-//! empty. Customer personal data never appears among them: it goes in the event's own
-//! `[event.customer]` table, so a privacy tool can find and erase it in one place.
+//! the actor and the action; the other keys are that action's fields (its [`Payload`], one
+//! type per action, see [`super::payload`]) and are omitted when empty. Customer contact
+//! details never appear among them: they go in the event's own `[event.customer]` table.
+//! Every personal value (contact details, messages, who took part, …) is a
+//! [`Personal`], and [`Event::each_personal_mut`] finds them all by their types.
+//!
+//! The stored form is the flat table it always was: `id`, `seq`, `at`, `actor`, `action`,
+//! the payload's fields, `[[event.attachment]]`, `worked_minutes`, `[event.customer]`, then
+//! keys a newer casebook added. Reading it takes the common keys first and lets the action
+//! decide which payload the rest are.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -467,6 +474,7 @@ mod tests {
             .into(),
             Log {
                 channel: Some(Channel::Phone),
+                message: p("log message"),
                 direction: Some(Direction::Inbound),
                 summary: p("summary"),
                 with: vec!["MARK with 1".into(), "MARK with 2".into()],

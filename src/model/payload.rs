@@ -318,9 +318,11 @@ payloads! {
         reason: Option<String>,
     }
 
-    /// `log`: an interaction, who took part in it and how it went.
+    /// `log`: an interaction, who took part in it and how it went. (A `message` is read
+    /// as part of the conversation, as it always was, though `log` itself writes none.)
     Log {
         channel: Option<Channel>,
+        message: Option<Personal>,
         direction: Option<Direction>,
         summary: Option<Personal>,
         with: Vec<Personal>,

@@ -644,6 +644,7 @@ pub fn backlog(open: &[&CaseFile], now: DateTime<Utc>) -> BTreeMap<&'static str,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::payload;
 
     #[test]
     fn a_rating_is_the_last_one_after_the_last_resolve_satisfied_or_not() {
@@ -660,27 +661,18 @@ mod tests {
             e
         };
         let mut open = ev(Action::Open, &|_| {});
-        open.get_mut::<crate::model::payload::Open>()
-            .unwrap()
-            .subject = Some("s".into());
+        open.get_mut::<payload::Open>().unwrap().subject = Some("s".into());
         open.customer = Some(CustomerFields {
             name: Some("Ada".into()),
             ..Default::default()
         });
         let mut f = CaseFile::create(CaseId::parse("CB-7K3M9QXA").unwrap(), open).unwrap();
-        let resolve = |e: &mut Event| {
-            e.get_mut::<crate::model::payload::Resolve>()
-                .unwrap()
-                .resolution = Some("r".into())
-        };
+        let resolve =
+            |e: &mut Event| e.get_mut::<payload::Resolve>().unwrap().resolution = Some("r".into());
         let answer = |response: &'static str, rating: Option<u8>| {
             move |e: &mut Event| {
-                e.get_mut::<crate::model::payload::FollowUp>()
-                    .unwrap()
-                    .response = Some(response.into());
-                e.get_mut::<crate::model::payload::FollowUp>()
-                    .unwrap()
-                    .rating = rating;
+                e.get_mut::<payload::FollowUp>().unwrap().response = Some(response.into());
+                e.get_mut::<payload::FollowUp>().unwrap().rating = rating;
             }
         };
         f.append(ev(Action::Resolve, &resolve)).unwrap();
