@@ -186,6 +186,8 @@ impl HasPersonal for Satisfaction {
     }
 }
 
+/// Subject, description and survey feedback; the attachments' names are visited by
+/// [`CaseFile::each_projected_personal_mut`], after `[customer]`.
 impl HasPersonal for CaseState {
     fn each_personal_mut(&mut self, _: &'static str, f: &mut Visit<'_>) {
         self.subject.each_personal_mut("subject", f);
@@ -254,11 +256,19 @@ impl CaseFile {
     /// Every value of this case that is customer personal data, by its key name: the
     /// projection's, `[customer]`'s and every event's (see [`Event::each_personal_mut`]).
     pub fn each_personal_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut String)) {
-        self.case.each_personal_mut("case", f);
-        self.customer.each_personal_mut("customer", f);
+        self.each_projected_personal_mut(f);
         for e in &mut self.events {
             e.each_personal_mut(f);
         }
+    }
+
+    /// The personal values of the projection (`[case]`, `[customer]`) only: what replay
+    /// derives from the events.
+    pub fn each_projected_personal_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut String)) {
+        self.case.each_personal_mut("case", f);
+        self.customer.each_personal_mut("customer", f);
+        // After `[customer]`, in the order the sealing code has always seen them.
+        self.case.attachments.each_personal_mut("attachment", f);
     }
 
     /// The canonical text of this case.

@@ -56,7 +56,8 @@ pub struct FieldChange {
 /// A file stored under `attachments/<case id>/`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
-    pub name: String,
+    /// The file's name, as the customer's file was called: personal data.
+    pub name: Personal,
     pub size: u64,
     /// git blob id of the content, which is also its integrity check.
     pub blob: String,
@@ -340,6 +341,12 @@ impl HasPersonal for FieldChange {
     }
 }
 
+impl HasPersonal for Attachment {
+    fn each_personal_mut(&mut self, _: &'static str, f: &mut Visit<'_>) {
+        self.name.each_personal_mut("attachment", f);
+    }
+}
+
 impl CustomerFields {
     pub fn each_personal_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut String)) {
         HasPersonal::each_personal_mut(self, "customer", f);
@@ -352,6 +359,7 @@ impl Event {
     /// types (see [`super::personal`]).
     pub fn each_personal_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut String)) {
         self.payload.each_personal_mut("", f);
+        self.attachments.each_personal_mut("attachment", f);
         self.customer.each_personal_mut("customer", f);
     }
 }
@@ -607,7 +615,7 @@ mod tests {
             e.customer = Some(customer());
             e.worked_minutes = Some(1);
             e.attachments.push(Attachment {
-                name: "plain.txt".into(),
+                name: "MARK attachment.txt".into(),
                 size: 3,
                 blob: "0123456789abcdef0123456789abcdef01234567".into(),
                 path: None,
@@ -730,6 +738,7 @@ mod tests {
             keys.into_iter().collect::<Vec<_>>(),
             [
                 "answer",
+                "attachment",
                 "description",
                 "email",
                 "feedback",

@@ -262,7 +262,7 @@ fn gather_step(
         let stored = layout::new_attachment_path(&case.id, &name, &blob);
         extra_files.push((stored.clone(), bytes.clone()));
         e.attachments.push(Attachment {
-            name,
+            name: name.into(),
             size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
             blob,
             path: Some(stored),
