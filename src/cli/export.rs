@@ -11,9 +11,13 @@ use crate::ops::export_columns;
 /// so an export imports into another case book. --redact replaces customer names, e-mail
 /// addresses and phone numbers with pseudonyms that are stable across exports from this
 /// clone (free text such as descriptions is not changed).
+///
+/// --customer answers a subject access request (GDPR Art. 15): everything this case book
+/// holds about one customer, every case with its whole history, opened, as one JSON
+/// document.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_long_help = "Examples:\n  casebook export > cases.csv\n  casebook export --format jsonl --status open\n  casebook export --redact > for-the-vendor.csv"
+    after_long_help = "Examples:\n  casebook export > cases.csv\n  casebook export --format jsonl --status open\n  casebook export --redact > for-the-vendor.csv\n  casebook export --customer ada@example.com --json > ada.json"
 )]
 pub struct Args {
     /// The output format: CSV, or JSON Lines (one case per line)
@@ -25,10 +29,18 @@ pub struct Args {
     /// Replace customer personal data with stable pseudonyms
     #[arg(long)]
     redact: bool,
+    /// Everything held about the customer with this e-mail address or phone number, as one
+    /// JSON document (subject access)
+    #[arg(long, value_name = "EMAIL|PHONE", conflicts_with_all = ["redact", "status"])]
+    customer: Option<String>,
 }
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
     let cb = g.casebook()?;
+    if let Some(contact) = &args.customer {
+        let all = cb.subject_access(contact, g.now()?)?;
+        return super::print_json(&all);
+    }
     let rows = cb.export(&args.status, args.redact, g.now()?)?;
     let columns = export_columns();
     let jsonl = args.format == "jsonl" || g.json;

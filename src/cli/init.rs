@@ -9,9 +9,13 @@ use crate::ops::{Casebook, InitOptions, InitOutcome};
 /// Writes `.casebook/config.toml` (every setting with its default, documented) and
 /// `.gitattributes` in one commit. Other files of an existing repository are not touched.
 /// Running it again on a case book changes nothing.
+///
+/// Customer personal data is sealed (stored only encrypted, one key per case in
+/// refs/casebook/keyring) so that `casebook erase` can destroy it; `--plain` makes a book
+/// that stores it as plain text, for teams that hold none.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_long_help = "Examples:\n  casebook init support --timezone Europe/Berlin\n  casebook init --bare /srv/casebook.git --prefix HD"
+    after_long_help = "Examples:\n  casebook init support --timezone Europe/Berlin\n  casebook init --bare /srv/casebook.git --prefix HD\n  casebook init lab --plain"
 )]
 pub struct Args {
     /// Where to create the case book
@@ -27,6 +31,11 @@ pub struct Args {
     /// Time zone of the business calendar (IANA name such as Europe/Berlin)
     #[arg(long, default_value = "UTC")]
     timezone: String,
+    /// Store customer personal data as plain text, not sealed ([privacy] seal = false):
+    /// for case books that hold no personal data; it then cannot be erased without
+    /// rewriting history
+    #[arg(long)]
+    plain: bool,
 }
 
 pub fn run(g: &Globals, args: Args) -> Result<()> {
@@ -37,6 +46,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         bare: args.bare,
         prefix: Some(args.prefix),
         timezone: Some(args.timezone),
+        plain: args.plain,
     };
     let (cb, outcome) = Casebook::init(&dir, &opts, &ctx)?;
     let exe = std::env::current_exe().map_err(|source| crate::error::Error::Io {

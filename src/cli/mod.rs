@@ -12,6 +12,7 @@ mod config;
 mod customer;
 mod deescalate;
 mod due;
+mod erase;
 mod escalate;
 mod export;
 mod follow_up;
@@ -31,6 +32,7 @@ mod reopen;
 mod research;
 mod resolve;
 mod review;
+mod seal;
 mod search;
 mod setup;
 mod show;
@@ -181,6 +183,8 @@ pub enum Command {
     Merge(merge::Args),
     Amend(amend::Args),
     Customer(customer::Args),
+    Erase(erase::Args),
+    Seal(seal::Args),
     Show(show::Args),
     List(list::Args),
     History(history::Args),
@@ -549,6 +553,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Merge(args) => merge::run(g, args),
         Command::Amend(args) => amend::run(g, args),
         Command::Customer(args) => customer::run(g, args),
+        Command::Erase(args) => erase::run(g, args),
+        Command::Seal(args) => seal::run(g, args),
         Command::Show(args) => show::run(g, args),
         Command::List(args) => list::run(g, args),
         Command::History(args) => history::run(g, args),

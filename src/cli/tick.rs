@@ -7,7 +7,9 @@ use crate::error::Result;
 ///
 /// Closes resolved cases whose follow-up window (sla.auto_close) passed with no answer,
 /// and, with sla.auto_escalate = true, escalates cases with a breached target one level.
-/// One commit per action; nothing when nothing is due.
+/// With [privacy] retain (e.g. "3y"), erases the personal data of cases closed longer ago
+/// than that, as `casebook erase` does. One commit per action (one for all erasures);
+/// nothing when nothing is due.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:\n  casebook tick --dry-run\n  casebook tick")]
 pub struct Args {

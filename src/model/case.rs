@@ -30,6 +30,7 @@ use super::enums::{Channel, Direction, FollowUpResponse, Priority, Status};
 use super::event::{Attachment, CustomerFields, Event, Payload};
 use super::id::CaseId;
 use super::personal::{HasPersonal, Personal, Visit};
+use super::privacy::SealState;
 use super::time::{utc, utc_opt};
 
 /// The newest case-file schema this version reads and writes.
@@ -213,6 +214,33 @@ pub struct CaseFile {
     pub events: Vec<Event>,
     #[serde(flatten)]
     pub extra: toml::Table,
+    /// In a sealed case book: what writing this case needs to seal its personal data
+    /// ([`super::privacy`]). Not part of the file, and not compared.
+    #[serde(skip)]
+    pub seal: Sealing,
+}
+
+/// A case's [`SealState`], if it is written sealed. Always equal: it is how a case is
+/// written, not what it holds.
+#[derive(Debug, Clone, Default)]
+pub struct Sealing(pub Option<std::sync::Arc<SealState>>);
+
+impl PartialEq for Sealing {
+    fn eq(&self, _: &Sealing) -> bool {
+        true
+    }
+}
+
+impl From<Option<std::sync::Arc<SealState>>> for Sealing {
+    fn from(s: Option<std::sync::Arc<SealState>>) -> Sealing {
+        Sealing(s)
+    }
+}
+
+impl Sealing {
+    pub fn is_sealed(&self) -> bool {
+        self.0.is_some()
+    }
 }
 
 #[derive(Deserialize)]
@@ -231,6 +259,7 @@ impl CaseFile {
             customer,
             events: vec![open],
             extra: toml::Table::new(),
+            seal: Sealing::default(),
         })
     }
 
@@ -274,7 +303,11 @@ impl CaseFile {
     /// The canonical text of this case.
     pub fn to_toml(&self) -> String {
         // Every field is a string, number, bool, array or table, which TOML can always hold.
-        toml::to_string(self).expect("a case file always serialises to TOML")
+        let text = match &self.seal.0 {
+            Some(state) => toml::to_string(&super::privacy::sealed_copy(self, state)),
+            None => toml::to_string(self),
+        };
+        text.expect("a case file always serialises to TOML")
     }
 
     /// Appends an event (after everything this file has seen) and recomputes the projection

@@ -91,6 +91,17 @@ max_bytes = 1048576    # 1 MiB, like one line of an import
 # "Ticket #" = "external_id"
 # "Internal notes" = "ignore"
 
+[privacy]
+# Customer personal data (names, contacts, messages, answers, feedback, attachments) is
+# stored only encrypted ("sealed"), with one key per case in refs/casebook/keyring, so
+# `casebook erase` can destroy it for good without rewriting history. `casebook init`
+# writes `seal = true` (`init --plain` false); a book made before casebook sealed has no
+# such line and stays plain until `casebook seal`. See README.md, "Personal data".
+seal = false
+# Erase the personal data of cases closed longer ago than this, at `casebook tick`:
+# "3y", "18mo", "90d" or "12w". Unset: kept until erased.
+# retain = "3y"
+
 [templates]
 # Override the messages casebook writes for you (acknowledge, update, follow-up), or put
 # the text in .casebook/templates/<name>.txt. Placeholders: {{customer.name}},
@@ -129,6 +140,61 @@ pub struct Config {
     pub templates: BTreeMap<String, String>,
     /// Import column names (lower-case) mapped to casebook's fields, or to "ignore".
     pub import_columns: BTreeMap<String, String>,
+    pub privacy: Privacy,
+}
+
+/// `[privacy]`: whether personal data is sealed, and how long it is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Privacy {
+    pub seal: bool,
+    pub retain: Option<Retention>,
+}
+
+/// How long the personal data of a closed case is kept (`[privacy] retain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub months: u32,
+    pub days: u32,
+}
+
+impl Retention {
+    /// "3y", "18mo", "90d", "12w".
+    pub fn parse(text: &str) -> Result<Retention, String> {
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (n, unit) = t.split_at(split);
+        let n: u32 = n
+            .parse()
+            .ok()
+            .filter(|n| *n > 0 && *n <= 1200)
+            .ok_or_else(|| {
+                "expected a count from 1 followed by y, mo, w or d, e.g. \"3y\"".to_string()
+            })?;
+        Ok(match unit {
+            "y" => Retention { months: n * 12, days: 0 },
+            "mo" => Retention { months: n, days: 0 },
+            "w" => Retention { months: 0, days: n * 7 },
+            "d" => Retention { months: 0, days: n },
+            _ => return Err(format!("unknown unit {unit:?}: use y (years), mo (months), w (weeks) or d (days), e.g. \"3y\"")),
+        })
+    }
+
+    /// The shortest text that says this ("3y", "18mo", "90d").
+    pub fn text(&self) -> String {
+        match (self.months, self.days) {
+            (m, 0) if m % 12 == 0 => format!("{}y", m / 12),
+            (m, 0) => format!("{m}mo"),
+            (_, d) if d % 7 == 0 => format!("{}w", d / 7),
+            (_, d) => format!("{d}d"),
+        }
+    }
+
+    /// The instant before which a closed case's personal data is no longer kept.
+    pub fn cutoff(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        now.checked_sub_months(chrono::Months::new(self.months))
+            .and_then(|t| t.checked_sub_days(chrono::Days::new(u64::from(self.days))))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+    }
 }
 
 /// Statuses in which a target's clock stops (besides `resolved` and `closed`).
@@ -170,6 +236,14 @@ struct RawConfig {
     text: RawText,
     templates: BTreeMap<String, String>,
     import: RawImport,
+    privacy: RawPrivacy,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawPrivacy {
+    seal: bool,
+    retain: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -488,6 +562,15 @@ impl RawConfig {
             },
             templates: self.templates,
             import_columns: import_columns(self.import.columns)?,
+            privacy: Privacy {
+                seal: self.privacy.seal,
+                retain: self
+                    .privacy
+                    .retain
+                    .as_deref()
+                    .map(|r| Retention::parse(r).map_err(|e| invalid("privacy.retain", r, e)))
+                    .transpose()?,
+            },
         })
     }
 }

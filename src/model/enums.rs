@@ -136,7 +136,8 @@ string_enum! {
         Merge => "merge",
         // `correct`: fixes free text of the event named in `corrects` (see model::correct).
         Correct => "correct",
-        // `erase`: personal data was erased (`reason`; `keys`, the ids of the erased keys).
+        // `erase`: the keys of the case's sealed personal data were destroyed (`keys`), by
+        // `casebook erase` or retention; `reason` says why. It holds no personal data.
         Erase => "erase",
     }
 }

@@ -63,6 +63,7 @@ pub fn merge(a: &CaseFile, b: &CaseFile) -> Result<CaseFile, MergeError> {
         customer: a.customer.clone(),
         events,
         extra: union(&a.extra, &b.extra),
+        seal: a.seal.clone(),
     };
     merged.case.extra = union(&a.case.extra, &b.case.extra);
     merged.case.aliases = a.case.aliases.clone();

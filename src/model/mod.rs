@@ -17,6 +17,7 @@ pub mod layout;
 pub mod merge;
 pub mod payload;
 pub mod personal;
+pub mod privacy;
 pub mod review;
 pub mod review_export;
 pub mod seal;

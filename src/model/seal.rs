@@ -179,9 +179,14 @@ fn associated_data(key_id: &str, case: &str, field: &str) -> Vec<u8> {
     aad
 }
 
-/// Seals `plaintext` as the value of `field` (a path such as `customer.email` or
-/// `event.3.message`) in case `case`.
+/// Seals `plaintext` as the value of `field` (its name: `email`, `message` ...) in case
+/// `case`.
 pub fn seal(key: &Key, case: &str, field: &str, plaintext: &str) -> String {
+    seal_bytes(key, case, field, plaintext.as_bytes())
+}
+
+/// Seals any bytes (an attachment's content) the same way, as text.
+pub fn seal_bytes(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> String {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce).expect("the operating system's random generator is available");
     let cipher = XChaCha20Poly1305::new((&key.secret).into());
@@ -190,7 +195,7 @@ pub fn seal(key: &Key, case: &str, field: &str, plaintext: &str) -> String {
         .encrypt(
             XNonce::from_slice(&nonce),
             Payload {
-                msg: plaintext.as_bytes(),
+                msg: plaintext,
                 aad: &aad,
             },
         )
@@ -204,6 +209,22 @@ pub fn seal(key: &Key, case: &str, field: &str, plaintext: &str) -> String {
 
 /// Opens a sealed value of `field` in case `case` with a key from `keys`.
 pub fn open(keys: &impl Keys, case: &str, field: &str, value: &str) -> Result<String, SealError> {
+    let plain = open_bytes(keys, case, field, value)?;
+    // Authenticated, so this is what was sealed; only ever UTF-8 text is sealed as text.
+    String::from_utf8(plain).map_err(|_| SealError::Tampered {
+        case: case.to_string(),
+        field: field.to_string(),
+        key: key_id_of(value).unwrap_or_default().to_string(),
+    })
+}
+
+/// Opens a value sealed by [`seal_bytes`].
+pub fn open_bytes(
+    keys: &impl Keys,
+    case: &str,
+    field: &str,
+    value: &str,
+) -> Result<Vec<u8>, SealError> {
     let malformed = |reason: &str| SealError::Malformed {
         case: case.to_string(),
         field: field.to_string(),
@@ -257,70 +278,7 @@ pub fn open(keys: &impl Keys, case: &str, field: &str, value: &str) -> Result<St
             },
         )
         .map_err(|_| tampered())?;
-    // Authenticated, so this is what was sealed; only ever UTF-8 text is sealed.
-    String::from_utf8(plain).map_err(|_| tampered())
-}
-
-/// The field path of every sealed string in a case file, by the rule sealing uses: table
-/// keys joined with `.`; an element of an array of tables by its `id` (events: so a value
-/// keeps its path when a merge reorders events), other array elements by their index.
-/// E.g. `customer.email`, `event.7K3M9QXA7K3M.message`, `event.7K3M9QXA7K3M.with.0`.
-pub fn sealed_fields(doc: &toml::Table) -> Vec<(String, String)> {
-    fn walk(value: &toml::Value, path: String, out: &mut Vec<(String, String)>) {
-        match value {
-            toml::Value::String(s) if is_sealed(s) => out.push((path, s.clone())),
-            toml::Value::Table(t) => {
-                for (k, v) in t {
-                    walk(v, format!("{path}.{k}"), out);
-                }
-            }
-            toml::Value::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    let step = match v.get("id").and_then(toml::Value::as_str) {
-                        Some(id) => id.to_string(),
-                        None => i.to_string(),
-                    };
-                    walk(v, format!("{path}.{step}"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    for (k, v) in doc {
-        walk(v, k.clone(), &mut out);
-    }
-    out
-}
-
-/// A case file's text with every sealed value opened where `keys` has its key, for people
-/// reading history (`git log -p` through casebook's textconv driver). A value that does
-/// not open reads `[erased]`, or says why; the rest of the text is unchanged. `None` when
-/// the text is not a case file with sealed values.
-pub fn open_case_text(text: &str, keys: &impl Keys) -> Option<String> {
-    if !text.contains(ANY_VERSION) {
-        return None;
-    }
-    let doc: toml::Table = toml::from_str(text).ok()?;
-    let case = doc.get("case")?.get("id")?.as_str()?.to_string();
-    let mut out = text.to_string();
-    for (field, sealed) in sealed_fields(&doc) {
-        let shown = match open(keys, &case, &field, &sealed) {
-            Ok(plain) => plain,
-            Err(SealError::Erased { .. }) => "[erased]".to_string(),
-            Err(SealError::MissingKey { key, .. }) => {
-                format!("[sealed with key {key}, not in this clone's key ring]")
-            }
-            Err(e) => format!("[cannot open: {e}]"),
-        };
-        // A sealed value has no character TOML escapes, so it stands in the text as is.
-        out = out.replacen(
-            &format!("\"{sealed}\""),
-            &toml::Value::String(shown).to_string(),
-            1,
-        );
-    }
-    Some(out)
+    Ok(plain)
 }
 
 #[cfg(test)]
@@ -416,51 +374,6 @@ mod tests {
     fn debug_never_shows_the_secret() {
         let k = Key::from_parts("KAAAAAAAAAAAAAAAA", "s", [7u8; KEY_LEN]).unwrap();
         assert!(!format!("{k:?}").contains('7'));
-    }
-
-    #[test]
-    fn a_case_text_opens_by_field_path_and_says_what_cannot_be_opened() {
-        let r = ring();
-        let k = &r.0[0];
-        let case = "CB-7K3M9QXA";
-        let text = format!(
-            "schema = 1\n\n[case]\nid = \"{case}\"\n\n[customer]\nname = \"{}\"\n\n[[event]]\nid = \"E1\"\nmessage = \"{}\"\nwith = [\"{}\"]\n\n[event.customer]\nemail = \"{}\"\n",
-            seal(k, case, "customer.name", "Ada \"the first\" Lovelace"),
-            seal(k, case, "event.E1.message", "Dear Ada,\nthanks"),
-            seal(k, case, "event.E1.with.0", "Ada"),
-            // Sealed for another field: copied, so it must not open here.
-            seal(k, case, "customer.email", "ada@example.com"),
-        );
-        let doc: toml::Table = toml::from_str(&text).unwrap();
-        let mut paths: Vec<String> = sealed_fields(&doc).into_iter().map(|(p, _)| p).collect();
-        paths.sort();
-        assert_eq!(
-            paths,
-            [
-                "customer.name",
-                "event.E1.customer.email",
-                "event.E1.message",
-                "event.E1.with.0"
-            ]
-        );
-        let opened = open_case_text(&text, &r).unwrap();
-        let back: toml::Table = toml::from_str(&opened).unwrap();
-        assert_eq!(
-            back["customer"]["name"].as_str(),
-            Some("Ada \"the first\" Lovelace")
-        );
-        let event = &back["event"][0];
-        assert_eq!(event["message"].as_str(), Some("Dear Ada,\nthanks"));
-        assert_eq!(event["with"][0].as_str(), Some("Ada"));
-        let email = event["customer"]["email"].as_str().unwrap();
-        assert!(
-            email.starts_with("[cannot open: case CB-7K3M9QXA: event.E1.customer.email"),
-            "{email}"
-        );
-        let gone = Ring(Vec::new(), vec![k.id.clone()]);
-        let erased: toml::Table = toml::from_str(&open_case_text(&text, &gone).unwrap()).unwrap();
-        assert_eq!(erased["customer"]["name"].as_str(), Some("[erased]"));
-        assert_eq!(open_case_text("schema = 1\n", &r), None);
     }
 
     proptest! {

@@ -54,6 +54,11 @@ pub const RULES: &[(Action, &[Status])] = &[
         A::Link,
         &[S::New, S::Open, S::Pending, S::Resolved, S::Closed],
     ),
+    // A customer's right to erasure holds whatever state their case is in.
+    (
+        A::Erase,
+        &[S::New, S::Open, S::Pending, S::Resolved, S::Closed],
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -90,7 +95,8 @@ pub fn allowed_in(status: &Status) -> Vec<Action> {
     RULES
         .iter()
         .filter(|(a, from)| {
-            from.contains(status) && !matches!(a, A::Link | A::Import | A::Merge | A::Correct)
+            from.contains(status)
+                && !matches!(a, A::Link | A::Import | A::Merge | A::Correct | A::Erase)
         })
         .map(|(a, _)| a.clone())
         .collect()

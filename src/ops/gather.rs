@@ -256,11 +256,17 @@ fn gather_step(
             .map(|a| a.name.as_str())
             .collect();
         let name = unique_name(&safe_name(path), &taken);
-        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
+        // In a sealed book the content is sealed like the case's text, and the file's
+        // name (personal data too) stays out of its path.
+        let (content, file_name) = match crate::model::privacy::seal_attachment(cur.case, bytes) {
+            Some(sealed) => (sealed, "sealed"),
+            None => (bytes.clone(), name.as_str()),
+        };
+        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &content)
             .map_err(|_| Error::invalid("--attach", "cannot hash the attachment"))?;
         let blob = blob.to_string();
-        let stored = layout::new_attachment_path(&case.id, &name, &blob);
-        extra_files.push((stored.clone(), bytes.clone()));
+        let stored = layout::new_attachment_path(&case.id, file_name, &blob);
+        extra_files.push((stored.clone(), content));
         e.attachments.push(Attachment {
             name: name.into(),
             size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),

@@ -573,6 +573,7 @@ fn plan(
         new_cases.push((row, id));
     }
     drop(taken);
+    let privacy = snap.privacy()?;
     let make = |(row, id): &(&Valid, CaseId)| -> Result<Option<(String, Oid)>> {
         if pack.is_none() {
             return Ok(None);
@@ -587,6 +588,9 @@ fn plan(
             source,
         };
         let mut file = CaseFile::create(id.clone(), open).map_err(case_error)?;
+        if let Some(p) = privacy {
+            p.attach_new(&mut file);
+        }
         for event in row
             .team
             .events(&file.case.clone(), &actor, ctx.now, &opts.source)

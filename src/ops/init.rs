@@ -29,6 +29,9 @@ pub struct InitOptions {
     pub prefix: Option<String>,
     /// IANA time zone of the business calendar instead of UTC.
     pub timezone: Option<String>,
+    /// Personal data in plain text (`init --plain`): for teams that hold none. Otherwise
+    /// it is sealed ([privacy] seal = true).
+    pub plain: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +91,11 @@ impl Casebook {
             );
             Ok((change, ()))
         })?;
+        if !opts.plain {
+            // The key ring and its secret exist from the start, so the first case's key
+            // has its subject without writing the ring twice.
+            store.pseudonym_secret(ctx.now)?;
+        }
         let outcome = if created {
             InitOutcome::Created(root)
         } else {
@@ -113,6 +121,9 @@ fn initial_config(opts: &InitOptions) -> Result<String> {
             &format!("timezone = \"{}\"", tz.name()),
             1,
         );
+    }
+    if !opts.plain {
+        text = text.replacen("\nseal = false\n", "\nseal = true\n", 1);
     }
     Config::from_toml(&text)?;
     Ok(text)

@@ -9,6 +9,7 @@ mod init;
 mod lifecycle;
 mod merge;
 mod open;
+mod privacy;
 mod read;
 mod research;
 mod review;
@@ -33,6 +34,7 @@ pub use import::{ImportFormat, ImportOptions, ImportReport, RowError};
 pub use init::{InitOptions, InitOutcome};
 pub use lifecycle::FollowUpResponse;
 pub use open::NewCase;
+pub use privacy::{EraseReport, EraseTarget};
 pub use read::{ListFilter, ListSort, Listed};
 pub use review::{Finding, GroupBy, QueueItem, ReviewReport};
 pub use search::{fts_query, SearchHit};
@@ -230,7 +232,11 @@ pub(crate) fn resolve(snap: &Snapshot<'_>, query: &str) -> Result<CaseId> {
 
 /// `<ID>: <action> — <summary>`, then trailers that make `git log` searchable.
 pub(crate) fn commit_message(id: &CaseId, event: &Event, ctx: &Context) -> String {
-    let summary = one_line(&summary_of(event), 72);
+    // Commit messages stay in every clone's history for good, where no key can erase
+    // them: they never carry a value the event's types declare personal.
+    let mut bare = event.clone();
+    bare.each_personal_mut(&mut |_, v| v.clear());
+    let summary = one_line(&summary_of(&bare), 72);
     let subject = if summary.is_empty() {
         format!("{id}: {}", event.action())
     } else {
@@ -264,7 +270,15 @@ pub fn summary_of(event: &Event) -> String {
         .unwrap_or_default();
     let mut parts: Vec<String> = Vec::new();
     match &event.payload {
-        Payload::Open(p) => parts.extend(p.subject.as_deref().map(str::to_string)),
+        Payload::Open(p) => parts.push(match p.subject.as_deref() {
+            Some(s) if !s.trim().is_empty() => s.to_string(),
+            // A commit message (the subject is personal data): what is not.
+            _ => format!(
+                "new {} case{channel}",
+                p.priority.as_ref().map_or("", |p| p.as_str())
+            )
+            .replace("new  case", "new case"),
+        }),
         Payload::Acknowledge(_) => parts.push(format!("first response sent{channel}")),
         Payload::Update(p) => parts.push(match &p.eta {
             Some(eta) => format!("update sent{channel}, ETA {}", format_utc(eta)),
@@ -342,6 +356,7 @@ pub fn summary_of(event: &Event) -> String {
                 .map(str::to_string),
         ),
     }
+    parts.retain(|p| !p.trim().is_empty());
     parts.join(", ")
 }
 

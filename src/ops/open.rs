@@ -47,10 +47,12 @@ impl Casebook {
                         Error::invalid("id", "could not find a free case ID; try again")
                     })?;
                 let message = commit_message(&id, &event, ctx);
-                let file = CaseFile::create(id.clone(), event).map_err(|source| Error::Case {
-                    id: id.clone(),
-                    source,
-                })?;
+                let mut file =
+                    CaseFile::create(id.clone(), event).map_err(|source| Error::Case {
+                        id: id.clone(),
+                        source,
+                    })?;
+                snap.prepare_new(&mut file)?;
                 let change =
                     Change::with_files(message, vec![(id.path(), file.to_toml().into_bytes())]);
                 Ok((change, id))

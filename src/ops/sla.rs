@@ -151,7 +151,9 @@ impl Casebook {
         let planned = view.map_cases(|f| plan(&f, &config, ctx.now, &actor))?;
         drop(view);
         if dry_run {
-            return Ok(planned.into_iter().map(|(a, _)| a).collect());
+            let mut would: Vec<TickAction> = planned.into_iter().map(|(a, _)| a).collect();
+            would.extend(self.retain(ctx, true)?);
+            return Ok(would);
         }
         let mut done = Vec::new();
         for (action, event) in planned {
@@ -172,6 +174,7 @@ impl Casebook {
                 Err(e) => return Err(e),
             }
         }
+        done.extend(self.retain(ctx, false)?);
         Ok(done)
     }
 }

@@ -89,7 +89,15 @@ impl Casebook {
                 }
             }
             // The key ring goes with the branch: merged, and pushed when the remote's differs.
+            let erased = |s: &crate::store::Store| -> Result<usize> {
+                Ok(s.keyring()?.map_or(0, |r| r.erased().count()))
+            };
+            let erased_before = erased(store)?;
             let ring = store.merge_fetched_keyring(&remote, ctx.now)?;
+            if erased(store)? > erased_before {
+                // Another clone erased keys: the index held what they opened.
+                store.purge_index();
+            }
             report.outgoing_commits = store.ahead_of(theirs)?;
             if report.outgoing_commits == 0 && ring.is_none() {
                 return Ok(report);

@@ -23,7 +23,7 @@ pub fn textconv(start: &Path, file: &Path) -> Result<Vec<u8>> {
         .ok()
         .and_then(|store| store.keyring().ok().flatten())
         .unwrap_or_default();
-    Ok(crate::model::seal::open_case_text(text, &ring)
+    Ok(crate::model::privacy::open_case_text(text, &ring)
         .map(String::into_bytes)
         .unwrap_or(bytes))
 }

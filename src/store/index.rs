@@ -79,6 +79,8 @@ pub struct Key {
     /// The `cases/` tree id, `None` when there is no `cases/` folder.
     pub cases_tree: Option<Oid>,
     pub config_blob: Option<Oid>,
+    /// The key ring commit ("" for none): see [`write_key`].
+    pub ring: String,
 }
 
 impl Key {
@@ -86,6 +88,7 @@ impl Key {
         Ok(Key {
             cases_tree: snap.subtree_id("cases"),
             config_blob: snap.blob_id(CONFIG_PATH)?,
+            ring: ring_tip(&snap.store.repo),
         })
     }
 
@@ -521,6 +524,16 @@ fn db_path(dir: &Path) -> PathBuf {
     dir.join("index.sqlite")
 }
 
+/// Deletes the index of `repo` (it is rebuilt by the next read): after an erasure, since
+/// it held the opened text of sealed values.
+pub(crate) fn purge(repo: &Repository) {
+    let dir = index_dir(repo);
+    match RebuildLock::take(&dir) {
+        Ok(_lock) => remove_db(&dir),
+        Err(_) => remove_db(&dir),
+    }
+}
+
 fn remove_db(dir: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(dir.join(format!("index.sqlite{suffix}")));
@@ -586,6 +599,9 @@ fn staleness(conn: &Connection, want: &Key, repo: &Repository) -> IResult<Stale>
     if meta(conn, "format")?.as_deref() != Some(FORMAT)
         || meta(conn, "config")?.as_deref() != Some(want.config_text().as_str())
     {
+        return Ok(Stale::Rebuild);
+    }
+    if meta(conn, "missing_keys_ring")?.is_some_and(|ring| ring != want.ring) {
         return Ok(Stale::Rebuild);
     }
     let Some(tree) = meta(conn, "cases_tree")? else {
@@ -750,7 +766,19 @@ fn insert(conn: &Connection, p: &Parsed, path_of_broken_id: Option<&CaseId>) -> 
     Ok(())
 }
 
+/// The key ring commit this repository has now ("" for none).
+fn ring_tip(repo: &Repository) -> String {
+    repo.refname_to_id(super::KEYRING_REF)
+        .map(|o| o.to_string())
+        .unwrap_or_default()
+}
+
 fn write_key(conn: &Connection, key: &Key) -> IResult<()> {
+    // Cases with values this clone had no key for were indexed as "[sealed]": once the
+    // key ring changes (a sync brought the keys), the index is rebuilt to open them.
+    if super::privacy::met_missing_key() {
+        set_meta(conn, "missing_keys_ring", &key.ring)?;
+    }
     set_meta(conn, "format", FORMAT)?;
     set_meta(conn, "config", &key.config_text())?;
     set_meta(conn, "cases_tree", &key.tree_text())

@@ -19,6 +19,7 @@ pub mod index;
 mod keyring;
 mod locks;
 mod pack;
+mod privacy;
 mod signals;
 mod snapshot;
 mod sync;
@@ -106,6 +107,12 @@ pub enum StoreError {
     Index(String),
     #[error("{0}")]
     Keyring(String),
+    #[error("{path}: {source}")]
+    Sealed {
+        path: String,
+        #[source]
+        source: crate::model::seal::SealError,
+    },
     #[error("both sides changed {path} differently (the same lines): casebook merges case files, git could not merge this one")]
     MergeConflict { path: String },
 }
@@ -144,6 +151,7 @@ impl StoreError {
                 "another casebook process has been writing for a long time; try again when it is done".into()
             }
             StoreError::Case { source, .. } => return source.hint().map(String::from),
+            StoreError::Sealed { source, .. } => return source.hint().map(String::from),
             StoreError::Remote { .. } => {
                 "check the remote's URL and your access (`git remote -v`, `git fetch`); nothing local was lost".into()
             }
@@ -178,6 +186,7 @@ impl StoreError {
                 | StoreError::NotACasebook { .. }
                 | StoreError::DetachedHead
                 | StoreError::Case { .. }
+                | StoreError::Sealed { .. }
                 | StoreError::Config(_)
                 | StoreError::Remote { .. }
         )
@@ -360,6 +369,11 @@ impl Store {
     /// What the branch tip holds now.
     pub fn snapshot(&self) -> Result<Snapshot<'_>> {
         Snapshot::at_tip(self)
+    }
+
+    /// Deletes the read index, which holds opened personal data; the next read rebuilds it.
+    pub fn purge_index(&self) {
+        index::purge(&self.repo);
     }
 
     /// The read view of the branch tip: what every read command goes through.

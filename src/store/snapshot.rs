@@ -2,9 +2,11 @@
 
 use git2::{Commit, ErrorCode, ObjectType, Oid, Tree};
 
+use super::privacy::Privacy;
 use super::{GitContext, Result, Store, StoreError};
 use crate::model::config::{Config, CONFIG_PATH};
 pub(crate) use crate::model::layout::case_id_of_file;
+use crate::model::privacy::Opening;
 use crate::model::{CaseFile, CaseId, IdQuery};
 
 /// The branch tip at one moment. Everything read through it is consistent.
@@ -12,6 +14,9 @@ pub struct Snapshot<'r> {
     pub(crate) store: &'r Store,
     pub(crate) commit: Option<Commit<'r>>,
     pub(crate) tree: Option<Tree<'r>>,
+    /// How sealed personal data is opened: loaded on the first case parsed.
+    pub(crate) opening: Opening,
+    privacy: std::cell::OnceCell<Option<Privacy>>,
 }
 
 impl<'r> Snapshot<'r> {
@@ -35,6 +40,8 @@ impl<'r> Snapshot<'r> {
             store,
             commit,
             tree,
+            opening: Opening::Write,
+            privacy: std::cell::OnceCell::new(),
         })
     }
 
@@ -88,7 +95,7 @@ impl<'r> Snapshot<'r> {
             .transpose()
     }
 
-    fn read_blob(&self, id: Oid, path: &str) -> Result<Vec<u8>> {
+    pub(crate) fn read_blob(&self, id: Oid, path: &str) -> Result<Vec<u8>> {
         let blob = self
             .store
             .repo
@@ -120,7 +127,56 @@ impl<'r> Snapshot<'r> {
         let Some(bytes) = self.read(&path)? else {
             return Ok(None);
         };
-        parse_case(&path, &bytes).map(Some)
+        self.parse(&path, &bytes).map(Some)
+    }
+
+    /// What this snapshot opens sealed values with; `None` in a plain book without sealed
+    /// values (or a tip that is not a case book). Loaded once.
+    pub(crate) fn privacy(&self) -> Result<Option<&Privacy>> {
+        if let Some(p) = self.privacy.get() {
+            return Ok(p.as_ref());
+        }
+        let sealing = match self.config() {
+            Ok(c) => c.privacy.seal,
+            Err(_) => false,
+        };
+        // A plain book needs the ring only if some case holds sealed values; the key ring
+        // is read when the first one is met (`parse`).
+        let loaded = Privacy::load(self.store, sealing, self.opening, chrono::Utc::now())?;
+        Ok(self.privacy.get_or_init(|| Some(loaded)).as_ref())
+    }
+
+    /// Parses a case file's bytes and opens its sealed values (see [`Privacy::open`]).
+    pub fn parse(&self, path: &str, bytes: &[u8]) -> Result<CaseFile> {
+        let mut case = parse_case(path, bytes)?;
+        if let Some(p) = self.privacy()? {
+            open_parsed(p, path, bytes, &mut case)?;
+        }
+        Ok(case)
+    }
+
+    /// Keys made for cases that had none, to go into the key ring before the commit.
+    pub(crate) fn take_new_keys(&self) -> Vec<crate::model::seal::Key> {
+        self.privacy
+            .get()
+            .and_then(|p| p.as_ref())
+            .and_then(|p| p.new_keys.as_ref())
+            .map(|k| k.take())
+            .unwrap_or_default()
+    }
+
+    /// Whether new cases of this book are sealed (`[privacy] seal`).
+    pub fn seals(&self) -> Result<bool> {
+        Ok(self.privacy()?.is_some_and(|p| p.sealing))
+    }
+
+    /// Gives a case made in this transaction (not parsed: `open`, `import`) what a sealed
+    /// write needs; nothing in a plain book.
+    pub fn prepare_new(&self, case: &mut CaseFile) -> Result<()> {
+        if let Some(p) = self.privacy()? {
+            p.attach_new(case);
+        }
+        Ok(())
     }
 
     /// The IDs matching what a user typed, sorted. Looks only in the shards the query can be
@@ -234,13 +290,14 @@ impl<'r> Snapshot<'r> {
                 let path = path.as_ref();
                 let parsed = self
                     .read_blob(*blob, path)
-                    .and_then(|bytes| parse_case(path, &bytes));
+                    .and_then(|bytes| self.parse(path, &bytes));
                 out.extend(f(path, *blob, parsed)?);
             }
             return Ok(out);
         }
         let chunk = entries.len().div_ceil(threads);
         let gitdir = self.store.repo.path();
+        let privacy = self.privacy()?;
         let f = &f;
         let parts: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = entries
@@ -255,7 +312,13 @@ impl<'r> Snapshot<'r> {
                             let parsed = repo
                                 .find_blob(*blob)
                                 .ctx(|| format!("cannot read {path}"))
-                                .and_then(|b| parse_case(path, b.content()));
+                                .and_then(|b| {
+                                    let mut case = parse_case(path, b.content())?;
+                                    if let Some(p) = privacy {
+                                        open_parsed(p, path, b.content(), &mut case)?;
+                                    }
+                                    Ok(case)
+                                });
                             out.extend(f(path, *blob, parsed)?);
                         }
                         Ok(out)
@@ -320,7 +383,13 @@ impl<'r> Snapshot<'r> {
     }
 }
 
-/// Parses a case file's bytes, naming `path` in any error.
+fn open_parsed(p: &Privacy, path: &str, bytes: &[u8], case: &mut CaseFile) -> Result<()> {
+    // parse_case checked the bytes are UTF-8.
+    p.open(path, std::str::from_utf8(bytes).unwrap_or_default(), case)
+}
+
+/// Parses a case file's bytes as they are (sealed values left sealed), naming `path` in
+/// any error. Reads go through [`Snapshot::parse`], which opens them.
 pub fn parse_case(path: &str, bytes: &[u8]) -> Result<CaseFile> {
     let text = std::str::from_utf8(bytes).map_err(|_| StoreError::Case {
         path: path.to_string(),

@@ -207,6 +207,19 @@ impl Store {
         Ok(tree.get_path(Path::new(path)).is_ok())
     }
 
+    /// The content of `path` in `commit`, if it is a file there.
+    pub fn file_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>> {
+        let tree = self
+            .repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .ctx(|| format!("cannot read {commit}"))?;
+        let Ok(entry) = tree.get_path(Path::new(path)) else {
+            return Ok(None);
+        };
+        self.blob_bytes(Some(entry.id()))
+    }
+
     fn blob_bytes(&self, oid: Option<Oid>) -> Result<Option<Vec<u8>>> {
         oid.map(|o| {
             self.repo

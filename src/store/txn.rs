@@ -190,6 +190,17 @@ impl Store {
             }
             let snap = self.snapshot()?;
             let (change, value) = build(&snap)?;
+            // Keys the change's sealed values use go into the key ring first: a crash
+            // after this leaves an unused key, never a value no key opens.
+            let new_keys = snap.take_new_keys();
+            if !new_keys.is_empty() && !change.is_nothing() {
+                self.update_keyring(now, |ring| {
+                    for key in &new_keys {
+                        ring.add(key.clone(), now);
+                    }
+                    true
+                })?;
+            }
             if change.is_nothing() {
                 return Ok((
                     Committed {

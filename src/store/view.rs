@@ -33,7 +33,9 @@ impl<'r> Deref for View<'r> {
 
 impl<'r> View<'r> {
     pub(crate) fn open(store: &'r Store) -> Result<View<'r>> {
-        let snap = store.casebook_snapshot()?;
+        let mut snap = store.casebook_snapshot()?;
+        // A view only shows: what cannot be opened reads "[erased]" or "[sealed]".
+        snap.opening = crate::model::privacy::Opening::Display;
         let config = snap.config()?;
         Ok(View {
             snap,
@@ -80,7 +82,9 @@ impl<'r> View<'r> {
         self.snap
             .map_entries(&entries, |path, _, parsed| match parsed {
                 Ok(c) => Ok(f(c)),
-                Err(super::StoreError::Case { .. }) if !strict => {
+                Err(super::StoreError::Case { .. } | super::StoreError::Sealed { .. })
+                    if !strict =>
+                {
                     super::warn_skipped(path);
                     Ok(None)
                 }

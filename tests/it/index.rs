@@ -410,7 +410,16 @@ fn the_index_follows_git_reset_pull_hand_edits_and_sync_merges() {
     // A hand edit committed with git: the subject changes in the file.
     let path = crate::common::case_path(&a, &ids[2]);
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replace("login broken", "handwritten subject")).unwrap();
+    // (The subject is sealed: the hand edit writes it as plain text, which reads as is.)
+    let edited: String = text
+        .lines()
+        .map(|l| match l.starts_with("subject = ") {
+            true => "subject = \"handwritten subject\"\n".to_string(),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    assert_ne!(edited, text);
+    std::fs::write(&path, edited).unwrap();
     env.git(&a, &["commit", "-q", "-am", "hand edit"]);
     let hits = same(
         &env,
@@ -447,6 +456,19 @@ fn the_index_follows_git_reset_pull_hand_edits_and_sync_merges() {
         &a,
         &["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"],
     );
+    // git pull brought b's case but not b's key for it (the key ring is not a branch):
+    // its personal data reads "[sealed]" until a sync brings the key ...
+    let hits = same(
+        &env,
+        &a,
+        crate::common::NOW,
+        &["search", "scanner", "--json"],
+    );
+    assert!(!hits.contains(&from_b), "{hits}");
+    let notice = env.run(&a, &["show", &from_b]).ok().stderr;
+    assert!(notice.contains("casebook sync"), "{notice}");
+    // ... and then the index opens it: the key ring changed, so it is rebuilt.
+    env.run(&a, &["sync"]).ok();
     let hits = same(
         &env,
         &a,

@@ -12,6 +12,7 @@ mod integrity;
 mod keyring;
 mod layering;
 mod lifecycle;
+mod privacy;
 mod readme;
 mod review;
 mod sla;

@@ -10,6 +10,11 @@ use crate::common::{case_path, Env};
 
 /// A bare remote and a first clone `a` that created the case book and pushed it.
 pub(crate) fn setup(env: &Env) -> (PathBuf, PathBuf) {
+    setup_with(env, &[])
+}
+
+/// Like [`setup`], with more `init` arguments for the first clone's book.
+pub(crate) fn setup_with(env: &Env, init: &[&str]) -> (PathBuf, PathBuf) {
     let remote = env.path("remote.git");
     env.git(
         env.tmp.path(),
@@ -22,7 +27,9 @@ pub(crate) fn setup(env: &Env) -> (PathBuf, PathBuf) {
             remote.to_str().unwrap(),
         ],
     );
-    let a = env.casebook("a");
+    let mut args = vec!["--timezone", "Europe/Berlin"];
+    args.extend_from_slice(init);
+    let a = env.casebook_with("a", &args);
     env.git(&a, &["remote", "add", "origin", remote.to_str().unwrap()]);
     env.run(&a, &["sync"]).ok();
     (remote, a)
@@ -299,7 +306,10 @@ fn a_corrupt_or_newer_file_on_the_remote_stops_the_sync() {
 #[test]
 fn two_clones_creating_the_same_id_keep_both_cases() {
     let env = Env::new();
-    let (remote, a) = setup(&env);
+    // The collision is forged by writing one case's file under the other's ID, which a
+    // sealed value (bound to its case) would refuse to open: a plain book. Real collisions
+    // in sealed books: tests/it/sync_stress.rs.
+    let (remote, a) = setup_with(&env, &["--plain"]);
     let b = clone(&env, &remote, "b");
     let id = env.open(&a, "Ada", "Created in a");
     // Force the collision: b creates a different case under the same ID.

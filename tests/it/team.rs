@@ -835,6 +835,7 @@ fn a_typo_is_corrected_by_a_correct_event_and_history_keeps_both() {
     );
     assert!(!text.contains("Dnaa"), "{text}");
     assert!(text.contains(&ack), "show prints event ids: {text}");
+    // git's own review of history shows both versions (the textconv driver opens them).
     let log = env.git(&root, &["log", "-p", "--format=%s"]);
     assert!(
         log.contains("Dnaa") && log.contains("correct — corrected message of event"),

@@ -1,0 +1,490 @@
+//! A case's personal data on its way in and out of a sealed case book (issue 14).
+//!
+//! In memory a case always holds its personal data opened, so every rule, template and
+//! comparison works on the text people wrote. Only the file is sealed:
+//!
+//! - **reading** ([`open_case`]) opens every sealed value the case's types declare personal
+//!   ([`CaseFile::each_personal_mut`]) and remembers, for each (field, text), the sealed
+//!   value it came from;
+//! - **writing** ([`CaseFile::to_toml`] through [`sealed_copy`]) seals every personal value
+//!   again, reusing the remembered sealed value where the text did not change. So a file
+//!   is rewritten byte for byte except where something new was said, and git diffs, merges
+//!   and the sync of events keep working on sealed files.
+//!
+//! A sealed value whose key was erased (or that this clone has no key for) cannot be
+//! opened. For a write it stays in the case exactly as it was; for a read that only shows
+//! ([`Opening::Display`]) it becomes [`ERASED`] or [`NO_KEY`].
+//!
+//! The associated data of a value is its case ID and its field name (`email`, `message`,
+//! `with` ...), not its position: the projection (`[customer] email`) holds the same sealed
+//! value as the event that recorded it (`[event.customer] email`). A case renamed by a sync
+//! (its old ID in `aliases`) opens under any of its IDs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use super::case::CaseFile;
+use super::seal::{self, Key, Keys, SealError};
+
+/// How an erased value reads.
+pub const ERASED: &str = "[erased]";
+/// How a value reads that this clone has no key for (a clone without the key ring).
+pub const NO_KEY: &str = "[sealed]";
+
+/// What a read does with sealed values it cannot open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    /// Keep them sealed, as they are: the case may be written back.
+    Write,
+    /// Show [`ERASED`] or [`NO_KEY`]: the case is only shown, never written.
+    Display,
+}
+
+/// Where a sealed case gets the key for values it seals for the first time: the case's own
+/// key when it has one, else a new one (which the store adds to the key ring before the
+/// commit that uses it).
+pub trait KeySource: Send + Sync {
+    /// A key for new values of case `case`, whose customer is known by `contact` (an
+    /// e-mail address or phone number, if the case has one).
+    fn new_key(&self, case: &str, contact: Option<&str>) -> Key;
+}
+
+/// What a case read from (or made in) a sealed book carries for its next write.
+pub struct SealState {
+    /// The key new values are sealed with: the case's, or one made on first need.
+    key: OnceLock<Key>,
+    source: Arc<dyn KeySource>,
+    memo: Memo,
+}
+
+/// The sealed values a case was read with, so that a write gives back the same bytes.
+///
+/// An event never changes once written, so each of its values is remembered by where it
+/// is (event id, position): a rewrite returns exactly those bytes even when two values
+/// hold the same text. The projection is derived from the events: its values take the
+/// sealed value of an event value with the same field and text.
+#[derive(Default)]
+pub struct Memo {
+    events: HashMap<(String, usize), (String, String)>,
+    by_text: HashMap<(&'static str, String), String>,
+}
+
+impl SealState {
+    pub fn new(source: Arc<dyn KeySource>, key: Option<Key>) -> SealState {
+        let cell = OnceLock::new();
+        if let Some(k) = key {
+            let _ = cell.set(k);
+        }
+        SealState {
+            key: cell,
+            source,
+            memo: Memo::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SealState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealState")
+            .field("key", &self.key.get().map(|k| &k.id))
+            .field("remembered", &self.memo.events.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the text: it is personal data.
+        f.debug_struct("Memo")
+            .field("event_values", &self.events.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What opening a case found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Opened {
+    /// Values whose key was erased.
+    pub erased: usize,
+    /// Values whose key this clone does not have.
+    pub missing: usize,
+    /// Values that opened.
+    pub opened: usize,
+}
+
+/// Opens every sealed personal value of `case` with `keys`, in place. A value that was
+/// changed after it was sealed (or copied from another case or field) is an error naming
+/// the case and the field, never garbage. Returns what was found, what a write needs to
+/// give back the sealed values it did not change, and the key of a value that opened.
+pub fn open_case(
+    case: &mut CaseFile,
+    keys: &dyn Keys,
+    opening: Opening,
+) -> Result<(Opened, Memo, Option<String>), SealError> {
+    let ids: Vec<String> = std::iter::once(case.case.id.to_string())
+        .chain(case.case.aliases.iter().cloned())
+        .collect();
+    let mut found = Opened::default();
+    let mut memo = Memo::default();
+    // The key of a value that opened: new values of this case are sealed with it.
+    let mut live_key: Option<String> = None;
+    let mut failure: Option<SealError> = None;
+    let mut open_one = |field: &'static str, value: &mut String| -> Option<String> {
+        if failure.is_some() || !seal::is_sealed(value) {
+            return None;
+        }
+        let mut result = seal::open(&KeysRef(keys), &ids[0], field, value);
+        for alias in &ids[1..] {
+            match result {
+                Err(SealError::Tampered { .. }) => {
+                    result = seal::open(&KeysRef(keys), alias, field, value)
+                }
+                _ => break,
+            }
+        }
+        match result {
+            Ok(plain) => {
+                found.opened += 1;
+                if live_key.is_none() {
+                    live_key = seal::key_id_of(value).map(str::to_string);
+                }
+                Some(std::mem::replace(value, plain))
+            }
+            Err(SealError::Erased { .. }) => {
+                found.erased += 1;
+                if opening == Opening::Display {
+                    *value = ERASED.to_string();
+                }
+                None
+            }
+            Err(SealError::MissingKey { .. }) => {
+                found.missing += 1;
+                if opening == Opening::Display {
+                    *value = NO_KEY.to_string();
+                }
+                None
+            }
+            Err(e) => {
+                failure = Some(e);
+                None
+            }
+        }
+    };
+    for event in &mut case.events {
+        let id = event.id.clone();
+        let mut at = 0;
+        event.each_personal_mut(&mut |field, value| {
+            if let Some(sealed) = open_one(field, value) {
+                memo.by_text
+                    .entry((field, value.clone()))
+                    .or_insert_with(|| sealed.clone());
+                memo.events
+                    .insert((id.clone(), at), (value.clone(), sealed));
+            }
+            at += 1;
+        });
+    }
+    case.each_projected_personal_mut(&mut |field, value| {
+        if let Some(sealed) = open_one(field, value) {
+            memo.by_text.entry((field, value.clone())).or_insert(sealed);
+        }
+    });
+    match failure {
+        Some(e) => Err(e),
+        None => Ok((found, memo, live_key)),
+    }
+}
+
+/// Lets a `&dyn Keys` be passed where `impl Keys` is asked for.
+struct KeysRef<'k>(&'k dyn Keys);
+
+impl Keys for KeysRef<'_> {
+    fn lookup(&self, key_id: &str) -> seal::Lookup<'_> {
+        self.0.lookup(key_id)
+    }
+}
+
+/// Attaches what a write of `case` needs to seal it: `key` is the case's live key (from
+/// [`open_case`]), `memo` the sealed values it opened.
+pub fn attach(case: &mut CaseFile, source: Arc<dyn KeySource>, key: Option<Key>, memo: Memo) {
+    let mut state = SealState::new(source, key);
+    state.memo = memo;
+    case.seal = Some(Arc::new(state)).into();
+}
+
+/// The contact a case's customer is known by, for the subject of a new key.
+fn contact_of(case: &CaseFile) -> Option<String> {
+    let usable = |v: &Option<crate::model::Personal>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && !seal::is_sealed(s) && *s != ERASED && *s != NO_KEY)
+            .map(str::to_string)
+    };
+    usable(&case.customer.email)
+        .or_else(|| usable(&case.customer.phone))
+        .or_else(|| {
+            case.events
+                .iter()
+                .filter_map(|e| e.customer.as_ref())
+                .find_map(|c| usable(&c.email).or_else(|| usable(&c.phone)))
+        })
+}
+
+/// `case` with every personal value sealed: an event's values as they were read where
+/// their text is unchanged, the projection's as the event value they came from, anything
+/// new sealed with the case's key. The same field and text in one write get one sealed
+/// value. Values that are still sealed (key erased, or not in this clone) stay as they are.
+pub fn sealed_copy(case: &CaseFile, state: &SealState) -> CaseFile {
+    let mut out = case.clone();
+    let id = case.case.id.to_string();
+    let contact = contact_of(case);
+    let mut fresh: HashMap<(&'static str, String), String> = HashMap::new();
+    let mut seal_new = |field: &'static str, value: &str| -> String {
+        if let Some(s) = state.memo.by_text.get(&(field, value.to_string())) {
+            return s.clone();
+        }
+        fresh
+            .entry((field, value.to_string()))
+            .or_insert_with(|| {
+                let key = state
+                    .key
+                    .get_or_init(|| state.source.new_key(&id, contact.as_deref()));
+                seal::seal(key, &id, field, value)
+            })
+            .clone()
+    };
+    let needs = |v: &String| !v.is_empty() && !seal::is_sealed(v);
+    for event in &mut out.events {
+        let eid = event.id.clone();
+        let mut at = 0;
+        event.each_personal_mut(&mut |field, value| {
+            if needs(value) {
+                *value = match state.memo.events.get(&(eid.clone(), at)) {
+                    Some((plain, sealed)) if plain == value => sealed.clone(),
+                    _ => seal_new(field, value),
+                };
+            }
+            at += 1;
+        });
+    }
+    out.each_projected_personal_mut(&mut |field, value| {
+        if needs(value) {
+            *value = seal_new(field, value);
+        }
+    });
+    out
+}
+
+/// Every key id a case file's text names (the keys of its sealed values), sorted, without
+/// duplicates; read from the text without parsing it.
+pub fn key_ids_in(text: &str) -> Vec<String> {
+    let mut ids: Vec<String> = text
+        .match_indices(seal::PREFIX)
+        .filter_map(|(at, _)| {
+            let rest = &text[at + seal::PREFIX.len()..];
+            let id = rest.split(':').next()?;
+            seal::is_key_id(id).then(|| id.to_string())
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// A case file's text with every sealed value opened where `keys` has its key, for people
+/// reading history (`git log -p` through casebook's textconv driver): the case in its
+/// canonical form, erased values reading [`ERASED`] and those without a key [`NO_KEY`].
+/// `None` when the text is not a readable case file with sealed values (git then shows it
+/// as it is).
+pub fn open_case_text(text: &str, keys: &dyn Keys) -> Option<String> {
+    if !text.contains(seal::PREFIX) {
+        return None;
+    }
+    let mut case = CaseFile::from_toml(text).ok()?;
+    open_case(&mut case, keys, Opening::Display).ok()?;
+    Some(case.to_toml())
+}
+
+/// The field name an attachment's content is sealed under.
+pub const ATTACHMENT: &str = "attachment";
+
+/// An attachment's content as a sealed case stores it (sealed text, with the case's key),
+/// or `None` when `case` is not written sealed.
+pub fn seal_attachment(case: &CaseFile, content: &[u8]) -> Option<Vec<u8>> {
+    let state = case.seal.0.as_ref()?;
+    let id = case.case.id.to_string();
+    let key = state
+        .key
+        .get_or_init(|| state.source.new_key(&id, contact_of(case).as_deref()));
+    Some(seal::seal_bytes(key, &id, ATTACHMENT, content).into_bytes())
+}
+
+/// The content of an attachment as stored: opened if it is sealed (under any of the case's
+/// IDs), as it is otherwise.
+pub fn open_attachment(
+    case: &CaseFile,
+    keys: &dyn Keys,
+    stored: &[u8],
+) -> Result<Vec<u8>, SealError> {
+    let Ok(text) = std::str::from_utf8(stored) else {
+        return Ok(stored.to_vec());
+    };
+    if !seal::is_sealed(text) {
+        return Ok(stored.to_vec());
+    }
+    let mut result = seal::open_bytes(&KeysRef(keys), case.case.id.as_str(), ATTACHMENT, text);
+    for alias in &case.case.aliases {
+        if !matches!(result, Err(SealError::Tampered { .. })) {
+            break;
+        }
+        result = seal::open_bytes(&KeysRef(keys), alias, ATTACHMENT, text);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::event::{CustomerFields, Event};
+    use crate::model::keyring::KeyRing;
+    use crate::model::{Action, CaseId};
+    use std::sync::Mutex;
+
+    struct Source(Mutex<Vec<Key>>);
+
+    impl KeySource for Source {
+        fn new_key(&self, _case: &str, contact: Option<&str>) -> Key {
+            let k = Key::generate(&format!("customer:{}", contact.unwrap_or("?")));
+            self.0.lock().unwrap().push(k.clone());
+            k
+        }
+    }
+
+    fn at() -> chrono::DateTime<chrono::Utc> {
+        "2026-11-23T09:00:00Z".parse().unwrap()
+    }
+
+    /// A sealed case of Ada, the ring that opens it, and its text.
+    fn sealed_case() -> (CaseFile, KeyRing, String) {
+        let mut open = Event::new(Action::Open, at(), "Dana <d@example.com>");
+        open.get_mut::<crate::model::payload::Open>()
+            .unwrap()
+            .subject = Some("Printer \"jams\"".into());
+        open.get_mut::<crate::model::payload::Open>()
+            .unwrap()
+            .description = Some("Line 1\nLine 2".into());
+        open.customer = Some(CustomerFields {
+            name: Some("Ada Lovelace".into()),
+            email: Some("ada@example.com".into()),
+            ..Default::default()
+        });
+        let id = CaseId::parse("CB-7K3M9QXA").unwrap();
+        let mut case = CaseFile::create(id, open).unwrap();
+        let source = Arc::new(Source(Mutex::new(Vec::new())));
+        attach(&mut case, source.clone(), None, Memo::default());
+        let text = case.to_toml();
+        let mut ring = KeyRing::new();
+        for k in source.0.lock().unwrap().drain(..) {
+            ring.add(k, at());
+        }
+        (case, ring, text)
+    }
+
+    #[test]
+    fn every_personal_value_is_sealed_with_one_key_and_opens_back() {
+        let (case, ring, text) = sealed_case();
+        for plain in ["Ada", "ada@example.com", "jams", "Line"] {
+            assert!(!text.contains(plain), "{plain} in {text}");
+        }
+        assert_eq!(key_ids_in(&text).len(), 1, "one key for the case");
+        // Plain facts stay plain.
+        assert!(text.contains("status = \"new\"") && text.contains("action = \"open\""));
+        let mut back = CaseFile::from_toml(&text).unwrap();
+        let (found, _, live) = open_case(&mut back, &ring, Opening::Write).unwrap();
+        assert!(
+            found.opened >= 6 && found.erased == 0 && found.missing == 0,
+            "{found:?}"
+        );
+        assert!(live.is_some());
+        back.seal = case.seal.clone();
+        assert_eq!(back, case);
+        assert_eq!(back.customer.name, "Ada Lovelace");
+        assert_eq!(back.events[0].text("description"), Some("Line 1\nLine 2"));
+    }
+
+    #[test]
+    fn a_rewrite_keeps_every_unchanged_sealed_value_byte_for_byte() {
+        let (_, ring, text) = sealed_case();
+        let mut case = CaseFile::from_toml(&text).unwrap();
+        let (_, memo, live) = open_case(&mut case, &ring, Opening::Write).unwrap();
+        let key = live.and_then(|id| match ring.lookup(&id) {
+            seal::Lookup::Present(k) => Some(k.clone()),
+            _ => None,
+        });
+        let source = Arc::new(Source(Mutex::new(Vec::new())));
+        attach(&mut case, source.clone(), key, memo);
+        let mut ack = Event::new(Action::Acknowledge, at(), "Dana <d@example.com>");
+        ack.get_mut::<crate::model::payload::Acknowledge>()
+            .unwrap()
+            .message = Some("Dear Ada".into());
+        case.append(ack).unwrap();
+        let again = case.to_toml();
+        for line in text.lines().filter(|l| l.contains("sealed:v1:")) {
+            assert!(again.contains(line), "{line} was rewritten");
+        }
+        assert!(!again.contains("Dear Ada"));
+        assert!(
+            source.0.lock().unwrap().is_empty(),
+            "the case's own key is used"
+        );
+        assert_eq!(key_ids_in(&again), key_ids_in(&text));
+    }
+
+    #[test]
+    fn erased_keys_read_erased_and_stay_sealed_for_a_write() {
+        let (_, ring, text) = sealed_case();
+        let mut gone = ring.clone();
+        for id in key_ids_in(&text) {
+            gone.erase(&id);
+        }
+        let mut shown = CaseFile::from_toml(&text).unwrap();
+        let (found, _, _) = open_case(&mut shown, &gone, Opening::Display).unwrap();
+        assert!(found.erased > 0 && found.opened == 0);
+        assert_eq!(shown.customer.name, ERASED);
+        let mut kept = CaseFile::from_toml(&text).unwrap();
+        open_case(&mut kept, &gone, Opening::Write).unwrap();
+        assert!(
+            seal::is_sealed(&kept.customer.name),
+            "left as it was, for a write"
+        );
+        let opened = open_case_text(&text, &gone).unwrap();
+        assert!(opened.contains("name = \"[erased]\""), "{opened}");
+        let opened = open_case_text(&text, &ring).unwrap();
+        assert!(opened.contains("name = \"Ada Lovelace\""), "{opened}");
+        assert_eq!(open_case_text("schema = 1\n", &ring), None);
+    }
+
+    #[test]
+    fn a_value_moved_to_another_field_or_case_does_not_open() {
+        let (_, ring, text) = sealed_case();
+        let case = CaseFile::from_toml(&text).unwrap();
+        let name = case.customer.name.clone();
+        let email = case.customer.email.clone().unwrap();
+        // The name's sealed value where the e-mail address was.
+        let swapped = text.replace(email.as_str(), name.as_str());
+        let mut moved = CaseFile::from_toml(&swapped).unwrap();
+        let err = open_case(&mut moved, &ring, Opening::Display).unwrap_err();
+        assert!(
+            matches!(err, SealError::Tampered { ref field, .. } if field == "email"),
+            "{err}"
+        );
+        // The same file under another case ID.
+        let other = text.replace("CB-7K3M9QXA", "CB-8K3M9QXA");
+        let mut copied = CaseFile::from_toml(&other).unwrap();
+        assert!(open_case(&mut copied, &ring, Opening::Display).is_err());
+        // ... unless that case was renamed from it (a sync's ID collision): aliases open.
+        copied.case.aliases = vec!["CB-7K3M9QXA".into()];
+        open_case(&mut copied, &ring, Opening::Display).unwrap();
+        assert_eq!(copied.customer.name, "Ada Lovelace");
+    }
+}

@@ -1,0 +1,430 @@
+//! `erase`: a customer's right to erasure (GDPR Art. 17) by crypto-shredding, and the
+//! retention rule of `tick` that uses it; `export --customer`: their right of access
+//! (Art. 15).
+//!
+//! An erasure destroys the keys of the sealed personal data (every key of the customer, or
+//! of the named cases) in the key ring, then records one `erase` event in every case whose
+//! file holds a value sealed with one of them, all in one commit. The events say who, when,
+//! why and which keys; they hold no personal data. History is not rewritten: every event
+//! stays, only the sealed values in it can no longer be opened (they read `[erased]`).
+//! The read index is deleted, since it held the opened text; the next read rebuilds it.
+//!
+//! The keys go first: a crash between the two leaves the data erased and the audit event
+//! missing, and running the same erasure again records it (never the other way round,
+//! which would leave readable data behind a record saying it was erased).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use super::{commit_message, resolve, Casebook, Context};
+use crate::error::{Error, Result};
+use crate::model::keyring::customer_subject;
+use crate::model::privacy::key_ids_in;
+use crate::model::{Action, CaseFile, CaseId, Event};
+use crate::store::Change;
+
+/// Whose personal data an erasure is about.
+#[derive(Debug, Clone)]
+pub enum EraseTarget {
+    /// Every case of the customer known by this e-mail address or phone number.
+    Customer(String),
+    /// These cases (IDs as typed).
+    Cases(Vec<String>),
+}
+
+/// What an erasure did (or, with `dry_run`, would do).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct EraseReport {
+    /// The keys destroyed.
+    pub keys: Vec<String>,
+    /// The cases that got an `erase` event.
+    pub cases: Vec<CaseId>,
+    /// Cases of the target whose personal data is in plain text (recorded before the book
+    /// was sealed): it stays in history, and only a rewrite every clone follows removes it.
+    pub plain: Vec<CaseId>,
+    pub dry_run: bool,
+}
+
+/// Whether `contact` is one of the case's contacts (now, or as any event recorded it).
+fn has_contact(case: &CaseFile, contact: &str) -> bool {
+    let want = normalise(contact);
+    let same =
+        |v: &Option<crate::model::Personal>| v.as_deref().is_some_and(|v| normalise(v) == want);
+    if same(&case.customer.email) || same(&case.customer.phone) {
+        return true;
+    }
+    case.events
+        .iter()
+        .filter_map(|e| e.customer.as_ref())
+        .any(|c| {
+            same(&c.email)
+                || same(&c.phone)
+                || c.was
+                    .as_deref()
+                    .is_some_and(|w| same(&w.email) || same(&w.phone))
+        })
+}
+
+fn normalise(contact: &str) -> String {
+    let t = contact.trim().to_lowercase();
+    if t.contains('@') {
+        t
+    } else {
+        // A phone number: its digits and a leading +, so "+44 20 7946 0958" and
+        // "+442079460958" are the same number.
+        t.chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect()
+    }
+}
+
+fn check_contact(contact: &str) -> Result<()> {
+    let c = contact.trim();
+    let digits = c.chars().filter(char::is_ascii_digit).count();
+    if c.contains('@') || digits >= 5 {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "--customer",
+            format!("{contact:?} is not an e-mail address or phone number (a name is not unique enough to erase by)"),
+        ))
+    }
+}
+
+impl Casebook {
+    /// Every case of the customer known by `contact`, opened (a full scan: an erasure or a
+    /// subject access request must find old cases whose contact has since changed too).
+    fn cases_of_contact(&self, contact: &str) -> Result<Vec<CaseFile>> {
+        check_contact(contact)?;
+        let view = self.view()?;
+        let mut cases = view.map_cases(|f| has_contact(&f, contact).then_some(f))?;
+        cases.sort_by(|a, b| a.case.id.as_str().cmp(b.case.id.as_str()));
+        Ok(cases)
+    }
+
+    /// Erases the personal data of `target` (see the module docs). `reason` is recorded.
+    pub fn erase(
+        &self,
+        ctx: &Context,
+        target: &EraseTarget,
+        reason: &str,
+        dry_run: bool,
+    ) -> Result<EraseReport> {
+        let reason = super::required_text("--reason", reason)?;
+        let snap = self.store.casebook_snapshot()?;
+        let ring = self.store.keyring()?;
+        let live = |id: &String| ring.as_ref().is_some_and(|r| !r.is_erased(id));
+        // The keys of the target, and the target's cases that hold plain personal data.
+        let mut keys: BTreeSet<String> = BTreeSet::new();
+        let mut plain: Vec<CaseId> = Vec::new();
+        let mut named: Vec<CaseId> = Vec::new();
+        match target {
+            EraseTarget::Customer(contact) => {
+                let cases = self.cases_of_contact(contact)?;
+                if let Some(secret) = ring.as_ref().and_then(|r| r.pseudonym_secret()) {
+                    let subject = customer_subject(secret, &normalise(contact));
+                    let ring = ring.as_ref().expect("a ring has the secret");
+                    keys.extend(
+                        ring.keys()
+                            .filter(|k| k.subject == subject)
+                            .map(|k| k.id.clone()),
+                    );
+                }
+                for case in cases {
+                    named.push(case.case.id.clone());
+                }
+            }
+            EraseTarget::Cases(queries) => {
+                for q in queries {
+                    named.push(resolve(&snap, q)?);
+                }
+            }
+        }
+        for id in &named {
+            let text = snap.read(&id.path())?.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text);
+            let ids = key_ids_in(&text);
+            if holds_plain_personal_data(&self.store, id)? {
+                plain.push(id.clone());
+            }
+            keys.extend(ids);
+        }
+        if keys.is_empty() && plain.is_empty() {
+            return Err(match target {
+                EraseTarget::Customer(c) => Error::invalid(
+                    "--customer",
+                    format!("no case of {c} holds personal data this clone knows of"),
+                ),
+                EraseTarget::Cases(_) => {
+                    Error::invalid("ID", "these cases hold no sealed personal data")
+                }
+            });
+        }
+        // Every case with a value sealed with one of these keys gets the event.
+        let mut cases: Vec<CaseId> = Vec::new();
+        for (id, path, blob) in snap.case_entries()? {
+            let text = snap.read_blob(blob, &path)?;
+            let text = String::from_utf8_lossy(&text);
+            if key_ids_in(&text).iter().any(|k| keys.contains(k)) {
+                cases.push(id);
+            }
+        }
+        let keys: Vec<String> = keys.into_iter().collect();
+        let mut report = EraseReport {
+            keys: keys.clone(),
+            cases: cases.clone(),
+            plain,
+            dry_run,
+        };
+        if dry_run {
+            report.keys.retain(|k| live(k));
+            return Ok(report);
+        }
+        self.store.erase_keys(&keys, ctx.now)?;
+        self.record_erasure(ctx, &cases, &keys, &reason)?;
+        self.store.purge_index();
+        Ok(report)
+    }
+
+    /// One commit with an `erase` event in each case (keys: those of its values).
+    fn record_erasure(
+        &self,
+        ctx: &Context,
+        cases: &[CaseId],
+        keys: &[String],
+        reason: &str,
+    ) -> Result<()> {
+        if cases.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
+                let mut files = Vec::new();
+                let mut trailers = String::new();
+                for id in cases {
+                    let Some(bytes) = snap.read(&id.path())? else {
+                        continue;
+                    };
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let own: Vec<String> = key_ids_in(&text)
+                        .into_iter()
+                        .filter(|k| keys.contains(k))
+                        .collect();
+                    let mut case = snap.parse(&id.path(), &bytes)?;
+                    let erase = crate::model::payload::Erase {
+                        reason: Some(reason.to_string()),
+                        keys: own,
+                        ..Default::default()
+                    };
+                    let mut event = Event::with(erase, ctx.now, &ctx.actor.to_string());
+                    event.worked_minutes = ctx.worked_minutes;
+                    let single = commit_message(id, &event, ctx);
+                    case.append(event).map_err(|source| Error::Case {
+                        id: id.clone(),
+                        source,
+                    })?;
+                    files.push((id.path(), case.to_toml().into_bytes()));
+                    trailers.push_str(&format!("Case-Id: {id}\n"));
+                    if cases.len() == 1 {
+                        return Ok((Change::with_files(single, files), ()));
+                    }
+                }
+                let message = format!(
+                    "erase: personal data of {} cases\n\n{trailers}Action: erase\nActor: {}\n",
+                    cases.len(),
+                    ctx.actor
+                );
+                Ok((Change::with_files(message, files), ()))
+            })?;
+        Ok(())
+    }
+
+    /// Everything this case book holds about the customer known by `contact`, opened:
+    /// every case with its whole history (`export --customer`, GDPR Art. 15).
+    pub fn subject_access(&self, contact: &str, now: DateTime<Utc>) -> Result<serde_json::Value> {
+        use base64::Engine;
+        let cases = self.cases_of_contact(contact)?;
+        let ring = self.store.keyring()?.unwrap_or_default();
+        let snap = self.store.casebook_snapshot()?;
+        let mut out = Vec::new();
+        for case in &cases {
+            let mut files = Vec::new();
+            for a in &case.case.attachments {
+                let path = crate::model::layout::attachment_file(&case.case.id, a);
+                let content = match snap.read(&path)? {
+                    Some(stored) => crate::model::privacy::open_attachment(case, &ring, &stored)
+                        .ok()
+                        .map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+                    None => None,
+                };
+                files.push(serde_json::json!({
+                    "name": a.name,
+                    "size": a.size,
+                    "content_base64": content,
+                }));
+            }
+            let mut value =
+                serde_json::to_value(case).map_err(|e| Error::invalid("export", e.to_string()))?;
+            value["attachment_contents"] = serde_json::Value::Array(files);
+            out.push(value);
+        }
+        Ok(serde_json::json!({
+            "customer": contact.trim(),
+            "generated_at": crate::model::time::format_utc(&now),
+            "cases": out,
+        }))
+    }
+}
+
+/// Whether some version of the case's file in history holds personal data in plain text
+/// (recorded before the book was sealed): no key can erase that.
+fn holds_plain_personal_data(store: &crate::store::Store, id: &CaseId) -> Result<bool> {
+    let path = id.path();
+    for entry in store.history(&path)? {
+        let Some(bytes) = store.file_at(entry.commit, &path)? else {
+            continue;
+        };
+        let Ok(mut case) = crate::store::parse_case(&path, &bytes) else {
+            continue;
+        };
+        let mut plain = false;
+        case.each_personal_mut(&mut |_, v| {
+            plain |= !v.is_empty() && !crate::model::seal::is_sealed(v);
+        });
+        if plain {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+impl Casebook {
+    /// Seals this case book from now on (`[privacy] seal = true`, one commit); `false` if
+    /// it already was.
+    pub fn seal_book(&self, ctx: &Context) -> Result<bool> {
+        let (_, changed) = self
+            .store
+            .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
+                if snap.config()?.privacy.seal {
+                    return Ok((Change::nothing(), false));
+                }
+                let text = snap
+                    .read(crate::model::config::CONFIG_PATH)?
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                let text = with_seal_on(&text);
+                crate::model::Config::from_toml(&text)?;
+                let message = format!(
+                    "casebook: seal personal data from now on\n\nAction: seal\nActor: {}\n",
+                    ctx.actor
+                );
+                Ok((
+                    Change::with_files(
+                        message,
+                        vec![(
+                            crate::model::config::CONFIG_PATH.to_string(),
+                            text.into_bytes(),
+                        )],
+                    ),
+                    true,
+                ))
+            })?;
+        if changed {
+            // The key ring and its secret, so the next write can make keys.
+            self.store.pseudonym_secret(ctx.now)?;
+        }
+        Ok(changed)
+    }
+}
+
+/// `config` with `[privacy] seal = true`: the line changed where there is one, else the
+/// section or the key added.
+fn with_seal_on(config: &str) -> String {
+    let mut lines: Vec<String> = config.lines().map(str::to_string).collect();
+    let header = lines.iter().position(|l| l.trim() == "[privacy]");
+    match header {
+        Some(h) => {
+            let end = lines[h + 1..]
+                .iter()
+                .position(|l| l.trim_start().starts_with('['))
+                .map_or(lines.len(), |i| h + 1 + i);
+            let key = (h + 1..end).find(|&i| {
+                let l = lines[i].trim_start();
+                l.starts_with("seal ") || l.starts_with("seal=")
+            });
+            match key {
+                Some(i) => lines[i] = "seal = true".to_string(),
+                None => lines.insert(h + 1, "seal = true".to_string()),
+            }
+            lines.join("\n") + "\n"
+        }
+        None => {
+            let mut out = config.to_string();
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str("\n[privacy]\n# Personal data is stored only encrypted from here on (`casebook seal`).\nseal = true\n");
+            out
+        }
+    }
+}
+
+impl Casebook {
+    /// `tick`'s retention rule (`[privacy] retain`): erases the personal data of the cases
+    /// closed longer ago than that which still hold some, in one commit. With `dry_run`,
+    /// only says which.
+    pub(crate) fn retain(&self, ctx: &Context, dry_run: bool) -> Result<Vec<super::TickAction>> {
+        let config = self.config()?;
+        let Some(retain) = config.privacy.retain else {
+            return Ok(Vec::new());
+        };
+        let cutoff = retain.cutoff(ctx.now);
+        let view = self.view()?;
+        let due: Vec<CaseId> = view.map_cases(|f| {
+            let closed = f
+                .case
+                .closed_at
+                .filter(|_| f.case.status == crate::model::Status::Closed)?;
+            // Erased since it was closed: nothing new was said to keep.
+            let erased_since = f
+                .events
+                .iter()
+                .any(|e| e.action() == Action::Erase && e.at >= closed);
+            (closed < cutoff && !erased_since).then(|| f.case.id.clone())
+        })?;
+        drop(view);
+        let ring = self.store.keyring()?;
+        let snap = self.store.casebook_snapshot()?;
+        let mut live = Vec::new();
+        for id in due {
+            let text = snap.read(&id.path())?.unwrap_or_default();
+            let keys = key_ids_in(&String::from_utf8_lossy(&text));
+            if keys
+                .iter()
+                .any(|k| ring.as_ref().is_some_and(|r| !r.is_erased(k)))
+            {
+                live.push(id);
+            }
+        }
+        drop(snap);
+        if live.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reason = format!(
+            "retention: closed more than {} ago ([privacy] retain)",
+            retain.text()
+        );
+        let ids: Vec<String> = live.iter().map(|c| c.to_string()).collect();
+        let report = self.erase(ctx, &EraseTarget::Cases(ids), &reason, dry_run)?;
+        Ok(report
+            .cases
+            .into_iter()
+            .map(|case| super::TickAction {
+                case,
+                action: Action::Erase,
+                reason: reason.clone(),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,605 @@
+//! Personal data that can be erased (issue 14): sealed in every file and object, erased by
+//! destroying keys, proved with git's own tools over three clones and a bare remote.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use casebook::store::Store;
+
+use crate::common::{case_path, Env};
+use crate::sync::{clone, setup};
+
+/// What Ada (the customer who asks for erasure) said and is known by: none of it may be
+/// readable anywhere after the erasure.
+const ADA: &[&str] = &[
+    "Ada Lovelace",
+    "ada@example.com",
+    "7946 0958",
+    "Quetzalcoatl",
+    "Xylophone",
+    "Kumquat",
+    "Zanzibar",
+];
+/// Bob's, which must read back intact.
+const BOB: &[&str] = &["Bob Babbage", "bob@example.com", "Marmalade", "Gooseberry"];
+
+fn open(env: &Env, root: &Path, args: &[&str]) -> String {
+    let mut all = vec!["open"];
+    all.extend_from_slice(args);
+    env.run(root, &all).ok().stdout.trim().to_string()
+}
+
+/// Every object of the repository at `root`, contents included, as git prints them.
+fn all_objects(root: &Path) -> Vec<u8> {
+    let out = std::process::Command::new("git")
+        .args(["cat-file", "--batch-all-objects", "--batch"])
+        .current_dir(root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn gc(env: &Env, root: &Path) {
+    env.git(root, &["reflog", "expire", "--expire=now", "--all"]);
+    env.git(root, &["gc", "-q", "--prune=now"]);
+}
+
+/// The secrets of the keys with these ids, as bytes and as the base64url text a key ring
+/// stores them in.
+fn secrets(root: &Path, ids: &[String]) -> Vec<(Vec<u8>, String)> {
+    use casebook::model::seal::{Keys, Lookup};
+    let ring = Store::discover(root).unwrap().keyring().unwrap().unwrap();
+    ids.iter()
+        .map(|id| match ring.lookup(id) {
+            Lookup::Present(k) => {
+                let raw = k.secret().to_vec();
+                let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&raw);
+                (raw, text)
+            }
+            _ => panic!("key {id} is not in {}", root.display()),
+        })
+        .collect()
+}
+
+fn key_ids_of(root: &Path, id: &str) -> Vec<String> {
+    casebook::model::privacy::key_ids_in(&std::fs::read_to_string(case_path(root, id)).unwrap())
+}
+
+fn events(env: &Env, root: &Path, id: &str) -> Vec<String> {
+    env.run(root, &["show", id, "--json"]).json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn an_erased_customer_is_gone_from_every_object_of_every_clone_and_the_audit_trail_stays() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let b = clone(&env, &remote, "b");
+    let c = clone(&env, &remote, "c");
+    let files = env.path("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let ada_file = files.join("ada-invoice.txt");
+    std::fs::write(&ada_file, "Invoice for the Xylophone repair").unwrap();
+    let bob_file = files.join("bob-receipt.txt");
+    std::fs::write(&bob_file, "Receipt: Marmalade press").unwrap();
+
+    // Ada has a case in a (with everything an SOP records) and one in b; Bob one in a.
+    let ada1 = open(
+        &env,
+        &a,
+        &[
+            "--customer",
+            "Ada Lovelace",
+            "--email",
+            "ada@example.com",
+            "--phone",
+            "+44 20 7946 0958",
+            "--subject",
+            "Zanzibar printer jams",
+            "--description",
+            "It jams like Quetzalcoatl",
+        ],
+    );
+    env.run(
+        &a,
+        &["ack", &ada1, "--message", "Dear Ada Lovelace, we are on it"],
+    )
+    .ok();
+    env.run(
+        &a,
+        &[
+            "gather",
+            &ada1,
+            "--question",
+            "Which tray, Ada Lovelace?",
+            "--answer",
+            "Tray 2, Quetzalcoatl",
+            "--attach",
+            ada_file.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    env.run(
+        &a,
+        &[
+            "log",
+            &ada1,
+            "--summary",
+            "Called Ada Lovelace about Quetzalcoatl",
+            "--direction",
+            "outbound",
+        ],
+    )
+    .ok();
+    env.run(
+        &a,
+        &["resolve", &ada1, "--resolution", "Replaced the roller"],
+    )
+    .ok();
+    env.run(
+        &a,
+        &[
+            "follow-up",
+            &ada1,
+            "--satisfied",
+            "--rating",
+            "5",
+            "--feedback",
+            "Quetzalcoatl approves",
+        ],
+    )
+    .ok();
+    let bob = open(
+        &env,
+        &a,
+        &[
+            "--customer",
+            "Bob Babbage",
+            "--email",
+            "bob@example.com",
+            "--subject",
+            "Gooseberry scanner",
+        ],
+    );
+    env.run(
+        &a,
+        &["gather", &bob, "--attach", bob_file.to_str().unwrap()],
+    )
+    .ok();
+    env.run(&a, &["sync"]).ok();
+    env.run(&b, &["sync"]).ok();
+    let ada2 = open(
+        &env,
+        &b,
+        &[
+            "--customer",
+            "Ada Lovelace",
+            "--email",
+            "ada@example.com",
+            "--subject",
+            "Kumquat toner",
+        ],
+    );
+    for root in [&b, &a, &c] {
+        env.run(root, &["sync"]).ok();
+    }
+    // Every clone reads everything; no object anywhere holds it in plain text.
+    for root in [&a, &b, &c] {
+        let shown = env.run(root, &["show", &ada1]).ok().stdout;
+        assert!(
+            shown.contains("Ada Lovelace") && shown.contains("Quetzalcoatl"),
+            "{shown}"
+        );
+        let objects = all_objects(root);
+        for word in ADA.iter().chain(BOB) {
+            assert!(
+                !contains(&objects, word.as_bytes()),
+                "{word} in {}",
+                root.display()
+            );
+        }
+    }
+    let ada_keys: Vec<String> = [&ada1, &ada2]
+        .iter()
+        .flat_map(|id| key_ids_of(&a, id))
+        .collect();
+    assert_eq!(ada_keys.len(), 2, "one key per case: {ada_keys:?}");
+    let ada_secrets = secrets(&a, &ada_keys);
+    let events_before = [events(&env, &a, &ada1), events(&env, &a, &ada2)];
+    let sla_before = env.run(&a, &["show", &ada1, "--json"]).json()["sla"].clone();
+    let review_before = env.run(&a, &["review", "--json"]).json()["metrics"].clone();
+
+    // c goes offline. a erases Ada with one command; a and b sync.
+    let out = env
+        .run(
+            &a,
+            &[
+                "erase",
+                "--customer",
+                "ADA@example.com",
+                "--reason",
+                "GDPR request 2026-114",
+            ],
+        )
+        .ok()
+        .stdout;
+    assert!(
+        out.contains(&ada1) && out.contains(&ada2) && !out.contains(&bob),
+        "{out}"
+    );
+    env.run(&a, &["sync"]).ok();
+    env.run(&b, &["sync"]).ok();
+    // The offline clone still reads Ada until it syncs; then it loses the key too.
+    assert!(env
+        .run(&c, &["show", &ada1])
+        .ok()
+        .stdout
+        .contains("Ada Lovelace"));
+    env.run(&c, &["sync"]).ok();
+    env.run(&a, &["sync"]).ok();
+    env.run(&b, &["sync"]).ok();
+
+    let repos: Vec<PathBuf> = vec![a.clone(), b.clone(), c.clone(), remote.clone()];
+    for root in &repos {
+        gc(&env, root);
+        let objects = all_objects(root);
+        for word in ADA {
+            assert!(
+                !contains(&objects, word.as_bytes()),
+                "{word} in {}",
+                root.display()
+            );
+        }
+        for (raw, text) in &ada_secrets {
+            assert!(!contains(&objects, raw), "a key in {}", root.display());
+            assert!(
+                !contains(&objects, text.as_bytes()),
+                "a key in {}",
+                root.display()
+            );
+        }
+    }
+    for root in [&a, &b, &c] {
+        // Ada's data reads [erased] everywhere, with every event still there ...
+        let shown = env.run(root, &["show", &ada1]).ok().stdout;
+        for word in ADA {
+            assert!(!shown.contains(word), "{word}: {shown}");
+        }
+        assert!(shown.contains("[erased]"), "{shown}");
+        for (id, before) in [&ada1, &ada2].iter().zip(&events_before) {
+            let after = events(&env, root, id);
+            assert_eq!(&after[..before.len()], &before[..], "no event is lost");
+            assert_eq!(after.len(), before.len() + 1, "one erase event");
+        }
+        let json = env.run(root, &["show", &ada1, "--json"]).json();
+        let erase = json["events"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(erase["action"], "erase");
+        assert_eq!(erase["reason"], "GDPR request 2026-114");
+        assert_eq!(json["sla"], sla_before, "SLA numbers are unchanged");
+        // ... and list, export and review still work.
+        let list = env.run(root, &["list", "--all"]).ok().stdout;
+        assert!(
+            list.contains("[erased]") && list.contains("Bob Babbage"),
+            "{list}"
+        );
+        let export = env.run(root, &["export"]).ok().stdout;
+        assert!(!ADA.iter().any(|w| export.contains(w)), "{export}");
+        assert_eq!(
+            env.run(root, &["review", "--json"]).json()["metrics"],
+            review_before
+        );
+        // Bob's data reads back intact, his attachment too.
+        let mine = env
+            .run(root, &["export", "--customer", "bob@example.com", "--json"])
+            .json();
+        let case = &mine["cases"][0];
+        assert_eq!(case["customer"]["name"], "Bob Babbage");
+        assert_eq!(case["case"]["subject"], "Gooseberry scanner");
+        let content = case["attachment_contents"][0]["content_base64"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD
+                .decode(content)
+                .unwrap(),
+            b"Receipt: Marmalade press"
+        );
+        // The key never comes back: no ring has it, and the audit trail shows the erasure.
+        let ring = Store::discover(root).unwrap().keyring().unwrap().unwrap();
+        for k in &ada_keys {
+            assert!(ring.is_erased(k));
+        }
+        let log = env.git(root, &["log", "--format=%B", "--grep", "Action: erase"]);
+        assert!(log.contains(&format!("Case-Id: {ada1}")), "{log}");
+        assert!(log.contains(&format!("Case-Id: {ada2}")), "{log}");
+    }
+    // Commit messages never held personal data.
+    let messages = env.git(&a, &["log", "--format=%B"]);
+    for word in ADA.iter().chain(BOB) {
+        assert!(!messages.contains(word), "{word} in a commit message");
+    }
+}
+
+#[test]
+fn tampered_ciphertext_and_a_wrong_key_are_errors_naming_the_case() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let ada = env.open(&root, "Ada", "Printer");
+    let bob = env.open(&root, "Bob", "Scanner");
+    let path = case_path(&root, &ada);
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Change one character of the ciphertext of the customer's name.
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("name = \"sealed:v1:"))
+        .unwrap()
+        .to_string();
+    let last = line.len() - 2;
+    let flipped = if &line[last..last + 1] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    let bad = format!("{}{flipped}\"", &line[..last]);
+    std::fs::write(&path, text.replace(&line, &bad)).unwrap();
+    env.git(&root, &["commit", "-qam", "tamper"]);
+    let err = env.run(&root, &["show", &ada]).fails(1);
+    assert!(
+        err.contains(&ada) && err.contains("name") && err.contains("changed"),
+        "{err}"
+    );
+    assert!(err.contains("restore the case file"), "{err}");
+    // Other cases still list; the broken one is named in a warning.
+    let list = env.run(&root, &["list"]);
+    let listed = list.ok();
+    assert!(listed.stdout.contains(&bob) && !listed.stdout.contains(&ada));
+    assert!(listed.stderr.contains(&ada[3..5]), "{}", listed.stderr);
+    // Nothing is written on top of it.
+    let before = env.commit_count(&root);
+    env.run(&root, &["ack", &ada]).fails(1);
+    assert_eq!(env.commit_count(&root), before);
+
+    // A value sealed with another case's key (copied over) does not open either.
+    env.git(&root, &["reset", "-q", "--hard", "HEAD~1"]);
+    let ada_text = std::fs::read_to_string(&path).unwrap();
+    let bob_text = std::fs::read_to_string(case_path(&root, &bob)).unwrap();
+    let bob_name = bob_text
+        .lines()
+        .find(|l| l.starts_with("name = \"sealed:v1:"))
+        .unwrap();
+    let ada_name = ada_text
+        .lines()
+        .find(|l| l.starts_with("name = \"sealed:v1:"))
+        .unwrap();
+    std::fs::write(&path, ada_text.replace(ada_name, bob_name)).unwrap();
+    env.git(&root, &["commit", "-qam", "swap"]);
+    let err = env.run(&root, &["show", &ada]).fails(1);
+    assert!(err.contains(&ada) && err.contains("does not open"), "{err}");
+    assert!(
+        !err.contains("Bob"),
+        "never garbage, never the other case's data: {err}"
+    );
+}
+
+#[test]
+fn a_clone_without_the_key_ring_says_so_and_sync_brings_it() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let id = env.open(&a, "Ada Lovelace", "Printer");
+    env.run(&a, &["sync"]).ok();
+    let plain = env.path("plain");
+    env.git(
+        env.tmp.path(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            plain.to_str().unwrap(),
+        ],
+    );
+    let shown = env.run(&plain, &["show", &id]).ok();
+    assert!(
+        shown.stdout.contains("[sealed]") && !shown.stdout.contains("Ada"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stderr.contains("no key ring") && shown.stderr.contains("casebook sync"),
+        "{}",
+        shown.stderr
+    );
+    env.run(&plain, &["sync"]).ok();
+    let shown = env.run(&plain, &["show", &id]).ok().stdout;
+    assert!(shown.contains("Ada Lovelace"), "{shown}");
+    // list too (its index was built while the keys were missing).
+    assert!(env
+        .run(&plain, &["list"])
+        .ok()
+        .stdout
+        .contains("Ada Lovelace"));
+}
+
+#[test]
+fn plain_books_stay_plain_until_sealed_and_seal_says_history_keeps_the_plain_text() {
+    let env = Env::new();
+    let root = env.casebook_with("book", &["--plain"]);
+    let old = env.open(&root, "Ada Lovelace", "Old printer");
+    let text = std::fs::read_to_string(case_path(&root, &old)).unwrap();
+    assert!(
+        text.contains("Ada Lovelace") && !text.contains("sealed:"),
+        "{text}"
+    );
+
+    let out = env.run(&root, &["seal"]).ok().stdout;
+    assert!(
+        out.contains("sealed") && out.contains("still hold personal data in plain text"),
+        "{out}"
+    );
+    let config = std::fs::read_to_string(root.join(".casebook/config.toml")).unwrap();
+    assert!(config.contains("seal = true"), "{config}");
+    assert!(env
+        .run(&root, &["seal"])
+        .ok()
+        .stdout
+        .contains("already sealed"));
+
+    let new = env.open(&root, "Bob Babbage", "New scanner");
+    let text = std::fs::read_to_string(case_path(&root, &new)).unwrap();
+    assert!(
+        !text.contains("Bob Babbage") && text.contains("sealed:v1:"),
+        "{text}"
+    );
+    // The old case is sealed when next written; erasing it says its history is plain.
+    env.run(&root, &["ack", &old, "--message", "Dear Ada"]).ok();
+    let text = std::fs::read_to_string(case_path(&root, &old)).unwrap();
+    assert!(!text.contains("Ada Lovelace"), "{text}");
+    let out = env
+        .run(&root, &["erase", &old, "--reason", "asked"])
+        .ok()
+        .stdout;
+    assert!(out.contains("plain text in history"), "{out}");
+    assert!(env
+        .run(&root, &["show", &old])
+        .ok()
+        .stdout
+        .contains("[erased]"));
+}
+
+#[test]
+fn retention_erases_cases_closed_longer_ago_and_dry_run_only_says_so() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let config = root.join(".casebook/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("# retain = \"3y\"", "retain = \"3y\"", 1),
+    )
+    .unwrap();
+    env.git(&root, &["commit", "-qam", "keep personal data 3 years"]);
+    let at = |t: &str, args: &[&str]| {
+        let out = env
+            .cb(&root)
+            .env("CASEBOOK_NOW", t)
+            .args(args)
+            .output()
+            .unwrap();
+        crate::common::Run(out).ok().stdout.trim().to_string()
+    };
+    let args = [
+        "open",
+        "--customer",
+        "Ada Old",
+        "--email",
+        "old@example.com",
+        "--subject",
+        "Old",
+    ];
+    let old = at("2022-01-10T09:00:00Z", &args);
+    at("2022-01-10T10:00:00Z", &["close", &old, "--reason", "done"]);
+    let args = [
+        "open",
+        "--customer",
+        "Bea New",
+        "--email",
+        "new@example.com",
+        "--subject",
+        "New",
+    ];
+    let recent = at("2025-06-10T09:00:00Z", &args);
+    at(
+        "2025-06-10T10:00:00Z",
+        &["close", &recent, "--reason", "done"],
+    );
+    let open = env.open(&root, "Cy Open", "Still open");
+
+    let before = env.commit_count(&root);
+    let plan = env.run(&root, &["tick", "--dry-run", "--json"]).json();
+    let erases: Vec<&str> = plan["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "erase")
+        .map(|a| a["case"].as_str().unwrap())
+        .collect();
+    assert_eq!(erases, [old.as_str()], "{plan}");
+    assert_eq!(env.commit_count(&root), before, "a dry run writes nothing");
+    assert!(env
+        .run(&root, &["show", &old])
+        .ok()
+        .stdout
+        .contains("Ada Old"));
+
+    env.run(&root, &["tick"]).ok();
+    assert!(env
+        .run(&root, &["show", &old])
+        .ok()
+        .stdout
+        .contains("[erased]"));
+    for id in [&recent, &open] {
+        assert!(!env
+            .run(&root, &["show", id])
+            .ok()
+            .stdout
+            .contains("[erased]"));
+    }
+    // Idempotent: nothing left to erase.
+    let again = env.run(&root, &["tick", "--dry-run", "--json"]).json();
+    assert!(!again.to_string().contains("erase"), "{again}");
+    // A bad retention is refused with what to write.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("retain = \"3y\"", "retain = \"3 years\"", 1),
+    )
+    .unwrap();
+    env.git(&root, &["commit", "-qam", "typo"]);
+    let err = env.run(&root, &["tick"]).fails(1);
+    assert!(
+        err.contains("privacy.retain") && err.contains("3y"),
+        "{err}"
+    );
+}
+
+#[test]
+fn erase_refuses_bad_input_and_writes_nothing() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    env.open(&root, "Ada", "Printer");
+    let before = env.commit_count(&root);
+    let err = env
+        .run(&root, &["erase", "--customer", "Ada", "--reason", "x"])
+        .fails(1);
+    assert!(
+        err.contains("not an e-mail address or phone number"),
+        "{err}"
+    );
+    let err = env
+        .run(
+            &root,
+            &["erase", "--customer", "nobody@example.com", "--reason", "x"],
+        )
+        .fails(1);
+    assert!(err.contains("no case of nobody@example.com"), "{err}");
+    env.run(&root, &["erase", "CB-ZZZZZZZZ", "--reason", "x"])
+        .fails(1);
+    let err = env
+        .run(
+            &root,
+            &["erase", "--customer", "ada@example.com", "--reason", " "],
+        )
+        .fails(1);
+    assert!(err.contains("--reason"), "{err}");
+    env.run(&root, &["erase", "--reason", "x"]).fails(2);
+    assert_eq!(env.commit_count(&root), before);
+}
