@@ -4,6 +4,7 @@
 mod acknowledge;
 mod amend;
 mod assign;
+mod attachment;
 mod bulk;
 mod clone;
 mod close;
@@ -186,6 +187,7 @@ pub enum Command {
     Erase(erase::Args),
     Seal(seal::Args),
     Show(show::Args),
+    Attachment(attachment::Args),
     List(list::Args),
     History(history::Args),
     Search(search::Args),
@@ -554,6 +556,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Amend(args) => amend::run(g, args),
         Command::Customer(args) => customer::run(g, args),
         Command::Erase(args) => erase::run(g, args),
+        Command::Attachment(args) => attachment::run(g, args),
         Command::Seal(args) => seal::run(g, args),
         Command::Show(args) => show::run(g, args),
         Command::List(args) => list::run(g, args),

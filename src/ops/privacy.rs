@@ -428,3 +428,76 @@ impl Casebook {
             .collect())
     }
 }
+
+impl Casebook {
+    /// The content of one of a case's attachments, opened: `which` is its name, its path,
+    /// or the start of its blob id (at least 7 characters).
+    pub fn attachment(&self, query: &str, which: &str) -> Result<(String, Vec<u8>)> {
+        let view = self.view()?;
+        let id = resolve(view.snapshot(), query)?;
+        let case = view
+            .case(&id)?
+            .ok_or_else(|| Error::UnknownCase(query.to_string()))?;
+        let path_of = |a: &crate::model::event::Attachment| {
+            crate::model::layout::attachment_file(&case.case.id, a)
+        };
+        let found: Vec<&crate::model::event::Attachment> = case
+            .case
+            .attachments
+            .iter()
+            .filter(|a| {
+                a.name == which
+                    || path_of(a) == which
+                    || (which.len() >= 7 && a.blob.starts_with(which))
+            })
+            .collect();
+        let listing = || {
+            case.case
+                .attachments
+                .iter()
+                .map(|a| format!("{} ({})", a.name, path_of(a)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let a = match found.as_slice() {
+            [a] => *a,
+            [] if case.case.attachments.is_empty() => {
+                return Err(Error::invalid(
+                    "FILE",
+                    format!("case {id} has no attachments"),
+                ))
+            }
+            [] => {
+                return Err(Error::invalid(
+                    "FILE",
+                    format!(
+                        "case {id} has no attachment {which:?}; it has: {}",
+                        listing()
+                    ),
+                ))
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "FILE",
+                    format!(
+                        "case {id} has several attachments {which:?}: name one by its path: {}",
+                        listing()
+                    ),
+                ))
+            }
+        };
+        let path = path_of(a);
+        let stored = view.snapshot().read(&path)?.ok_or_else(|| {
+            Error::invalid("FILE", format!("{path} is missing from the case book"))
+        })?;
+        let ring = self.store.keyring()?.unwrap_or_default();
+        let content =
+            crate::model::privacy::open_attachment(&case, &ring, &stored).map_err(|source| {
+                Error::Store(crate::store::StoreError::Sealed {
+                    path: path.clone(),
+                    source,
+                })
+            })?;
+        Ok((a.name.to_string(), content))
+    }
+}

@@ -233,16 +233,24 @@ fn a_case_goes_through_every_sop_step_one_commit_each() {
     let att = &v["attachments"][0];
     assert_eq!(att["name"], "screen_shot.png");
     assert_eq!(att["size"], 15);
-    let blob = env.git(&root, &["hash-object", shot.to_str().unwrap()]);
-    let blob = blob.trim();
-    assert_eq!(blob, att["blob"].as_str().unwrap());
-    // Content-addressed: the folder is the start of the blob id.
-    let stored = format!("attachments/{id}/{}/screen_shot.png", &blob[..12]);
+    // Content-addressed: the folder is the start of the id of the blob stored, which in
+    // a sealed book is the sealed content, under a path without the file's name.
+    let blob = att["blob"].as_str().unwrap();
+    let stored = format!("attachments/{id}/{}/sealed", &blob[..12]);
     assert_eq!(att["path"], stored.as_str());
-    assert_eq!(
-        std::fs::read(root.join(&stored)).unwrap(),
-        b"\x89PNG fake image"
-    );
+    let on_disk = std::fs::read(root.join(&stored)).unwrap();
+    assert!(on_disk.starts_with(b"sealed:v1:K"));
+    assert!(!String::from_utf8_lossy(&on_disk).contains("PNG"));
+    let hashed = env.git(&root, &["hash-object", &stored]);
+    assert_eq!(hashed.trim(), blob);
+    // casebook opens it.
+    let out = env
+        .cb(&root)
+        .args(["attachment", &id, "screen_shot.png"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"\x89PNG fake image");
     let actions: Vec<&str> = v["events"]
         .as_array()
         .unwrap()

@@ -479,7 +479,12 @@ fn assert_both_shots_kept(env: &Env, root: &Path, id: &str) {
         .iter()
         .map(|a| {
             assert_eq!(a["name"], "shot.txt");
-            std::fs::read_to_string(root.join(a["path"].as_str().unwrap())).unwrap()
+            // Sealed on disk; opened by casebook, chosen by path (both have one name).
+            let path = a["path"].as_str().unwrap();
+            assert!(std::fs::read_to_string(root.join(path))
+                .unwrap()
+                .starts_with("sealed:v1:"));
+            env.run(root, &["attachment", id, path]).ok().stdout
         })
         .collect();
     contents.sort();

@@ -347,7 +347,8 @@ fn clones_with_collisions_pulls_and_skew_converge_with_every_event_once() {
 #[test]
 fn a_renamed_case_keeps_its_attachments_from_before_paths_were_recorded() {
     let env = Env::new();
-    let (remote, a) = remote_and_first_clone(&env);
+    // Attachments without a recorded path come from before sealing: a plain book.
+    let (remote, a) = crate::sync::setup_with(&env, &["--plain"]);
     let b = clone(&env, &remote, "b");
     let first = [
         ("CASEBOOK_SEED", "old"),
