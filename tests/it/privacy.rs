@@ -603,3 +603,51 @@ fn erase_refuses_bad_input_and_writes_nothing() {
     env.run(&root, &["erase", "--reason", "x"]).fails(2);
     assert_eq!(env.commit_count(&root), before);
 }
+
+#[test]
+fn a_dry_run_erases_nothing_and_attachment_names_what_a_case_has() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada Lovelace", "Printer");
+    let file = env.path("jam.txt");
+    std::fs::write(&file, "jammed").unwrap();
+    env.run(&root, &["gather", &id, "--attach", file.to_str().unwrap()])
+        .ok();
+    let before = env.commit_count(&root);
+    let plan = env
+        .run(
+            &root,
+            &[
+                "--json",
+                "erase",
+                "--customer",
+                "ada.lovelace@example.com",
+                "--reason",
+                "asked",
+                "--dry-run",
+            ],
+        )
+        .json();
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["cases"][0], id.as_str());
+    assert_eq!(plan["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(env.commit_count(&root), before);
+    assert!(env
+        .run(&root, &["show", &id])
+        .ok()
+        .stdout
+        .contains("Ada Lovelace"));
+    assert_eq!(
+        env.run(&root, &["attachment", &id, "jam.txt"]).ok().stdout,
+        "jammed"
+    );
+    let err = env.run(&root, &["attachment", &id, "nope.txt"]).fails(1);
+    assert!(
+        err.contains("no attachment \"nope.txt\"") && err.contains("jam.txt"),
+        "{err}"
+    );
+    // After the erasure the attachment cannot be opened, and says why.
+    env.run(&root, &["erase", &id, "--reason", "asked"]).ok();
+    let err = env.run(&root, &["attachment", &id, "[erased]"]).fails(1);
+    assert!(err.contains("erased"), "{err}");
+}
