@@ -19,6 +19,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use casebook::model::event::CustomerFields;
+use casebook::model::payload;
 use casebook::model::{Action, Actor, CaseFile, CaseId, Event, Priority};
 use casebook::ops::{Casebook, Context, InitOptions};
 use casebook::store::Change;
@@ -222,13 +223,15 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
             now - chrono::Duration::minutes(i as i64),
             ACTOR,
         );
-        open.subject = Some(format!("Case number {i}: the printer does something odd"));
-        open.priority = Some(Priority::from_stored(Priority::KNOWN[i % 4]));
-        open.description =
+        open.get_mut::<payload::Open>().unwrap().subject =
+            Some(format!("Case number {i}: the printer does something odd").into());
+        open.get_mut::<payload::Open>().unwrap().priority =
+            Some(Priority::from_stored(Priority::KNOWN[i % 4]));
+        open.get_mut::<payload::Open>().unwrap().description =
             Some("A paragraph of description, as customers write them.\nWith two lines.".into());
         open.customer = Some(CustomerFields {
-            name: Some(format!("Customer {i}")),
-            email: Some(format!("customer{i}@example.com")),
+            name: Some(format!("Customer {i}").into()),
+            email: Some(format!("customer{i}@example.com").into()),
             ..Default::default()
         });
         let mut file = CaseFile::create(id.clone(), open).expect("case");
@@ -240,19 +243,20 @@ fn build(dir: &Path, n: usize, bare: bool) -> String {
                 opened + chrono::Duration::minutes(20),
                 ACTOR,
             );
-            ack.direction = Some("outbound".into());
+            *ack.payload.direction_mut().unwrap() = Some("outbound".into());
             let mut resolve =
                 Event::new(Action::Resolve, opened + chrono::Duration::hours(5), ACTOR);
-            resolve.resolution = Some("Fixed".into());
-            resolve.root_cause = Some(format!("Cause {}", i % 7));
+            resolve.get_mut::<payload::Resolve>().unwrap().resolution = Some("Fixed".into());
+            resolve.get_mut::<payload::Resolve>().unwrap().root_cause =
+                Some(format!("Cause {}", i % 7));
             let mut follow = Event::new(
                 Action::FollowUp,
                 opened + chrono::Duration::hours(30),
                 ACTOR,
             );
-            follow.direction = Some("outbound".into());
-            follow.response = Some("satisfied".into());
-            follow.rating = Some((i % 5 + 1) as u8);
+            *follow.payload.direction_mut().unwrap() = Some("outbound".into());
+            follow.get_mut::<payload::FollowUp>().unwrap().response = Some("satisfied".into());
+            follow.get_mut::<payload::FollowUp>().unwrap().rating = Some((i % 5 + 1) as u8);
             for e in [ack, resolve, follow] {
                 file.append(e).expect("event");
             }

@@ -26,6 +26,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use casebook::model::event::CustomerFields;
+use casebook::model::payload;
 use casebook::model::{Action, CaseFile, CaseId, Channel, Event, Priority};
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -94,24 +95,31 @@ fn case(i: usize, n: usize, rng: &mut Rng, now: DateTime<Utc>) -> (CaseFile, boo
     let age = TimeDelta::seconds((365 * 86_400 * (n - i) / n) as i64 + rng.below(3600) as i64);
     let created = now - age;
     let mut open = event(Action::Open, created, actor);
-    open.subject = Some(format!(
-        "{} (#{i})",
-        SUBJECTS[rng.below(SUBJECTS.len() as u64) as usize]
-    ));
-    open.description = Some(format!(
-        "Customer reports: {}",
-        SUBJECTS[i % SUBJECTS.len()].to_lowercase()
-    ));
-    open.priority = Some(Priority::from_stored(
+    open.get_mut::<payload::Open>().unwrap().subject = Some(
+        format!(
+            "{} (#{i})",
+            SUBJECTS[rng.below(SUBJECTS.len() as u64) as usize]
+        )
+        .into(),
+    );
+    open.get_mut::<payload::Open>().unwrap().description = Some(
+        format!(
+            "Customer reports: {}",
+            SUBJECTS[i % SUBJECTS.len()].to_lowercase()
+        )
+        .into(),
+    );
+    open.get_mut::<payload::Open>().unwrap().priority = Some(Priority::from_stored(
         ["low", "normal", "normal", "high", "urgent"][rng.below(5) as usize],
     ));
-    open.channel = Some(Channel::from_stored(
+    open.get_mut::<payload::Open>().unwrap().channel = Some(Channel::from_stored(
         ["email", "phone", "chat"][rng.below(3) as usize],
     ));
-    open.product = Some(["Printer", "Billing", "App", "Router"][rng.below(4) as usize].to_string());
+    open.get_mut::<payload::Open>().unwrap().product =
+        Some(["Printer", "Billing", "App", "Router"][rng.below(4) as usize].to_string());
     open.customer = Some(CustomerFields {
-        name: Some(format!("Customer {}", i % 5000)),
-        email: Some(format!("customer{}@example.com", i % 5000)),
+        name: Some(format!("Customer {}", i % 5000).into()),
+        email: Some(format!("customer{}@example.com", i % 5000).into()),
         ..Default::default()
     });
     let mut f = CaseFile::create(case_id(i), open).expect("a valid case");
@@ -125,8 +133,9 @@ fn case(i: usize, n: usize, rng: &mut Rng, now: DateTime<Utc>) -> (CaseFile, boo
         created + TimeDelta::minutes(5 + rng.below(240) as i64),
         actor,
     );
-    ack.direction = Some("outbound".into());
-    ack.message = Some("Thank you, we are looking into it.".into());
+    *ack.payload.direction_mut().unwrap() = Some("outbound".into());
+    ack.get_mut::<payload::Acknowledge>().unwrap().message =
+        Some("Thank you, we are looking into it.".into());
     f.append(ack).expect("ack");
     let resolved = days >= 14 || (days >= 2 && rng.below(2) == 0);
     if !resolved {
@@ -137,7 +146,8 @@ fn case(i: usize, n: usize, rng: &mut Rng, now: DateTime<Utc>) -> (CaseFile, boo
         created + TimeDelta::hours(4 + rng.below(60) as i64),
         actor,
     );
-    res.resolution = Some(RESOLUTIONS[rng.below(RESOLUTIONS.len() as u64) as usize].into());
+    res.get_mut::<payload::Resolve>().unwrap().resolution =
+        Some(RESOLUTIONS[rng.below(RESOLUTIONS.len() as u64) as usize].into());
     let res_at = res.at;
     f.append(res).expect("resolve");
     let closed = days >= 30 || (days >= 14 && rng.below(10) < 7);
@@ -178,7 +188,7 @@ fn generate(dir: &Path, n: usize) -> Vec<(CaseId, bool, String)> {
         )
         .unwrap();
         paths.push(f.case.id.path());
-        cases.push((f.case.id.clone(), closed, f.case.subject.clone()));
+        cases.push((f.case.id.clone(), closed, f.case.subject.to_string()));
     }
     let msg = format!("bench: {n} cases");
     write!(

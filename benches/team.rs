@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use casebook::model::event::CustomerFields;
+use casebook::model::payload;
 use casebook::model::{Action, Actor, CaseFile, CaseId, Event, Priority};
 use casebook::ops::{Casebook, Context, InitOptions};
 use casebook::store::Change;
@@ -108,11 +109,13 @@ fn build(dir: &Path, n: usize) -> Vec<String> {
         let i = files.len();
         let opened = now - chrono::Duration::minutes(i as i64);
         let mut open = Event::new(Action::Open, opened, ACTOR);
-        open.subject = Some(format!("Case number {i}: the printer does something odd"));
-        open.priority = Some(Priority::from_stored(Priority::KNOWN[i % 4]));
+        open.get_mut::<payload::Open>().unwrap().subject =
+            Some(format!("Case number {i}: the printer does something odd").into());
+        open.get_mut::<payload::Open>().unwrap().priority =
+            Some(Priority::from_stored(Priority::KNOWN[i % 4]));
         open.customer = Some(CustomerFields {
-            name: Some(format!("Customer {i}")),
-            email: Some(format!("customer{i}@example.com")),
+            name: Some(format!("Customer {i}").into()),
+            email: Some(format!("customer{i}@example.com").into()),
             ..Default::default()
         });
         let mut file = CaseFile::create(id.clone(), open).expect("case");
@@ -121,7 +124,7 @@ fn build(dir: &Path, n: usize) -> Vec<String> {
             opened + chrono::Duration::minutes(20),
             ACTOR,
         );
-        ack.direction = Some("outbound".into());
+        *ack.payload.direction_mut().unwrap() = Some("outbound".into());
         file.append(ack).expect("event");
         let owner = match i % 10 {
             0 => Some(ACTOR),
@@ -135,7 +138,7 @@ fn build(dir: &Path, n: usize) -> Vec<String> {
                     opened + chrono::Duration::minutes(30),
                     ACTOR,
                 );
-                e.to = Some(o.to_string());
+                e.get_mut::<payload::Assign>().unwrap().to = Some(o.to_string());
                 file.append(e).expect("event");
             }
             None => unowned.push(id.to_string()),

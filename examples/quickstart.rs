@@ -100,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ack = cb.acknowledge(&at(&agent, 20), id.as_str(), None, None)?;
     println!(
         "Acknowledgement sent to the customer:\n\n{}\n",
-        indent(ack.event.message.as_deref().unwrap_or(""))
+        indent(ack.event.payload.message().unwrap_or(""))
     );
 
     // 3. Gather the facts; 4. research the root cause.
@@ -127,7 +127,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let update = cb.update(&at(&agent, 10), id.as_str(), None, Some(&eta), None)?;
     println!(
         "Timeline update sent:\n\n{}\n",
-        indent(update.event.message.as_deref().unwrap_or(""))
+        indent(update.event.payload.message().unwrap_or(""))
     );
 
     // 6. Escalate when it cannot be resolved at your level.

@@ -103,7 +103,12 @@ pub fn report(g: &Globals, cb: &Casebook, ctx: &Context, bulk: &Bulk) -> Result<
     }
     for r in &bulk.recorded {
         let c = &r.case.case;
-        eprintln!("{}: {} recorded; status {}", c.id, r.event.action, c.status);
+        eprintln!(
+            "{}: {} recorded; status {}",
+            c.id,
+            r.event.action(),
+            c.status
+        );
         super::merged_hint(r);
     }
     for id in &bulk.unchanged {

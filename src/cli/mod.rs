@@ -441,10 +441,12 @@ fn recorded(g: &Globals, cb: &Casebook, ctx: &Context, rec: crate::ops::Recorded
     let c = &rec.case.case;
     eprintln!(
         "{}: {} recorded; status {}",
-        c.id, rec.event.action, c.status
+        c.id,
+        rec.event.action(),
+        c.status
     );
     merged_hint(&rec);
-    match (&rec.event.template, &rec.event.message) {
+    match (rec.event.payload.template(), rec.event.payload.message()) {
         (Some(_), Some(message)) => print(&format!("{}\n", crate::render::safe_text(message))),
         _ => Ok(()),
     }
@@ -452,7 +454,8 @@ fn recorded(g: &Globals, cb: &Casebook, ctx: &Context, rec: crate::ops::Recorded
 
 /// A contact recorded on a merged duplicate belongs on the case it was merged into.
 fn merged_hint(rec: &crate::ops::Recorded) {
-    if let (Some(into), crate::model::Action::Log) = (&rec.case.case.merged_into, &rec.event.action)
+    if let (Some(into), crate::model::Action::Log) =
+        (&rec.case.case.merged_into, &rec.event.action())
     {
         eprintln!(
             "hint: {} was merged into {into}; record further contact there",

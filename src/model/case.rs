@@ -26,9 +26,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::enums::{Action, Channel, Direction, FollowUpResponse, Priority, Scope, Status};
-use super::event::{Attachment, CustomerFields, Event};
+use super::enums::{Channel, Direction, FollowUpResponse, Priority, Status};
+use super::event::{Attachment, CustomerFields, Event, Payload};
 use super::id::CaseId;
+use super::personal::{HasPersonal, Personal, Visit};
 use super::privacy::SealState;
 use super::time::{utc, utc_opt};
 
@@ -93,7 +94,7 @@ pub struct Satisfaction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feedback: Option<String>,
+    pub feedback: Option<Personal>,
     #[serde(flatten)]
     pub extra: toml::Table,
 }
@@ -107,12 +108,12 @@ pub struct CaseState {
     pub external_id: Option<String>,
     pub status: Status,
     pub priority: Priority,
-    pub subject: String,
+    pub subject: Personal,
     pub channel: Channel,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Personal>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
     pub incident_at: Option<DateTime<Utc>>,
     #[serde(with = "utc")]
@@ -145,7 +146,7 @@ pub struct CaseState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_cause: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<Scope>,
+    pub scope: Option<super::enums::Scope>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_opt")]
@@ -171,13 +172,37 @@ pub struct CaseState {
 /// The `[customer]` section: personal data, kept apart from everything else.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
-    pub name: String,
+    pub name: Personal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<Personal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
+    pub phone: Option<Personal>,
     #[serde(flatten)]
     pub extra: toml::Table,
+}
+
+impl HasPersonal for Satisfaction {
+    fn each_personal_mut(&mut self, _: &'static str, f: &mut Visit<'_>) {
+        self.feedback.each_personal_mut("feedback", f);
+    }
+}
+
+/// Subject, description and survey feedback; the attachments' names are visited by
+/// [`CaseFile::each_projected_personal_mut`], after `[customer]`.
+impl HasPersonal for CaseState {
+    fn each_personal_mut(&mut self, _: &'static str, f: &mut Visit<'_>) {
+        self.subject.each_personal_mut("subject", f);
+        self.description.each_personal_mut("description", f);
+        self.satisfaction.each_personal_mut("satisfaction", f);
+    }
+}
+
+impl HasPersonal for Customer {
+    fn each_personal_mut(&mut self, _: &'static str, f: &mut Visit<'_>) {
+        self.name.each_personal_mut("name", f);
+        self.email.each_personal_mut("email", f);
+        self.phone.each_personal_mut("phone", f);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -269,28 +294,10 @@ impl CaseFile {
     /// The personal values of the projection (`[case]`, `[customer]`) only: what replay
     /// derives from the events.
     pub fn each_projected_personal_mut(&mut self, f: &mut dyn FnMut(&'static str, &mut String)) {
-        f("subject", &mut self.case.subject);
-        if let Some(d) = &mut self.case.description {
-            f("description", d);
-        }
-        if let Some(fb) = self
-            .case
-            .satisfaction
-            .as_mut()
-            .and_then(|s| s.feedback.as_mut())
-        {
-            f("feedback", fb);
-        }
-        f("name", &mut self.customer.name);
-        if let Some(e) = &mut self.customer.email {
-            f("email", e);
-        }
-        if let Some(p) = &mut self.customer.phone {
-            f("phone", p);
-        }
-        for a in &mut self.case.attachments {
-            f("attachment", &mut a.name);
-        }
+        self.case.each_personal_mut("case", f);
+        self.customer.each_personal_mut("customer", f);
+        // After `[customer]`, in the order the sealing code has always seen them.
+        self.case.attachments.each_personal_mut("attachment", f);
     }
 
     /// The canonical text of this case.
@@ -420,17 +427,20 @@ pub fn replay_with(
     events: &[Event],
     mut after: impl FnMut(&Event, &CaseState),
 ) -> Result<(CaseState, Customer), CaseError> {
-    let first = events
+    let (first, open) = events
         .first()
-        .filter(|e| e.action == Action::Open)
+        .and_then(|e| match &e.payload {
+            Payload::Open(open) => Some((e, open)),
+            _ => None,
+        })
         .ok_or(CaseError::NoOpenEvent)?;
     let mut case = CaseState {
         id: id.clone(),
-        external_id: first.external_id.clone(),
+        external_id: open.external_id.clone(),
         status: Status::New,
-        priority: first.priority.clone().unwrap_or(Priority::Normal),
-        subject: first.subject.clone().unwrap_or_default(),
-        channel: first.channel.clone().unwrap_or(Channel::Other),
+        priority: open.priority.clone().unwrap_or(Priority::Normal),
+        subject: open.subject.clone().unwrap_or_default(),
+        channel: open.channel.clone().unwrap_or(Channel::Other),
         product: None,
         description: None,
         incident_at: None,
@@ -476,81 +486,94 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
     if let Some(c) = &e.customer {
         apply_customer(customer, c);
     }
-    // Intake facts: any event that carries them sets them (open, gather).
-    set(&mut case.product, &e.product);
-    set(&mut case.description, &e.description);
-    if e.incident_at.is_some() {
-        case.incident_at = e.incident_at;
-    }
-    if let Some(p) = &e.priority {
-        case.priority = p.clone();
-    }
-    if let Some(s) = &e.subject {
-        case.subject = s.clone();
-    }
-    for change in &e.changes {
+    for change in e.payload.changes() {
         apply_change(case, change);
     }
-    set(&mut case.root_cause, &e.root_cause);
-    set(&mut case.scope, &e.scope);
-    for link in &e.links {
+    for link in e.payload.links() {
         if !case.links.contains(link) {
             case.links.push(link.clone());
         }
     }
     case.attachments.extend(e.attachments.iter().cloned());
-    match &e.action {
-        Action::Open => case.channel = e.channel.clone().unwrap_or(Channel::Other),
-        Action::Acknowledge => {
+    match &e.payload {
+        Payload::Open(p) => {
+            apply_intake(
+                case,
+                Intake {
+                    subject: &p.subject,
+                    priority: &p.priority,
+                    product: &p.product,
+                    description: &p.description,
+                    incident_at: p.incident_at,
+                },
+            );
+            case.channel = p.channel.clone().unwrap_or(Channel::Other);
+        }
+        Payload::Gather(p) => apply_intake(
+            case,
+            Intake {
+                subject: &p.subject,
+                priority: &p.priority,
+                product: &p.product,
+                description: &p.description,
+                incident_at: p.incident_at,
+            },
+        ),
+        Payload::Acknowledge(_) => {
             case.acknowledged_at.get_or_insert(e.at);
             case.status = Status::Open;
         }
-        Action::Update => {
-            if e.eta.is_some() {
-                case.eta = e.eta;
+        Payload::Update(p) => {
+            if p.eta.is_some() {
+                case.eta = p.eta;
             }
         }
-        Action::Pending => case.status = Status::Pending,
-        Action::Log => {
-            if e.direction == Some(Direction::Inbound) && case.status == Status::Pending {
+        Payload::Pending(_) => case.status = Status::Pending,
+        Payload::Log(p) => {
+            if p.direction == Some(Direction::Inbound) && case.status == Status::Pending {
                 case.status = Status::Open;
             }
         }
-        Action::Escalate => {
-            case.escalation_level = e.level.unwrap_or(case.escalation_level.saturating_add(1));
-            case.escalated_to = e.to.clone();
-            if e.assign {
-                case.owner = e.to.clone();
+        Payload::Research(p) => {
+            set(&mut case.root_cause, &p.root_cause);
+            set(&mut case.scope, &p.scope);
+        }
+        Payload::Escalate(p) => {
+            case.escalation_level = p.level.unwrap_or(case.escalation_level.saturating_add(1));
+            case.escalated_to = p.to.clone();
+            if p.assign {
+                case.owner = p.to.clone();
             }
         }
-        Action::Assign => case.owner = e.to.clone(),
-        Action::Tag => {
-            case.tags.retain(|t| !e.removed.contains(t));
-            for t in &e.added {
+        Payload::Assign(p) => case.owner = p.to.clone(),
+        Payload::Tag(p) => {
+            case.tags.retain(|t| !p.removed.contains(t));
+            for t in &p.added {
                 if !case.tags.contains(t) {
                     case.tags.push(t.clone());
                 }
             }
             case.tags.sort();
         }
-        Action::Deescalate => {
-            case.escalation_level = e.level.unwrap_or(case.escalation_level.saturating_sub(1));
-            case.escalated_to = e.to.clone();
+        Payload::Deescalate(p) => {
+            case.escalation_level = p.level.unwrap_or(case.escalation_level.saturating_sub(1));
+            case.escalated_to = p.to.clone();
         }
-        Action::Resolve => {
+        Payload::Resolve(p) => {
+            set(&mut case.root_cause, &p.root_cause);
             case.status = Status::Resolved;
-            case.resolution = e.resolution.clone();
+            case.resolution = p.resolution.clone();
             case.resolved_at = Some(e.at);
             case.satisfaction = None;
         }
-        Action::FollowUp => match &e.response {
+        Payload::FollowUp(p) => match &p.response {
             Some(FollowUpResponse::Satisfied) => {
                 case.status = Status::Closed;
                 case.closed_at = Some(e.at);
                 case.satisfaction = Some(Satisfaction {
                     satisfied: Some(true),
-                    rating: e.rating,
-                    feedback: e.feedback.clone(),
+                    rating: p.rating,
+                    feedback: p.feedback.clone(),
                     extra: toml::Table::new(),
                 });
             }
@@ -558,21 +581,44 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
             Some(FollowUpResponse::NotSatisfied) => reopen(case),
             _ => {}
         },
-        Action::Close => {
+        Payload::Close(p) => {
             case.status = Status::Closed;
             case.closed_at = Some(e.at);
-            if e.into.is_some() {
-                case.merged_into = e.into.clone();
+            if p.into.is_some() {
+                case.merged_into = p.into.clone();
             }
         }
-        Action::Merge | Action::Correct | Action::Erase => {}
-        Action::Reopen => reopen(case),
-        Action::Gather
-        | Action::Research
-        | Action::Link
-        | Action::Import
-        | Action::Review
-        | Action::Unknown(_) => {}
+        Payload::Reopen(_) => reopen(case),
+        Payload::Merge(_)
+        | Payload::Correct(_)
+        | Payload::Link(_)
+        | Payload::Import(_)
+        | Payload::Review(_)
+        | Payload::Erase(_)
+        | Payload::Unknown { .. } => {}
+    }
+}
+
+/// The intake facts an event carries (open, and gather as earlier versions wrote it).
+struct Intake<'e> {
+    subject: &'e Option<Personal>,
+    priority: &'e Option<Priority>,
+    product: &'e Option<String>,
+    description: &'e Option<Personal>,
+    incident_at: Option<DateTime<Utc>>,
+}
+
+fn apply_intake(case: &mut CaseState, i: Intake<'_>) {
+    set(&mut case.product, i.product);
+    set(&mut case.description, i.description);
+    if i.incident_at.is_some() {
+        case.incident_at = i.incident_at;
+    }
+    if let Some(p) = i.priority {
+        case.priority = p.clone();
+    }
+    if let Some(s) = i.subject {
+        case.subject = s.clone();
     }
 }
 
@@ -581,9 +627,9 @@ fn apply(case: &mut CaseState, customer: &mut Customer, e: &Event) {
 fn apply_change(case: &mut CaseState, change: &super::event::FieldChange) {
     let new = change.new.clone().filter(|v| !v.is_empty());
     match change.field.as_str() {
-        "subject" => case.subject = new.unwrap_or_default(),
+        "subject" => case.subject = new.unwrap_or_default().into(),
         "product" => case.product = new,
-        "description" => case.description = new,
+        "description" => case.description = new.map(Personal::from),
         "incident_at" => case.incident_at = new.as_deref().and_then(super::time::parse_rfc3339),
         "priority" => {
             if let Some(p) = new {
@@ -626,6 +672,8 @@ fn apply_customer(customer: &mut Customer, c: &CustomerFields) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::enums::Action;
+    use crate::model::payload;
     use crate::model::time::parse_rfc3339;
 
     fn t(s: &str) -> DateTime<Utc> {
@@ -638,10 +686,10 @@ mod tests {
             t("2026-11-22T09:00:00Z"),
             "Dana <dana@example.com>",
         );
-        open.subject = Some("Printer jams".into());
-        open.priority = Some(Priority::High);
-        open.channel = Some(Channel::Email);
-        open.product = Some("LaserJet 9".into());
+        open.get_mut::<payload::Open>().unwrap().subject = Some("Printer jams".into());
+        open.get_mut::<payload::Open>().unwrap().priority = Some(Priority::High);
+        open.get_mut::<payload::Open>().unwrap().channel = Some(Channel::Email);
+        open.get_mut::<payload::Open>().unwrap().product = Some("LaserJet 9".into());
         open.customer = Some(CustomerFields {
             name: Some("Ada Lovelace".into()),
             email: Some("ada@example.com".into()),
@@ -702,13 +750,13 @@ mod tests {
         text.push_str("\n[[event]]\nid = \"YYYYYYYYYYYY\"\nat = \"2026-11-22T09:30:00Z\"\nactor = \"Bot <bot@example.com>\"\naction = \"gather\"\n[[event.change]]\nfield = \"product\"\nnew = \"LaserJet 9b\"\nsource = \"crm\"\n");
         text.push_str("\n[[event]]\nid = \"ZZZZZZZZZZZZ\"\nat = \"2026-11-22T10:00:00Z\"\nactor = \"Bot <bot@example.com>\"\naction = \"translate\"\nlanguage = \"de\"\n\n[future]\nflag = true\n");
         let mut f = CaseFile::from_toml(&text).unwrap();
-        assert_eq!(f.events[2].action, Action::Unknown("translate".into()));
+        assert_eq!(f.events[2].action(), Action::Unknown("translate".into()));
         let mut e = Event::new(
             Action::Gather,
             t("2026-11-22T11:00:00Z"),
             "Dana <dana@example.com>",
         );
-        e.product = Some("LaserJet 10".into());
+        e.get_mut::<payload::Gather>().unwrap().product = Some("LaserJet 10".into());
         f.append(e).unwrap();
         let out = f.to_toml();
         for kept in [
@@ -797,26 +845,26 @@ mod tests {
         step(&mut f, Action::Acknowledge, "2026-11-22T09:10:00Z", &|_| {});
         step(&mut f, Action::Pending, "2026-11-22T09:20:00Z", &|_| {});
         step(&mut f, Action::Log, "2026-11-22T09:30:00Z", &|e| {
-            e.direction = Some("inbound".into())
+            *e.payload.direction_mut().unwrap() = Some("inbound".into())
         });
         step(&mut f, Action::Escalate, "2026-11-22T09:40:00Z", &|e| {
-            e.to = Some("Sam".into())
+            e.get_mut::<payload::Escalate>().unwrap().to = Some("Sam".into())
         });
         step(&mut f, Action::Resolve, "2026-11-22T10:00:00Z", &|e| {
-            e.resolution = Some("Replaced roller".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("Replaced roller".into())
         });
         step(&mut f, Action::FollowUp, "2026-11-23T10:00:00Z", &|e| {
-            e.response = Some("not-satisfied".into())
+            e.get_mut::<payload::FollowUp>().unwrap().response = Some("not-satisfied".into())
         });
         assert_eq!(f.case.status, Status::Open);
         assert_eq!(f.case.reopen_count, 1);
         assert_eq!(f.case.resolution, None);
         step(&mut f, Action::Resolve, "2026-11-24T10:00:00Z", &|e| {
-            e.resolution = Some("New printer".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("New printer".into())
         });
         step(&mut f, Action::FollowUp, "2026-11-25T10:00:00Z", &|e| {
-            e.response = Some("satisfied".into());
-            e.rating = Some(5);
+            e.get_mut::<payload::FollowUp>().unwrap().response = Some("satisfied".into());
+            e.get_mut::<payload::FollowUp>().unwrap().rating = Some(5);
         });
         assert_eq!(f.case.status, Status::Closed);
         assert_eq!(f.case.escalation_level, 1);

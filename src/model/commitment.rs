@@ -24,7 +24,7 @@ use super::calendar::Calendar;
 use super::case::{replay_with, CaseFile, CaseState};
 use super::config::Config;
 use super::enums::{Action, Direction, FollowUpResponse, Status};
-use super::event::Event;
+use super::event::{Event, Payload};
 use super::sla::{Clock, SlaDuration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -155,7 +155,16 @@ pub(super) type Timeline = Vec<(DateTime<Utc>, Status)>;
 /// outbound (acknowledge, update, follow-up, an outbound `log`), and a resolve, which
 /// gives the customer the solution.
 pub(super) fn is_outbound(e: &Event) -> bool {
-    e.direction == Some(Direction::Outbound) || e.action == Action::Resolve
+    e.direction() == Some(&Direction::Outbound) || matches!(e.payload, Payload::Resolve(_))
+}
+
+/// When the contact an event records happened: a logged call's `--at`, else when it was
+/// recorded.
+fn occurred_at(e: &Event) -> DateTime<Utc> {
+    match &e.payload {
+        Payload::Log(p) => p.occurred_at.unwrap_or(e.at),
+        _ => e.at,
+    }
 }
 
 /// The first response to the customer: the earliest outbound contact of any kind (see
@@ -167,7 +176,7 @@ pub fn first_response(file: &CaseFile) -> Option<DateTime<Utc>> {
     file.events
         .iter()
         .filter(|e| is_outbound(e))
-        .map(|e| e.occurred_at.unwrap_or(e.at).max(opened))
+        .map(|e| occurred_at(e).max(opened))
         .min()
 }
 
@@ -211,16 +220,17 @@ pub(super) fn collect(file: &CaseFile) -> Option<Collected> {
     let active = |s: &Status| !matches!(s, Status::Resolved | Status::Closed);
     let mut before = Status::New;
     let replayed = replay_with(&file.case.id, &file.events, |e, case| {
-        let when = e.occurred_at.unwrap_or(e.at);
+        let when = occurred_at(e);
         if timeline.last().is_none_or(|(_, s)| *s != case.status) {
             timeline.push((e.at, case.status.clone()));
         }
         if is_outbound(e) {
             outbound.push(when);
         }
-        let reopened = matches!(e.action, Action::Reopen)
-            || (e.action == Action::FollowUp && e.response == Some(FollowUpResponse::NotSatisfied));
-        if e.action != Action::Open {
+        let not_satisfied = matches!(&e.payload,
+            Payload::FollowUp(p) if p.response == Some(FollowUpResponse::NotSatisfied));
+        let reopened = matches!(e.payload, Payload::Reopen(_)) || not_satisfied;
+        if !matches!(e.payload, Payload::Open(_)) {
             if reopened && active(&case.status) {
                 marks.push((e.at, Mark::Reopen));
             } else if active(&before) && !active(&case.status) {
@@ -229,18 +239,18 @@ pub(super) fn collect(file: &CaseFile) -> Option<Collected> {
                 marks.push((when, Mark::Response));
             }
         }
-        match e.action {
-            Action::Resolve => resolves.push(e.at),
-            Action::Reopen => reopens.push(e.at),
-            Action::FollowUp => {
+        match &e.payload {
+            Payload::Resolve(_) => resolves.push(e.at),
+            Payload::Reopen(_) => reopens.push(e.at),
+            Payload::FollowUp(_) => {
                 follow_ups.push(e.at);
-                if e.response == Some(FollowUpResponse::NotSatisfied) {
+                if not_satisfied {
                     reopens.push(e.at);
                 }
             }
-            Action::Close => closes.push(e.at),
-            Action::Update => {
-                if let Some(t) = e.eta {
+            Payload::Close(_) => closes.push(e.at),
+            Payload::Update(p) => {
+                if let Some(t) = p.eta {
                     promises.push((e.at, t));
                 }
             }
@@ -340,11 +350,11 @@ pub fn auto_close_reason(file: &CaseFile, auto_close: SlaDuration) -> String {
     let attempted = file
         .events
         .iter()
-        .rposition(|e| e.action == Action::Resolve)
+        .rposition(|e| e.action() == Action::Resolve)
         .is_some_and(|i| {
             file.events[i..]
                 .iter()
-                .any(|e| e.action == Action::FollowUp)
+                .any(|e| e.action() == Action::FollowUp)
         });
     let why = if attempted {
         "no answer to the follow-up"
@@ -573,6 +583,7 @@ fn scale(d: TimeDelta, share: f64) -> TimeDelta {
 mod tests {
     use super::*;
     use crate::model::event::{CustomerFields, Event, FieldChange};
+    use crate::model::payload;
     use crate::model::{CaseId, Priority};
     use chrono::TimeZone;
 
@@ -597,8 +608,8 @@ mod tests {
 
     fn case(opened: &str, priority: Priority) -> CaseFile {
         let mut open = ev(Action::Open, opened);
-        open.subject = Some("s".into());
-        open.priority = Some(priority);
+        open.get_mut::<payload::Open>().unwrap().subject = Some("s".into());
+        open.get_mut::<payload::Open>().unwrap().priority = Some(priority);
         open.customer = Some(CustomerFields {
             name: Some("Ada".into()),
             ..Default::default()
@@ -613,7 +624,7 @@ mod tests {
         );
         let mut e = ev(action, at);
         if outbound {
-            e.direction = Some("outbound".into());
+            *e.payload.direction_mut().unwrap() = Some("outbound".into());
         }
         edit(&mut e);
         f.append(e).unwrap();
@@ -636,14 +647,14 @@ mod tests {
         push(&mut f, Action::Pending, "2025-01-13 13:00", |_| {});
         let mut resolved = f.clone();
         push(&mut resolved, Action::Log, "2025-01-14 13:00", |e| {
-            e.direction = Some("inbound".into())
+            *e.payload.direction_mut().unwrap() = Some("inbound".into())
         });
         push(&mut resolved, Action::Update, "2025-01-14 14:00", |e| {
-            e.message = Some("soon".into());
-            e.eta = Some(b("2025-01-15 12:00"));
+            e.get_mut::<payload::Update>().unwrap().message = Some("soon".into());
+            e.get_mut::<payload::Update>().unwrap().eta = Some(b("2025-01-15 12:00"));
         });
         push(&mut resolved, Action::Resolve, "2025-01-16 10:00", |e| {
-            e.resolution = Some("done".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("done".into())
         });
         let mut seen = std::collections::BTreeSet::new();
         for file in [&f, &resolved] {
@@ -748,7 +759,7 @@ mod tests {
         let paused = get(&f, &c, "2025-01-13 15:00", Target::Resolution);
         assert_eq!((paused.state, paused.due), (State::Paused, None));
         push(&mut f, Action::Log, "2025-01-14 13:00", |e| {
-            e.direction = Some("inbound".into())
+            *e.payload.direction_mut().unwrap() = Some("inbound".into())
         });
         let r = get(&f, &c, "2025-01-14 13:00", Target::Resolution);
         assert_eq!(
@@ -758,7 +769,7 @@ mod tests {
         );
         assert_eq!(r.state, State::Running);
         push(&mut f, Action::Resolve, "2025-01-15 16:00", |e| {
-            e.resolution = Some("x".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("x".into())
         });
         let r = get(&f, &c, "2025-01-20 10:00", Target::Resolution);
         assert_eq!(
@@ -789,7 +800,7 @@ mod tests {
             (b("2025-01-14 12:00"), Some(b("2025-01-16 12:00")))
         );
         push(&mut f, Action::Resolve, "2025-01-15 09:00", |e| {
-            e.resolution = Some("x".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("x".into())
         });
         let u = get(&f, &c, "2025-02-01 09:00", Target::Update);
         assert_eq!(u.state, State::Met, "no update is owed once resolved");
@@ -801,10 +812,10 @@ mod tests {
         let mut f = case("2025-01-13 09:00", Priority::Normal);
         push(&mut f, Action::Acknowledge, "2025-01-13 10:00", |_| {});
         push(&mut f, Action::Resolve, "2025-01-13 15:00", |e| {
-            e.resolution = Some("x".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("x".into())
         });
         push(&mut f, Action::FollowUp, "2025-01-14 10:00", |e| {
-            e.response = Some("satisfied".into())
+            e.get_mut::<payload::FollowUp>().unwrap().response = Some("satisfied".into())
         });
         let u = get(&f, &c, "2025-02-01 09:00", Target::Update);
         assert_eq!(
@@ -824,7 +835,7 @@ mod tests {
         let mut f = case("2025-01-13 09:00", Priority::Normal);
         push(&mut f, Action::Acknowledge, "2025-01-13 09:30", |_| {});
         push(&mut f, Action::Update, "2025-01-13 10:00", |e| {
-            e.eta = Some(b("2025-01-14 12:00"))
+            e.get_mut::<payload::Update>().unwrap().eta = Some(b("2025-01-14 12:00"))
         });
         let eta = get(&f, &c, "2025-01-14 11:00", Target::Eta);
         assert_eq!(
@@ -837,7 +848,7 @@ mod tests {
             (State::Breached, Some(b("2025-01-14 12:00")))
         );
         push(&mut f, Action::Resolve, "2025-01-14 11:59", |e| {
-            e.resolution = Some("x".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("x".into())
         });
         assert_eq!(
             get(&f, &c, "2025-01-20 09:00", Target::Eta).state,
@@ -855,12 +866,15 @@ mod tests {
             "1bd ends at closing time"
         );
         push(&mut f, Action::Gather, "2025-01-13 12:00", |e| {
-            e.changes.push(FieldChange {
-                field: "priority".into(),
-                old: Some("normal".into()),
-                new: Some("urgent".into()),
-                extra: Default::default(),
-            })
+            e.get_mut::<payload::Gather>()
+                .unwrap()
+                .changes
+                .push(FieldChange {
+                    field: "priority".into(),
+                    old: Some("normal".into()),
+                    new: Some("urgent".into()),
+                    extra: Default::default(),
+                })
         });
         let ack = get(&f, &c, "2025-01-13 12:00", Target::Acknowledge);
         assert_eq!(
@@ -880,12 +894,12 @@ mod tests {
         let mut f = case("2025-01-13 09:00", Priority::High);
         push(&mut f, Action::Acknowledge, "2025-01-13 09:30", |_| {});
         push(&mut f, Action::Resolve, "2025-01-14 15:00", |e| {
-            e.resolution = Some("x".into())
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("x".into())
         });
         let fu = get(&f, &c, "2025-01-14 15:30", Target::FollowUp);
         assert_eq!(fu.due, Some(b("2025-01-15 15:00")), "1bd for high");
         push(&mut f, Action::FollowUp, "2025-01-15 10:00", |e| {
-            e.response = Some("no-answer".into())
+            e.get_mut::<payload::FollowUp>().unwrap().response = Some("no-answer".into())
         });
         assert_eq!(
             get(&f, &c, "2025-01-16 09:00", Target::FollowUp).state,

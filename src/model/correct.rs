@@ -7,8 +7,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::enums::Action;
-use super::event::Event;
+use super::event::{Event, Payload};
 
 /// The free-text fields a correction may change, by the name of their flag and key.
 pub const FIELDS: &[&str] = &[
@@ -26,49 +25,17 @@ pub const FIELDS: &[&str] = &[
     "description",
 ];
 
-/// The field of `e` called `name` (one of [`FIELDS`]).
-pub fn field_mut<'e>(e: &'e mut Event, name: &str) -> Option<&'e mut Option<String>> {
-    Some(match name {
-        "message" => &mut e.message,
-        "summary" => &mut e.summary,
-        "outcome" => &mut e.outcome,
-        "question" => &mut e.question,
-        "answer" => &mut e.answer,
-        "note" => &mut e.note,
-        "finding" => &mut e.finding,
-        "root_cause" => &mut e.root_cause,
-        "resolution" => &mut e.resolution,
-        "feedback" => &mut e.feedback,
-        "reason" => &mut e.reason,
-        "description" => &mut e.description,
-        _ => return None,
-    })
-}
-
-pub fn field<'e>(e: &'e Event, name: &str) -> Option<&'e Option<String>> {
-    Some(match name {
-        "message" => &e.message,
-        "summary" => &e.summary,
-        "outcome" => &e.outcome,
-        "question" => &e.question,
-        "answer" => &e.answer,
-        "note" => &e.note,
-        "finding" => &e.finding,
-        "root_cause" => &e.root_cause,
-        "resolution" => &e.resolution,
-        "feedback" => &e.feedback,
-        "reason" => &e.reason,
-        "description" => &e.description,
-        _ => return None,
-    })
+/// The free text of `e` called `name` (one of [`FIELDS`]), if it recorded any.
+pub fn field<'e>(e: &'e Event, name: &str) -> Option<&'e str> {
+    e.text(name)
 }
 
 /// The events with their corrections applied, and which (event id, field) were edited.
 pub fn effective(events: &[Event]) -> (Vec<Cow<'_, Event>>, HashSet<(String, &'static str)>) {
     let mut fixes: HashMap<&str, Vec<&Event>> = HashMap::new();
     for e in events {
-        if e.action == Action::Correct {
-            if let Some(target) = &e.corrects {
+        if let Payload::Correct(c) = &e.payload {
+            if let Some(target) = &c.corrects {
                 fixes.entry(target.as_str()).or_default().push(e);
             }
         }
@@ -85,9 +52,8 @@ pub fn effective(events: &[Event]) -> (Vec<Cow<'_, Event>>, HashSet<(String, &'s
                 let mut patched = e.clone();
                 for fix in list {
                     for name in FIELDS {
-                        if let Some(Some(v)) = field(fix, name) {
-                            if let Some(slot) = field_mut(&mut patched, name) {
-                                *slot = Some(v.clone());
+                        if let Some(v) = field(fix, name) {
+                            if patched.set_text(name, v) {
                                 edited.insert((e.id.clone(), *name));
                             }
                         }

@@ -171,6 +171,7 @@ string_enum! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::payload;
 
     #[test]
     fn unknown_stored_values_survive_and_typed_ones_do_not() {
@@ -217,14 +218,29 @@ mod tests {
             actor = "A <a@example.com>"
             action = "log"
             direction = "sideways"
-            scope = "systemic"
-            response = "no-answer"
         "#;
         let e: crate::model::Event = toml::from_str(text).unwrap();
-        assert_eq!(e.direction, Some(Direction::Unknown("sideways".into())));
-        assert_eq!(e.scope, Some(Scope::Systemic));
-        assert_eq!(e.response, Some(FollowUpResponse::NoAnswer));
+        assert_eq!(e.direction(), Some(&Direction::Unknown("sideways".into())));
         let written: toml::Table = toml::from_str(&toml::to_string(&e).unwrap()).unwrap();
         assert_eq!(written, toml::from_str::<toml::Table>(text).unwrap());
+        // Each word lives in the action that records it.
+        let research = text
+            .replace("action = \"log\"", "action = \"research\"")
+            .replace("direction = \"sideways\"", "scope = \"systemic\"");
+        let e: crate::model::Event = toml::from_str(&research).unwrap();
+        let scope = e.get::<payload::Research>().and_then(|r| r.scope.clone());
+        assert_eq!(scope, Some(Scope::Systemic));
+        let written: toml::Table = toml::from_str(&toml::to_string(&e).unwrap()).unwrap();
+        assert_eq!(written, toml::from_str::<toml::Table>(&research).unwrap());
+        let follow_up = text
+            .replace("action = \"log\"", "action = \"follow-up\"")
+            .replace("direction = \"sideways\"", "response = \"no-answer\"");
+        let e: crate::model::Event = toml::from_str(&follow_up).unwrap();
+        let response = e
+            .get::<payload::FollowUp>()
+            .and_then(|f| f.response.clone());
+        assert_eq!(response, Some(FollowUpResponse::NoAnswer));
+        let written: toml::Table = toml::from_str(&toml::to_string(&e).unwrap()).unwrap();
+        assert_eq!(written, toml::from_str::<toml::Table>(&follow_up).unwrap());
     }
 }

@@ -120,6 +120,7 @@ mod tests {
     use super::*;
     use crate::model::commitment::first_response;
     use crate::model::event::{CustomerFields, Event};
+    use crate::model::payload;
     use crate::model::{Action, CaseId, Priority};
     use chrono::TimeZone;
 
@@ -138,8 +139,8 @@ mod tests {
 
     fn case(opened: &str) -> CaseFile {
         let mut open = Event::new(Action::Open, b(opened), "Dana <dana@example.com>");
-        open.subject = Some("s".into());
-        open.priority = Some(Priority::Normal);
+        open.get_mut::<payload::Open>().unwrap().subject = Some("s".into());
+        open.get_mut::<payload::Open>().unwrap().priority = Some(Priority::Normal);
         open.customer = Some(CustomerFields {
             name: Some("Ada".into()),
             ..Default::default()
@@ -153,10 +154,10 @@ mod tests {
             action,
             Action::Acknowledge | Action::Update | Action::FollowUp
         ) {
-            e.direction = Some("outbound".into());
+            *e.payload.direction_mut().unwrap() = Some("outbound".into());
         }
         if action == Action::Resolve {
-            e.resolution = Some("r".into());
+            e.get_mut::<payload::Resolve>().unwrap().resolution = Some("r".into());
         }
         edit(&mut e);
         f.append(e).unwrap();
@@ -205,10 +206,10 @@ mod tests {
         push(&mut f, Action::Resolve, "2025-01-13 11:00", |_| {});
         // Messages while resolved start nothing.
         push(&mut f, Action::FollowUp, "2025-01-13 12:00", |e| {
-            e.response = Some("no-answer".into())
+            e.get_mut::<payload::FollowUp>().unwrap().response = Some("no-answer".into())
         });
         push(&mut f, Action::Reopen, "2025-01-14 09:00", |e| {
-            e.reason = Some("again".into())
+            e.get_mut::<payload::Reopen>().unwrap().reason = Some("again".into())
         });
         assert_eq!(
             of(&f, "2025-01-15 09:00", Target::Update),
@@ -231,12 +232,12 @@ mod tests {
         // First resolve, follow-up due Wed 10:00 (2bd); reopened Mon 15:00 before it: void.
         push(&mut f, Action::Resolve, "2025-01-13 10:00", |_| {});
         push(&mut f, Action::Reopen, "2025-01-13 15:00", |e| {
-            e.reason = Some("x".into())
+            e.get_mut::<payload::Reopen>().unwrap().reason = Some("x".into())
         });
         // Second resolve Tue 10:00, follow-up due Thu 10:00; reached Thu 11:00: late.
         push(&mut f, Action::Resolve, "2025-01-14 10:00", |_| {});
         push(&mut f, Action::FollowUp, "2025-01-16 11:00", |e| {
-            e.response = Some("not-satisfied".into())
+            e.get_mut::<payload::FollowUp>().unwrap().response = Some("not-satisfied".into())
         });
         // Third resolve Fri 10:00, due Tue 10:00; closed the next Fri without a follow-up.
         push(&mut f, Action::Resolve, "2025-01-17 10:00", |_| {});
@@ -248,7 +249,7 @@ mod tests {
             ]
         );
         push(&mut f, Action::Close, "2025-01-24 10:00", |e| {
-            e.reason = Some("auto".into())
+            e.get_mut::<payload::Close>().unwrap().reason = Some("auto".into())
         });
         assert_eq!(
             of(&f, "2025-01-27 09:00", Target::FollowUp),
@@ -271,7 +272,7 @@ mod tests {
         push(&mut f, Action::Acknowledge, "2025-01-13 09:30", |_| {});
         let eta = |t: &str| {
             let t = b(t);
-            move |e: &mut Event| e.eta = Some(t)
+            move |e: &mut Event| e.get_mut::<payload::Update>().unwrap().eta = Some(t)
         };
         // Promised Tue 12:00, moved on Mon 16:00 (before it fell due): not counted.
         push(
@@ -317,16 +318,16 @@ mod tests {
         assert_eq!(first_response(&f), None);
         // An outbound call 43 minutes in, then the acknowledgement at 12:49.
         push(&mut f, Action::Log, "2025-01-13 09:43", |e| {
-            e.direction = Some("outbound".into());
-            e.summary = Some("called".into());
+            *e.payload.direction_mut().unwrap() = Some("outbound".into());
+            e.get_mut::<payload::Log>().unwrap().summary = Some("called".into());
         });
         push(&mut f, Action::Acknowledge, "2025-01-13 12:49", |_| {});
         assert_eq!(first_response(&f), Some(b("2025-01-13 09:43")));
         // A call logged later with when it happened (`--at`) counts from then.
         push(&mut f, Action::Log, "2025-01-13 13:00", |e| {
-            e.direction = Some("outbound".into());
-            e.summary = Some("called earlier".into());
-            e.occurred_at = Some(b("2025-01-13 09:20"));
+            *e.payload.direction_mut().unwrap() = Some("outbound".into());
+            e.get_mut::<payload::Log>().unwrap().summary = Some("called earlier".into());
+            e.get_mut::<payload::Log>().unwrap().occurred_at = Some(b("2025-01-13 09:20"));
         });
         assert_eq!(first_response(&f), Some(b("2025-01-13 09:20")));
         let ack = all(&f, &config(), b("2025-01-14 09:00"))
@@ -340,8 +341,8 @@ mod tests {
         // Inbound and internal logs are not responses.
         let mut g = case("2025-01-13 09:00");
         push(&mut g, Action::Log, "2025-01-13 09:10", |e| {
-            e.direction = Some("inbound".into());
-            e.summary = Some("they called".into());
+            *e.payload.direction_mut().unwrap() = Some("inbound".into());
+            e.get_mut::<payload::Log>().unwrap().summary = Some("they called".into());
         });
         assert_eq!(first_response(&g), None);
     }

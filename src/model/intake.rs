@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::enums::{Action, Channel, Priority};
+use super::enums::{Channel, Priority};
 use super::event::{CustomerFields, Event};
+use super::payload::Open;
+use super::personal::Personal;
 use super::time::{format_utc, parse_user_time};
 use super::validate::{is_email, is_phone};
 
@@ -149,17 +151,20 @@ impl IntakeInput {
 impl Intake {
     /// The `open` event of a case with this intake, recorded at `opened_at` or else `now`.
     pub fn open_event(&self, actor: &str, now: DateTime<Utc>) -> Event {
-        let mut e = Event::new(Action::Open, self.opened_at.unwrap_or(now), actor);
-        e.subject = Some(self.subject.clone());
-        e.priority = Some(self.priority.clone());
-        e.channel = Some(self.channel.clone());
-        e.product = self.product.clone();
-        e.description = self.description.clone();
-        e.incident_at = self.incident_at;
+        let open = Open {
+            subject: Some(self.subject.as_str().into()),
+            priority: Some(self.priority.clone()),
+            channel: Some(self.channel.clone()),
+            product: self.product.clone(),
+            description: self.description.as_deref().map(Personal::from),
+            incident_at: self.incident_at,
+            ..Default::default()
+        };
+        let mut e = Event::with(open, self.opened_at.unwrap_or(now), actor);
         e.customer = Some(CustomerFields {
-            name: Some(self.customer.clone()),
-            email: self.email.clone(),
-            phone: self.phone.clone(),
+            name: Some(self.customer.as_str().into()),
+            email: self.email.as_deref().map(Personal::from),
+            phone: self.phone.as_deref().map(Personal::from),
             ..Default::default()
         });
         e

@@ -97,6 +97,7 @@ fn union(a: &toml::Table, b: &toml::Table) -> toml::Table {
 mod tests {
     use super::*;
     use crate::model::event::CustomerFields;
+    use crate::model::payload;
     use crate::model::{Action, CaseId, Status};
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use proptest::prelude::*;
@@ -107,7 +108,7 @@ mod tests {
 
     fn base() -> CaseFile {
         let mut open = Event::new(Action::Open, t0(), "A <a@example.com>");
-        open.subject = Some("s".into());
+        open.get_mut::<payload::Open>().unwrap().subject = Some("s".into());
         open.customer = Some(CustomerFields {
             name: Some("Ada".into()),
             ..Default::default()
@@ -128,8 +129,12 @@ mod tests {
             3 => Event::new(Action::Pending, at, "B <b@example.com>"),
             _ => Event::new(Action::Resolve, at, "B <b@example.com>"),
         };
-        e.summary = Some(format!("step {n}"));
-        e.product = (kind % 5 == 2).then(|| format!("product {n}"));
+        // Some free text of each kind's own, to tell the events apart.
+        let key = ["summary", "reason", "note", "reason", "resolution"][usize::from(kind % 5)];
+        assert!(e.set_text(key, format!("step {n}")));
+        if let Some(g) = e.get_mut::<payload::Gather>() {
+            g.product = Some(format!("product {n}"));
+        }
         e
     }
 
@@ -170,7 +175,7 @@ mod tests {
         assert_eq!(
             m.events
                 .iter()
-                .filter(|e| e.action == Action::Gather)
+                .filter(|e| e.action() == Action::Gather)
                 .count(),
             2
         );
@@ -180,7 +185,7 @@ mod tests {
     fn collisions_and_edited_events_are_refused() {
         let other = {
             let mut open = Event::new(Action::Open, t0(), "B <b@example.com>");
-            open.subject = Some("other".into());
+            open.get_mut::<payload::Open>().unwrap().subject = Some("other".into());
             CaseFile::create(CaseId::parse("CB-7K3M9QXA").unwrap(), open).unwrap()
         };
         assert!(matches!(

@@ -214,7 +214,7 @@ pub fn attach(case: &mut CaseFile, source: Arc<dyn KeySource>, key: Option<Key>,
 
 /// The contact a case's customer is known by, for the subject of a new key.
 fn contact_of(case: &CaseFile) -> Option<String> {
-    let usable = |v: &Option<String>| {
+    let usable = |v: &Option<crate::model::Personal>| {
         v.as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty() && !seal::is_sealed(s) && *s != ERASED && *s != NO_KEY)
@@ -367,8 +367,12 @@ mod tests {
     /// A sealed case of Ada, the ring that opens it, and its text.
     fn sealed_case() -> (CaseFile, KeyRing, String) {
         let mut open = Event::new(Action::Open, at(), "Dana <d@example.com>");
-        open.subject = Some("Printer \"jams\"".into());
-        open.description = Some("Line 1\nLine 2".into());
+        open.get_mut::<crate::model::payload::Open>()
+            .unwrap()
+            .subject = Some("Printer \"jams\"".into());
+        open.get_mut::<crate::model::payload::Open>()
+            .unwrap()
+            .description = Some("Line 1\nLine 2".into());
         open.customer = Some(CustomerFields {
             name: Some("Ada Lovelace".into()),
             email: Some("ada@example.com".into()),
@@ -405,10 +409,7 @@ mod tests {
         back.seal = case.seal.clone();
         assert_eq!(back, case);
         assert_eq!(back.customer.name, "Ada Lovelace");
-        assert_eq!(
-            back.events[0].description.as_deref(),
-            Some("Line 1\nLine 2")
-        );
+        assert_eq!(back.events[0].text("description"), Some("Line 1\nLine 2"));
     }
 
     #[test]
@@ -423,7 +424,9 @@ mod tests {
         let source = Arc::new(Source(Mutex::new(Vec::new())));
         attach(&mut case, source.clone(), key, memo);
         let mut ack = Event::new(Action::Acknowledge, at(), "Dana <d@example.com>");
-        ack.message = Some("Dear Ada".into());
+        ack.get_mut::<crate::model::payload::Acknowledge>()
+            .unwrap()
+            .message = Some("Dear Ada".into());
         case.append(ack).unwrap();
         let again = case.to_toml();
         for line in text.lines().filter(|l| l.contains("sealed:v1:")) {
@@ -468,7 +471,7 @@ mod tests {
         let name = case.customer.name.clone();
         let email = case.customer.email.clone().unwrap();
         // The name's sealed value where the e-mail address was.
-        let swapped = text.replace(&email, &name);
+        let swapped = text.replace(email.as_str(), name.as_str());
         let mut moved = CaseFile::from_toml(&swapped).unwrap();
         let err = open_case(&mut moved, &ring, Opening::Display).unwrap_err();
         assert!(

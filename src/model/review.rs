@@ -34,6 +34,7 @@ use super::case::CaseFile;
 use super::commitment::{first_response, Commitment, State, Target};
 use super::config::Config;
 use super::enums::{Action, Direction, Scope, Status};
+use super::event::Payload;
 use super::sla::SlaDuration;
 
 /// Median and 90th percentile (linear interpolation), `None` without values.
@@ -169,12 +170,17 @@ pub struct CaseFacts {
 /// satisfied or not. A not-satisfied rating reopens the case but still counts: ratings are
 /// never voided, so the most dissatisfied customers stay in CSAT.
 pub fn rating(f: &CaseFile) -> Option<u8> {
-    let last_resolve = f.events.iter().rposition(|e| e.action == Action::Resolve)?;
+    let last_resolve = f
+        .events
+        .iter()
+        .rposition(|e| e.action() == Action::Resolve)?;
     f.events[last_resolve..]
         .iter()
         .rev()
-        .filter(|e| e.action == Action::FollowUp)
-        .find_map(|e| e.rating)
+        .find_map(|e| match &e.payload {
+            Payload::FollowUp(p) => p.rating,
+            _ => None,
+        })
 }
 
 /// The targets the case breached at least once (any instance), in target order: what
@@ -209,7 +215,7 @@ pub(super) fn agent_name(actor: &str) -> String {
 pub(super) fn outbound_up_to(f: &CaseFile, t: DateTime<Utc>) -> usize {
     f.events
         .iter()
-        .filter(|e| e.direction == Some(Direction::Outbound) && e.at <= t)
+        .filter(|e| e.direction() == Some(&Direction::Outbound) && e.at <= t)
         .count()
 }
 
@@ -217,7 +223,7 @@ pub(super) fn outbound_up_to(f: &CaseFile, t: DateTime<Utc>) -> usize {
 pub(super) fn followed_up_since(f: &CaseFile, t: DateTime<Utc>) -> bool {
     f.events
         .iter()
-        .any(|e| e.action == Action::FollowUp && e.at >= t)
+        .any(|e| e.action() == Action::FollowUp && e.at >= t)
 }
 
 /// How many instances of `target` were met and breached.
@@ -248,9 +254,9 @@ pub(super) fn case_outcome((met, breached): (usize, usize)) -> Option<State> {
 fn owner_at(f: &CaseFile, id: &str) -> Option<String> {
     let mut owner = None;
     for e in &f.events {
-        match e.action {
-            Action::Assign => owner = e.to.clone(),
-            Action::Escalate if e.assign => owner = e.to.clone(),
+        match &e.payload {
+            Payload::Assign(p) => owner = p.to.clone(),
+            Payload::Escalate(p) if p.assign => owner = p.to.clone(),
             _ => {}
         }
         if e.id == id {
@@ -275,7 +281,7 @@ fn facts_and_instances(
     let resolves: Vec<&super::event::Event> = f
         .events
         .iter()
-        .filter(|e| e.action == Action::Resolve)
+        .filter(|e| e.action() == Action::Resolve)
         .collect();
     let (first, last) = (resolves.first()?, resolves.last()?);
     let hours = |t: DateTime<Utc>| (t - c.created_at).num_seconds() as f64 / 3600.0;
@@ -294,7 +300,7 @@ fn facts_and_instances(
         full_resolution: hours(last.at),
         targets: instances.iter().map(|k| (k.target, k.state)).collect(),
         reopened: c.reopen_count > 0,
-        escalated: f.events.iter().any(|e| e.action == Action::Escalate),
+        escalated: f.events.iter().any(|e| e.action() == Action::Escalate),
         one_touch: outbound_up_to(f, last.at) < 2,
         followed_up: followed_up_since(f, last.at),
         rating: rating(f),
@@ -529,15 +535,15 @@ impl StoredFacts {
             findings: f
                 .events
                 .iter()
-                .filter(|e| e.action == Action::Review)
-                .map(|e| {
-                    (
+                .filter_map(|e| match &e.payload {
+                    Payload::Review(r) => Some((
                         e.at,
                         e.actor.clone(),
-                        e.finding.clone().unwrap_or_default(),
-                        e.improvements.clone(),
-                        e.tags.clone(),
-                    )
+                        r.finding.clone().unwrap_or_default(),
+                        r.improvements.clone(),
+                        r.tags.clone(),
+                    )),
+                    _ => None,
                 })
                 .collect(),
         })
@@ -638,6 +644,7 @@ pub fn backlog(open: &[&CaseFile], now: DateTime<Utc>) -> BTreeMap<&'static str,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::payload;
 
     #[test]
     fn a_rating_is_the_last_one_after_the_last_resolve_satisfied_or_not() {
@@ -654,17 +661,18 @@ mod tests {
             e
         };
         let mut open = ev(Action::Open, &|_| {});
-        open.subject = Some("s".into());
+        open.get_mut::<payload::Open>().unwrap().subject = Some("s".into());
         open.customer = Some(CustomerFields {
             name: Some("Ada".into()),
             ..Default::default()
         });
         let mut f = CaseFile::create(CaseId::parse("CB-7K3M9QXA").unwrap(), open).unwrap();
-        let resolve = |e: &mut Event| e.resolution = Some("r".into());
+        let resolve =
+            |e: &mut Event| e.get_mut::<payload::Resolve>().unwrap().resolution = Some("r".into());
         let answer = |response: &'static str, rating: Option<u8>| {
             move |e: &mut Event| {
-                e.response = Some(response.into());
-                e.rating = rating;
+                e.get_mut::<payload::FollowUp>().unwrap().response = Some(response.into());
+                e.get_mut::<payload::FollowUp>().unwrap().rating = rating;
             }
         };
         f.append(ev(Action::Resolve, &resolve)).unwrap();

@@ -60,7 +60,7 @@ pub fn review_values(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<O
     let resolves: Vec<_> = f
         .events
         .iter()
-        .filter(|e| e.action == Action::Resolve)
+        .filter(|e| e.action() == Action::Resolve)
         .collect();
     let (first, last) = (resolves.first(), resolves.last());
     let targets: Vec<(Target, State)> = super::instances::all(f, config, now)
@@ -86,7 +86,7 @@ pub fn review_values(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> Vec<O
         Some(
             f.events
                 .iter()
-                .any(|e| e.action == Action::Escalate)
+                .any(|e| e.action() == Action::Escalate)
                 .to_string(),
         ),
         rating(f).map(|r| r.to_string()),

@@ -110,15 +110,15 @@ fn row_of(f: &CaseFile, config: &Config, now: DateTime<Utc>) -> ExportRow {
     let t = |v: &Option<DateTime<Utc>>| v.as_ref().map(format_utc);
     let mut row = vec![
         Some(c.external_id.clone().unwrap_or_else(|| c.id.to_string())),
-        Some(f.customer.name.clone()),
-        f.customer.email.clone(),
-        f.customer.phone.clone(),
-        Some(c.subject.clone()),
+        Some(f.customer.name.to_string()),
+        f.customer.email.clone().map(String::from),
+        f.customer.phone.clone().map(String::from),
+        Some(c.subject.to_string()),
         c.product.clone(),
         Some(c.priority.to_string()),
         Some(c.channel.to_string()),
         t(&c.incident_at),
-        c.description.clone(),
+        c.description.clone().map(String::from),
         Some(format_utc(&c.created_at)),
         c.owner.clone(),
         (!c.tags.is_empty()).then(|| c.tags.join(";")),
@@ -158,7 +158,9 @@ mod tests {
     #[test]
     fn a_row_has_one_value_per_column_and_starts_with_the_import_fields() {
         let mut open = Event::new(Action::Open, chrono::Utc::now(), "A <a@example.com>");
-        open.subject = Some("s".into());
+        open.get_mut::<crate::model::payload::Open>()
+            .unwrap()
+            .subject = Some("s".into());
         open.customer = Some(CustomerFields {
             name: Some("Ada".into()),
             ..Default::default()

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use super::{optional_text, Casebook, Cases, Context, Current, Step};
 use crate::error::{Error, Result};
 use crate::model::event::{Attachment, CustomerFields, FieldChange};
+use crate::model::payload::Gather;
 use crate::model::time::format_utc;
 use crate::model::validate::{is_email, is_phone};
-use crate::model::{layout, Action, Event};
+use crate::model::{layout, Action, Event, Personal};
 
 /// What an agent gathered; every field optional, at least one required.
 #[derive(Debug, Clone, Default)]
@@ -135,9 +136,10 @@ fn gather_step(
 ) -> Result<Step> {
     let case = &cur.case.case;
     let mut e = Event::new(Action::Gather, ctx.now, &ctx.actor.to_string());
+    let mut g = Gather::default();
     let mut change = |field: &str, old: Option<String>, new: Option<String>| {
         if old != new {
-            e.changes.push(FieldChange {
+            g.changes.push(FieldChange {
                 field: field.to_string(),
                 old,
                 new,
@@ -162,7 +164,11 @@ fn gather_step(
         );
     }
     if let Some(d) = optional_text(&input.description) {
-        change("description", case.description.clone(), Some(d));
+        change(
+            "description",
+            case.description.clone().map(String::from),
+            Some(d),
+        );
     }
     if let Some(t) = &input.incident_at {
         let t = super::when::parse_past_time("--incident-at", t, ctx, cur.config)?;
@@ -186,7 +192,7 @@ fn gather_step(
         }
         if customer.email.as_deref() != Some(email.as_str()) {
             was.email = customer.email.clone();
-            new.email = Some(email);
+            new.email = Some(email.into());
         }
     }
     if let Some(phone) = optional_text(&input.phone) {
@@ -198,7 +204,7 @@ fn gather_step(
         }
         if customer.phone.as_deref() != Some(phone.as_str()) {
             was.phone = customer.phone.clone();
-            new.phone = Some(phone);
+            new.phone = Some(phone.into());
         }
     }
     if !new.is_empty() {
@@ -208,15 +214,15 @@ fn gather_step(
         e.customer = Some(new);
     }
 
-    e.question = optional_text(&input.question);
-    e.answer = optional_text(&input.answer);
-    if e.answer.is_some() && e.question.is_none() {
+    g.question = optional_text(&input.question).map(Personal::from);
+    g.answer = optional_text(&input.answer).map(Personal::from);
+    if g.answer.is_some() && g.question.is_none() {
         return Err(Error::invalid(
             "--answer",
             "an answer needs the --question it answers",
         ));
     }
-    e.note = optional_text(&input.note);
+    g.note = optional_text(&input.note).map(Personal::from);
 
     let mut extra_files = Vec::new();
     let limits = cur.config.attachments;
@@ -262,7 +268,7 @@ fn gather_step(
         let stored = layout::new_attachment_path(&case.id, file_name, &blob);
         extra_files.push((stored.clone(), content));
         e.attachments.push(Attachment {
-            name,
+            name: name.into(),
             size: u64::try_from(bytes.len()).unwrap_or(u64::MAX),
             blob,
             path: Some(stored),
@@ -270,10 +276,10 @@ fn gather_step(
         });
     }
 
-    if e.changes.is_empty()
+    if g.changes.is_empty()
         && e.customer.is_none()
-        && e.question.is_none()
-        && e.note.is_none()
+        && g.question.is_none()
+        && g.note.is_none()
         && e.attachments.is_empty()
     {
         return Err(Error::invalid(
@@ -281,6 +287,7 @@ fn gather_step(
             "nothing to record: give a changed fact (--product, --priority, --incident-at, --description, --email, --phone), a --question, a --note or an --attach",
         ));
     }
+    e.payload = g.into();
     Ok(Step {
         event: e,
         extra_files,

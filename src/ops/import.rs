@@ -20,7 +20,7 @@ use crate::model::config::IMPORT_FIELDS;
 use crate::model::event::{CustomerFields, FieldChange};
 use crate::model::intake::{Intake, IntakeInput};
 use crate::model::time::format_utc;
-use crate::model::{Action, CaseFile, CaseId, Config, Event};
+use crate::model::{payload, Action, CaseFile, CaseId, Config, Event, Payload, Personal};
 use crate::progress;
 use crate::store::{Change, Content, Oid, Snapshot};
 
@@ -359,29 +359,33 @@ impl TeamCells {
         let mut out = Vec::new();
         if let Some(owner) = &self.owner {
             if case.owner.as_ref() != Some(owner) {
-                let mut e = Event::new(Action::Assign, now, actor);
-                e.from = case.owner.clone();
-                e.to = Some(owner.clone());
-                e.source = Some(source.to_string());
-                out.push(e);
+                let assign = payload::Assign {
+                    source: Some(source.to_string()),
+                    to: Some(owner.clone()),
+                    from: case.owner.clone(),
+                    ..Default::default()
+                };
+                out.push(Event::with(assign, now, actor));
             }
         }
         if let Some(tags) = &self.tags {
             if case.tags != *tags {
-                let mut e = Event::new(Action::Tag, now, actor);
-                e.added = tags
-                    .iter()
-                    .filter(|t| !case.tags.contains(t))
-                    .cloned()
-                    .collect();
-                e.removed = case
-                    .tags
-                    .iter()
-                    .filter(|t| !tags.contains(t))
-                    .cloned()
-                    .collect();
-                e.source = Some(source.to_string());
-                out.push(e);
+                let tag = payload::Tag {
+                    source: Some(source.to_string()),
+                    added: tags
+                        .iter()
+                        .filter(|t| !case.tags.contains(t))
+                        .cloned()
+                        .collect(),
+                    removed: case
+                        .tags
+                        .iter()
+                        .filter(|t| !tags.contains(t))
+                        .cloned()
+                        .collect(),
+                    ..Default::default()
+                };
+                out.push(Event::with(tag, now, actor));
             }
         }
         out
@@ -519,11 +523,11 @@ fn plan(
         }
         let mut changed: Vec<String> = Vec::new();
         for event in events {
-            changed.extend(event.changes.iter().map(|c| c.field.clone()));
+            changed.extend(event.payload.changes().iter().map(|c| c.field.clone()));
             if event.customer.is_some() {
                 changed.push("customer".into());
             }
-            match event.action {
+            match event.action() {
                 Action::Assign => changed.push("owner".into()),
                 Action::Tag => changed.push("tags".into()),
                 _ => {}
@@ -575,8 +579,10 @@ fn plan(
             return Ok(None);
         }
         let mut open = row.intake.open_event(&actor, ctx.now);
-        open.external_id = Some(row.external.clone());
-        open.source = Some(opts.source.clone());
+        if let Payload::Open(p) = &mut open.payload {
+            p.external_id = Some(row.external.clone());
+            p.source = Some(opts.source.clone());
+        }
         let case_error = |source| Error::Case {
             id: id.clone(),
             source,
@@ -639,10 +645,13 @@ fn changes(
 ) -> Option<Event> {
     let c = &file.case;
     let mut e = Event::new(Action::Import, now, actor);
-    e.source = Some(source.to_string());
+    let mut import = payload::Import {
+        source: Some(source.to_string()),
+        ..Default::default()
+    };
     let mut change = |field: &str, old: Option<String>, new: Option<String>| {
         if new.is_some() && old != new {
-            e.changes.push(FieldChange {
+            import.changes.push(FieldChange {
                 field: field.to_string(),
                 old,
                 new,
@@ -652,7 +661,7 @@ fn changes(
     };
     change(
         "subject",
-        Some(c.subject.clone()),
+        Some(c.subject.to_string()),
         Some(intake.subject.clone()),
     );
     change("product", c.product.clone(), intake.product.clone());
@@ -663,7 +672,7 @@ fn changes(
     );
     change(
         "description",
-        c.description.clone(),
+        c.description.clone().map(String::from),
         intake.description.clone(),
     );
     change(
@@ -676,15 +685,15 @@ fn changes(
     let mut was = CustomerFields::default();
     if customer.name != intake.customer {
         was.name = Some(customer.name.clone());
-        new.name = Some(intake.customer.clone());
+        new.name = Some(intake.customer.as_str().into());
     }
-    if intake.email.is_some() && customer.email != intake.email {
+    if intake.email.is_some() && customer.email.as_deref() != intake.email.as_deref() {
         was.email = customer.email.clone();
-        new.email = intake.email.clone();
+        new.email = intake.email.as_deref().map(Personal::from);
     }
-    if intake.phone.is_some() && customer.phone != intake.phone {
+    if intake.phone.is_some() && customer.phone.as_deref() != intake.phone.as_deref() {
         was.phone = customer.phone.clone();
-        new.phone = intake.phone.clone();
+        new.phone = intake.phone.as_deref().map(Personal::from);
     }
     if !new.is_empty() {
         if !was.is_empty() {
@@ -692,7 +701,9 @@ fn changes(
         }
         e.customer = Some(new);
     }
-    (!e.changes.is_empty() || e.customer.is_some()).then_some(e)
+    let changed = !import.changes.is_empty() || e.customer.is_some();
+    e.payload = import.into();
+    changed.then_some(e)
 }
 
 /// A reader that refuses a line longer than [`MAX_LINE_BYTES`], so a runaway line (say,

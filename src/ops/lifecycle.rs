@@ -7,33 +7,33 @@ use chrono::{DateTime, Utc};
 use super::template::render_for;
 use super::{optional_text, required_text, Casebook, Cases, Context, Current};
 use crate::error::{Error, Result};
-use crate::model::{Action, Channel, Direction, Event};
+use crate::model::payload::{
+    Acknowledge, Close, Deescalate, Escalate, FollowUp, Log, Pending, Reopen, Resolve, Update,
+};
+use crate::model::{Action, Channel, Direction, Event, Payload, Personal};
 
 pub use crate::model::FollowUpResponse;
 
-fn event(action: Action, ctx: &Context) -> Event {
-    Event::new(action, ctx.now, &ctx.actor.to_string())
+fn event(payload: impl Into<Payload>, ctx: &Context) -> Event {
+    Event::with(payload, ctx.now, &ctx.actor.to_string())
 }
 
-/// The message given, or the template rendered for this case (recording which one).
+/// The message given, or the template rendered for this case (recording which one), as
+/// (message, template).
 fn message_or_template(
     cur: &Current<'_, '_>,
     ctx: &Context,
-    e: &mut Event,
     given: &Option<String>,
     template: &str,
     eta: Option<DateTime<Utc>>,
-) -> Result<()> {
-    match optional_text(given) {
-        Some(m) => e.message = Some(m),
-        None => {
-            e.message = Some(render_for(
-                cur.snap, cur.config, template, cur.case, ctx, eta,
-            )?);
-            e.template = Some(template.to_string());
-        }
-    }
-    Ok(())
+) -> Result<(Option<Personal>, Option<String>)> {
+    Ok(match optional_text(given) {
+        Some(m) => (Some(m.into()), None),
+        None => (
+            Some(render_for(cur.snap, cur.config, template, cur.case, ctx, eta)?.into()),
+            Some(template.to_string()),
+        ),
+    })
 }
 
 impl Casebook {
@@ -47,14 +47,21 @@ impl Casebook {
         channel: Option<Channel>,
     ) -> Result<C::Out> {
         self.record_cases(ctx, id, Action::Acknowledge, |cur| {
-            let mut e = event(Action::Acknowledge, ctx);
-            e.channel = Some(
-                channel
-                    .clone()
-                    .unwrap_or_else(|| cur.case.case.channel.clone()),
+            let (message, template) = message_or_template(cur, ctx, &message, "acknowledge", None)?;
+            let e = event(
+                Acknowledge {
+                    channel: Some(
+                        channel
+                            .clone()
+                            .unwrap_or_else(|| cur.case.case.channel.clone()),
+                    ),
+                    message,
+                    template,
+                    direction: Some(Direction::Outbound),
+                    ..Default::default()
+                },
+                ctx,
             );
-            e.direction = Some("outbound".into());
-            message_or_template(cur, ctx, &mut e, &message, "acknowledge", None)?;
             Ok(e.into())
         })
     }
@@ -70,18 +77,25 @@ impl Casebook {
         channel: Option<Channel>,
     ) -> Result<C::Out> {
         self.record_cases(ctx, id, Action::Update, |cur| {
-            let mut e = event(Action::Update, ctx);
-            e.eta = eta
+            let eta = eta
                 .map(|t| super::when::parse_future_time("--eta", t, ctx, cur.config))
                 .transpose()?;
-            e.channel = Some(
-                channel
-                    .clone()
-                    .unwrap_or_else(|| cur.case.case.channel.clone()),
+            let (message, template) = message_or_template(cur, ctx, &message, "update", eta)?;
+            let e = event(
+                Update {
+                    channel: Some(
+                        channel
+                            .clone()
+                            .unwrap_or_else(|| cur.case.case.channel.clone()),
+                    ),
+                    message,
+                    template,
+                    eta,
+                    direction: Some(Direction::Outbound),
+                    ..Default::default()
+                },
+                ctx,
             );
-            e.direction = Some("outbound".into());
-            let eta = e.eta;
-            message_or_template(cur, ctx, &mut e, &message, "update", eta)?;
             Ok(e.into())
         })
     }
@@ -89,8 +103,13 @@ impl Casebook {
     /// Waiting on the customer: `open` → `pending`.
     pub fn pending<C: Cases>(&self, ctx: &Context, id: C, reason: &str) -> Result<C::Out> {
         self.record_cases(ctx, id, Action::Pending, |_| {
-            let mut e = event(Action::Pending, ctx);
-            e.reason = Some(required_text("--reason", reason)?);
+            let e = event(
+                Pending {
+                    reason: Some(required_text("--reason", reason)?),
+                    ..Default::default()
+                },
+                ctx,
+            );
             Ok(e.into())
         })
     }
@@ -109,15 +128,7 @@ impl Casebook {
         at: Option<&str>,
     ) -> Result<C::Out> {
         self.record_cases(ctx, id, Action::Log, |cur| {
-            let mut e = event(Action::Log, ctx);
-            e.summary = Some(required_text("--summary", summary)?);
-            e.with = with
-                .iter()
-                .map(|w| w.trim().to_string())
-                .filter(|w| !w.is_empty())
-                .collect();
-            e.channel = channel.clone();
-            e.direction = match direction.map(|d| (d, Direction::parse(d))) {
+            let direction = match direction.map(|d| (d, Direction::parse(d))) {
                 None => None,
                 Some((_, Some(known))) => Some(known),
                 Some((other, None)) => {
@@ -127,10 +138,25 @@ impl Casebook {
                     ))
                 }
             };
-            e.outcome = optional_text(&outcome);
-            e.occurred_at = at
-                .map(|t| super::when::parse_past_time("--at", t, ctx, cur.config))
-                .transpose()?;
+            let e = event(
+                Log {
+                    channel: channel.clone(),
+                    direction,
+                    summary: Some(required_text("--summary", summary)?.into()),
+                    with: with
+                        .iter()
+                        .map(|w| w.trim())
+                        .filter(|w| !w.is_empty())
+                        .map(Personal::from)
+                        .collect(),
+                    outcome: optional_text(&outcome).map(Personal::from),
+                    occurred_at: at
+                        .map(|t| super::when::parse_past_time("--at", t, ctx, cur.config))
+                        .transpose()?,
+                    ..Default::default()
+                },
+                ctx,
+            );
             Ok(e.into())
         })
     }
@@ -167,14 +193,19 @@ impl Casebook {
                     ),
                 ));
             }
-            let mut e = event(Action::Escalate, ctx);
-            e.reason = Some(required_text("--reason", reason)?);
-            e.level = Some(level + 1);
-            e.to = Some(
-                to.clone()
-                    .unwrap_or_else(|| cur.config.level_name(level + 1)),
+            let e = event(
+                Escalate {
+                    reason: Some(required_text("--reason", reason)?),
+                    level: Some(level + 1),
+                    to: Some(
+                        to.clone()
+                            .unwrap_or_else(|| cur.config.level_name(level + 1)),
+                    ),
+                    assign,
+                    ..Default::default()
+                },
+                ctx,
             );
-            e.assign = assign;
             Ok(e.into())
         })
     }
@@ -192,11 +223,16 @@ impl Casebook {
                     ),
                 ));
             }
-            let mut e = event(Action::Deescalate, ctx);
-            e.reason = Some(required_text("--reason", reason)?);
-            e.level = Some(level - 1);
-            // Back to a level above the agent: the case is with that level again.
-            e.to = (level > 1).then(|| cur.config.level_name(level - 1));
+            let e = event(
+                Deescalate {
+                    reason: Some(required_text("--reason", reason)?),
+                    level: Some(level - 1),
+                    // Back to a level above the agent: the case is with that level again.
+                    to: (level > 1).then(|| cur.config.level_name(level - 1)),
+                    ..Default::default()
+                },
+                ctx,
+            );
             Ok(e.into())
         })
     }
@@ -210,9 +246,14 @@ impl Casebook {
         root_cause: Option<String>,
     ) -> Result<C::Out> {
         self.record_cases(ctx, id, Action::Resolve, |_| {
-            let mut e = event(Action::Resolve, ctx);
-            e.resolution = Some(required_text("--resolution", resolution)?);
-            e.root_cause = optional_text(&root_cause);
+            let e = event(
+                Resolve {
+                    root_cause: optional_text(&root_cause),
+                    resolution: Some(required_text("--resolution", resolution)?),
+                    ..Default::default()
+                },
+                ctx,
+            );
             Ok(e.into())
         })
     }
@@ -243,18 +284,25 @@ impl Casebook {
                     ));
                 }
             }
-            let mut e = event(Action::FollowUp, ctx);
-            e.response = Some(response.clone());
-            e.rating = rating;
-            e.feedback = optional_text(&feedback);
-            e.direction = Some("outbound".into());
-            if response == FollowUpResponse::NoAnswer {
+            let (message, template) = if response == FollowUpResponse::NoAnswer {
                 // No answer yet: the follow-up template asks the customer how it went.
-                message_or_template(cur, ctx, &mut e, &message, "follow-up", None)?;
+                message_or_template(cur, ctx, &message, "follow-up", None)?
             } else {
                 // The customer answered (and maybe rated): asking them again is wrong.
-                e.message = optional_text(&message);
-            }
+                (optional_text(&message).map(Personal::from), None)
+            };
+            let e = event(
+                FollowUp {
+                    message,
+                    template,
+                    direction: Some(Direction::Outbound),
+                    response: Some(response.clone()),
+                    rating,
+                    feedback: optional_text(&feedback).map(Personal::from),
+                    ..Default::default()
+                },
+                ctx,
+            );
             Ok(e.into())
         })
     }
@@ -262,9 +310,8 @@ impl Casebook {
     /// Closes a case by hand. Closing one that was never resolved needs a reason.
     pub fn close<C: Cases>(&self, ctx: &Context, id: C, reason: Option<String>) -> Result<C::Out> {
         self.record_cases(ctx, id, Action::Close, |cur| {
-            let mut e = event(Action::Close, ctx);
-            e.reason = optional_text(&reason);
-            if e.reason.is_none() && cur.case.case.status != crate::model::Status::Resolved {
+            let reason = optional_text(&reason);
+            if reason.is_none() && cur.case.case.status != crate::model::Status::Resolved {
                 return Err(Error::invalid(
                     "--reason",
                     format!(
@@ -273,6 +320,13 @@ impl Casebook {
                     ),
                 ));
             }
+            let e = event(
+                Close {
+                    reason,
+                    ..Default::default()
+                },
+                ctx,
+            );
             Ok(e.into())
         })
     }
@@ -280,8 +334,13 @@ impl Casebook {
     /// Reopens a resolved case (a closed one is final: open a new case and link it).
     pub fn reopen<C: Cases>(&self, ctx: &Context, id: C, reason: &str) -> Result<C::Out> {
         self.record_cases(ctx, id, Action::Reopen, |_| {
-            let mut e = event(Action::Reopen, ctx);
-            e.reason = Some(required_text("--reason", reason)?);
+            let e = event(
+                Reopen {
+                    reason: Some(required_text("--reason", reason)?),
+                    ..Default::default()
+                },
+                ctx,
+            );
             Ok(e.into())
         })
     }

@@ -12,7 +12,8 @@ use std::collections::HashSet;
 use super::team::{Bulk, Refusal};
 use super::{commit_message, prepare, resolve, Casebook, Context, Recorded, Step};
 use crate::error::{Error, Result};
-use crate::model::{Action, CaseId, Event, Status};
+use crate::model::payload::{Close, Correct, Merge};
+use crate::model::{Action, CaseId, Event, Payload, Status};
 use crate::store::Change;
 
 impl Casebook {
@@ -75,13 +76,19 @@ impl Casebook {
                             }
                         }
                         let mut build = |_: &super::Current<'_, '_>| -> Result<Option<Step>> {
-                            let mut e = Event::new(Action::Close, ctx.now, &ctx.actor.to_string());
-                            e.into = Some(into.to_string());
-                            e.links = vec![into.to_string()];
-                            e.reason = Some(
-                                reason
-                                    .clone()
-                                    .unwrap_or_else(|| format!("duplicate of {into}")),
+                            let e = Event::with(
+                                Close {
+                                    links: vec![into.to_string()],
+                                    reason: Some(
+                                        reason
+                                            .clone()
+                                            .unwrap_or_else(|| format!("duplicate of {into}")),
+                                    ),
+                                    into: Some(into.to_string()),
+                                    ..Default::default()
+                                },
+                                ctx.now,
+                                &ctx.actor.to_string(),
                             );
                             Ok(Some(e.into()))
                         };
@@ -120,9 +127,15 @@ impl Casebook {
                     }
                     let into_query = into.to_string();
                     let mut build_target = |_: &super::Current<'_, '_>| -> Result<Option<Step>> {
-                        let mut e = Event::new(Action::Merge, ctx.now, &ctx.actor.to_string());
-                        e.links = merged.clone();
-                        e.reason = reason.clone();
+                        let e = Event::with(
+                            Merge {
+                                links: merged.clone(),
+                                reason: reason.clone(),
+                                ..Default::default()
+                            },
+                            ctx.now,
+                            &ctx.actor.to_string(),
+                        );
                         Ok(Some(e.into()))
                     };
                     let (id, case, step) = prepare(
@@ -184,42 +197,46 @@ impl Casebook {
                         format!("case {case} has no event {event_id:?}: `casebook show {case}` prints each event's id"),
                     )
                 })?;
-            if original.action == Action::Correct {
+            if original.action() == Action::Correct {
                 return Err(Error::invalid(
                     "EVENT-ID",
                     format!(
                         "event {wanted} is itself a correction: amend the event it corrects ({})",
-                        original.corrects.as_deref().unwrap_or("?")
+                        match &original.payload {
+                            Payload::Correct(c) => c.corrects.as_deref().unwrap_or("?"),
+                            _ => "?",
+                        }
                     ),
                 ));
             }
-            let mut e = Event::new(Action::Correct, ctx.now, &ctx.actor.to_string());
-            e.corrects = Some(wanted.clone());
+            let mut e = Event::with(
+                Correct {
+                    corrects: Some(wanted.clone()),
+                    ..Default::default()
+                },
+                ctx.now,
+                &ctx.actor.to_string(),
+            );
             for (name, text) in fields {
-                let had = crate::model::correct::field(original, name)
-                    .is_some_and(|v| v.is_some());
+                let had = crate::model::correct::field(original, name).is_some();
                 if !had {
                     let present: Vec<&str> = crate::model::correct::FIELDS
                         .iter()
                         .copied()
-                        .filter(|f| {
-                            crate::model::correct::field(original, f).is_some_and(|v| v.is_some())
-                        })
+                        .filter(|f| crate::model::correct::field(original, f).is_some())
                         .collect();
                     return Err(Error::invalid(
                         format!("--{}", name.replace('_', "-")),
                         format!(
                             "event {wanted} ({}) recorded no {}; what it recorded: {}",
-                            original.action,
+                            original.action(),
                             name.replace('_', " "),
                             if present.is_empty() { "no free text".to_string() } else { present.join(", ") }
                         ),
                     ));
                 }
                 let text = super::required_text(&format!("--{}", name.replace('_', "-")), text)?;
-                if let Some(slot) = crate::model::correct::field_mut(&mut e, name) {
-                    *slot = Some(text);
-                }
+                e.set_text(name, text);
             }
             Ok(e.into())
         })

@@ -45,8 +45,9 @@ pub use textconv::textconv;
 pub use verify::VerifyReport;
 
 use crate::error::{Error, Result};
+use crate::model::payload::Close;
 use crate::model::state;
-use crate::model::{Action, Actor, CaseFile, CaseId, Config, Event, IdQuery};
+use crate::model::{Action, Actor, CaseFile, CaseId, Config, Event, IdQuery, Payload};
 use crate::store::{Change, Snapshot, Store};
 
 /// Who acts and when: injected, never read from the clock inside an operation.
@@ -197,7 +198,7 @@ pub(crate) fn prepare(
         return Ok(None);
     };
     step.event.worked_minutes = ctx.worked_minutes;
-    debug_assert_eq!(&step.event.action, action);
+    debug_assert_eq!(&step.event.action(), action);
     case.append(step.event.clone())
         .map_err(|source| Error::Case {
             id: id.clone(),
@@ -237,18 +238,20 @@ pub(crate) fn commit_message(id: &CaseId, event: &Event, ctx: &Context) -> Strin
     bare.each_personal_mut(&mut |_, v| v.clear());
     let summary = one_line(&summary_of(&bare), 72);
     let subject = if summary.is_empty() {
-        format!("{id}: {}", event.action)
+        format!("{id}: {}", event.action())
     } else {
-        format!("{id}: {} — {summary}", event.action)
+        format!("{id}: {} — {summary}", event.action())
     };
     let mut message = format!(
         "{subject}\n\nCase-Id: {id}\nAction: {}\nActor: {}\nEvent-Id: {}\n",
-        event.action, ctx.actor, event.id
+        event.action(),
+        ctx.actor,
+        event.id
     );
-    if event.action == Action::Research {
+    if event.action() == Action::Research {
         // The other side of each link changes in the same commit: name it too, so
         // `git log --grep "Case-Id: <it>"` finds the commit.
-        for other in &event.links {
+        for other in event.payload.links() {
             message.push_str(&format!("Case-Id: {other}\n"));
         }
     }
@@ -261,81 +264,77 @@ pub(crate) fn commit_message(id: &CaseId, event: &Event, ctx: &Context) -> Strin
 pub fn summary_of(event: &Event) -> String {
     use crate::model::time::format_utc;
     let channel = event
-        .channel
-        .as_ref()
+        .payload
+        .channel()
         .map(|c| format!(" by {c}"))
         .unwrap_or_default();
     let mut parts: Vec<String> = Vec::new();
-    match event.action {
-        Action::Open => parts.push(match event.subject.as_deref() {
+    match &event.payload {
+        Payload::Open(p) => parts.push(match p.subject.as_deref() {
             Some(s) if !s.trim().is_empty() => s.to_string(),
             // A commit message (the subject is personal data): what is not.
             _ => format!(
                 "new {} case{channel}",
-                event.priority.as_ref().map_or("", |p| p.as_str())
+                p.priority.as_ref().map_or("", |p| p.as_str())
             )
             .replace("new  case", "new case"),
         }),
-        Action::Acknowledge => parts.push(format!("first response sent{channel}")),
-        Action::Update => parts.push(match &event.eta {
+        Payload::Acknowledge(_) => parts.push(format!("first response sent{channel}")),
+        Payload::Update(p) => parts.push(match &p.eta {
             Some(eta) => format!("update sent{channel}, ETA {}", format_utc(eta)),
             None => format!("update sent{channel}"),
         }),
-        Action::Escalate => parts.push(format!(
+        Payload::Escalate(p) => parts.push(format!(
             "level {}{}",
-            event.level.unwrap_or_default(),
-            event
-                .to
-                .as_deref()
+            p.level.unwrap_or_default(),
+            p.to.as_deref()
                 .map(|t| format!(" to {t}"))
                 .unwrap_or_default()
         )),
-        Action::Deescalate => parts.push(format!("level {}", event.level.unwrap_or_default())),
-        Action::FollowUp => parts.push(
-            match (event.response.as_ref().map(|r| r.as_str()), event.rating) {
+        Payload::Deescalate(p) => parts.push(format!("level {}", p.level.unwrap_or_default())),
+        Payload::FollowUp(p) => {
+            parts.push(match (p.response.as_ref().map(|r| r.as_str()), p.rating) {
                 (Some(r), Some(n)) => format!("{r}, rated {n}/5"),
                 (Some(r), None) => r.to_string(),
                 (None, _) => "follow-up".to_string(),
-            },
-        ),
-        Action::Link => parts.push(format!("linked from {}", event.links.join(", "))),
-        Action::Assign => parts.push(match &event.to {
+            })
+        }
+        Payload::Link(p) => parts.push(format!("linked from {}", p.links.join(", "))),
+        Payload::Assign(p) => parts.push(match &p.to {
             Some(to) => format!("to {}", to.split(" <").next().unwrap_or(to)),
             None => "unassigned".to_string(),
         }),
-        Action::Close if event.into.is_some() => parts.push(format!(
-            "merged into {}",
-            event.into.as_deref().unwrap_or_default()
-        )),
-        Action::Merge => parts.push(format!("merged {}", event.links.join(", "))),
-        Action::Correct => parts.push(format!(
+        Payload::Close(Close {
+            into: Some(into), ..
+        }) => parts.push(format!("merged into {into}")),
+        Payload::Merge(p) => parts.push(format!("merged {}", p.links.join(", "))),
+        Payload::Correct(p) => parts.push(format!(
             "corrected {} of event {}",
             crate::model::correct::FIELDS
                 .iter()
-                .filter(|f| crate::model::correct::field(event, f).is_some_and(|v| v.is_some()))
+                .filter(|f| crate::model::correct::field(event, f).is_some())
                 .map(|f| f.replace('_', " "))
                 .collect::<Vec<_>>()
                 .join(", "),
-            event.corrects.as_deref().unwrap_or("?")
+            p.corrects.as_deref().unwrap_or("?")
         )),
-        Action::Tag => parts.extend(
-            event
-                .added
+        Payload::Tag(p) => parts.extend(
+            p.added
                 .iter()
                 .map(|t| format!("+{t}"))
-                .chain(event.removed.iter().map(|t| format!("-{t}"))),
+                .chain(p.removed.iter().map(|t| format!("-{t}"))),
         ),
-        Action::Review => {
-            parts.extend(event.finding.clone());
-            parts.extend(event.improvements.iter().map(|a| format!("action: {a}")));
+        Payload::Review(p) => {
+            parts.extend(p.finding.clone());
+            parts.extend(p.improvements.iter().map(|a| format!("action: {a}")));
         }
-        Action::Gather => {
-            parts.extend(event.changes.iter().map(|c| c.field.clone()));
+        Payload::Gather(p) => {
+            parts.extend(p.changes.iter().map(|c| c.field.clone()));
             if event.customer.is_some() {
                 parts.push("contact details".into());
             }
-            parts.extend(event.question.iter().map(|q| format!("asked: {q}")));
-            parts.extend(event.note.clone());
+            parts.extend(p.question.iter().map(|q| format!("asked: {q}")));
+            parts.extend(p.note.as_deref().map(str::to_string));
             parts.extend(
                 event
                     .attachments
@@ -343,17 +342,18 @@ pub fn summary_of(event: &Event) -> String {
                     .map(|a| format!("attached {}", a.name)),
             );
         }
-        Action::Research => {
-            parts.extend(event.root_cause.clone().or_else(|| event.finding.clone()));
-            parts.extend(event.scope.as_ref().map(|s| s.to_string()));
-            if !event.links.is_empty() {
-                parts.push(format!("linked {}", event.links.join(", ")));
+        Payload::Research(p) => {
+            parts.extend(p.root_cause.clone().or_else(|| p.finding.clone()));
+            parts.extend(p.scope.as_ref().map(|s| s.to_string()));
+            if !p.links.is_empty() {
+                parts.push(format!("linked {}", p.links.join(", ")));
             }
         }
         _ => parts.extend(
-            [&event.resolution, &event.summary, &event.reason]
+            ["resolution", "summary", "reason"]
                 .into_iter()
-                .find_map(|v| v.clone()),
+                .find_map(|k| event.text(k))
+                .map(str::to_string),
         ),
     }
     parts.retain(|p| !p.trim().is_empty());

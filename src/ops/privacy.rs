@@ -49,7 +49,8 @@ pub struct EraseReport {
 /// Whether `contact` is one of the case's contacts (now, or as any event recorded it).
 fn has_contact(case: &CaseFile, contact: &str) -> bool {
     let want = normalise(contact);
-    let same = |v: &Option<String>| v.as_deref().is_some_and(|v| normalise(v) == want);
+    let same =
+        |v: &Option<crate::model::Personal>| v.as_deref().is_some_and(|v| normalise(v) == want);
     if same(&case.customer.email) || same(&case.customer.phone) {
         return true;
     }
@@ -211,12 +212,12 @@ impl Casebook {
                         .filter(|k| keys.contains(k))
                         .collect();
                     let mut case = snap.parse(&id.path(), &bytes)?;
-                    let mut event = Event::new(Action::Erase, ctx.now, &ctx.actor.to_string());
-                    event.reason = Some(reason.to_string());
-                    event.extra.insert(
-                        "keys".into(),
-                        toml::Value::Array(own.into_iter().map(toml::Value::String).collect()),
-                    );
+                    let erase = crate::model::payload::Erase {
+                        reason: Some(reason.to_string()),
+                        keys: own,
+                        ..Default::default()
+                    };
+                    let mut event = Event::with(erase, ctx.now, &ctx.actor.to_string());
                     event.worked_minutes = ctx.worked_minutes;
                     let single = commit_message(id, &event, ctx);
                     case.append(event).map_err(|source| Error::Case {
@@ -389,7 +390,7 @@ impl Casebook {
             let erased_since = f
                 .events
                 .iter()
-                .any(|e| e.action == Action::Erase && e.at >= closed);
+                .any(|e| e.action() == Action::Erase && e.at >= closed);
             (closed < cutoff && !erased_since).then(|| f.case.id.clone())
         })?;
         drop(view);
@@ -500,6 +501,6 @@ impl Casebook {
                     source,
                 })
             })?;
-        Ok((a.name.clone(), content))
+        Ok((a.name.to_string(), content))
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{optional_text, resolve, Casebook, Cases, Context, Step};
 use crate::error::{Error, Result};
+use crate::model::payload::{Link, Research};
 use crate::model::{Action, Event};
 
 impl Casebook {
@@ -18,9 +19,11 @@ impl Casebook {
     ) -> Result<C::Out> {
         self.record_cases(ctx, id, Action::Research, |cur| {
             let me = &cur.case.case.id;
-            let mut e = Event::new(Action::Research, ctx.now, &ctx.actor.to_string());
-            e.finding = optional_text(&finding);
-            e.root_cause = optional_text(&root_cause);
+            let mut e = Research {
+                finding: optional_text(&finding),
+                root_cause: optional_text(&root_cause),
+                ..Default::default()
+            };
             e.scope = match scope.map(|s| (s, crate::model::Scope::parse(s))) {
                 None => None,
                 Some((_, Some(known))) => Some(known),
@@ -54,8 +57,14 @@ impl Casebook {
                     .snap
                     .case(&other)?
                     .ok_or_else(|| Error::UnknownCase(query.clone()))?;
-                let mut back = Event::new(Action::Link, ctx.now, &ctx.actor.to_string());
-                back.links = vec![me.to_string()];
+                let back = Event::with(
+                    Link {
+                        links: vec![me.to_string()],
+                        ..Default::default()
+                    },
+                    ctx.now,
+                    &ctx.actor.to_string(),
+                );
                 other_case.append(back).map_err(|source| Error::Case {
                     id: other.clone(),
                     source,
@@ -74,7 +83,7 @@ impl Casebook {
                 ));
             }
             Ok(Step {
-                event: e,
+                event: Event::with(e, ctx.now, &ctx.actor.to_string()),
                 extra_files,
             })
         })

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::review::{
     backlog, backlog_of, facts, metrics, root_causes, CaseFacts, Metrics, RootCause,
 };
-use crate::model::{Action, Event, Status};
+use crate::model::{payload, Action, Event, Payload, Status};
 
 /// How `review --by` groups the cases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,15 +152,17 @@ impl Casebook {
             let findings: Vec<Finding> = f
                 .events
                 .iter()
-                .filter(|e| e.action == Action::Review)
                 .filter(|_| in_window.is_some())
-                .map(|e| Finding {
-                    case: f.case.id.to_string(),
-                    at: crate::model::time::format_utc(&e.at),
-                    reviewer: e.actor.clone(),
-                    finding: e.finding.clone().unwrap_or_default(),
-                    actions: e.improvements.clone(),
-                    tags: e.tags.clone(),
+                .filter_map(|e| match &e.payload {
+                    Payload::Review(r) => Some(Finding {
+                        case: f.case.id.to_string(),
+                        at: crate::model::time::format_utc(&e.at),
+                        reviewer: e.actor.clone(),
+                        finding: r.finding.clone().unwrap_or_default(),
+                        actions: r.improvements.clone(),
+                        tags: r.tags.clone(),
+                    }),
+                    _ => None,
                 })
                 .collect();
             (open || in_window.is_some()).then_some(Seen {
@@ -270,7 +272,7 @@ impl Casebook {
         let select = |f: crate::model::CaseFile| {
             let c = &f.case;
             if !matches!(c.status, Status::Resolved | Status::Closed)
-                || f.events.iter().any(|e| e.action == Action::Review)
+                || f.events.iter().any(|e| e.action() == Action::Review)
             {
                 return None;
             }
@@ -284,7 +286,7 @@ impl Casebook {
             if let Some(r) = crate::model::review::rating(&f).filter(|r| *r <= 2) {
                 reasons.push(format!("rated {r}/5"));
             }
-            if f.events.iter().any(|e| e.action == Action::Escalate) {
+            if f.events.iter().any(|e| e.action() == Action::Escalate) {
                 reasons.push("escalated".into());
             }
             if c.scope == Some(crate::model::Scope::Systemic) {
@@ -292,7 +294,7 @@ impl Casebook {
             }
             Some(QueueItem {
                 case: c.id.to_string(),
-                subject: c.subject.clone(),
+                subject: c.subject.to_string(),
                 status: c.status.to_string(),
                 resolved_at: c.resolved_at.as_ref().map(crate::model::time::format_utc),
                 reasons,
@@ -322,17 +324,19 @@ impl Casebook {
         tags: &[String],
     ) -> Result<Recorded> {
         self.record(ctx, id, Action::Review, |_| {
-            let mut e = Event::new(Action::Review, ctx.now, &ctx.actor.to_string());
-            e.finding = Some(required_text("--finding", finding)?);
-            e.improvements = actions
-                .iter()
-                .filter_map(|a| optional_text(&Some(a.clone())))
-                .collect();
-            e.tags = tags
-                .iter()
-                .filter_map(|t| optional_text(&Some(t.clone())))
-                .collect();
-            Ok(e.into())
+            let review = payload::Review {
+                finding: Some(required_text("--finding", finding)?),
+                improvements: actions
+                    .iter()
+                    .filter_map(|a| optional_text(&Some(a.clone())))
+                    .collect(),
+                tags: tags
+                    .iter()
+                    .filter_map(|t| optional_text(&Some(t.clone())))
+                    .collect(),
+                ..Default::default()
+            };
+            Ok(Event::with(review, ctx.now, &ctx.actor.to_string()).into())
         })
     }
 }

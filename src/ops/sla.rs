@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::model::commitment::{evaluate, Commitment, State, Target};
 use crate::model::sla::{Clock, SlaDuration};
 use crate::model::team::TeamFilter;
-use crate::model::{Action, CaseFile, CaseId, Config, Event, Status};
+use crate::model::{payload, Action, CaseFile, CaseId, Config, Event, Payload, Status};
 
 /// One open commitment in the queue, with what the queue shows of its case.
 #[derive(Debug, Clone)]
@@ -83,8 +83,8 @@ impl Casebook {
                 })
                 .map(|commitment| DueItem {
                     id: f.case.id.clone(),
-                    customer: f.customer.name.clone(),
-                    subject: f.case.subject.clone(),
+                    customer: f.customer.name.to_string(),
+                    subject: f.case.subject.to_string(),
                     priority: f.case.priority.clone(),
                     status: f.case.status.clone(),
                     owner: f.case.owner.clone(),
@@ -192,10 +192,16 @@ fn plan(
         let deadline = add_duration(config, resolved, config.sla.auto_close);
         if now >= deadline {
             let reason = crate::model::commitment::auto_close_reason(f, config.sla.auto_close);
-            let mut e = Event::new(Action::Close, now, actor);
-            e.reason = Some(reason.clone());
-            e.sla_target = Some("auto_close".into());
-            e.sla_due = Some(deadline);
+            let e = Event::with(
+                payload::Close {
+                    reason: Some(reason.clone()),
+                    sla_target: Some("auto_close".into()),
+                    sla_due: Some(deadline),
+                    ..Default::default()
+                },
+                now,
+                actor,
+            );
             return Some((
                 TickAction {
                     case: c.id.clone(),
@@ -217,9 +223,8 @@ fn plan(
     }
     let already = |t: Target, due: DateTime<Utc>| {
         f.events.iter().any(|e| {
-            e.action == Action::Escalate
-                && e.sla_target.as_deref() == Some(t.as_str())
-                && e.sla_due == Some(due)
+            matches!(&e.payload, Payload::Escalate(p)
+                if p.sla_target.as_deref() == Some(t.as_str()) && p.sla_due == Some(due))
         })
     };
     let breach = evaluate(f, config, now)
@@ -234,12 +239,18 @@ fn plan(
         breach.0.as_str(),
         crate::model::time::format_utc(&breach.1)
     );
-    let mut e = Event::new(Action::Escalate, now, actor);
-    e.reason = Some(reason.clone());
-    e.level = Some(level);
-    e.to = Some(config.level_name(level));
-    e.sla_target = Some(breach.0.as_str().to_string());
-    e.sla_due = Some(breach.1);
+    let e = Event::with(
+        payload::Escalate {
+            reason: Some(reason.clone()),
+            level: Some(level),
+            to: Some(config.level_name(level)),
+            sla_target: Some(breach.0.as_str().to_string()),
+            sla_due: Some(breach.1),
+            ..Default::default()
+        },
+        now,
+        actor,
+    );
     Some((
         TickAction {
             case: c.id.clone(),

@@ -12,6 +12,7 @@ use super::{
     commit_message, one_line, prepare, summary_of, Casebook, Context, Current, Recorded, Step,
 };
 use crate::error::{exit, Error, Result};
+use crate::model::payload::{Assign, Tag};
 use crate::model::team;
 use crate::model::{Action, Actor, CaseId, Event};
 use crate::store::Change;
@@ -150,9 +151,15 @@ impl Casebook {
             if from == to {
                 return Ok(None);
             }
-            let mut e = Event::new(Action::Assign, ctx.now, &ctx.actor.to_string());
-            e.from = from;
-            e.to = to.clone();
+            let e = Event::with(
+                Assign {
+                    to: to.clone(),
+                    from,
+                    ..Default::default()
+                },
+                ctx.now,
+                &ctx.actor.to_string(),
+            );
             Ok(Some(e.into()))
         })
     }
@@ -170,17 +177,19 @@ impl Casebook {
         }
         self.record_many(ctx, targets, Action::Tag, |cur| {
             let has = &cur.case.case.tags;
-            let mut e = Event::new(Action::Tag, ctx.now, &ctx.actor.to_string());
-            e.added = added.iter().filter(|t| !has.contains(t)).cloned().collect();
-            e.removed = removed
-                .iter()
-                .filter(|t| has.contains(t))
-                .cloned()
-                .collect();
+            let e = Tag {
+                added: added.iter().filter(|t| !has.contains(t)).cloned().collect(),
+                removed: removed
+                    .iter()
+                    .filter(|t| has.contains(t))
+                    .cloned()
+                    .collect(),
+                ..Default::default()
+            };
             if e.added.is_empty() && e.removed.is_empty() {
                 return Ok(None);
             }
-            Ok(Some(e.into()))
+            Ok(Some(Event::with(e, ctx.now, &ctx.actor.to_string()).into()))
         })
     }
 }

@@ -49,11 +49,17 @@ pub(crate) fn render_for(
             .to_string()
     });
     let values: BTreeMap<&str, Option<String>> = BTreeMap::from([
-        ("customer.name", Some(case.customer.name.clone())),
-        ("customer.email", case.customer.email.clone()),
-        ("customer.phone", case.customer.phone.clone()),
+        ("customer.name", Some(case.customer.name.to_string())),
+        (
+            "customer.email",
+            case.customer.email.clone().map(String::from),
+        ),
+        (
+            "customer.phone",
+            case.customer.phone.clone().map(String::from),
+        ),
         ("case.id", Some(c.id.to_string())),
-        ("case.subject", Some(c.subject.clone())),
+        ("case.subject", Some(c.subject.to_string())),
         ("case.product", c.product.clone()),
         ("case.priority", Some(c.priority.to_string())),
         ("case.status", Some(c.status.to_string())),

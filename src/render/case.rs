@@ -282,7 +282,7 @@ pub fn show_text(
         text.push_str(&format!(
             "  {}  {:<12} {:<20} {}{id}\n",
             style.dim(&local_time(&e.at, tz)),
-            e.action.as_str(),
+            e.action().as_str(),
             safe(who),
             safe(&crate::ops::one_line(
                 &localize_times(&summary_of(e), tz),
@@ -290,7 +290,7 @@ pub fn show_text(
             ))
         ));
         // A correction's text shows where it belongs: in the event it corrects.
-        if brief || e.action == crate::model::Action::Correct {
+        if brief || e.action() == crate::model::Action::Correct {
             continue;
         }
         if let Some(m) = e.worked_minutes {
@@ -300,12 +300,15 @@ pub fn show_text(
                 crate::model::team::format_minutes(m.into())
             ));
         }
-        if !e.with.is_empty() {
-            text.push_str(&format!(
-                "      {} {}\n",
-                style.dim("with:"),
-                safe(&e.with.join(", "))
-            ));
+        if let crate::model::Payload::Log(log) = &e.payload {
+            if !log.with.is_empty() {
+                let with: Vec<&str> = log.with.iter().map(|w| w.as_str()).collect();
+                text.push_str(&format!(
+                    "      {} {}\n",
+                    style.dim("with:"),
+                    safe(&with.join(", "))
+                ));
+            }
         }
         for said in e.said() {
             let key = said.field.replace(' ', "_");

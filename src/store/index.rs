@@ -293,48 +293,61 @@ impl Row {
         let mut resolves = Vec::new();
         for e in &f.events {
             must_nanos(&e.at)?;
-            if e.action == Action::Resolve {
+            if e.action() == Action::Resolve {
                 resolves.push(must_nanos(&e.at)?);
             }
         }
         let ev = |g: &dyn Fn(&crate::model::Event) -> Vec<Option<String>>| {
             join(f.events.iter().flat_map(g))
         };
+        let text_of = |e: &crate::model::Event, key: &str| e.text(key).map(str::to_string);
         let text = [
-            c.subject.clone(),
-            c.description.clone().unwrap_or_default(),
+            c.subject.to_string(),
+            c.description.as_deref().unwrap_or_default().to_string(),
             ev(&|e| {
-                if e.action == Action::Log {
+                if e.action() == Action::Log {
                     vec![]
                 } else {
-                    vec![e.message.clone(), e.note.clone(), e.reason.clone()]
+                    vec![
+                        text_of(e, "message"),
+                        text_of(e, "note"),
+                        text_of(e, "reason"),
+                    ]
                 }
             }),
-            ev(&|e| vec![e.question.clone(), e.answer.clone()]),
+            ev(&|e| vec![text_of(e, "question"), text_of(e, "answer")]),
             ev(&|e| {
-                let mut v = vec![e.finding.clone()];
-                v.extend(e.improvements.iter().cloned().map(Some));
+                let mut v = vec![text_of(e, "finding")];
+                if let crate::model::Payload::Review(r) = &e.payload {
+                    v.extend(r.improvements.iter().cloned().map(Some));
+                }
                 v
             }),
             join(
                 [c.root_cause.clone()].into_iter().chain(
                     f.events
                         .iter()
-                        .filter(|e| e.root_cause != c.root_cause)
-                        .map(|e| e.root_cause.clone()),
+                        .filter(|e| e.text("root_cause") != c.root_cause.as_deref())
+                        .map(|e| text_of(e, "root_cause")),
                 ),
             ),
             c.resolution.clone().unwrap_or_default(),
             join(
-                [c.satisfaction.as_ref().and_then(|s| s.feedback.clone())]
-                    .into_iter()
-                    .chain(f.events.iter().map(|e| e.feedback.clone())),
+                [c.satisfaction
+                    .as_ref()
+                    .and_then(|s| s.feedback.as_deref().map(str::to_string))]
+                .into_iter()
+                .chain(f.events.iter().map(|e| text_of(e, "feedback"))),
             ),
             ev(&|e| {
-                if e.action == Action::Log {
-                    vec![e.summary.clone(), e.message.clone(), e.outcome.clone()]
+                if e.action() == Action::Log {
+                    vec![
+                        text_of(e, "summary"),
+                        text_of(e, "message"),
+                        text_of(e, "outcome"),
+                    ]
                 } else {
-                    vec![e.summary.clone()]
+                    vec![text_of(e, "summary")]
                 }
             }),
         ];
@@ -349,11 +362,11 @@ impl Row {
             priority_rank: c.priority.rank() as i64,
             created_at: must_nanos(&c.created_at)?,
             updated_at: must_nanos(&c.updated_at)?,
-            customer_name: f.customer.name.clone(),
-            customer_email: f.customer.email.clone(),
-            customer_phone: f.customer.phone.clone(),
-            subject: c.subject.clone(),
-            reviewed: f.events.iter().any(|e| e.action == Action::Review),
+            customer_name: f.customer.name.to_string(),
+            customer_email: f.customer.email.clone().map(String::from),
+            customer_phone: f.customer.phone.clone().map(String::from),
+            subject: c.subject.to_string(),
+            reviewed: f.events.iter().any(|e| e.action() == Action::Review),
             next_due,
             owner: c.owner.clone(),
             owner_email: c
