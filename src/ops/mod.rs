@@ -333,14 +333,16 @@ pub fn summary_of(event: &Event) -> String {
             if event.customer.is_some() {
                 parts.push("contact details".into());
             }
-            parts.extend(p.question.iter().map(|q| format!("asked: {q}")));
+            // In a commit message personal values are blank: say what, not what was said.
+            parts.extend(p.question.iter().map(|q| match q.trim() {
+                "" => "asked a question".to_string(),
+                q => format!("asked: {q}"),
+            }));
             parts.extend(p.note.as_deref().map(str::to_string));
-            parts.extend(
-                event
-                    .attachments
-                    .iter()
-                    .map(|a| format!("attached {}", a.name)),
-            );
+            parts.extend(event.attachments.iter().map(|a| match a.name.trim() {
+                "" => "attached a file".to_string(),
+                name => format!("attached {name}"),
+            }));
         }
         Payload::Research(p) => {
             parts.extend(p.root_cause.clone().or_else(|| p.finding.clone()));
