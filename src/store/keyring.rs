@@ -221,33 +221,39 @@ impl Store {
     /// Writes the ring `edit` made as a new commit (not yet the ref's): new blobs only
     /// for the buckets it changed, the rest of its base ring's tree shared.
     fn write_ring_commit(&self, edit: &mut Edit<'_>, now: DateTime<Utc>) -> Result<Oid> {
-        // Many buckets at once (an import makes a key per case): the objects go into one
-        // pack, written in memory on a second handle of the repository, not one file each.
-        let bulk = edit.buckets.len() > BULK_BUCKETS;
-        let side = match bulk {
-            true => Some(
-                git2::Repository::open(self.repo.path())
-                    .ctx(|| "cannot open the repository to write the key ring".into())?,
-            ),
-            false => None,
-        };
-        let side_odb = match &side {
-            Some(r) => Some(r.odb().ctx(|| "cannot open the object database".into())?),
-            None => None,
-        };
-        let mempack = match &side_odb {
-            Some(odb) => Some(
-                odb.add_new_mempack_backend(1000)
-                    .ctx(|| "cannot write the key ring in memory".into())?,
-            ),
-            None => None,
-        };
-        let repo = side.as_ref().unwrap_or(&self.repo);
-        let commit = self.write_ring_objects(repo, edit, now)?;
-        if let Some(mempack) = &mempack {
+        // Many buckets at once (an import makes a key per case): their blobs go into one
+        // pack, not one file each; the few trees and the commit stay loose.
+        if edit.buckets.len() > BULK_BUCKETS {
+            let pack = std::cell::RefCell::new(Some(super::BlobPack::new(self)?));
+            let write_blob = |bytes: &[u8]| -> Result<Oid> {
+                match pack.borrow().as_ref() {
+                    Some(p) => p.add(bytes),
+                    None => self
+                        .repo
+                        .blob(bytes)
+                        .ctx(|| "cannot write the key ring".into()),
+                }
+            };
+            let mut flush = || -> Result<()> {
+                match pack.borrow_mut().take() {
+                    Some(p) => p.finish(self),
+                    None => Ok(()),
+                }
+            };
+            // The trees and the commit are written in memory on a second handle of the
+            // repository and stored as a pack of their own: no loose object at all.
+            let side = git2::Repository::open(self.repo.path())
+                .ctx(|| "cannot open the repository to write the key ring".into())?;
+            let odb = side
+                .odb()
+                .ctx(|| "cannot open the object database".into())?;
+            let mempack = odb
+                .add_new_mempack_backend(1000)
+                .ctx(|| "cannot write the key ring in memory".into())?;
+            let commit = self.write_ring_objects(&side, edit, now, &write_blob, &mut flush)?;
             let mut buf = git2::Buf::new();
             mempack
-                .dump(repo, &mut buf)
+                .dump(&side, &mut buf)
                 .ctx(|| "cannot pack the key ring".into())?;
             let odb = self
                 .repo
@@ -262,17 +268,26 @@ impl Store {
                 source,
             })?;
             writer.commit().ctx(|| "cannot store the key ring".into())?;
+            return Ok(commit);
         }
-        Ok(commit)
+        let write_blob = |bytes: &[u8]| {
+            self.repo
+                .blob(bytes)
+                .ctx(|| "cannot write the key ring".into())
+        };
+        self.write_ring_objects(&self.repo, edit, now, &write_blob, &mut || Ok(()))
     }
 
+    /// Writes the blobs of the changed buckets with `write_blob`, calls `flush` once they
+    /// are all written, then the trees and the commit in `repo`.
     fn write_ring_objects(
         &self,
         repo: &git2::Repository,
         edit: &mut Edit<'_>,
         now: DateTime<Utc>,
+        write_blob: &dyn Fn(&[u8]) -> Result<Oid>,
+        flush: &mut dyn FnMut() -> Result<()>,
     ) -> Result<Oid> {
-        let write_blob = |bytes: &[u8]| repo.blob(bytes).ctx(|| "cannot write the key ring".into());
         // A format 1 ring is rewritten whole, as format 2.
         let rewrite = !matches!(
             edit.base.as_ref().map(|b| &b.layout),
@@ -330,6 +345,7 @@ impl Store {
                 update.remove(&erased_path);
             }
         }
+        flush()?;
         let tree_id = update
             .create_updated(repo, &baseline)
             .ctx(|| "cannot write the key ring's tree".into())?;
