@@ -250,25 +250,26 @@ impl Store {
             let mempack = odb
                 .add_new_mempack_backend(1000)
                 .ctx(|| "cannot write the key ring in memory".into())?;
-            let commit = self.write_ring_objects(&side, edit, now, &write_blob, &mut flush)?;
-            let mut buf = git2::Buf::new();
-            mempack
-                .dump(&side, &mut buf)
-                .ctx(|| "cannot pack the key ring".into())?;
-            let odb = self
-                .repo
-                .odb()
-                .ctx(|| "cannot open the object database".into())?;
-            let mut writer = odb
-                .packwriter()
-                .ctx(|| "cannot store the key ring".into())?;
-            std::io::Write::write_all(&mut writer, &buf).map_err(|source| StoreError::Io {
-                action: "write",
-                path: self.repo.path().join("objects/pack"),
-                source,
-            })?;
-            writer.commit().ctx(|| "cannot store the key ring".into())?;
-            return Ok(commit);
+            let result = self
+                .write_ring_objects(&side, edit, now, &write_blob, &mut flush)
+                .and_then(|commit| {
+                    // The commit and its trees, written whole (libgit2's own dump of a
+                    // mempack walks the trees and searches deltas between all the buckets).
+                    let tree = side
+                        .find_commit(commit)
+                        .and_then(|c| c.tree())
+                        .ctx(|| "cannot read the key ring's tree".into())?;
+                    let mut oids = vec![commit, tree.id()];
+                    oids.extend(
+                        [KEYS, ERASED]
+                            .iter()
+                            .filter_map(|name| tree.get_name(name).map(|e| e.id())),
+                    );
+                    super::pack::store_as_pack(&odb, &oids)?;
+                    Ok(commit)
+                });
+            let _ = mempack.reset();
+            return result;
         }
         let write_blob = |bytes: &[u8]| {
             self.repo
