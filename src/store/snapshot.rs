@@ -130,8 +130,8 @@ impl<'r> Snapshot<'r> {
         self.parse(&path, &bytes).map(Some)
     }
 
-    /// What this snapshot opens sealed values with; `None` in a plain book without sealed
-    /// values (or a tip that is not a case book). Loaded once.
+    /// What this snapshot opens and seals values with, loaded once, on the first case
+    /// parsed. A plain book gets one too: its cases may hold values sealed elsewhere.
     pub(crate) fn privacy(&self) -> Result<Option<&Privacy<'r>>> {
         if let Some(p) = self.privacy.get() {
             return Ok(p.as_ref());
@@ -163,11 +163,6 @@ impl<'r> Snapshot<'r> {
             .and_then(|p| p.new_keys.as_ref())
             .map(|k| k.take())
             .unwrap_or_default()
-    }
-
-    /// Whether new cases of this book are sealed (`[privacy] seal`).
-    pub fn seals(&self) -> Result<bool> {
-        Ok(self.privacy()?.is_some_and(|p| p.sealing))
     }
 
     /// What new cases made on other threads are given for a sealed write (`import`), see
