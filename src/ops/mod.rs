@@ -106,7 +106,12 @@ impl Casebook {
             crate::store::notice_error("could not finish an interrupted working-tree update", &e);
         }
         store.casebook_snapshot()?;
-        Ok(Casebook { store })
+        let cb = Casebook { store };
+        // An erasure that destroyed its keys but died before recording its events.
+        if let Err(e) = cb.finish_erasure() {
+            eprintln!("casebook: could not finish an interrupted erasure: {e}; the next command tries again");
+        }
+        Ok(cb)
     }
 
     pub fn store(&self) -> &Store {

@@ -46,6 +46,65 @@ pub struct EraseReport {
     pub dry_run: bool,
 }
 
+/// An erasure between destroying its keys and recording its events, kept in the git
+/// folder so that the next command can finish it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PendingErasure {
+    actor: String,
+    at: String,
+    reason: String,
+    cases: Vec<String>,
+    keys: Vec<String>,
+}
+
+impl PendingErasure {
+    fn path(store: &crate::store::Store) -> std::path::PathBuf {
+        store.git_dir().join("casebook-erase-pending.json")
+    }
+
+    fn save(&self, store: &crate::store::Store) -> Result<()> {
+        let path = Self::path(store);
+        let tmp = path.with_extension("json.tmp");
+        let io = |source| Error::Io {
+            action: "write",
+            path: tmp.clone(),
+            source,
+        };
+        let text = serde_json::to_vec(self).expect("plain data serialises");
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        std::io::Write::write_all(&mut f, &text).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
+
+    fn load(store: &crate::store::Store) -> Result<Option<PendingErasure>> {
+        let path = Self::path(store);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Error::invalid("erase", format!("{} is unreadable: {e}", path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(Error::Io {
+                action: "read",
+                path,
+                source,
+            }),
+        }
+    }
+
+    fn clear(store: &crate::store::Store) -> Result<()> {
+        let path = Self::path(store);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Io {
+                action: "delete",
+                path,
+                source: e,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Whether `contact` is one of the case's contacts (now, or as any event recorded it).
 fn has_contact(case: &CaseFile, contact: &str) -> bool {
     let want = normalise(contact);
@@ -181,10 +240,51 @@ impl Casebook {
             report.keys.retain(|k| live(k));
             return Ok(report);
         }
+        // What the events will say goes to disk before any key is destroyed: if the process
+        // dies in between, the next command records them (see `finish_erasure`).
+        let pending = PendingErasure {
+            actor: ctx.actor.to_string(),
+            at: crate::model::time::format_utc(&ctx.now),
+            reason: reason.clone(),
+            cases: cases.iter().map(|c| c.to_string()).collect(),
+            keys: keys.clone(),
+        };
+        pending.save(&self.store)?;
         self.store.erase_keys(&keys, ctx.now)?;
+        crate::store::fault_point("erase-after-keys");
         self.record_erasure(ctx, &cases, &keys, &reason)?;
         self.store.purge_index();
+        PendingErasure::clear(&self.store)?;
         Ok(report)
+    }
+
+    /// Records the events of an erasure whose keys were destroyed by a process that died
+    /// before it could record them; nothing when there is none. Run by every command as it
+    /// opens the case book.
+    pub(crate) fn finish_erasure(&self) -> Result<()> {
+        let Some(p) = PendingErasure::load(&self.store)? else {
+            return Ok(());
+        };
+        let bad = |what: &str| {
+            Error::invalid(
+                "erase",
+                format!("{} is unreadable ({what}); delete it after checking `git log --grep \"Action: erase\"`", PendingErasure::path(&self.store).display()),
+            )
+        };
+        let ctx = Context {
+            actor: crate::model::Actor::parse(&p.actor).map_err(|_| bad("actor"))?,
+            now: crate::model::time::parse_rfc3339(&p.at).ok_or_else(|| bad("time"))?,
+            worked_minutes: None,
+        };
+        let cases = p
+            .cases
+            .iter()
+            .map(|c| CaseId::parse(c).map_err(|_| bad("case ID")))
+            .collect::<Result<Vec<_>>>()?;
+        self.store.erase_keys(&p.keys, ctx.now)?;
+        self.record_erasure(&ctx, &cases, &p.keys, &p.reason)?;
+        self.store.purge_index();
+        PendingErasure::clear(&self.store)
     }
 
     /// One commit with an `erase` event in each case (keys: those of its values).
@@ -212,6 +312,14 @@ impl Casebook {
                         .filter(|k| keys.contains(k))
                         .collect();
                     let mut case = snap.parse(&id.path(), &bytes)?;
+                    // Already recorded (an erasure finished again after a crash).
+                    let recorded = case.events.iter().any(|e| {
+                        e.get::<crate::model::payload::Erase>()
+                            .is_some_and(|p| own.iter().all(|k| p.keys.contains(k)))
+                    });
+                    if recorded {
+                        continue;
+                    }
                     let erase = crate::model::payload::Erase {
                         reason: Some(reason.to_string()),
                         keys: own,
@@ -230,9 +338,12 @@ impl Casebook {
                         return Ok((Change::with_files(single, files), ()));
                     }
                 }
+                if files.is_empty() {
+                    return Ok((Change::nothing(), ()));
+                }
                 let message = format!(
                     "erase: personal data of {} cases\n\n{trailers}Action: erase\nActor: {}\n",
-                    cases.len(),
+                    files.len(),
                     ctx.actor
                 );
                 Ok((Change::with_files(message, files), ()))

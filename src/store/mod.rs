@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Repository, RepositoryInitOptions};
 
+pub(crate) use fault::point as fault_point;
 pub use git2::Oid;
 pub use history::HistoryEntry;
 pub use keyring::{RingPush, KEYRING_REF};
@@ -374,6 +375,11 @@ impl Store {
     /// What the branch tip holds now.
     pub fn snapshot(&self) -> Result<Snapshot<'_>> {
         Snapshot::at_tip(self)
+    }
+
+    /// The repository's git folder (`.git`, or the bare repository itself).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
     }
 
     /// Deletes the read index, which holds opened personal data; the next read rebuilds it.

@@ -651,3 +651,55 @@ fn a_dry_run_erases_nothing_and_attachment_names_what_a_case_has() {
     let err = env.run(&root, &["attachment", &id, "[erased]"]).fails(1);
     assert!(err.contains("erased"), "{err}");
 }
+
+#[test]
+fn an_erasure_killed_after_its_keys_are_destroyed_is_recorded_by_the_next_command() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let a = env.open(&root, "Ada Lovelace", "Printer");
+    let b = env.open(&root, "Ada Lovelace", "Scanner");
+    let before = env.commit_count(&root);
+    let out = env
+        .cb(&root)
+        .env("CASEBOOK_FAULT", "erase-after-keys")
+        .args([
+            "erase",
+            "--customer",
+            "ada.lovelace@example.com",
+            "--reason",
+            "GDPR 7",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "killed at the fault point");
+    assert_eq!(
+        env.commit_count(&root),
+        before,
+        "the events were not recorded yet"
+    );
+    // The next command of any kind finishes it: both cases get their erase event, once.
+    let shown = env.run(&root, &["show", &a]).ok().stdout;
+    assert!(
+        shown.contains("[erased]") && !shown.contains("Lovelace"),
+        "{shown}"
+    );
+    assert_eq!(env.commit_count(&root), before + 1);
+    for id in [&a, &b] {
+        let events = env.run(&root, &["show", id, "--json"]).json()["events"].clone();
+        let erases: Vec<_> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "erase")
+            .collect();
+        assert_eq!(erases.len(), 1, "{events}");
+        assert_eq!(erases[0]["reason"], "GDPR 7");
+    }
+    env.run(&root, &["list"]).ok();
+    assert_eq!(
+        env.commit_count(&root),
+        before + 1,
+        "nothing is recorded twice"
+    );
+    assert!(!root.join(".git/casebook-erase-pending.json").exists());
+}
