@@ -9,9 +9,10 @@
 //! stays, only the sealed values in it can no longer be opened (they read `[erased]`).
 //! The read index is deleted, since it held the opened text; the next read rebuilds it.
 //!
-//! The keys go first: a crash between the two leaves the data erased and the audit event
-//! missing, and running the same erasure again records it (never the other way round,
-//! which would leave readable data behind a record saying it was erased).
+//! The keys go first (never the other way round, which would leave readable data behind a
+//! record saying it was erased). What the events will say is written to
+//! `.git/casebook-erase-pending.json` before any key is destroyed; if the process dies
+//! before the commit, the next command records them ([`Casebook::finish_erasure`]).
 
 use std::collections::BTreeSet;
 
