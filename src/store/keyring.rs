@@ -265,7 +265,7 @@ impl Store {
                             .iter()
                             .filter_map(|name| tree.get_name(name).map(|e| e.id())),
                     );
-                    super::pack::store_as_pack(&odb, &oids)?;
+                    super::pack::store_as_pack(side.path(), &odb, &oids)?;
                     Ok(commit)
                 });
             let _ = mempack.reset();

@@ -1,93 +1,89 @@
 //! Bulk writes as one pack instead of loose objects.
 //!
-//! A bulk change's objects go into an in-memory object database (libgit2's mempack), then
-//! into a single packfile that casebook writes itself, without delta search (libgit2's own
+//! Casebook writes packs itself: every object stored whole (no delta search; libgit2's own
 //! pack builder always searches for deltas, which is most of the cost at 100k cases), and
-//! that libgit2 indexes. No hundred thousand small files.
+//! the pack's index (`.idx`, version 2) written from what it already knows, each object's
+//! id, offset and CRC-32, instead of having libgit2's indexer inflate and hash every
+//! object again. No hundred thousand small files.
+//!
+//! A pack is written under a temporary name in `objects/pack/` (`tmp_pack_casebook_*`,
+//! removed if the write fails or the process dies before the end: git's own `gc` clears
+//! such leftovers), then renamed to `pack-<checksum>.pack`, and its index last, so git
+//! and libgit2 only ever see a complete pack.
 
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
-use git2::Oid;
+use git2::{ObjectType, Oid};
+use sha1::{Digest, Sha1};
 
 use super::{GitContext, Result, StoreError};
 
-/// Reads `oids` from `odb` (the mempack in front) and stores them as one pack.
-pub(crate) fn store_as_pack(odb: &git2::Odb<'_>, oids: &[Oid]) -> Result<()> {
-    let pack = build_pack(odb, oids)?;
-    let mut writer = odb.packwriter().ctx(|| "cannot write the pack".into())?;
-    writer.write_all(&pack).map_err(|source| StoreError::Io {
-        action: "write a pack into",
-        path: "the object database".into(),
-        source,
-    })?;
-    writer.commit().ctx(|| "cannot store the pack".into())?;
-    Ok(())
-}
-
-/// A version 2 pack of `oids` (read from `odb`), every object stored whole: a header, each
-/// object as a type-and-size varint and its zlib-deflated content, and a SHA-1 trailer.
-fn build_pack(odb: &git2::Odb<'_>, oids: &[Oid]) -> Result<Vec<u8>> {
-    use sha1::{Digest, Sha1};
-
-    let mut seen = std::collections::HashSet::with_capacity(oids.len());
-    let unique: Vec<Oid> = oids.iter().copied().filter(|o| seen.insert(*o)).collect();
-    let mut pack = Vec::with_capacity(unique.len() * 512 + 32);
-    pack.extend_from_slice(b"PACK");
-    pack.extend_from_slice(&2u32.to_be_bytes());
-    pack.extend_from_slice(
-        &u32::try_from(unique.len())
-            .unwrap_or(u32::MAX)
-            .to_be_bytes(),
-    );
-    for oid in unique {
+/// Reads `oids` from `odb` (the mempack in front) and stores them as one pack in the
+/// repository at `git_dir`.
+pub(crate) fn store_as_pack(git_dir: &Path, odb: &git2::Odb<'_>, oids: &[Oid]) -> Result<()> {
+    let pack = BlobPack::create(git_dir)?;
+    for &oid in oids {
         let object = odb.read(oid).ctx(|| format!("cannot read object {oid}"))?;
-        let kind: u8 = match object.kind() {
-            git2::ObjectType::Commit => 1,
-            git2::ObjectType::Tree => 2,
-            git2::ObjectType::Blob => 3,
-            _ => 4,
-        };
-        let data = object.data();
-        object_header(&mut pack, kind, data.len());
-        pack = deflate_into(pack, data);
+        pack.add_object(object.kind(), object.data())?;
     }
-    let trailer = Sha1::digest(&pack);
-    pack.extend_from_slice(&trailer);
-    Ok(pack)
+    pack.finish_in(git_dir, odb)
 }
 
-/// Blobs streamed into one pack as they are made, so that a bulk change never holds its
+/// Objects streamed into one pack as they are made, so that a bulk change never holds its
 /// contents in memory: [`BlobPack::add`] hashes and deflates a blob on the caller's thread
-/// (it may be called from many at once) and appends it to a temporary file under
-/// `.git/casebook-tmp/`; [`BlobPack::finish`] writes the object count and the trailer and
-/// has libgit2 index the pack into the object database. The change then names the blobs by
-/// id ([`super::Content::Blob`]). A pack that is never finished is a deleted temporary file.
+/// (it may be called from many at once) and appends it to the temporary pack;
+/// [`BlobPack::finish`] writes the object count, the trailer and the index and moves the
+/// pack into the object database. The change then names the blobs by id
+/// ([`super::Content::Blob`]). A pack that is never finished is deleted.
 pub struct BlobPack {
     inner: std::sync::Mutex<PackFile>,
 }
 
 struct PackFile {
     out: std::io::BufWriter<std::fs::File>,
+    path: tempfile::TempPath,
+    /// Where the next entry starts.
+    offset: u64,
+    /// Each distinct object: its id, where its entry starts, the CRC-32 of the entry.
+    entries: Vec<(Oid, u64, u32)>,
     seen: std::collections::HashSet<Oid>,
     failed: Option<std::io::Error>,
 }
 
+const HEADER_LEN: u64 = 12;
+
+fn pack_dir(git_dir: &Path) -> PathBuf {
+    git_dir.join("objects").join("pack")
+}
+
 impl BlobPack {
     pub(crate) fn new(store: &super::Store) -> Result<BlobPack> {
-        let dir = store.repo.path().join("casebook-tmp");
+        BlobPack::create(store.repo.path())
+    }
+
+    fn create(git_dir: &Path) -> Result<BlobPack> {
+        let dir = pack_dir(git_dir);
         let io = |source| StoreError::Io {
             action: "create a temporary pack in",
             path: dir.clone(),
             source,
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
-        let file = tempfile::tempfile_in(&dir).map_err(io)?;
+        let (file, path) = tempfile::Builder::new()
+            .prefix("tmp_pack_casebook_")
+            .tempfile_in(&dir)
+            .map_err(io)?
+            .into_parts();
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         // The count is written at `finish`, when it is known.
         out.write_all(b"PACK\0\0\0\x02\0\0\0\0").map_err(io)?;
         Ok(BlobPack {
             inner: std::sync::Mutex::new(PackFile {
                 out,
+                path,
+                offset: HEADER_LEN,
+                entries: Vec::new(),
                 seen: std::collections::HashSet::new(),
                 failed: None,
             }),
@@ -96,25 +92,36 @@ impl BlobPack {
 
     /// Adds a blob (once, however often it is added) and returns its id.
     pub fn add(&self, data: &[u8]) -> Result<Oid> {
-        let oid = blob_id(data)?;
+        self.add_object(ObjectType::Blob, data)
+    }
+
+    /// Adds an object of any kind (once) and returns its id.
+    fn add_object(&self, kind: ObjectType, data: &[u8]) -> Result<Oid> {
+        let (oid, number) = object_id(kind, data)?;
         let mut entry = Vec::with_capacity(data.len() / 2 + 16);
-        object_header(&mut entry, 3, data.len());
+        object_header(&mut entry, number, data.len());
         let entry = deflate_into(entry, data);
+        let crc = crc32fast::hash(&entry);
         let mut pack = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if pack.failed.is_none() && pack.seen.insert(oid) {
-            if let Err(e) = pack.out.write_all(&entry) {
-                pack.failed = Some(e);
+            match pack.out.write_all(&entry) {
+                Ok(()) => {
+                    let at = pack.offset;
+                    pack.entries.push((oid, at, crc));
+                    pack.offset += entry.len() as u64;
+                }
+                Err(e) => pack.failed = Some(e),
             }
         }
         Ok(oid)
     }
 
-    /// How many distinct blobs were added.
+    /// How many distinct objects were added.
     pub fn len(&self) -> usize {
         self.inner
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .seen
+            .entries
             .len()
     }
 
@@ -122,24 +129,30 @@ impl BlobPack {
         self.len() == 0
     }
 
-    /// Stores the pack in `store`'s object database; every added blob is readable after.
+    /// Stores the pack in `store`'s object database; every added object is readable after.
     pub fn finish(self, store: &super::Store) -> Result<()> {
-        use sha1::{Digest, Sha1};
-        use std::io::{Read, Seek, SeekFrom};
+        let odb = store
+            .repo
+            .odb()
+            .ctx(|| "cannot open the object database".into())?;
+        self.finish_in(store.repo.path(), &odb)
+    }
 
+    fn finish_in(self, git_dir: &Path, odb: &git2::Odb<'_>) -> Result<()> {
         let pack = self.inner.into_inner().unwrap_or_else(|e| e.into_inner());
+        let dir = pack_dir(git_dir);
         let io = |source| StoreError::Io {
             action: "write a pack into",
-            path: store.repo.path().join("casebook-tmp"),
+            path: dir.clone(),
             source,
         };
         if let Some(e) = pack.failed {
             return Err(io(e));
         }
-        if pack.seen.is_empty() {
+        if pack.entries.is_empty() {
             return Ok(());
         }
-        let count = u32::try_from(pack.seen.len()).map_err(|_| {
+        let count = u32::try_from(pack.entries.len()).map_err(|_| {
             io(std::io::Error::other(
                 "more than 4 billion objects in one pack",
             ))
@@ -147,12 +160,8 @@ impl BlobPack {
         let mut file = pack.out.into_inner().map_err(|e| io(e.into_error()))?;
         file.seek(SeekFrom::Start(8)).map_err(io)?;
         file.write_all(&count.to_be_bytes()).map_err(io)?;
+        // The trailer: SHA-1 of everything before it, read back from the file.
         file.seek(SeekFrom::Start(0)).map_err(io)?;
-        let odb = store
-            .repo
-            .odb()
-            .ctx(|| "cannot open the object database".into())?;
-        let mut writer = odb.packwriter().ctx(|| "cannot write the pack".into())?;
         let mut hash = Sha1::new();
         let mut buf = vec![0u8; 1 << 20];
         loop {
@@ -161,12 +170,95 @@ impl BlobPack {
                 break;
             }
             hash.update(&buf[..n]);
-            writer.write_all(&buf[..n]).map_err(io)?;
         }
-        writer.write_all(&hash.finalize()).map_err(io)?;
-        writer.commit().ctx(|| "cannot store the pack".into())?;
+        let checksum: [u8; 20] = hash.finalize().into();
+        file.write_all(&checksum).map_err(io)?;
+        file.flush().map_err(io)?;
+        drop(file);
+
+        let name = format!("pack-{}", hex(&checksum));
+        let idx = index_v2(pack.entries, &checksum);
+        let mut idx_file = tempfile::Builder::new()
+            .prefix("tmp_idx_casebook_")
+            .tempfile_in(&dir)
+            .map_err(io)?;
+        idx_file.write_all(&idx).map_err(io)?;
+        // Packs are never written again: read-only, as git makes them.
+        read_only(pack.path.as_ref()).map_err(io)?;
+        read_only(idx_file.path()).map_err(io)?;
+        // The pack first: an index names a pack that is already whole.
+        pack.path
+            .persist(dir.join(format!("{name}.pack")))
+            .map_err(|e| io(e.error))?;
+        idx_file
+            .persist(dir.join(format!("{name}.idx")))
+            .map_err(|e| io(e.error))?;
+        odb.refresh().ctx(|| "cannot read the new pack".into())?;
         Ok(())
     }
+}
+
+/// Read-only for everyone, as git makes its packs (a temporary file is only its owner's).
+fn read_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    let perms = std::os::unix::fs::PermissionsExt::from_mode(0o444);
+    #[cfg(not(unix))]
+    let perms = {
+        let mut p = std::fs::metadata(path)?.permissions();
+        p.set_readonly(true);
+        p
+    };
+    std::fs::set_permissions(path, perms)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(40), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// A version 2 pack index of `entries` (id, offset, CRC-32 of the entry) for the pack
+/// with trailer `checksum`: the fan-out table, the sorted ids, their CRCs, their offsets
+/// (those past 2 GiB in a table of 8-byte offsets), the pack's checksum, and the index's.
+fn index_v2(mut entries: Vec<(Oid, u64, u32)>, checksum: &[u8; 20]) -> Vec<u8> {
+    entries.sort_unstable_by_key(|e| e.0);
+    let mut idx = Vec::with_capacity(8 + 256 * 4 + entries.len() * 28 + 40);
+    idx.extend_from_slice(b"\xfftOc\0\0\0\x02");
+    let mut fanout = [0u32; 256];
+    for (oid, _, _) in &entries {
+        fanout[oid.as_bytes()[0] as usize] += 1;
+    }
+    let mut total = 0u32;
+    for n in fanout {
+        total += n;
+        idx.extend_from_slice(&total.to_be_bytes());
+    }
+    for (oid, _, _) in &entries {
+        idx.extend_from_slice(oid.as_bytes());
+    }
+    for (_, _, crc) in &entries {
+        idx.extend_from_slice(&crc.to_be_bytes());
+    }
+    let mut large = Vec::new();
+    for &(_, offset, _) in &entries {
+        match u32::try_from(offset) {
+            Ok(small) if small < 0x8000_0000 => idx.extend_from_slice(&small.to_be_bytes()),
+            _ => {
+                let at = u32::try_from(large.len()).expect("fewer than 2^31 large offsets");
+                idx.extend_from_slice(&(0x8000_0000 | at).to_be_bytes());
+                large.push(offset);
+            }
+        }
+    }
+    for offset in large {
+        idx.extend_from_slice(&offset.to_be_bytes());
+    }
+    idx.extend_from_slice(checksum);
+    let own = Sha1::digest(&idx);
+    idx.extend_from_slice(&own);
+    idx
 }
 
 /// A pack entry's header: the type and the size as git's little-endian varint.
@@ -182,36 +274,180 @@ fn object_header(out: &mut Vec<u8>, kind: u8, len: usize) {
     out.push(byte);
 }
 
-/// The git id of a blob of `data`: SHA-1 of `blob <len>\0` and the data. Computed with the
-/// `sha1` crate, several times faster than libgit2's collision-detecting SHA-1 (the
-/// content is ours, just made, so there is no collision attack to detect); the pack's
-/// indexer hashes every object again with git's own.
-fn blob_id(data: &[u8]) -> Result<Oid> {
-    use sha1::{Digest, Sha1};
+/// The git id of an object and its type's number in a pack: SHA-1 of `<type> <len>\0` and
+/// the data. Computed with the `sha1` crate, several times faster than libgit2's
+/// collision-detecting SHA-1 (the content is ours, just made, so there is no collision
+/// attack to detect).
+fn object_id(kind: ObjectType, data: &[u8]) -> Result<(Oid, u8)> {
+    let (name, number) = match kind {
+        ObjectType::Commit => ("commit", 1),
+        ObjectType::Tree => ("tree", 2),
+        ObjectType::Blob => ("blob", 3),
+        ObjectType::Tag => ("tag", 4),
+        other => {
+            return Err(StoreError::Io {
+                action: "pack an object into",
+                path: "the object database".into(),
+                source: std::io::Error::other(format!("an object of kind {other}")),
+            })
+        }
+    };
     let mut h = Sha1::new();
-    h.update(format!("blob {}\0", data.len()).as_bytes());
+    h.update(format!("{name} {}\0", data.len()).as_bytes());
     h.update(data);
-    Oid::from_bytes(&h.finalize()).ctx(|| "cannot hash a blob".into())
+    let oid = Oid::from_bytes(&h.finalize()).ctx(|| "cannot hash an object".into())?;
+    Ok((oid, number))
 }
 
-/// Appends `data`, zlib-deflated, to `out`.
-fn deflate_into(out: Vec<u8>, data: &[u8]) -> Vec<u8> {
-    use flate2::{write::ZlibEncoder, Compression};
-    let mut z = ZlibEncoder::new(out, Compression::fast());
-    // Writing into a Vec cannot fail.
-    z.write_all(data).expect("deflate into memory");
-    z.finish().expect("deflate into memory")
+/// Appends `data`, zlib-deflated, to `out`. Each thread keeps one compressor and resets it
+/// for the next object: making a new one per object zeroes its tables every time, which
+/// costs more than deflating a small case file.
+fn deflate_into(mut out: Vec<u8>, data: &[u8]) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    thread_local! {
+        static DEFLATE: std::cell::RefCell<Compress> =
+            std::cell::RefCell::new(Compress::new(Compression::fast(), true));
+    }
+    DEFLATE.with_borrow_mut(|z| {
+        z.reset();
+        let mut input = data;
+        loop {
+            // Room for the whole stream at once (deflate's worst case is a few bytes per
+            // 16 KB more than its input), more if it still asks.
+            out.reserve(input.len() + input.len() / 64 + 64);
+            let read = z.total_in();
+            // Into a Vec's spare room: cannot fail.
+            let status = z
+                .compress_vec(input, &mut out, FlushCompress::Finish)
+                .expect("deflate into memory");
+            input = &input[usize::try_from(z.total_in() - read).unwrap_or(input.len())..];
+            if status == Status::StreamEnd {
+                break;
+            }
+        }
+    });
+    out
 }
 
 #[cfg(test)]
 mod tests {
+    use git2::{ObjectType, Oid, Repository};
+
     #[test]
-    fn blob_ids_are_the_ones_git_gives() {
+    fn object_ids_are_the_ones_git_gives() {
         for data in [&b""[..], b"hello\n", &[0u8, 255, 7][..]] {
-            assert_eq!(
-                super::blob_id(data).unwrap(),
-                git2::Oid::hash_object(git2::ObjectType::Blob, data).unwrap()
-            );
+            for kind in [ObjectType::Blob, ObjectType::Commit, ObjectType::Tree] {
+                assert_eq!(
+                    super::object_id(kind, data).unwrap().0,
+                    Oid::hash_object(kind, data).unwrap()
+                );
+            }
         }
+    }
+
+    fn packs(git_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(git_dir.join("objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// The index casebook writes is byte for byte the one libgit2's indexer makes of the
+    /// same pack, and git itself verifies the pack against it.
+    #[test]
+    fn the_index_is_the_one_git_makes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ours = Repository::init_bare(tmp.path().join("ours")).unwrap();
+        let pack = super::BlobPack::create(ours.path()).unwrap();
+        let mut ids = Vec::new();
+        for i in 0..600u32 {
+            // Sizes around the varint's steps, some repeated (stored once).
+            let data = format!("{i}\n").repeat((i as usize * 37) % 900);
+            let oid = pack.add(data.as_bytes()).unwrap();
+            assert_eq!(pack.add(data.as_bytes()).unwrap(), oid);
+            ids.push((oid, data));
+        }
+        pack.finish_in(ours.path(), &ours.odb().unwrap()).unwrap();
+        let files = packs(ours.path());
+        let names: Vec<String> = files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names.len(),
+            2,
+            "one .idx and one .pack, no temporary file: {names:?}"
+        );
+        assert!(names[0].starts_with("pack-") && names[0].ends_with(".idx"));
+        #[cfg(unix)]
+        for file in &files {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o444, "{}", file.display());
+        }
+        for (oid, data) in &ids {
+            assert_eq!(ours.find_blob(*oid).unwrap().content(), data.as_bytes());
+        }
+
+        // The same pack, indexed by libgit2.
+        let theirs = Repository::init_bare(tmp.path().join("theirs")).unwrap();
+        let odb = theirs.odb().unwrap();
+        let mut writer = odb.packwriter().unwrap();
+        std::io::Write::write_all(&mut writer, &std::fs::read(&files[1]).unwrap()).unwrap();
+        writer.commit().unwrap();
+        let their_files = packs(theirs.path());
+        let their_idx = their_files
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "idx"))
+            .unwrap();
+        assert_eq!(their_idx.file_name(), files[0].file_name());
+        assert_eq!(
+            std::fs::read(their_idx).unwrap(),
+            std::fs::read(&files[0]).unwrap()
+        );
+
+        let verify = std::process::Command::new("git")
+            .arg("verify-pack")
+            .arg(&files[0])
+            .output()
+            .unwrap();
+        assert!(
+            verify.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verify.stderr)
+        );
+    }
+
+    #[test]
+    fn deflated_objects_inflate_back_whatever_their_size() {
+        use std::io::Read;
+        for len in [0usize, 1, 100, 70_000, 300_000] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let packed = super::deflate_into(b"head".to_vec(), &data);
+            assert_eq!(&packed[..4], b"head");
+            let mut back = Vec::new();
+            flate2::read::ZlibDecoder::new(&packed[4..])
+                .read_to_end(&mut back)
+                .unwrap();
+            assert_eq!(back, data);
+        }
+    }
+
+    #[test]
+    fn large_offsets_go_to_the_eight_byte_table() {
+        let big = (Oid::from_bytes(&[1; 20]).unwrap(), 0x1_0000_0000u64, 7u32);
+        let small = (Oid::from_bytes(&[2; 20]).unwrap(), 12u64, 9u32);
+        let idx = super::index_v2(vec![small, big], &[0; 20]);
+        let n = 2;
+        let offsets = 8 + 256 * 4 + n * 24;
+        assert_eq!(&idx[offsets..offsets + 4], &0x8000_0000u32.to_be_bytes());
+        assert_eq!(&idx[offsets + 4..offsets + 8], &12u32.to_be_bytes());
+        assert_eq!(
+            &idx[offsets + 8..offsets + 16],
+            &0x1_0000_0000u64.to_be_bytes()
+        );
+        assert_eq!(idx.len(), offsets + 16 + 40);
     }
 }

@@ -326,7 +326,7 @@ impl Store {
         let result = self
             .write_commit_with(&packing, snap, change, actor, now)
             .and_then(|(commit, paths, written)| {
-                super::pack::store_as_pack(&odb, &written)?;
+                super::pack::store_as_pack(packing.repo.path(), &odb, &written)?;
                 Ok((commit, paths))
             });
         // The objects are in the pack now (or the write failed): drop the in-memory copies.
