@@ -174,8 +174,7 @@ fn normalize_code(code: &str) -> Option<String> {
 /// `len` random Crockford characters from the operating system's generator.
 pub fn random_code(len: usize) -> String {
     let mut bytes = vec![0u8; len];
-    // The OS generator failing is not something a user can cause or fix mid-command.
-    getrandom::fill(&mut bytes).expect("the operating system's random generator is available");
+    super::random::fill(&mut bytes);
     bytes
         .iter()
         .map(|b| ALPHABET[(b & 31) as usize] as char)

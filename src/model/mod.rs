@@ -18,6 +18,7 @@ pub mod merge;
 pub mod payload;
 pub mod personal;
 pub mod privacy;
+pub mod random;
 pub mod review;
 pub mod review_export;
 pub mod seal;

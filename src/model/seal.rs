@@ -54,8 +54,7 @@ impl Key {
     /// A new random key for `subject`, with a new random id.
     pub fn generate(subject: &str) -> Key {
         let mut secret = [0u8; KEY_LEN];
-        // The OS generator failing is not something a user can cause or fix mid-command.
-        getrandom::fill(&mut secret).expect("the operating system's random generator is available");
+        super::random::fill(&mut secret);
         Key {
             id: new_key_id(),
             subject: subject.to_string(),
@@ -190,7 +189,7 @@ pub fn seal(key: &Key, case: &str, field: &str, plaintext: &str) -> String {
 /// Seals any bytes (an attachment's content) the same way, as text.
 pub fn seal_bytes(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> String {
     let mut nonce = [0u8; NONCE_LEN];
-    getrandom::fill(&mut nonce).expect("the operating system's random generator is available");
+    super::random::fill(&mut nonce);
     let cipher = XChaCha20Poly1305::new((&key.secret).into());
     let aad = associated_data(&key.id, case, field);
     let sealed = cipher
