@@ -429,7 +429,7 @@ fn decode_secret(text: &str, what: &str) -> Result<[u8; KEY_LEN], KeyringError> 
 
 fn random_secret() -> [u8; KEY_LEN] {
     let mut secret = [0u8; KEY_LEN];
-    getrandom::fill(&mut secret).expect("the operating system's random generator is available");
+    super::random::fill(&mut secret);
     secret
 }
 
@@ -644,11 +644,13 @@ pub fn keyed_digest(secret: &[u8], data: &[u8]) -> String {
     let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
         .expect("HMAC takes a key of any length");
     mac.update(data);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let digest = mac.finalize().into_bytes();
+    let mut hex = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        hex.push(char::from_digit(u32::from(b >> 4), 16).expect("a hex digit"));
+        hex.push(char::from_digit(u32::from(b & 15), 16).expect("a hex digit"));
+    }
+    hex
 }
 
 /// The key-ring subject of a customer known by `contact` (an e-mail address or phone
