@@ -194,6 +194,7 @@ impl Store {
             // after this leaves an unused key, never a value no key opens.
             let new_keys = snap.take_new_keys();
             if !new_keys.is_empty() && !change.is_nothing() {
+                crate::progress::report("storing the keys", 0, 0);
                 self.add_keys(&new_keys, now)?;
             }
             if change.is_nothing() {
@@ -214,6 +215,7 @@ impl Store {
                 };
                 wt.check_untouched(&snap, &touched)?;
             }
+            crate::progress::report("writing the commit", 0, 0);
             let (target, paths) = self.write_objects(&snap, &change, actor, now)?;
             fault::point("after-objects");
             let journal = worktree::Journal::load(self);
