@@ -239,9 +239,13 @@ pub fn sealed_copy(case: &CaseFile, state: &SealState) -> CaseFile {
     let id = case.case.id.to_string();
     let contact = contact_of(case);
     let mut fresh: HashMap<(&'static str, String), String> = HashMap::new();
+    // A case made in this write (an import's) has nothing sealed yet: no look-ups.
+    let remembered = !state.memo.by_text.is_empty();
     let mut seal_new = |field: &'static str, value: &str| -> String {
-        if let Some(s) = state.memo.by_text.get(&(field, value.to_string())) {
-            return s.clone();
+        if remembered {
+            if let Some(s) = state.memo.by_text.get(&(field, value.to_string())) {
+                return s.clone();
+            }
         }
         fresh
             .entry((field, value.to_string()))
@@ -255,11 +259,18 @@ pub fn sealed_copy(case: &CaseFile, state: &SealState) -> CaseFile {
     };
     let needs = |v: &String| !v.is_empty() && !seal::is_sealed(v);
     for event in &mut out.events {
-        let eid = event.id.clone();
         let mut at = 0;
+        let read = if state.memo.events.is_empty() {
+            None
+        } else {
+            Some(event.id.clone())
+        };
         event.each_personal_mut(&mut |field, value| {
             if needs(value) {
-                *value = match state.memo.events.get(&(eid.clone(), at)) {
+                let kept = read
+                    .as_ref()
+                    .and_then(|eid| state.memo.events.get(&(eid.clone(), at)));
+                *value = match kept {
                     Some((plain, sealed)) if plain == value => sealed.clone(),
                     _ => seal_new(field, value),
                 };

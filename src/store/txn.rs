@@ -190,13 +190,7 @@ impl Store {
             }
             let snap = self.snapshot()?;
             let (change, value) = build(&snap)?;
-            // Keys the change's sealed values use go into the key ring first: a crash
-            // after this leaves an unused key, never a value no key opens.
             let new_keys = snap.take_new_keys();
-            if !new_keys.is_empty() && !change.is_nothing() {
-                crate::progress::report("storing the keys", 0, 0);
-                self.add_keys(&new_keys, now)?;
-            }
             if change.is_nothing() {
                 return Ok((
                     Committed {
@@ -215,8 +209,10 @@ impl Store {
                 };
                 wt.check_untouched(&snap, &touched)?;
             }
-            crate::progress::report("writing the commit", 0, 0);
-            let (target, paths) = self.write_objects(&snap, &change, actor, now)?;
+            // Keys the change's sealed values use are in the key ring before the branch
+            // moves: a crash before that leaves an unused key, never a value no key opens.
+            let (target, paths) =
+                self.write_keys_and_objects(&snap, &change, &new_keys, actor, now)?;
             fault::point("after-objects");
             let journal = worktree::Journal::load(self);
             worktree::Journal {
@@ -292,6 +288,41 @@ impl Store {
             }
             attempt += 1;
         }
+    }
+
+    /// Adds `keys` to the key ring and writes the change's objects. A bulk change (an
+    /// import's 100k keys and trees) does both at once, the key ring on a second handle of
+    /// the repository, each on its own core.
+    fn write_keys_and_objects(
+        &self,
+        snap: &Snapshot<'_>,
+        change: &Change,
+        keys: &[crate::model::seal::Key],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Oid, Vec<String>)> {
+        if keys.is_empty() {
+            crate::progress::report("writing the commit", 0, 0);
+            return self.write_objects(snap, change, actor, now);
+        }
+        if !change.packed {
+            self.add_keys(keys, now)?;
+            return self.write_objects(snap, change, actor, now);
+        }
+        crate::progress::report("storing the keys and the commit", 0, 0);
+        let ring = Store {
+            repo: Repository::open(self.repo.path())
+                .ctx(|| "cannot reopen the repository".into())?,
+            branch: self.branch.clone(),
+        };
+        let (objects, keys) = std::thread::scope(|scope| {
+            let keys = scope.spawn(move || ring.add_keys(keys, now));
+            let objects = self.write_objects(snap, change, actor, now);
+            let keys = keys.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (objects, keys)
+        });
+        keys?;
+        objects
     }
 
     /// Writes the change's objects; returns the commit the branch moves to and the paths
