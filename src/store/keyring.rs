@@ -171,24 +171,32 @@ impl Store {
         old: &git2::Tree<'_>,
         new: Option<&git2::Tree<'_>>,
         oids: &mut Vec<Oid>,
-    ) {
+    ) -> Result<()> {
         for entry in old.iter() {
             let theirs = new.and_then(|n| entry.name().and_then(|name| n.get_name(name)));
             if theirs.as_ref().is_some_and(|t| t.id() == entry.id()) {
                 continue;
             }
             if entry.kind() == Some(ObjectType::Tree) {
+                // A subtree already gone (a deletion cut short) is skipped.
                 if let Ok(sub) = self.repo.find_tree(entry.id()) {
-                    let their_sub = theirs
-                        .filter(|t| t.kind() == Some(ObjectType::Tree))
-                        .and_then(|t| self.repo.find_tree(t.id()).ok());
-                    self.tree_difference(&sub, their_sub.as_ref(), oids);
+                    // The new ring's side must be readable: what it holds is kept.
+                    let their_sub = match theirs.filter(|t| t.kind() == Some(ObjectType::Tree)) {
+                        Some(t) => Some(
+                            self.repo
+                                .find_tree(t.id())
+                                .ctx(|| "cannot read the key ring's tree".into())?,
+                        ),
+                        None => None,
+                    };
+                    self.tree_difference(&sub, their_sub.as_ref(), oids)?;
                     continue;
                 }
             }
             oids.push(entry.id());
         }
         oids.push(old.id());
+        Ok(())
     }
 
     /// The ring at `commit`: its header read, its buckets read when asked.
@@ -361,14 +369,23 @@ impl Store {
             }
         };
         let mut update = TreeUpdateBuilder::new();
-        let header = Header {
-            pseudonyms: edit.pseudonyms.clone(),
-        };
-        update.upsert(
-            HEADER,
-            write_blob(header.to_toml().as_bytes())?,
-            FileMode::Blob,
-        );
+        // A format 3 base's `ring.toml` stays when the secret did not change (writing it
+        // again would only find the same blob, at the cost of a temporary file).
+        let same_header = !rewrite
+            && edit
+                .base
+                .as_ref()
+                .is_some_and(|b| b.header.pseudonyms == edit.pseudonyms);
+        if !same_header {
+            let header = Header {
+                pseudonyms: edit.pseudonyms.clone(),
+            };
+            update.upsert(
+                HEADER,
+                write_blob(header.to_toml().as_bytes())?,
+                FileMode::Blob,
+            );
+        }
         for (name, (old, new)) in &edit.buckets {
             if !rewrite && old == new {
                 continue;
@@ -680,12 +697,12 @@ impl Store {
             // it is found by the full listing.
             return self.delete_ring_objects(self.unshared_objects(commit, tip)?);
         };
-        let new = tip.map(|t| self.open_ring(t)).transpose()?;
-        match new {
+        // (A current ring this casebook cannot read, of a newer format, is listed whole.)
+        match tip.and_then(|t| self.open_ring(t).ok()) {
             // Both format 3: walk the two trees together.
             Some(new) if old.layout.is_current() && new.layout.is_current() => {
                 let mut oids = Vec::new();
-                self.tree_difference(&old.tree, Some(&new.tree), &mut oids);
+                self.tree_difference(&old.tree, Some(&new.tree), &mut oids)?;
                 oids.push(commit);
                 self.delete_ring_objects(oids)
             }
@@ -728,7 +745,9 @@ impl Store {
                 }
             }
         }
-        if packed {
+        // (Most changes after an import find its bucket blobs packed: the note is written
+        // once, not on every change.)
+        if packed && !self.packed_marker().exists() {
             let marker = self.packed_marker();
             std::fs::write(&marker, b"an old key ring is in a pack\n").map_err(|source| {
                 StoreError::Io {
