@@ -696,7 +696,7 @@ fn write_format_2_ring(root: &Path, ring: &KeyRing) {
         .unwrap();
     tree.insert("keys", keys.write().unwrap(), 0o040000)
         .unwrap();
-    if erased.len() > 0 {
+    if !erased.is_empty() {
         tree.insert("erased", erased.write().unwrap(), 0o040000)
             .unwrap();
     }
