@@ -2,21 +2,28 @@
 //! erased keys, and the book's pseudonym secret. Pure data; `store::keyring` keeps it in
 //! its own git ref.
 //!
-//! Format 2 (what this casebook writes; see `docs/PRIVACY.md`) splits the keys into at most
+//! Format 3 (what this casebook writes; see `docs/PRIVACY.md`) splits the keys into at most
 //! 1,024 buckets by characters 1..3 of the key id (after the `K`), so that finding one key
-//! reads one small bucket, however many keys the ring holds. The ring commit's tree:
+//! reads one small bucket, however many keys the ring holds, and keeps each bucket two
+//! folders deep, by character 1 and then character 2, so that a change rewrites one bucket
+//! and two trees of at most 32 entries, not one tree of 1,024. The ring commit's tree:
 //!
 //! ```text
-//! ring.toml        format = 2, and the [pseudonyms] secret behind `export --redact`
-//! keys/<bb>        that bucket's keys, one a line, sorted by id:
-//!                  <id> <created RFC 3339> <secret base64url> <subject>
-//! erased/<bb>      that bucket's erased key ids, one a line, sorted
+//! ring.toml          format = 3, and the [pseudonyms] secret behind `export --redact`
+//! keys/<b1>/<b2>     that bucket's keys, one a line, sorted by id:
+//!                    <id> <created RFC 3339> <secret base64url> <subject>
+//! erased/<b1>/<b2>   that bucket's erased key ids, one a line, sorted
 //! ```
 //!
-//! A subject is the rest of its line; `%`, CR and LF in it are written `%25`, `%0D`,
-//! `%0A`. An erased id stays erased even where a line of its key appears again.
+//! A bucket's name is `<b1><b2>` (characters 1 and 2 of its key ids). A subject is the rest
+//! of its line; `%`, CR and LF in it are written `%25`, `%0D`, `%0A`. An erased id stays
+//! erased even where a line of its key appears again.
 //!
-//! Format 1 (the previous version's) is one `keyring.toml`, read by [`KeyRing::parse`]:
+//! Format 2 (the previous version's) has the same `ring.toml` and bucket files, one level
+//! deep: `keys/<b1b2>`, `erased/<b1b2>`. It is read as it is, and rewritten as format 3 on
+//! the next change.
+//!
+//! Format 1 (the one before) is one `keyring.toml`, read by [`KeyRing::parse`]:
 //!
 //! ```toml
 //! format = 1
@@ -44,7 +51,10 @@ use super::seal::{is_key_id, Key, Keys, Lookup, KEY_LEN};
 use super::time::{format_utc, parse_rfc3339, utc};
 
 /// The key ring format this casebook writes (and the newest it reads).
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
+/// The format of a ring whose buckets are one folder deep, `keys/<b1b2>` (read, and
+/// rewritten as [`FORMAT`] on the next change).
+pub const FORMAT_2: u32 = 2;
 /// The format of a ring kept as one `keyring.toml` (read, and rewritten as [`FORMAT`] on
 /// the next change).
 pub const FORMAT_1: u32 = 1;
@@ -348,19 +358,26 @@ fn check_format(text: &str, file: &str) -> Result<u32, KeyringError> {
 
 impl Header {
     pub fn parse(bytes: &[u8]) -> Result<Header, KeyringError> {
+        Header::parse_with_format(bytes).map(|(_, header)| header)
+    }
+
+    /// The header and the format it says ([`FORMAT_2`] or [`FORMAT`]: the formats that
+    /// have a `ring.toml`).
+    pub fn parse_with_format(bytes: &[u8]) -> Result<(u32, Header), KeyringError> {
         let text = std::str::from_utf8(bytes)
             .map_err(|_| KeyringError("ring.toml is not UTF-8".into()))?;
         let format = check_format(text, "ring.toml")?;
-        if format != FORMAT {
+        if format != FORMAT && format != FORMAT_2 {
             return Err(KeyringError(format!(
-                "ring.toml says format {format}, but only a format {FORMAT} ring has a ring.toml"
+                "ring.toml says format {format}, but only a format {FORMAT_2} or {FORMAT} ring has a ring.toml"
             )));
         }
         let form: HeaderForm =
             toml::from_str(text).map_err(|e| KeyringError(format!("ring.toml: {e}")))?;
-        Ok(Header {
+        let header = Header {
             pseudonyms: form.pseudonyms.map(|p| p.decode()).transpose()?,
-        })
+        };
+        Ok((format, header))
     }
 
     pub fn to_toml(&self) -> String {
@@ -499,8 +516,8 @@ impl KeyRing {
         Ok(ring)
     }
 
-    /// The ring as a format 1 `keyring.toml`, as the previous casebook wrote it (this one
-    /// writes format 2; kept to make format 1 rings in tests).
+    /// The ring as a format 1 `keyring.toml`, as an older casebook wrote it (this one
+    /// writes format 3; kept to make format 1 rings in tests).
     pub fn to_format_1_toml(&self) -> String {
         let form = FileForm {
             format: FORMAT_1,
@@ -750,7 +767,8 @@ mod tests {
     fn a_hand_edited_ring_is_a_clear_error_and_an_erased_key_stays_erased() {
         for (text, says) in [
             ("format = 2", "format 2"),
-            ("format = 3", "upgrade casebook"),
+            ("format = 3", "format 3"),
+            ("format = 4", "upgrade casebook"),
             ("format = 1\n[[key]]\nid = \"x\"\nsubject = \"s\"\nsecret = \"AA\"\ncreated = \"2026-11-23T09:00:00Z\"", "secret"),
             ("not toml [", "keyring.toml"),
         ] {
@@ -890,9 +908,20 @@ mod tests {
         let mut ring = KeyRing::new();
         ring.ensure_pseudonym_secret(at("2026-11-23T09:00:00Z"));
         let text = ring.header().to_toml();
-        assert!(text.starts_with("format = 2"), "{text}");
-        assert_eq!(Header::parse(text.as_bytes()).unwrap(), ring.header());
-        let e = Header::parse(b"format = 3\n[pseudonyms]\nsomething = \"else\"").unwrap_err();
+        assert!(text.starts_with("format = 3"), "{text}");
+        assert_eq!(
+            Header::parse_with_format(text.as_bytes()).unwrap(),
+            (FORMAT, ring.header())
+        );
+        // A format 2 header is the same but for its number.
+        let old = text.replacen("format = 3", "format = 2", 1);
+        assert_eq!(
+            Header::parse_with_format(old.as_bytes()).unwrap(),
+            (FORMAT_2, ring.header())
+        );
+        let e = Header::parse(b"format = 1").unwrap_err();
+        assert!(e.to_string().contains("format 1"), "{e}");
+        let e = Header::parse(b"format = 4\n[pseudonyms]\nsomething = \"else\"").unwrap_err();
         assert!(e.to_string().contains("upgrade casebook"), "{e}");
     }
 }

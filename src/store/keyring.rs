@@ -1,16 +1,19 @@
 //! The key ring in its own ref, `refs/casebook/keyring`: one commit with no parent whose
-//! tree holds `ring.toml` and the key buckets `keys/<bb>` and `erased/<bb>` (format 2, see
-//! [`crate::model::keyring`]; a format 1 ring's one `keyring.toml` is read, and rewritten
-//! as format 2 on the next change). Every change writes a new parentless commit, with new
-//! blobs only for the buckets it changed, and moves the ref with a compare-and-swap, so no
+//! tree holds `ring.toml` and the key buckets `keys/<b1>/<b2>` and `erased/<b1>/<b2>`
+//! (format 3, see [`crate::model::keyring`]; a format 2 ring's `keys/<b1b2>` and a format 1
+//! ring's one `keyring.toml` are read, and rewritten as format 3 on the next change). Every
+//! change writes a new parentless commit, with new blobs only for the buckets it changed
+//! and new trees only on their paths, and moves the ref with a compare-and-swap, so no
 //! older key ring is reachable from anything: the branch history never holds a key.
 //! [`RingReader`] reads one bucket per key looked up, never the whole ring.
 //!
 //! Replaced key rings are deleted from the object database at once when they are loose
-//! objects (every object of the old ring the new one does not share). One that git had packed (a clone, `git gc`) cannot be taken out of its pack
-//! alone; this clone notes that it exists, and the next erasure repacks (`git repack -a
-//! -d`), which drops every unreachable packed object. An erasure also empties the ref's
-//! reflog. After it, no object in this repository holds an erased key.
+//! objects: every object of the old ring the new one does not share, found by walking both
+//! trees together and passing over every subtree they share. One that git had packed (a
+//! clone, `git gc`) cannot be taken out of its pack alone; this clone notes that it exists,
+//! and the next erasure repacks (`git repack -a -d`), which drops every unreachable packed
+//! object. An erasure also empties the ref's reflog. After it, no object in this
+//! repository holds an erased key.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -19,18 +22,18 @@ use chrono::{DateTime, Utc};
 use git2::build::TreeUpdateBuilder;
 use git2::{ErrorCode, FileMode, ObjectType, Oid, Signature, Time};
 
-use super::ring_read::{Edit, Layout, RingAt, RingReader};
+use super::ring_read::{bucket_path, Edit, Layout, RingAt, RingReader};
 use super::{GitContext, Result, Store, StoreError};
 use crate::model::keyring::{bucket_of, Header, KeyRing, PseudonymSecret};
 use crate::model::seal::Key;
 
 /// The ref that holds the key ring.
 pub const KEYRING_REF: &str = "refs/casebook/keyring";
-/// The header of a format 2 ring.
+/// The header of a format 2 or 3 ring.
 pub(super) const HEADER: &str = "ring.toml";
 /// The one file of a format 1 ring.
 pub(super) const FORMAT_1_FILE: &str = "keyring.toml";
-/// The folders of a format 2 ring's buckets.
+/// The folders of a format 2 or 3 ring's buckets.
 pub(super) const KEYS: &str = "keys";
 pub(super) const ERASED: &str = "erased";
 /// More changed buckets than this are written as one pack (see `write_ring_commit`).
@@ -134,17 +137,66 @@ impl Store {
             .ctx(|| format!("cannot read the key ring commit {commit}"))?;
         let tree = c.tree().ctx(|| "cannot read the key ring's tree".into())?;
         let mut oids = Vec::new();
+        self.tree_objects(&tree, &mut oids);
+        oids.push(commit);
+        Ok(oids)
+    }
+
+    /// Every object of `tree`, itself last, children before their trees.
+    fn tree_objects(&self, tree: &git2::Tree<'_>, oids: &mut Vec<Oid>) {
         for entry in tree.iter() {
             if entry.kind() == Some(ObjectType::Tree) {
                 if let Ok(sub) = self.repo.find_tree(entry.id()) {
-                    oids.extend(sub.iter().map(|e| e.id()));
+                    self.tree_objects(&sub, oids);
+                    continue;
                 }
             }
             oids.push(entry.id());
         }
         oids.push(tree.id());
-        oids.push(commit);
-        Ok(oids)
+    }
+
+    /// The objects of `old` (a tree of a ring) that `new` (the same place in another ring)
+    /// does not have, in the order to delete them (as [`Store::ring_objects`]): the two are
+    /// walked together by entry name, and a subtree whose id is the same on both sides is
+    /// shared whole, never read.
+    ///
+    /// Within format 3 an object can only be in one place: a bucket's lines name its
+    /// bucket, and so do its folders' entries. So an object of `old` that `new` has is at
+    /// the same path in both, and this finds every object to delete without listing either
+    /// ring. (Across formats the same bucket blob sits at another path: see
+    /// [`Store::forget_ring`].)
+    fn tree_difference(
+        &self,
+        old: &git2::Tree<'_>,
+        new: Option<&git2::Tree<'_>>,
+        oids: &mut Vec<Oid>,
+    ) -> Result<()> {
+        for entry in old.iter() {
+            let theirs = new.and_then(|n| entry.name().and_then(|name| n.get_name(name)));
+            if theirs.as_ref().is_some_and(|t| t.id() == entry.id()) {
+                continue;
+            }
+            if entry.kind() == Some(ObjectType::Tree) {
+                // A subtree already gone (a deletion cut short) is skipped.
+                if let Ok(sub) = self.repo.find_tree(entry.id()) {
+                    // The new ring's side must be readable: what it holds is kept.
+                    let their_sub = match theirs.filter(|t| t.kind() == Some(ObjectType::Tree)) {
+                        Some(t) => Some(
+                            self.repo
+                                .find_tree(t.id())
+                                .ctx(|| "cannot read the key ring's tree".into())?,
+                        ),
+                        None => None,
+                    };
+                    self.tree_difference(&sub, their_sub.as_ref(), oids)?;
+                    continue;
+                }
+            }
+            oids.push(entry.id());
+        }
+        oids.push(old.id());
+        Ok(())
     }
 
     /// The ring at `commit`: its header read, its buckets read when asked.
@@ -205,7 +257,7 @@ impl Store {
                 return Ok(Vec::new());
             };
             let mut ids = Vec::new();
-            for name in ring.bucket_names() {
+            for name in ring.bucket_names()? {
                 let bucket = ring.bucket(&name)?;
                 ids.extend(
                     bucket
@@ -259,12 +311,23 @@ impl Store {
                         .find_commit(commit)
                         .and_then(|c| c.tree())
                         .ctx(|| "cannot read the key ring's tree".into())?;
+                    // Every tree: the root, `keys/`, `erased/` and their folders `<b1>`.
                     let mut oids = vec![commit, tree.id()];
-                    oids.extend(
-                        [KEYS, ERASED]
-                            .iter()
-                            .filter_map(|name| tree.get_name(name).map(|e| e.id())),
-                    );
+                    for name in [KEYS, ERASED] {
+                        let Some(e) = tree.get_name(name) else {
+                            continue;
+                        };
+                        oids.push(e.id());
+                        let folder = side
+                            .find_tree(e.id())
+                            .ctx(|| format!("cannot read {name}/ of the key ring"))?;
+                        oids.extend(
+                            folder
+                                .iter()
+                                .filter(|e| e.kind() == Some(ObjectType::Tree))
+                                .map(|e| e.id()),
+                        );
+                    }
                     super::pack::store_as_pack(side.path(), &odb, &oids)?;
                     Ok(commit)
                 });
@@ -289,11 +352,8 @@ impl Store {
         write_blob: &dyn Fn(&[u8]) -> Result<Oid>,
         flush: &mut dyn FnMut() -> Result<()>,
     ) -> Result<Oid> {
-        // A format 1 ring is rewritten whole, as format 2.
-        let rewrite = !matches!(
-            edit.base.as_ref().map(|b| &b.layout),
-            Some(Layout::Buckets { .. })
-        );
+        // A format 1 or 2 ring is rewritten whole, as format 3.
+        let rewrite = !edit.base.as_ref().is_some_and(|b| b.layout.is_current());
         if rewrite {
             edit.load_all()?;
         }
@@ -309,23 +369,32 @@ impl Store {
             }
         };
         let mut update = TreeUpdateBuilder::new();
-        let header = Header {
-            pseudonyms: edit.pseudonyms.clone(),
-        };
-        update.upsert(
-            HEADER,
-            write_blob(header.to_toml().as_bytes())?,
-            FileMode::Blob,
-        );
+        // A format 3 base's `ring.toml` stays when the secret did not change (writing it
+        // again would only find the same blob, at the cost of a temporary file).
+        let same_header = !rewrite
+            && edit
+                .base
+                .as_ref()
+                .is_some_and(|b| b.header.pseudonyms == edit.pseudonyms);
+        if !same_header {
+            let header = Header {
+                pseudonyms: edit.pseudonyms.clone(),
+            };
+            update.upsert(
+                HEADER,
+                write_blob(header.to_toml().as_bytes())?,
+                FileMode::Blob,
+            );
+        }
         for (name, (old, new)) in &edit.buckets {
             if !rewrite && old == new {
                 continue;
             }
             let (keys_at, erased_at) = match (&edit.base, rewrite) {
-                (Some(base), false) => base.bucket_oids(name),
+                (Some(base), false) => base.bucket_oids(name)?,
                 _ => (None, None),
             };
-            let keys_path = format!("{KEYS}/{name}");
+            let keys_path = bucket_path(KEYS, name);
             if new.has_keys() {
                 update.upsert(
                     &keys_path,
@@ -335,7 +404,7 @@ impl Store {
             } else if keys_at.is_some() {
                 update.remove(&keys_path);
             }
-            let erased_path = format!("{ERASED}/{name}");
+            let erased_path = bucket_path(ERASED, name);
             if new.has_erased() {
                 update.upsert(
                     &erased_path,
@@ -546,20 +615,25 @@ impl Store {
                 None => None,
             };
             let mut edit = Edit::new(mine);
-            let mut names = other.bucket_names();
+            let mut names = other.bucket_names()?;
             if let Some(mine) = &edit.base {
-                names.extend(mine.bucket_names());
+                names.extend(mine.bucket_names()?);
             }
             edit.pseudonyms =
                 PseudonymSecret::settle(edit.pseudonyms.as_ref(), other.header.pseudonyms.as_ref());
             let mut is_theirs = edit.pseudonyms == other.header.pseudonyms;
             let mut removed_a_key = false;
             for name in &names {
-                let same_blobs = edit.base.as_ref().is_some_and(|mine| {
-                    matches!(mine.layout, Layout::Buckets { .. })
-                        && matches!(other.layout, Layout::Buckets { .. })
-                        && mine.bucket_oids(name) == other.bucket_oids(name)
-                });
+                // The same blobs are the same bucket, whatever folders hold them.
+                let same_blobs = match &edit.base {
+                    Some(mine)
+                        if matches!(mine.layout, Layout::Buckets { .. })
+                            && matches!(other.layout, Layout::Buckets { .. }) =>
+                    {
+                        mine.bucket_oids(name)? == other.bucket_oids(name)?
+                    }
+                    _ => false,
+                };
                 if same_blobs {
                     continue;
                 }
@@ -614,19 +688,49 @@ impl Store {
     /// share; notes when some were not loose (packed), for [`Store::purge_old_rings`].
     fn forget_ring(&self, commit: Option<Oid>) -> Result<()> {
         let Some(commit) = commit else { return Ok(()) };
-        let keep: HashSet<Oid> = match self.ring_tip(KEYRING_REF)? {
+        let tip = self.ring_tip(KEYRING_REF)?;
+        if tip == Some(commit) {
+            return Ok(());
+        }
+        let Ok(old) = self.open_ring(commit) else {
+            // Already gone (purged by another process), or never readable: what is left of
+            // it is found by the full listing.
+            return self.delete_ring_objects(self.unshared_objects(commit, tip)?);
+        };
+        // (A current ring this casebook cannot read, of a newer format, is listed whole.)
+        match tip.and_then(|t| self.open_ring(t).ok()) {
+            // Both format 3: walk the two trees together.
+            Some(new) if old.layout.is_current() && new.layout.is_current() => {
+                let mut oids = Vec::new();
+                self.tree_difference(&old.tree, Some(&new.tree), &mut oids)?;
+                oids.push(commit);
+                self.delete_ring_objects(oids)
+            }
+            // A change of format (once per ring), or no ring left: list both whole.
+            _ => self.delete_ring_objects(self.unshared_objects(commit, tip)?),
+        }
+    }
+
+    /// Every object of the ring at `commit` that the ring at `keep` does not have (listing
+    /// both whole), in the order to delete them; none if `commit` cannot be read.
+    fn unshared_objects(&self, commit: Oid, keep: Option<Oid>) -> Result<Vec<Oid>> {
+        let keep: HashSet<Oid> = match keep {
             Some(c) => self.ring_objects(c)?.into_iter().collect(),
             None => HashSet::new(),
         };
-        let objects = match self.ring_objects(commit) {
-            // Blobs first, commit last: a deletion cut short can be done again.
-            Ok(o) => o.into_iter(),
+        Ok(match self.ring_objects(commit) {
+            Ok(o) => o.into_iter().filter(|o| !keep.contains(o)).collect(),
             // Already gone (purged by another process).
-            Err(_) => return Ok(()),
-        };
+            Err(_) => Vec::new(),
+        })
+    }
+
+    /// Deletes these objects where they are loose (in this order: blobs first, commit
+    /// last, so that a deletion cut short can be done again); notes when some were not.
+    fn delete_ring_objects(&self, objects: Vec<Oid>) -> Result<()> {
         let dir = self.repo.path().join("objects");
         let mut packed = false;
-        for oid in objects.filter(|o| !keep.contains(o)) {
+        for oid in objects {
             let hex = oid.to_string();
             let path = dir.join(&hex[..2]).join(&hex[2..]);
             match std::fs::remove_file(&path) {
@@ -641,7 +745,9 @@ impl Store {
                 }
             }
         }
-        if packed {
+        // (Most changes after an import find its bucket blobs packed: the note is written
+        // once, not on every change.)
+        if packed && !self.packed_marker().exists() {
             let marker = self.packed_marker();
             std::fs::write(&marker, b"an old key ring is in a pack\n").map_err(|source| {
                 StoreError::Io {

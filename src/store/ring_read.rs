@@ -9,18 +9,36 @@ use git2::{Oid, Repository, Tree};
 
 use super::keyring::{ERASED, FORMAT_1_FILE, HEADER, KEYS};
 use super::{GitContext, Result, Store, StoreError, KEYRING_REF};
-use crate::model::keyring::{bucket_of, is_bucket_name, Bucket, Header, KeyRing, PseudonymSecret};
+use crate::model::id::ALPHABET;
+use crate::model::keyring::{
+    bucket_of, is_bucket_name, Bucket, Header, KeyRing, PseudonymSecret, FORMAT,
+};
 use crate::model::seal::{Keys, Lookup};
 
 /// How a ring commit keeps its keys.
 pub(super) enum Layout<'r> {
-    /// Format 2: `keys/<bb>` and `erased/<bb>` (either folder may be absent).
+    /// Formats 2 and 3: buckets under `keys/` and `erased/` (either folder may be absent),
+    /// `keys/<b1b2>` in format 2, `keys/<b1>/<b2>` in format 3 (`nested`).
     Buckets {
         keys: Option<Tree<'r>>,
         erased: Option<Tree<'r>>,
+        nested: bool,
     },
     /// Format 1: one `keyring.toml`, read whole.
     Format1(KeyRing),
+}
+
+impl Layout<'_> {
+    /// Whether this is the layout this casebook writes (format 3).
+    pub(super) fn is_current(&self) -> bool {
+        matches!(self, Layout::Buckets { nested: true, .. })
+    }
+}
+
+/// Where bucket `name` is kept in `folder` (`keys` or `erased`) of a format 3 ring:
+/// `<folder>/<b1>/<b2>`.
+pub(super) fn bucket_path(folder: &str, name: &str) -> String {
+    format!("{folder}/{}/{}", &name[..1], &name[1..])
 }
 
 /// The ring at one commit: its header read, a bucket read when asked.
@@ -55,10 +73,12 @@ impl<'r> RingAt<'r> {
                 .transpose()
         };
         let (header, layout) = if let Some(e) = tree.get_name(HEADER) {
-            let header = Header::parse(read_blob(HEADER, e.id())?.content()).map_err(unreadable)?;
+            let (format, header) = Header::parse_with_format(read_blob(HEADER, e.id())?.content())
+                .map_err(unreadable)?;
             let layout = Layout::Buckets {
                 keys: subtree(KEYS)?,
                 erased: subtree(ERASED)?,
+                nested: format == FORMAT,
             };
             (header, layout)
         } else if let Some(e) = tree.get_name(FORMAT_1_FILE) {
@@ -79,23 +99,40 @@ impl<'r> RingAt<'r> {
         })
     }
 
-    /// The blobs of bucket `name`: its keys and its erased ids (format 2 only).
-    pub(super) fn bucket_oids(&self, name: &str) -> (Option<Oid>, Option<Oid>) {
-        match &self.layout {
-            Layout::Buckets { keys, erased } => {
-                let at = |t: &Option<Tree<'r>>| {
-                    t.as_ref().and_then(|t| t.get_name(name)).map(|e| e.id())
-                };
-                (at(keys), at(erased))
+    /// The blobs of bucket `name`: its keys and its erased ids (formats 2 and 3 only).
+    pub(super) fn bucket_oids(&self, name: &str) -> Result<(Option<Oid>, Option<Oid>)> {
+        let Layout::Buckets {
+            keys,
+            erased,
+            nested,
+        } = &self.layout
+        else {
+            return Ok((None, None));
+        };
+        let at = |folder: &str, t: &Option<Tree<'r>>| -> Result<Option<Oid>> {
+            let Some(t) = t else { return Ok(None) };
+            if !*nested {
+                return Ok(t.get_name(name).map(|e| e.id()));
             }
-            Layout::Format1(_) => (None, None),
-        }
+            if !is_bucket_name(name) {
+                return Ok(None);
+            }
+            let Some(sub) = t.get_name(&name[..1]) else {
+                return Ok(None);
+            };
+            let sub = self
+                .repo
+                .find_tree(sub.id())
+                .ctx(|| format!("cannot read {folder}/{}/ of the key ring", &name[..1]))?;
+            Ok(sub.get_name(&name[1..]).map(|e| e.id()))
+        };
+        Ok((at(KEYS, keys)?, at(ERASED, erased)?))
     }
 
     /// The texts of bucket `name`'s `keys/` and `erased/` blobs (empty when absent;
-    /// format 2 only).
+    /// formats 2 and 3 only).
     fn bucket_texts(&self, name: &str) -> Result<BucketTexts> {
-        let (keys, erased) = self.bucket_oids(name);
+        let (keys, erased) = self.bucket_oids(name)?;
         let read = |folder: &str, oid: Option<Oid>| -> Result<Vec<u8>> {
             let Some(oid) = oid else {
                 return Ok(Vec::new());
@@ -119,16 +156,48 @@ impl<'r> RingAt<'r> {
     }
 
     /// The names of the buckets that have keys or erased ids.
-    pub(super) fn bucket_names(&self) -> BTreeSet<String> {
+    pub(super) fn bucket_names(&self) -> Result<BTreeSet<String>> {
         match &self.layout {
-            Layout::Format1(ring) => ring.buckets().keys().cloned().collect(),
-            Layout::Buckets { keys, erased } => [keys, erased]
+            Layout::Format1(ring) => Ok(ring.buckets().keys().cloned().collect()),
+            Layout::Buckets {
+                keys,
+                erased,
+                nested: false,
+            } => Ok([keys, erased]
                 .into_iter()
                 .flatten()
                 .flat_map(|t| t.iter())
                 .filter_map(|e| e.name().map(str::to_string))
                 .filter(|n| is_bucket_name(n))
-                .collect(),
+                .collect()),
+            Layout::Buckets {
+                keys,
+                erased,
+                nested: true,
+            } => {
+                let mut names = BTreeSet::new();
+                for (folder, tree) in [(KEYS, keys), (ERASED, erased)] {
+                    let Some(tree) = tree else { continue };
+                    for e in tree.iter() {
+                        let Some(b1) = e.name().filter(|n| n.len() == 1) else {
+                            continue;
+                        };
+                        if !ALPHABET.contains(&b1.as_bytes()[0]) {
+                            continue;
+                        }
+                        let sub = self
+                            .repo
+                            .find_tree(e.id())
+                            .ctx(|| format!("cannot read {folder}/{b1}/ of the key ring"))?;
+                        names.extend(
+                            sub.iter()
+                                .filter_map(|e| e.name().map(|b2| format!("{b1}{b2}")))
+                                .filter(|n| is_bucket_name(n)),
+                        );
+                    }
+                }
+                Ok(names)
+            }
         }
     }
 
@@ -138,7 +207,7 @@ impl<'r> RingAt<'r> {
             return Ok(ring.clone());
         }
         let mut buckets = Vec::new();
-        for name in self.bucket_names() {
+        for name in self.bucket_names()? {
             let bucket = self.bucket(&name)?;
             buckets.push((name, bucket));
         }
@@ -176,11 +245,10 @@ impl<'r> Edit<'r> {
     }
 
     pub(super) fn load_all(&mut self) -> Result<()> {
-        let names = self
-            .base
-            .as_ref()
-            .map(RingAt::bucket_names)
-            .unwrap_or_default();
+        let names = match &self.base {
+            Some(base) => base.bucket_names()?,
+            None => BTreeSet::new(),
+        };
         for name in names {
             self.bucket(&name)?;
         }

@@ -78,11 +78,14 @@ fn the_key_ring_is_one_parentless_commit_outside_the_branch_history() {
         "no older key ring is reachable"
     );
     let text = env.git(&root, &["show", &format!("{KEYRING_REF}:ring.toml")]);
-    assert!(text.starts_with("format = 2"), "{text}");
+    assert!(text.starts_with("format = 3"), "{text}");
     for id in [&ada, &bob] {
         let bucket = env.git(
             &root,
-            &["show", &format!("{KEYRING_REF}:keys/{}", &id[1..3])],
+            &[
+                "show",
+                &format!("{KEYRING_REF}:keys/{}/{}", &id[1..2], &id[2..3]),
+            ],
         );
         assert!(bucket.contains(id.as_str()), "{bucket}");
     }
@@ -91,8 +94,8 @@ fn the_key_ring_is_one_parentless_commit_outside_the_branch_history() {
     // The ring that held only Ada's key was deleted when it was replaced.
     let objects = all_objects(&env, &root);
     let rings = objects
-        .windows(b"format = 2".len())
-        .filter(|w| *w == b"format = 2")
+        .windows(b"format = 3".len())
+        .filter(|w| *w == b"format = 3")
         .count();
     assert_eq!(rings, 1, "exactly one key ring object");
 }
@@ -384,10 +387,20 @@ fn a_reader_finds_keys_through_their_buckets_and_tells_erased_unknown_and_no_rin
     );
     let buckets = env.git(
         &root,
-        &["ls-tree", "--name-only", &format!("{KEYRING_REF}:keys")],
+        &[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            &format!("{KEYRING_REF}:keys"),
+        ],
     );
     assert!(buckets.lines().count() > 100, "keys spread over buckets");
-    assert!(buckets.lines().all(|b| b.len() == 2));
+    assert!(
+        buckets
+            .lines()
+            .all(|b| b.len() == 3 && b.as_bytes()[1] == b'/'),
+        "{buckets}"
+    );
 
     let reader = store.ring_reader().unwrap();
     assert!(reader.exists());
@@ -576,7 +589,7 @@ fn write_format_1_ring(root: &Path, ring: &KeyRing) {
 }
 
 #[test]
-fn a_format_1_ring_is_read_and_rewritten_as_format_2_on_the_next_change() {
+fn a_format_1_ring_is_read_and_rewritten_as_format_3_on_the_next_change() {
     let env = Env::new();
     let root = env.casebook("book");
     let mut old = KeyRing::new();
@@ -609,6 +622,8 @@ fn a_format_1_ring_is_read_and_rewritten_as_format_2_on_the_next_change() {
         files.lines().collect::<Vec<_>>(),
         ["erased", "keys", "ring.toml"]
     );
+    let text = env.git(&root, &["show", &format!("{KEYRING_REF}:ring.toml")]);
+    assert!(text.starts_with("format = 3"), "{text}");
     let mut expected = old.clone();
     expected.add(new, now());
     assert_eq!(
@@ -627,7 +642,7 @@ fn a_ring_of_a_newer_format_is_refused_with_upgrade_casebook() {
     let env = Env::new();
     let root = env.casebook("book");
     let repo = git2::Repository::open(&root).unwrap();
-    let blob = repo.blob(b"format = 3\n[whatever]\nx = 1\n").unwrap();
+    let blob = repo.blob(b"format = 4\n[whatever]\nx = 1\n").unwrap();
     let mut tree = repo.treebuilder(None).unwrap();
     tree.insert("ring.toml", blob, 0o100644).unwrap();
     let tree = repo.find_tree(tree.write().unwrap()).unwrap();
@@ -643,7 +658,7 @@ fn a_ring_of_a_newer_format_is_refused_with_upgrade_casebook() {
     ] {
         let text = e.to_string();
         assert!(
-            text.contains("format 3") && text.contains("upgrade casebook"),
+            text.contains("format 4") && text.contains("upgrade casebook"),
             "{text}"
         );
         assert!(e.hint().unwrap().contains("upgrade casebook"));
@@ -653,4 +668,295 @@ fn a_ring_of_a_newer_format_is_refused_with_upgrade_casebook() {
         env.git(&root, &["rev-parse", KEYRING_REF]).trim(),
         commit.to_string()
     );
+}
+
+/// Makes `root`'s key ring `ring` as a format 2 ring, as the previous casebook wrote it:
+/// `ring.toml` (format = 2), `keys/<b1b2>`, `erased/<b1b2>`.
+fn write_format_2_ring(root: &Path, ring: &KeyRing) {
+    let repo = git2::Repository::open(root).unwrap();
+    let header = ring
+        .header()
+        .to_toml()
+        .replacen("format = 3", "format = 2", 1);
+    assert!(header.starts_with("format = 2"), "{header}");
+    let mut keys = repo.treebuilder(None).unwrap();
+    let mut erased = repo.treebuilder(None).unwrap();
+    for (name, bucket) in ring.buckets() {
+        if bucket.has_keys() {
+            let blob = repo.blob(bucket.keys_text().as_bytes()).unwrap();
+            keys.insert(name, blob, 0o100644).unwrap();
+        }
+        if bucket.has_erased() {
+            let blob = repo.blob(bucket.erased_text().as_bytes()).unwrap();
+            erased.insert(name, blob, 0o100644).unwrap();
+        }
+    }
+    let mut tree = repo.treebuilder(None).unwrap();
+    tree.insert("ring.toml", repo.blob(header.as_bytes()).unwrap(), 0o100644)
+        .unwrap();
+    tree.insert("keys", keys.write().unwrap(), 0o040000)
+        .unwrap();
+    if !erased.is_empty() {
+        tree.insert("erased", erased.write().unwrap(), 0o040000)
+            .unwrap();
+    }
+    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
+    let sig = git2::Signature::now("casebook", "casebook").unwrap();
+    let commit = repo
+        .commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
+        .unwrap();
+    repo.reference(KEYRING_REF, commit, true, "test").unwrap();
+}
+
+/// The paths of the files in the key ring, as `git ls-tree -r` names them.
+fn ring_files(env: &Env, root: &Path) -> Vec<String> {
+    env.git(root, &["ls-tree", "-r", "--name-only", KEYRING_REF])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_format_2_ring_is_read_and_upgraded_to_format_3_on_the_next_change() {
+    // A few buckets (written loose) and many (written as a pack).
+    for n in [20, 400] {
+        let env = Env::new();
+        let root = env.casebook("book");
+        let mut old = KeyRing::new();
+        old.ensure_pseudonym_secret(now());
+        for k in keys(n, "old") {
+            old.add(k, now());
+        }
+        let gone = old.keys().nth(3).unwrap().id.clone();
+        old.erase(&gone);
+        write_format_2_ring(&root, &old);
+        assert!(ring_files(&env, &root)
+            .iter()
+            .any(|f| f.len() == "keys/XY".len() && f.starts_with("keys/")));
+
+        let store = Store::discover(&root).unwrap();
+        assert_eq!(store.keyring().unwrap().unwrap(), old);
+        let reader = store.ring_reader().unwrap();
+        for key in old.keys() {
+            assert!(matches!(reader.lookup(&key.id), Lookup::Present(ref k) if k == key));
+        }
+        assert!(matches!(reader.lookup(&gone), Lookup::Erased));
+        assert_eq!(reader.pseudonym_secret().as_ref(), old.pseudonym_secret());
+        // Reading and asking for the existing secret change nothing: still format 2.
+        assert_eq!(
+            &store.pseudonym_secret(now()).unwrap(),
+            old.pseudonym_secret().unwrap()
+        );
+        let text = env.git(&root, &["show", &format!("{KEYRING_REF}:ring.toml")]);
+        assert!(text.starts_with("format = 2"), "{text}");
+
+        let new = Key::generate("customer:new");
+        store.add_keys(std::slice::from_ref(&new), now()).unwrap();
+        let text = env.git(&root, &["show", &format!("{KEYRING_REF}:ring.toml")]);
+        assert!(text.starts_with("format = 3"), "{text}");
+        let files = ring_files(&env, &root);
+        for f in files.iter().filter(|f| f.as_str() != "ring.toml") {
+            let (folder, bucket) = f.split_once('/').unwrap();
+            assert!(["keys", "erased"].contains(&folder), "{f}");
+            assert!(
+                bucket.len() == 3 && bucket.as_bytes()[1] == b'/',
+                "{f} is not <b1>/<b2>"
+            );
+        }
+        let path = |folder: &str, id: &str| format!("{folder}/{}/{}", &id[1..2], &id[2..3]);
+        assert!(files.contains(&path("erased", &gone)), "{files:?}");
+        assert!(files.contains(&path("keys", &new.id)), "{files:?}");
+        let mut expected = old.clone();
+        expected.add(new.clone(), now());
+        assert_eq!(ring(&root), expected, "every key, erasure and the secret");
+        let reader = store.ring_reader().unwrap();
+        assert!(matches!(reader.lookup(&new.id), Lookup::Present(_)));
+        assert!(matches!(reader.lookup(&gone), Lookup::Erased));
+        assert!(
+            !holds(&all_objects(&env, &root), "format = 2"),
+            "the format 2 ring was deleted ({n} keys)"
+        );
+        assert_eq!(
+            env.git(&root, &["rev-list", "--count", KEYRING_REF]).trim(),
+            "1"
+        );
+        env.git(&root, &["fsck", "--no-dangling", "--strict"]);
+        // The next change is an ordinary format 3 change.
+        let later = key_in_bucket_of(&new.id, "customer:later");
+        store.add_keys(std::slice::from_ref(&later), now()).unwrap();
+        expected.add(later, now());
+        assert_eq!(ring(&root), expected);
+        env.git(&root, &["fsck", "--no-dangling", "--strict"]);
+    }
+}
+
+/// The loose objects of the repository at `root`, by id.
+fn loose_objects(env: &Env, root: &Path) -> std::collections::HashSet<String> {
+    let git_dir = root.join(env.git(root, &["rev-parse", "--git-dir"]).trim());
+    let mut found = std::collections::HashSet::new();
+    for dir in std::fs::read_dir(git_dir.join("objects")).unwrap() {
+        let dir = dir.unwrap();
+        let name = dir.file_name().to_string_lossy().to_string();
+        if name.len() != 2 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        for file in std::fs::read_dir(dir.path()).unwrap() {
+            found.insert(format!(
+                "{name}{}",
+                file.unwrap().file_name().to_string_lossy()
+            ));
+        }
+    }
+    found
+}
+
+/// Every object of the ring at `commit`: the commit, its trees and its blobs.
+fn ring_object_ids(env: &Env, root: &Path, commit: &str) -> std::collections::HashSet<String> {
+    let mut ids: std::collections::HashSet<String> = env
+        .git(root, &["ls-tree", "-r", "-t", commit])
+        .lines()
+        .map(|l| l.split_whitespace().nth(2).unwrap().to_string())
+        .collect();
+    ids.insert(
+        env.git(root, &["rev-parse", &format!("{commit}^{{tree}}")])
+            .trim()
+            .to_string(),
+    );
+    ids.insert(commit.to_string());
+    ids
+}
+
+#[test]
+fn a_replaced_ring_leaves_no_loose_object_the_new_one_does_not_share() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let store = Store::discover(&root).unwrap();
+    let first = Key::generate("customer:first");
+    store.add_keys(std::slice::from_ref(&first), now()).unwrap();
+    let mut all = vec![first.clone()];
+    for i in 0..12 {
+        let old = env
+            .git(&root, &["rev-parse", KEYRING_REF])
+            .trim()
+            .to_string();
+        let old_objects = ring_object_ids(&env, &root, &old);
+        // Alternately a key in a bucket the ring has, a new bucket, and an erasure.
+        match i % 3 {
+            0 => {
+                let k = key_in_bucket_of(&first.id, &format!("customer:same{i}"));
+                store.add_keys(std::slice::from_ref(&k), now()).unwrap();
+                all.push(k);
+            }
+            1 => {
+                let k = Key::generate(&format!("customer:other{i}"));
+                store.add_keys(std::slice::from_ref(&k), now()).unwrap();
+                all.push(k);
+            }
+            _ => {
+                let victim = all.remove(1);
+                store
+                    .erase_keys(std::slice::from_ref(&victim.id), now())
+                    .unwrap();
+            }
+        }
+        let new = env
+            .git(&root, &["rev-parse", KEYRING_REF])
+            .trim()
+            .to_string();
+        assert_ne!(new, old);
+        let new_objects = ring_object_ids(&env, &root, &new);
+        let loose = loose_objects(&env, &root);
+        for o in &old_objects {
+            assert!(
+                !loose.contains(o) || new_objects.contains(o),
+                "change {i}: {o} of the replaced ring is still loose"
+            );
+        }
+        assert!(!loose.contains(&old), "change {i}: the old commit is left");
+        assert!(
+            new_objects.iter().any(|o| !old_objects.contains(o)),
+            "change {i}"
+        );
+    }
+    let r = ring(&root);
+    assert_eq!(r.keys().count(), all.len());
+    for k in &all {
+        assert!(r.keys().any(|have| have == k));
+    }
+    env.git(&root, &["fsck", "--no-dangling", "--strict"]);
+}
+
+#[test]
+fn adds_and_erasures_keep_fsck_clean_and_an_erased_key_is_in_no_object() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    // A reflog would keep old rings reachable: there must be none.
+    env.git(&root, &["config", "core.logAllRefUpdates", "always"]);
+    let store = Store::discover(&root).unwrap();
+    let made = keys(40, "f");
+    for chunk in made.chunks(7) {
+        store.add_keys(chunk, now()).unwrap();
+    }
+    env.git(&root, &["fsck", "--no-dangling", "--strict"]);
+    // Two keys in one bucket, of which one is erased; one key alone in its folder <b1>.
+    let victim = made[0].clone();
+    let neighbour = key_in_bucket_of(&victim.id, "customer:neighbour");
+    let lone = loop {
+        let k = Key::generate("customer:lone");
+        if made
+            .iter()
+            .chain([&neighbour])
+            .all(|m| m.id[1..2] != k.id[1..2])
+        {
+            break k;
+        }
+    };
+    store
+        .add_keys(&[neighbour.clone(), lone.clone()], now())
+        .unwrap();
+    let r = ring(&root);
+    let secrets: Vec<String> = [&victim, &neighbour, &lone]
+        .iter()
+        .map(|k| stored_secret(&r, &k.id))
+        .collect();
+    let lone_folder = format!("keys/{}/", &lone.id[1..2]);
+    assert!(ring_files(&env, &root)
+        .iter()
+        .any(|f| f.starts_with(&lone_folder)));
+    store
+        .erase_keys(&[victim.id.clone(), lone.id.clone()], now())
+        .unwrap();
+    let files = ring_files(&env, &root);
+    assert!(
+        !files.iter().any(|f| f.starts_with(&lone_folder)),
+        "a folder without buckets is dropped: {files:?}"
+    );
+    for k in [&victim, &lone] {
+        let erased = format!("erased/{}/{}", &k.id[1..2], &k.id[2..3]);
+        assert!(files.contains(&erased), "{files:?}");
+    }
+    let objects = all_objects(&env, &root);
+    assert!(
+        !holds(&objects, &secrets[0]),
+        "the erased key is in an object"
+    );
+    assert!(
+        !holds(&objects, &secrets[2]),
+        "the erased key is in an object"
+    );
+    assert!(holds(&objects, &secrets[1]), "its neighbour is kept");
+    let reader = store.ring_reader().unwrap();
+    assert!(matches!(reader.lookup(&victim.id), Lookup::Erased));
+    assert!(matches!(reader.lookup(&lone.id), Lookup::Erased));
+    assert!(matches!(reader.lookup(&neighbour.id), Lookup::Present(_)));
+    assert_eq!(ring(&root).keys().count(), 40);
+    env.git(&root, &["fsck", "--no-dangling", "--strict"]);
+    assert_eq!(env.git(&root, &["reflog", "show", KEYRING_REF]).trim(), "");
+    // An erased key added again stays out.
+    store.add_keys(std::slice::from_ref(&lone), now()).unwrap();
+    assert!(matches!(
+        store.ring_reader().unwrap().lookup(&lone.id),
+        Lookup::Erased
+    ));
+    env.git(&root, &["fsck", "--no-dangling", "--strict"]);
 }
