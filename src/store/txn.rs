@@ -305,10 +305,6 @@ impl Store {
             crate::progress::report("writing the commit", 0, 0);
             return self.write_objects(snap, change, actor, now);
         }
-        if !change.packed {
-            self.add_keys(keys, now)?;
-            return self.write_objects(snap, change, actor, now);
-        }
         crate::progress::report("storing the keys and the commit", 0, 0);
         let ring = Store {
             repo: Repository::open(self.repo.path())
