@@ -347,7 +347,13 @@ impl Casebook {
                     files.len(),
                     ctx.actor
                 );
-                Ok((Change::with_files(message, files), ()))
+                // Retention can erase thousands of cases at once: one pack, as a bulk
+                // action writes, not a loose file each.
+                let mut change = Change::with_files(message, files);
+                if cases.len() > 16 {
+                    change = change.packed();
+                }
+                Ok((change, ()))
             })?;
         Ok(())
     }

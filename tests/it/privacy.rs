@@ -703,3 +703,86 @@ fn an_erasure_killed_after_its_keys_are_destroyed_is_recorded_by_the_next_comman
     );
     assert!(!root.join(".git/casebook-erase-pending.json").exists());
 }
+
+/// `git gc` between the writes and the erasure moves the replaced key rings (still holding
+/// every key) into a cruft pack or loose objects; the erasure must leave no secret of its
+/// keys in any of them. A retention-sized erasure is also one pack, not a file per case.
+#[test]
+fn an_erasure_after_git_gc_leaves_no_old_ring_with_its_keys() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/cases.csv");
+    env.run(&root, &["import", sample]).ok();
+    // Each new case replaces the ring; the import's ring, packed, is left unreachable.
+    for i in 0..5 {
+        open(
+            &env,
+            &root,
+            &[
+                "--customer",
+                &format!("New {i}"),
+                "--email",
+                &format!("new{i}@example.com"),
+                "--subject",
+                "Later case",
+            ],
+        );
+    }
+    env.git(&root, &["gc", "-q"]);
+    let ids: Vec<String> = env
+        .run(&root, &["list", "--ids", "--all"])
+        .ok()
+        .stdout
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(ids.len() > 100, "{} cases", ids.len());
+    let erased: Vec<String> = ids[..60].to_vec();
+    let key_ids: Vec<String> = erased.iter().flat_map(|id| key_ids_of(&root, id)).collect();
+    let secrets = secrets(&root, &key_ids);
+    let loose = |root: &Path| {
+        walk_files(&root.join(".git/objects"))
+            .into_iter()
+            .filter(|p| !p.starts_with(root.join(".git/objects/pack")))
+            .count()
+    };
+    let loose_before = loose(&root);
+    let mut args = vec!["erase", "--reason", "retention test"];
+    args.extend(erased.iter().map(String::as_str));
+    env.run(&root, &args).ok();
+
+    let objects = all_objects(&root);
+    for (raw, text) in &secrets {
+        assert!(!contains(&objects, raw), "a raw secret survived");
+        assert!(
+            !contains(&objects, text.as_bytes()),
+            "a key ring line survived"
+        );
+    }
+    assert!(
+        loose(&root) <= loose_before + 8,
+        "60 erased cases added {} loose objects",
+        loose(&root) - loose_before
+    );
+    env.git(&root, &["fsck", "--strict", "--no-dangling"]);
+    let kept = env.run(&root, &["show", &ids[80]]).ok().stdout;
+    assert!(
+        !kept.contains("[erased]") && !kept.contains("[sealed]"),
+        "{kept}"
+    );
+    let gone = env.run(&root, &["show", &erased[0]]).ok().stdout;
+    assert!(gone.contains("[erased]"), "{gone}");
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
