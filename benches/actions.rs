@@ -58,21 +58,7 @@ fn main() {
             let started = Instant::now();
             let sample = build(&dir, n, bare);
             let build_time = started.elapsed();
-            let open = common::time_runs(runs, || {
-                common::run(
-                    &dir,
-                    &[
-                        "open",
-                        "--customer",
-                        "Bench Customer",
-                        "--email",
-                        "c@example.com",
-                        "--subject",
-                        "Bench",
-                    ],
-                    &[],
-                )
-            });
+            let open = common::time_runs(runs, || common::run(&dir, common::OPEN, &[]));
             let show =
                 common::time_runs(runs, || common::run(&dir, &["show", sample.as_str()], &[]));
             // With git's `index.skipHash` (git 2.40+), the index is written without its SHA-1.

@@ -84,17 +84,7 @@ fn main() {
             .to_vec()
         });
         let open = by_turns(&dirs, runs, |_, _| {
-            [
-                "open",
-                "--customer",
-                "Bench Customer",
-                "--email",
-                "c@example.com",
-                "--subject",
-                "Bench",
-            ]
-            .map(String::from)
-            .to_vec()
+            common::OPEN.iter().map(|a| a.to_string()).collect()
         });
         for (b, (book, _)) in books.iter().enumerate() {
             println!(

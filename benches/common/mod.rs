@@ -8,6 +8,17 @@ use std::process::{Command, Stdio};
 
 pub const ACTOR: &str = "Bench Agent <bench@example.com>";
 
+/// The `open` the benchmarks time: a new case, a new customer.
+pub const OPEN: &[&str] = &[
+    "open",
+    "--customer",
+    "Bench Customer",
+    "--email",
+    "c@example.com",
+    "--subject",
+    "Bench",
+];
+
 /// `cargo test --benches` lists targets with `--list`; there is nothing to run then.
 pub fn listing() -> bool {
     std::env::args().any(|a| a == "--list")

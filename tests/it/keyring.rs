@@ -573,6 +573,16 @@ fn an_offline_clone_that_still_had_an_erased_key_merges_it_away_bucket_by_bucket
     );
 }
 
+/// Makes the key ring ref point at a new parentless commit of `tree`.
+fn point_ring_at(repo: &git2::Repository, tree: git2::TreeBuilder<'_>) {
+    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
+    let sig = git2::Signature::now("casebook", "casebook").unwrap();
+    let commit = repo
+        .commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
+        .unwrap();
+    repo.reference(KEYRING_REF, commit, true, "test").unwrap();
+}
+
 /// Makes `root`'s key ring the format 1 `keyring.toml` of `ring`, as the previous casebook
 /// wrote it.
 fn write_format_1_ring(root: &Path, ring: &KeyRing) {
@@ -580,12 +590,7 @@ fn write_format_1_ring(root: &Path, ring: &KeyRing) {
     let blob = repo.blob(ring.to_format_1_toml().as_bytes()).unwrap();
     let mut tree = repo.treebuilder(None).unwrap();
     tree.insert("keyring.toml", blob, 0o100644).unwrap();
-    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
-    let sig = git2::Signature::now("casebook", "casebook").unwrap();
-    let commit = repo
-        .commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
-        .unwrap();
-    repo.reference(KEYRING_REF, commit, true, "test").unwrap();
+    point_ring_at(&repo, tree);
 }
 
 #[test]
@@ -700,12 +705,7 @@ fn write_format_2_ring(root: &Path, ring: &KeyRing) {
         tree.insert("erased", erased.write().unwrap(), 0o040000)
             .unwrap();
     }
-    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
-    let sig = git2::Signature::now("casebook", "casebook").unwrap();
-    let commit = repo
-        .commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
-        .unwrap();
-    repo.reference(KEYRING_REF, commit, true, "test").unwrap();
+    point_ring_at(&repo, tree);
 }
 
 /// The paths of the files in the key ring, as `git ls-tree -r` names them.
