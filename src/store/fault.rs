@@ -10,7 +10,8 @@
 //! Points: `after-objects`, `after-journal`, `after-ref`, `after-file`, `after-files`,
 //! `after-index`, `index-locked` (holding `index.lock`, before writing the index), `mid-files` (halfway through a working-tree update), `heal-mid` (while
 //! finishing an interrupted one), `erase-after-keys` (an erasure's keys destroyed, its
-//! events not yet recorded). Not for production use; an unknown point never fires.
+//! events not yet recorded), `mid-pack` (a bulk change's pack written under its temporary
+//! name, not yet moved into place). Not for production use; an unknown point never fires.
 
 use std::path::Path;
 use std::sync::OnceLock;

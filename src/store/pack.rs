@@ -7,9 +7,9 @@
 //! object again. No hundred thousand small files.
 //!
 //! A pack is written under a temporary name in `objects/pack/` (`tmp_pack_casebook_*`,
-//! removed if the write fails or the process dies before the end: git's own `gc` clears
-//! such leftovers), then renamed to `pack-<checksum>.pack`, and its index last, so git
-//! and libgit2 only ever see a complete pack.
+//! removed if the write fails; one a killed process left is removed by a later command,
+//! see [`stale_temporaries`]), then renamed to `pack-<checksum>.pack`, and its index last,
+//! so git and libgit2 only ever see a complete pack.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -53,6 +53,37 @@ struct PackFile {
 
 const HEADER_LEN: u64 = 12;
 
+/// The names casebook's temporary pack files start with, in `objects/pack/`.
+const TEMPORARY: [&str; 2] = ["tmp_pack_casebook_", "tmp_idx_casebook_"];
+
+/// How old a temporary pack file must be to count as a killed writer's: a live one is
+/// written to all the time until it is renamed, and every writer (even a ring merge under
+/// the ring lock only) is done long before this.
+const STALE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Temporary pack files a killed casebook process left in `objects/pack/` (a 100k import
+/// leaves about 100 MB): those older than [`STALE`].
+pub(crate) fn stale_temporaries(git_dir: &Path) -> Vec<PathBuf> {
+    let Ok(dir) = std::fs::read_dir(pack_dir(git_dir)) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            TEMPORARY.iter().any(|p| name.starts_with(p))
+        })
+        .filter(|e| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE)
+        })
+        .map(|e| e.path())
+        .collect()
+}
+
 fn pack_dir(git_dir: &Path) -> PathBuf {
     git_dir.join("objects").join("pack")
 }
@@ -71,7 +102,7 @@ impl BlobPack {
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
         let (file, path) = tempfile::Builder::new()
-            .prefix("tmp_pack_casebook_")
+            .prefix(TEMPORARY[0])
             .tempfile_in(&dir)
             .map_err(io)?
             .into_parts();
@@ -176,10 +207,11 @@ impl BlobPack {
         file.flush().map_err(io)?;
         drop(file);
 
+        super::fault::point("mid-pack");
         let name = format!("pack-{}", hex(&checksum));
         let idx = index_v2(pack.entries, &checksum);
         let mut idx_file = tempfile::Builder::new()
-            .prefix("tmp_idx_casebook_")
+            .prefix(TEMPORARY[1])
             .tempfile_in(&dir)
             .map_err(io)?;
         idx_file.write_all(&idx).map_err(io)?;

@@ -96,7 +96,8 @@ impl Store {
     /// there is none (one `stat`); skipped while another casebook process is writing (it
     /// finishes it itself). Every command calls this first.
     pub fn heal(&self) -> Result<()> {
-        let leftovers = fs::read_dir(temporary_dir(self)).is_ok_and(|mut d| d.next().is_some());
+        let leftovers = fs::read_dir(temporary_dir(self)).is_ok_and(|mut d| d.next().is_some())
+            || !super::pack::stale_temporaries(self.repo.path()).is_empty();
         if Journal::load(self).pending.is_none() && !leftovers {
             return Ok(());
         }
@@ -601,12 +602,15 @@ fn remove_own_index_lock(store: &Store) {
 }
 
 /// Removes temporary files a killed process left (the write lock is held, so no live
-/// casebook process is writing one).
+/// casebook process is writing one), and its stale temporary packs.
 fn clear_temporary_files(store: &Store) {
     if let Ok(dir) = fs::read_dir(temporary_dir(store)) {
         for entry in dir.flatten() {
             let _ = fs::remove_file(entry.path());
         }
+    }
+    for path in super::pack::stale_temporaries(store.repo.path()) {
+        let _ = fs::remove_file(path);
     }
 }
 

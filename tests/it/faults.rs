@@ -391,3 +391,46 @@ fn a_hand_edit_hint_never_drops_a_committed_event() {
     env.run(&root, &["log", &id, "--summary", "x"]).ok();
     assert_eq!(events(&env, &root, &id), 3);
 }
+
+/// An import killed while its pack is still a temporary file leaves that file in
+/// `objects/pack/` (the process cannot remove it); a later command removes it once it is
+/// older than any live writer could leave it, and never a fresh one.
+#[test]
+fn a_temporary_pack_left_by_a_killed_import_is_removed_by_a_later_command() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/cases.csv");
+    let before = env.commit_count(&root);
+    let status = run_with_fault(&env, &root, "mid-pack", &["import", sample]);
+    assert!(!status.success(), "killed at the fault point");
+    let packs = root.join(".git/objects/pack");
+    let temporary = |dir: &Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("tmp_"))
+            .collect()
+    };
+    let left = temporary(&packs);
+    assert_eq!(left.len(), 1, "{left:?}");
+    // Fresh: it could be a live writer's, so it stays.
+    env.run(&root, &["list"]).ok();
+    assert_eq!(temporary(&packs), left);
+    // An hour old: a killed writer's.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&left[0])
+        .or_else(|_| std::fs::File::open(&left[0]))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    env.run(&root, &["list"]).ok();
+    assert!(temporary(&packs).is_empty(), "{:?}", temporary(&packs));
+    assert_eq!(env.commit_count(&root), before, "nothing was recorded");
+    // The import, run again, records everything.
+    env.run(&root, &["import", sample]).ok();
+    assert_eq!(env.commit_count(&root), before + 1);
+    env.git(&root, &["fsck", "--no-progress"]);
+}
