@@ -18,6 +18,13 @@ fn event(payload: impl Into<Payload>, ctx: &Context) -> Event {
     Event::with(payload, ctx.now, &ctx.actor.to_string())
 }
 
+/// The channel given, or else the one the case came in by.
+fn channel_or_the_cases(given: &Option<Channel>, cur: &Current<'_, '_>) -> Channel {
+    given
+        .clone()
+        .unwrap_or_else(|| cur.case.case.channel.clone())
+}
+
 /// The message given, or the template rendered for this case (recording which one), as
 /// (message, template).
 fn message_or_template(
@@ -50,11 +57,7 @@ impl Casebook {
             let (message, template) = message_or_template(cur, ctx, &message, "acknowledge", None)?;
             let e = event(
                 Acknowledge {
-                    channel: Some(
-                        channel
-                            .clone()
-                            .unwrap_or_else(|| cur.case.case.channel.clone()),
-                    ),
+                    channel: Some(channel_or_the_cases(&channel, cur)),
                     message,
                     template,
                     direction: Some(Direction::Outbound),
@@ -83,11 +86,7 @@ impl Casebook {
             let (message, template) = message_or_template(cur, ctx, &message, "update", eta)?;
             let e = event(
                 Update {
-                    channel: Some(
-                        channel
-                            .clone()
-                            .unwrap_or_else(|| cur.case.case.channel.clone()),
-                    ),
+                    channel: Some(channel_or_the_cases(&channel, cur)),
                     message,
                     template,
                     eta,

@@ -294,45 +294,34 @@ impl Store {
             };
             // The trees and the commit are written in memory on a second handle of the
             // repository and stored as a pack of their own: no loose object at all.
-            let side = git2::Repository::open(self.repo.path())
-                .ctx(|| "cannot open the repository to write the key ring".into())?;
-            let odb = side
-                .odb()
-                .ctx(|| "cannot open the object database".into())?;
-            let mempack = odb
-                .add_new_mempack_backend(1000)
-                .ctx(|| "cannot write the key ring in memory".into())?;
-            let result = self
-                .write_ring_objects(&side, edit, now, &write_blob, &mut flush)
-                .and_then(|commit| {
-                    // The commit and its trees, written whole (libgit2's own dump of a
-                    // mempack walks the trees and searches deltas between all the buckets).
-                    let tree = side
-                        .find_commit(commit)
-                        .and_then(|c| c.tree())
-                        .ctx(|| "cannot read the key ring's tree".into())?;
-                    // Every tree: the root, `keys/`, `erased/` and their folders `<b1>`.
-                    let mut oids = vec![commit, tree.id()];
-                    for name in [KEYS, ERASED] {
-                        let Some(e) = tree.get_name(name) else {
-                            continue;
-                        };
-                        oids.push(e.id());
-                        let folder = side
-                            .find_tree(e.id())
-                            .ctx(|| format!("cannot read {name}/ of the key ring"))?;
-                        oids.extend(
-                            folder
-                                .iter()
-                                .filter(|e| e.kind() == Some(ObjectType::Tree))
-                                .map(|e| e.id()),
-                        );
-                    }
-                    super::pack::store_as_pack(side.path(), &odb, &oids)?;
-                    Ok(commit)
-                });
-            let _ = mempack.reset();
-            return result;
+            return self.write_as_pack(|side| {
+                let side = &side.repo;
+                let commit = self.write_ring_objects(side, edit, now, &write_blob, &mut flush)?;
+                // The commit and its trees, written whole (libgit2's own dump of a mempack
+                // walks the trees and searches deltas between all the buckets).
+                let tree = side
+                    .find_commit(commit)
+                    .and_then(|c| c.tree())
+                    .ctx(|| "cannot read the key ring's tree".into())?;
+                // Every tree: the root, `keys/`, `erased/` and their folders `<b1>`.
+                let mut oids = vec![commit, tree.id()];
+                for name in [KEYS, ERASED] {
+                    let Some(e) = tree.get_name(name) else {
+                        continue;
+                    };
+                    oids.push(e.id());
+                    let folder = side
+                        .find_tree(e.id())
+                        .ctx(|| format!("cannot read {name}/ of the key ring"))?;
+                    oids.extend(
+                        folder
+                            .iter()
+                            .filter(|e| e.kind() == Some(ObjectType::Tree))
+                            .map(|e| e.id()),
+                    );
+                }
+                Ok((commit, oids))
+            });
         }
         let write_blob = |bytes: &[u8]| {
             self.repo

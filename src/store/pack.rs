@@ -19,9 +19,44 @@ use sha1::{Digest, Sha1};
 
 use super::{GitContext, Result, StoreError};
 
+impl super::Store {
+    /// Another handle of this repository (for a second thread, or one with an in-memory
+    /// object database in front that this handle must never see).
+    pub(crate) fn second_handle(&self) -> Result<super::Store> {
+        Ok(super::Store {
+            repo: git2::Repository::open(self.repo.path())
+                .ctx(|| "cannot reopen the repository".into())?,
+            branch: self.branch.clone(),
+        })
+    }
+
+    /// Runs `write` on a second handle with an in-memory object database in front, then
+    /// stores the objects it names (every one it wrote) as one pack: no loose object.
+    pub(crate) fn write_as_pack<T>(
+        &self,
+        write: impl FnOnce(&super::Store) -> Result<(T, Vec<Oid>)>,
+    ) -> Result<T> {
+        let side = self.second_handle()?;
+        let odb = side
+            .repo
+            .odb()
+            .ctx(|| "cannot open the object database".into())?;
+        let mempack = odb
+            .add_new_mempack_backend(1000)
+            .ctx(|| "cannot set up an in-memory object database".into())?;
+        let result = write(&side).and_then(|(value, oids)| {
+            store_as_pack(side.repo.path(), &odb, &oids)?;
+            Ok(value)
+        });
+        // The objects are in the pack now (or the write failed): drop the in-memory copies.
+        let _ = mempack.reset();
+        result
+    }
+}
+
 /// Reads `oids` from `odb` (the mempack in front) and stores them as one pack in the
 /// repository at `git_dir`.
-pub(crate) fn store_as_pack(git_dir: &Path, odb: &git2::Odb<'_>, oids: &[Oid]) -> Result<()> {
+fn store_as_pack(git_dir: &Path, odb: &git2::Odb<'_>, oids: &[Oid]) -> Result<()> {
     let pack = BlobPack::create(git_dir)?;
     for &oid in oids {
         let object = odb.read(oid).ctx(|| format!("cannot read object {oid}"))?;

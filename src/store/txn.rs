@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use git2::{Oid, Repository};
+use git2::Oid;
 
 use super::snapshot::Snapshot;
 use super::worktree::{self, Worktree};
@@ -306,11 +306,7 @@ impl Store {
             return self.write_objects(snap, change, actor, now);
         }
         crate::progress::report("storing the keys and the commit", 0, 0);
-        let ring = Store {
-            repo: Repository::open(self.repo.path())
-                .ctx(|| "cannot reopen the repository".into())?,
-            branch: self.branch.clone(),
-        };
+        let ring = self.second_handle()?;
         let (objects, keys) = std::thread::scope(|scope| {
             let keys = scope.spawn(move || ring.add_keys(keys, now));
             let objects = self.write_objects(snap, change, actor, now);
@@ -338,29 +334,13 @@ impl Store {
             let (commit, paths, _) = self.write_commit_with(self, snap, change, actor, now)?;
             return Ok((commit, paths));
         }
-        // A separate handle with an in-memory object database in front, so the objects of
-        // this change end up in one pack and the store's own handle never sees the mempack.
-        let packing = Store {
-            repo: Repository::open(self.repo.path())
-                .ctx(|| "cannot reopen the repository".into())?,
-            branch: self.branch.clone(),
-        };
-        let odb = packing
-            .repo
-            .odb()
-            .ctx(|| "cannot open the object database".into())?;
-        let mempack = odb
-            .add_new_mempack_backend(1000)
-            .ctx(|| "cannot set up an in-memory object database".into())?;
-        let result = self
-            .write_commit_with(&packing, snap, change, actor, now)
-            .and_then(|(commit, paths, written)| {
-                super::pack::store_as_pack(packing.repo.path(), &odb, &written)?;
-                Ok((commit, paths))
-            });
-        // The objects are in the pack now (or the write failed): drop the in-memory copies.
-        let _ = mempack.reset();
-        result
+        // The objects of this change end up in one pack; the store's own handle never
+        // sees the in-memory database in front of them.
+        self.write_as_pack(|packing| {
+            let (commit, paths, written) =
+                self.write_commit_with(packing, snap, change, actor, now)?;
+            Ok(((commit, paths), written))
+        })
     }
 
     /// Writes blobs, trees and the commit through `via` (this store, or a packing handle).

@@ -573,14 +573,15 @@ fn an_offline_clone_that_still_had_an_erased_key_merges_it_away_bucket_by_bucket
     );
 }
 
-/// Makes the key ring ref point at a new parentless commit of `tree`.
-fn point_ring_at(repo: &git2::Repository, tree: git2::TreeBuilder<'_>) {
+/// Makes the key ring ref point at a new parentless commit of `tree`; returns the commit.
+fn point_ring_at(repo: &git2::Repository, tree: git2::TreeBuilder<'_>) -> git2::Oid {
     let tree = repo.find_tree(tree.write().unwrap()).unwrap();
     let sig = git2::Signature::now("casebook", "casebook").unwrap();
     let commit = repo
         .commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
         .unwrap();
     repo.reference(KEYRING_REF, commit, true, "test").unwrap();
+    commit
 }
 
 /// Makes `root`'s key ring the format 1 `keyring.toml` of `ring`, as the previous casebook
@@ -650,12 +651,7 @@ fn a_ring_of_a_newer_format_is_refused_with_upgrade_casebook() {
     let blob = repo.blob(b"format = 4\n[whatever]\nx = 1\n").unwrap();
     let mut tree = repo.treebuilder(None).unwrap();
     tree.insert("ring.toml", blob, 0o100644).unwrap();
-    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
-    let sig = git2::Signature::now("casebook", "casebook").unwrap();
-    let commit = repo
-        .commit(None, &sig, &sig, "casebook key ring\n", &tree, &[])
-        .unwrap();
-    repo.reference(KEYRING_REF, commit, true, "test").unwrap();
+    let commit = point_ring_at(&repo, tree);
     let store = Store::discover(&root).unwrap();
     for e in [
         store.ring_reader().err().expect("refused"),
