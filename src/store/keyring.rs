@@ -478,9 +478,17 @@ impl Store {
             }
             let commit = self.write_ring_commit(&mut edit, now)?;
             let removed_a_key = edit.removed_a_key();
+            let base = edit.base.take();
             drop(edit);
             if self.swap_ring_ref(tip, commit)? {
-                self.after_ring_replaced(tip, removed_a_key)?;
+                match &base {
+                    Some(old) => self.forget_replaced(old, commit)?,
+                    None => self.forget_ring(tip)?,
+                }
+                self.expire_ring_reflog()?;
+                if removed_a_key {
+                    self.purge_old_rings()?;
+                }
                 return Ok(out);
             }
             // Someone else changed it first: our commit is garbage, drop it and try again.
@@ -658,17 +666,6 @@ impl Store {
         })
     }
 
-    /// After the ref moved away from `old`: deletes the old ring, and when a key was
-    /// removed, purges every trace of older rings.
-    fn after_ring_replaced(&self, old: Option<Oid>, removed_a_key: bool) -> Result<()> {
-        self.forget_ring(old)?;
-        self.expire_ring_reflog()?;
-        if removed_a_key {
-            self.purge_old_rings()?;
-        }
-        Ok(())
-    }
-
     fn packed_marker(&self) -> PathBuf {
         self.repo.path().join("casebook-keyring-packed")
     }
@@ -688,16 +685,39 @@ impl Store {
         };
         // (A current ring this casebook cannot read, of a newer format, is listed whole.)
         match tip.and_then(|t| self.open_ring(t).ok()) {
-            // Both format 3: walk the two trees together.
-            Some(new) if old.layout.is_current() && new.layout.is_current() => {
-                let mut oids = Vec::new();
-                self.tree_difference(&old.tree, Some(&new.tree), &mut oids)?;
-                oids.push(commit);
-                self.delete_ring_objects(oids)
-            }
-            // A change of format (once per ring), or no ring left: list both whole.
+            Some(new) if new.layout.is_current() => self.forget_old_tree(&old, &new.tree),
+            // No ring left: list the old one whole.
             _ => self.delete_ring_objects(self.unshared_objects(commit, tip)?),
         }
+    }
+
+    /// [`Store::forget_ring`] of `old`, just replaced by `new`, a ring this casebook wrote
+    /// (format 3): `old` is already read, and `new`'s header need not be.
+    fn forget_replaced(&self, old: &RingAt<'_>, new: Oid) -> Result<()> {
+        if self.ring_tip(KEYRING_REF)? != Some(new) {
+            // Replaced again meanwhile: compare with whatever is the ring now.
+            return self.forget_ring(Some(old.commit));
+        }
+        let tree = self
+            .repo
+            .find_commit(new)
+            .and_then(|c| c.tree())
+            .ctx(|| "cannot read the key ring's tree".into())?;
+        self.forget_old_tree(old, &tree)
+    }
+
+    /// Deletes what of the ring `old` the format 3 tree `current` does not share.
+    fn forget_old_tree(&self, old: &RingAt<'_>, current: &git2::Tree<'_>) -> Result<()> {
+        if !old.layout.is_current() {
+            // A change of format (once per ring): list both whole.
+            let tip = self.ring_tip(KEYRING_REF)?;
+            return self.delete_ring_objects(self.unshared_objects(old.commit, tip)?);
+        }
+        // Both format 3: walk the two trees together.
+        let mut oids = Vec::new();
+        self.tree_difference(&old.tree, Some(current), &mut oids)?;
+        oids.push(old.commit);
+        self.delete_ring_objects(oids)
     }
 
     /// Every object of the ring at `commit` that the ring at `keep` does not have (listing
@@ -749,24 +769,17 @@ impl Store {
         Ok(())
     }
 
-    /// Empties the key ring ref's reflog (written only with `core.logAllRefUpdates =
-    /// always`): the ring has no history, and an entry would name a deleted ring.
+    /// Deletes the key ring ref's reflog, if any: the ring has no history, and an entry
+    /// would name a deleted ring. Deleted, not emptied: while the file exists, even empty,
+    /// git and libgit2 append to it on every move of the ref (`core.logAllRefUpdates =
+    /// true` starts one only for branches; reading one with libgit2 creates it).
     fn expire_ring_reflog(&self) -> Result<()> {
-        match self.repo.reflog(KEYRING_REF) {
-            // Written only when it had entries: an empty one would make git keep one.
-            Ok(mut log) if !log.is_empty() => {
-                while !log.is_empty() {
-                    log.remove(0, false)
-                        .ctx(|| format!("cannot expire the reflog of {KEYRING_REF}"))?;
-                }
-                log.write()
-                    .ctx(|| format!("cannot expire the reflog of {KEYRING_REF}"))?;
-            }
-            Ok(_) => {}
-            Err(e) if e.code() == ErrorCode::NotFound => {}
-            Err(e) => return Err(e).ctx(|| format!("cannot read the reflog of {KEYRING_REF}")),
+        if !self.repo.path().join("logs").join(KEYRING_REF).exists() {
+            return Ok(());
         }
-        Ok(())
+        self.repo
+            .reflog_delete(KEYRING_REF)
+            .ctx(|| format!("cannot delete the reflog of {KEYRING_REF}"))
     }
 
     /// Empties the reflog and, if an old ring may be in a pack, repacks without

@@ -101,6 +101,33 @@ fn the_key_ring_is_one_parentless_commit_outside_the_branch_history() {
 }
 
 #[test]
+fn the_ring_ref_has_no_reflog_file_for_git_to_append_to() {
+    let env = Env::new();
+    // A working-tree book: `core.logAllRefUpdates` is true, as git sets it.
+    let root = env.casebook("book");
+    let log = Path::new(
+        &env.git(&root, &["rev-parse", "--absolute-git-dir"])
+            .trim()
+            .to_string(),
+    )
+    .join("logs")
+    .join(KEYRING_REF);
+    for subject in ["customer:ada", "customer:bob"] {
+        add_key(&root, subject);
+        let store = Store::discover(&root).unwrap();
+        store
+            .add_keys(&[Key::generate(&format!("{subject}:2"))], now())
+            .unwrap();
+        // While it exists, even empty, every move of the ref appends to it.
+        assert!(
+            !log.exists(),
+            "{} is left after a change of the ring",
+            log.display()
+        );
+    }
+}
+
+#[test]
 fn an_erased_key_leaves_no_object_behind_even_when_git_had_packed_it() {
     for pack_first in [false, true] {
         let env = Env::new();
