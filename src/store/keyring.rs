@@ -323,12 +323,27 @@ impl Store {
                 Ok((commit, oids))
             });
         }
-        let write_blob = |bytes: &[u8]| {
-            self.repo
-                .blob(bytes)
-                .ctx(|| "cannot write the key ring".into())
-        };
-        self.write_ring_objects(&self.repo, edit, now, &write_blob, &mut || Ok(()))
+        // A few objects (a new key: a bucket, two folders, the root and the commit): made
+        // in memory, then written as loose objects by casebook itself.
+        self.write_as_loose(|side| {
+            let write_blob = |bytes: &[u8]| {
+                side.repo
+                    .blob(bytes)
+                    .ctx(|| "cannot write the key ring".into())
+            };
+            let commit =
+                self.write_ring_objects(&side.repo, edit, now, &write_blob, &mut || Ok(()))?;
+            let tree = side
+                .repo
+                .find_commit(commit)
+                .and_then(|c| c.tree())
+                .ctx(|| "cannot read the key ring's tree".into())?;
+            // Every object of the new ring that the old one does not have.
+            let mut oids = Vec::new();
+            side.tree_difference(&tree, edit.base.as_ref().map(|b| &b.tree), &mut oids)?;
+            oids.push(commit);
+            Ok((commit, oids))
+        })
     }
 
     /// Writes the blobs of the changed buckets with `write_blob`, calls `flush` once they

@@ -36,6 +36,25 @@ impl super::Store {
         &self,
         write: impl FnOnce(&super::Store) -> Result<(T, Vec<Oid>)>,
     ) -> Result<T> {
+        self.write_in_memory(write, store_as_pack)
+    }
+
+    /// [`Store::write_as_pack`] for a few objects: stores them as loose objects, written
+    /// by casebook (one file each, as git writes them), not by libgit2, which for each new
+    /// object looks in every pack, rescans the pack folder and makes a temporary file it
+    /// then links into place and unlinks.
+    pub(crate) fn write_as_loose<T>(
+        &self,
+        write: impl FnOnce(&super::Store) -> Result<(T, Vec<Oid>)>,
+    ) -> Result<T> {
+        self.write_in_memory(write, store_as_loose)
+    }
+
+    fn write_in_memory<T>(
+        &self,
+        write: impl FnOnce(&super::Store) -> Result<(T, Vec<Oid>)>,
+        store: fn(&Path, &git2::Odb<'_>, &[Oid]) -> Result<()>,
+    ) -> Result<T> {
         let side = self.second_handle()?;
         let odb = side
             .repo
@@ -45,7 +64,7 @@ impl super::Store {
             .add_new_mempack_backend(1000)
             .ctx(|| "cannot set up an in-memory object database".into())?;
         let result = write(&side).and_then(|(value, oids)| {
-            store_as_pack(side.repo.path(), &odb, &oids)?;
+            store(side.repo.path(), &odb, &oids)?;
             Ok(value)
         });
         // The objects are in the pack now (or the write failed): drop the in-memory copies.
@@ -64,6 +83,59 @@ fn store_as_pack(git_dir: &Path, odb: &git2::Odb<'_>, oids: &[Oid]) -> Result<()
     }
     pack.finish_in(git_dir, odb)
 }
+
+/// Reads `oids` from `odb` (the mempack in front) and stores each as a loose object of the
+/// repository at `git_dir`.
+fn store_as_loose(git_dir: &Path, odb: &git2::Odb<'_>, oids: &[Oid]) -> Result<()> {
+    for &oid in oids {
+        let object = odb.read(oid).ctx(|| format!("cannot read object {oid}"))?;
+        write_loose(git_dir, oid, object.kind(), object.data())?;
+    }
+    Ok(())
+}
+
+/// Writes object `oid` (of `kind`, with `data`) as the loose file `objects/<2>/<38>`, as
+/// git does: the header and data deflated into a temporary file of that folder, read-only,
+/// then renamed into place. An object already there is left as it is.
+fn write_loose(git_dir: &Path, oid: Oid, kind: ObjectType, data: &[u8]) -> Result<()> {
+    let hex = oid.to_string();
+    let dir = git_dir.join("objects").join(&hex[..2]);
+    let path = dir.join(&hex[2..]);
+    if path.exists() {
+        return Ok(());
+    }
+    let io = |action: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    let mut raw = format!("{} {}\0", kind.str(), data.len()).into_bytes();
+    raw.extend_from_slice(data);
+    let bytes = deflate_into(Vec::new(), &raw);
+    match std::fs::create_dir(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(io("create", &dir)(e));
+        }
+        _ => {}
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mut file = tempfile::Builder::new()
+        .prefix(LOOSE_TEMPORARY)
+        .permissions(std::fs::Permissions::from_mode(0o444))
+        .tempfile_in(&dir)
+        .map_err(io("create", &dir))?;
+    file.write_all(&bytes).map_err(io("write", file.path()))?;
+    file.persist(&path)
+        .map_err(|e| io("rename into place", &path)(e.error))?;
+    Ok(())
+}
+
+/// What casebook's temporary loose objects are called in `objects/<2>/` (`git prune`
+/// removes `tmp_*` files there that a killed process left).
+const LOOSE_TEMPORARY: &str = "tmp_obj_casebook_";
 
 /// Objects streamed into one pack as they are made, so that a bulk change never holds its
 /// contents in memory: [`BlobPack::add`] hashes and deflates a blob on the caller's thread
@@ -410,6 +482,67 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A loose object casebook writes is the file git would write: git reads it back
+    /// with the same id and content, fsck accepts it, it is read-only, no temporary file
+    /// is left, and writing it again changes nothing.
+    #[test]
+    fn loose_objects_are_the_files_git_writes() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(tmp.path().join("r")).unwrap();
+        let blob: Vec<u8> = (0..20_000u32).map(|i| (i * 31 % 253) as u8).collect();
+        let oid = Oid::hash_object(ObjectType::Blob, &blob).unwrap();
+        super::write_loose(repo.path(), oid, ObjectType::Blob, &blob).unwrap();
+        let hex = oid.to_string();
+        let path = repo.path().join("objects").join(&hex[..2]).join(&hex[2..]);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o444, "read-only, as git's");
+        let before = std::fs::read(&path).unwrap();
+        super::write_loose(repo.path(), oid, ObjectType::Blob, &blob).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let left: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            [std::ffi::OsString::from(&hex[2..])],
+            "no temporary file"
+        );
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .args(args)
+                .current_dir(repo.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        assert_eq!(git(&["cat-file", "blob", &hex]), blob);
+        // A tree naming it, and a commit of that tree.
+        let mut tree = b"100644 bucket\0".to_vec();
+        tree.extend_from_slice(oid.as_bytes());
+        let tree_id = Oid::hash_object(ObjectType::Tree, &tree).unwrap();
+        super::write_loose(repo.path(), tree_id, ObjectType::Tree, &tree).unwrap();
+        let commit =
+            format!("tree {tree_id}\nauthor a <a> 0 +0000\ncommitter a <a> 0 +0000\n\nm\n");
+        let commit_id = Oid::hash_object(ObjectType::Commit, commit.as_bytes()).unwrap();
+        super::write_loose(
+            repo.path(),
+            commit_id,
+            ObjectType::Commit,
+            commit.as_bytes(),
+        )
+        .unwrap();
+        git(&["update-ref", "refs/heads/main", &commit_id.to_string()]);
+        git(&["fsck", "--strict", "--no-dangling"]);
+        assert_eq!(repo.find_commit(commit_id).unwrap().tree_id(), tree_id);
     }
 
     fn packs(git_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
