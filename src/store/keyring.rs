@@ -701,7 +701,7 @@ impl Store {
         // (A current ring this casebook cannot read, of a newer format, is listed whole.)
         match tip.and_then(|t| self.open_ring(t).ok()) {
             Some(new) if new.layout.is_current() => self.forget_old_tree(&old, &new.tree),
-            // No ring left: list the old one whole.
+            // No ring left, or one of an older format: list both whole.
             _ => self.delete_ring_objects(self.unshared_objects(commit, tip)?),
         }
     }

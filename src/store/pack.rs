@@ -511,19 +511,7 @@ mod tests {
             [std::ffi::OsString::from(&hex[2..])],
             "no temporary file"
         );
-        let git = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .args(args)
-                .current_dir(repo.path())
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "git {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            out.stdout
-        };
+        let git = |args: &[&str]| git(repo.path(), args);
         assert_eq!(git(&["cat-file", "blob", &hex]), blob);
         // A tree naming it, and a commit of that tree.
         let mut tree = b"100644 bucket\0".to_vec();
@@ -543,6 +531,21 @@ mod tests {
         git(&["update-ref", "refs/heads/main", &commit_id.to_string()]);
         git(&["fsck", "--strict", "--no-dangling"]);
         assert_eq!(repo.find_commit(commit_id).unwrap().tree_id(), tree_id);
+    }
+
+    /// Runs git in `dir`, which must succeed; its output.
+    fn git(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
     }
 
     fn packs(git_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -608,16 +611,7 @@ mod tests {
             std::fs::read(&files[0]).unwrap()
         );
 
-        let verify = std::process::Command::new("git")
-            .arg("verify-pack")
-            .arg(&files[0])
-            .output()
-            .unwrap();
-        assert!(
-            verify.status.success(),
-            "{}",
-            String::from_utf8_lossy(&verify.stderr)
-        );
+        git(ours.path(), &["verify-pack", files[0].to_str().unwrap()]);
     }
 
     #[test]
