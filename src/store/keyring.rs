@@ -500,7 +500,7 @@ impl Store {
                     Some(old) => self.forget_replaced(old, commit)?,
                     None => self.forget_ring(tip)?,
                 }
-                self.expire_ring_reflog()?;
+                self.delete_ring_reflog()?;
                 if removed_a_key {
                     self.purge_old_rings()?;
                 }
@@ -668,7 +668,7 @@ impl Store {
             drop(edit);
             if self.swap_ring_ref(tip, commit)? {
                 self.forget_ring(tip)?;
-                self.expire_ring_reflog()?;
+                self.delete_ring_reflog()?;
                 return Ok((commit, removed_a_key));
             }
             if commit != theirs {
@@ -788,7 +788,7 @@ impl Store {
     /// would name a deleted ring. Deleted, not emptied: while the file exists, even empty,
     /// git and libgit2 append to it on every move of the ref (`core.logAllRefUpdates =
     /// true` starts one only for branches; reading one with libgit2 creates it).
-    fn expire_ring_reflog(&self) -> Result<()> {
+    fn delete_ring_reflog(&self) -> Result<()> {
         if !self.repo.path().join("logs").join(KEYRING_REF).exists() {
             return Ok(());
         }
@@ -800,7 +800,7 @@ impl Store {
     /// Empties the reflog and, if an old ring may be in a pack, repacks without
     /// unreachable objects.
     fn purge_old_rings(&self) -> Result<()> {
-        self.expire_ring_reflog()?;
+        self.delete_ring_reflog()?;
         let marker = self.packed_marker();
         if marker.exists() {
             let out = self.git_command(&["repack", "-a", "-d", "-q"])?;
