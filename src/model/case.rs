@@ -22,6 +22,13 @@
 //!
 //! Keys and values written by a newer casebook are preserved (`extra`, `Unknown`); a newer
 //! `schema` is refused. Serialisation is canonical: the same case always gives the same bytes.
+//!
+//! Schema 2 is schema 1 plus one thing: in a sealed file a personal value of `[case]` or
+//! `[customer]` that is exactly what replaying the events gives is stored as
+//! [`super::privacy::FROM_EVENTS`] instead of a second copy of the event's sealed value
+//! ([`super::privacy::derive_projection`]). A file is written as schema 2 only when it
+//! holds such a value, so plain books stay readable by casebooks that know schema 1 only,
+//! and those refuse a schema-2 file rather than misread it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -34,7 +41,10 @@ use super::privacy::SealState;
 use super::time::{utc, utc_opt};
 
 /// The newest case-file schema this version reads and writes.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
+
+/// The schema of a file with no value derived from its events: what a new case starts as.
+pub const BASE_SCHEMA: u32 = 1;
 
 /// The largest `seq` a case file may hold. One below `u64::MAX`, so that every readable
 /// file's clock can be checked for overflow the same way on read and on append.
@@ -65,6 +75,12 @@ pub enum CaseError {
         "event {event} names attachment path {path:?}, which is not a file under attachments/"
     )]
     BadAttachmentPath { event: String, path: String },
+    #[error("[{table}] {field} is \"{marker}\" (the value its events give), but replaying the events gives that field no sealed value")]
+    NotDerived {
+        table: &'static str,
+        field: &'static str,
+        marker: &'static str,
+    },
 }
 
 impl CaseError {
@@ -79,7 +95,8 @@ impl CaseError {
             | CaseError::SeqExhausted { .. }
             | CaseError::OutOfOrder { .. }
             | CaseError::WrongId { .. }
-            | CaseError::BadAttachmentPath { .. } => Some(
+            | CaseError::BadAttachmentPath { .. }
+            | CaseError::NotDerived { .. } => Some(
                 "the committed file was probably edited by hand: find the edit with `git log -p -- <file>`, fix the file or restore an earlier version (`git checkout <commit> -- <file>`), and commit it; casebook writes nothing on top of it until then",
             ),
         }
@@ -254,7 +271,7 @@ impl CaseFile {
         open.seq = 1;
         let (case, customer) = replay(&id, std::slice::from_ref(&open))?;
         Ok(CaseFile {
-            schema: SCHEMA,
+            schema: BASE_SCHEMA,
             case,
             customer,
             events: vec![open],
@@ -268,8 +285,9 @@ impl CaseFile {
             Ok(file) if u64::from(file.schema) > u64::from(SCHEMA) => Err(CaseError::NewerSchema {
                 found: file.schema.into(),
             }),
-            Ok(file) => {
+            Ok(mut file) => {
                 file.check()?;
+                super::privacy::expand_projection(&mut file)?;
                 Ok(file)
             }
             // A newer schema may not even have the shape we expect: say that, not a parse error.
@@ -300,14 +318,38 @@ impl CaseFile {
         self.case.attachments.each_personal_mut("attachment", f);
     }
 
-    /// The canonical text of this case.
+    /// The canonical text of this case. A sealed projected value that its events give is
+    /// written as [`super::privacy::FROM_EVENTS`], however the case came to hold it.
     pub fn to_toml(&self) -> String {
+        let derived = |mut copy: CaseFile| {
+            super::privacy::derive_projection(&mut copy);
+            copy
+        };
         // Every field is a string, number, bool, array or table, which TOML can always hold.
         let text = match &self.seal.0 {
-            Some(state) => toml::to_string(&super::privacy::sealed_copy(self, state)),
-            None => toml::to_string(self),
+            Some(_) => return self.clone().into_toml(),
+            // Sealed values without what it takes to seal more (a merge, a clone without
+            // the key ring): rare, so the plain text is what tells.
+            None => toml::to_string(self).and_then(|text| {
+                if text.contains(super::seal::PREFIX) {
+                    toml::to_string(&derived(self.clone()))
+                } else {
+                    Ok(text)
+                }
+            }),
         };
         text.expect("a case file always serialises to TOML")
+    }
+
+    /// [`CaseFile::to_toml`] of a case that is not needed afterwards: a sealed case is
+    /// sealed in place rather than copied first (an import writes 100k of them).
+    pub fn into_toml(mut self) -> String {
+        let Some(state) = self.seal.0.take() else {
+            return self.to_toml();
+        };
+        super::privacy::seal_in_place(&mut self, &state);
+        super::privacy::derive_projection(&mut self);
+        toml::to_string(&self).expect("a case file always serialises to TOML")
     }
 
     /// Appends an event (after everything this file has seen) and recomputes the projection
@@ -819,10 +861,10 @@ mod tests {
 
     #[test]
     fn newer_schemas_are_refused() {
-        let text = sample().to_toml().replace("schema = 1", "schema = 2");
+        let text = sample().to_toml().replace("schema = 1", "schema = 3");
         assert!(matches!(
             CaseFile::from_toml(&text),
-            Err(CaseError::NewerSchema { found: 2 })
+            Err(CaseError::NewerSchema { found: 3 })
         ));
         assert!(matches!(
             CaseFile::from_toml("schema = 9\n[case]\nweird = 1\n"),

@@ -6,7 +6,7 @@
 //! - **reading** ([`open_case`]) opens every sealed value the case's types declare personal
 //!   ([`CaseFile::each_personal_mut`]) and remembers, for each (field, text), the sealed
 //!   value it came from;
-//! - **writing** ([`CaseFile::to_toml`] through [`sealed_copy`]) seals every personal value
+//! - **writing** ([`CaseFile::to_toml`] through [`seal_in_place`]) seals every personal value
 //!   again, reusing the remembered sealed value where the text did not change. So a file
 //!   is rewritten byte for byte except where something new was said, and git diffs, merges
 //!   and the sync of events keep working on sealed files.
@@ -17,7 +17,8 @@
 //!
 //! The associated data of a value is its case ID and its field name (`email`, `message`,
 //! `with` ...), not its position: the projection (`[customer] email`) holds the same sealed
-//! value as the event that recorded it (`[event.customer] email`). A case renamed by a sync
+//! value as the event that recorded it (`[event.customer] email`), and the file stores it
+//! once, in the event, with [`FROM_EVENTS`] in the projection. A case renamed by a sync
 //! (its old ID in `aliases`) opens under any of its IDs.
 
 use std::collections::HashMap;
@@ -230,14 +231,13 @@ fn contact_of(case: &CaseFile) -> Option<String> {
         })
 }
 
-/// `case` with every personal value sealed: an event's values as they were read where
-/// their text is unchanged, the projection's as the event value they came from, anything
-/// new sealed with the case's key. The same field and text in one write get one sealed
-/// value. Values that are still sealed (key erased, or not in this clone) stay as they are.
-pub fn sealed_copy(case: &CaseFile, state: &SealState) -> CaseFile {
-    let mut out = case.clone();
-    let id = case.case.id.to_string();
-    let contact = contact_of(case);
+/// Seals every personal value of `out`: an event's values as they were read where their
+/// text is unchanged, the projection's as the event value they came from, anything new
+/// with the case's key. The same field and text in one write get one sealed value. Values
+/// that are still sealed (key erased, or not in this clone) stay as they are.
+pub fn seal_in_place(out: &mut CaseFile, state: &SealState) {
+    let id = out.case.id.to_string();
+    let contact = contact_of(out);
     // Sealed in this write: a case has a handful of personal values, so a list is faster
     // to search than a map is to hash (an import seals 100k cases' worth).
     let mut fresh: Vec<(&'static str, String, String)> = Vec::new();
@@ -285,7 +285,117 @@ pub fn sealed_copy(case: &CaseFile, state: &SealState) -> CaseFile {
             *value = seal_new(field, value);
         }
     });
+}
+
+/// How a sealed value of `[case]` or `[customer]` is stored when it is exactly the sealed
+/// value replaying the events gives (case-file schema 2): the event holds it, once, and a
+/// read takes it from there ([`expand_projection`]). Half of a new sealed case's personal
+/// data would otherwise be stored twice, and every byte of it is incompressible.
+pub const FROM_EVENTS: &str = "sealed:v1:from-events";
+
+/// The schema of a file that holds [`FROM_EVENTS`].
+const DERIVED_SCHEMA: u32 = 2;
+
+/// The projection's personal values, in the order [`CaseFile::each_projected_personal_mut`]
+/// visits them.
+fn projected(file: &mut CaseFile) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    file.each_projected_personal_mut(&mut |field, value| out.push((field, value.clone())));
     out
+}
+
+/// The projection's personal values that replaying `file`'s events gives.
+fn replayed(file: &CaseFile) -> Result<Vec<(&'static str, String)>, super::case::CaseError> {
+    let (case, customer) = super::case::replay(&file.case.id, &file.events)?;
+    let mut replayed = CaseFile {
+        schema: file.schema,
+        case,
+        customer,
+        events: Vec::new(),
+        extra: toml::Table::new(),
+        seal: Default::default(),
+    };
+    Ok(projected(&mut replayed))
+}
+
+/// Calls `f` with each personal value of the projection and the value replay gives the
+/// same field (the n-th `name` of the projection is matched with replay's n-th `name`).
+fn with_replayed(
+    file: &mut CaseFile,
+    replayed: &[(&'static str, String)],
+    mut f: impl FnMut(&'static str, &mut String, Option<&String>),
+) {
+    let mut seen: Vec<(&'static str, usize)> = Vec::new();
+    file.each_projected_personal_mut(&mut |field, value| {
+        let n = match seen.iter_mut().find(|(f, _)| *f == field) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                seen.push((field, 0));
+                0
+            }
+        };
+        let from_events = replayed
+            .iter()
+            .filter(|(f, _)| *f == field)
+            .nth(n)
+            .map(|(_, v)| v);
+        f(field, value, from_events);
+    });
+}
+
+/// Writes [`FROM_EVENTS`] for each sealed value of the projection that is the very sealed
+/// value replaying its events gives. The file becomes schema 2 if any is.
+pub fn derive_projection(file: &mut CaseFile) {
+    let Ok(replayed) = replayed(file) else {
+        return;
+    };
+    let mut derived = false;
+    with_replayed(file, &replayed, |_, value, from_events| {
+        if seal::is_sealed(value) && from_events == Some(value) {
+            *value = FROM_EVENTS.to_string();
+            derived = true;
+        }
+    });
+    if derived {
+        file.schema = file.schema.max(DERIVED_SCHEMA);
+    }
+}
+
+/// Puts back, for each [`FROM_EVENTS`] of a file just read, the sealed value replaying its
+/// events gives: the case then reads exactly as if both copies were stored. An error if
+/// replay gives that field no sealed value (the file was edited).
+pub fn expand_projection(file: &mut CaseFile) -> Result<(), super::case::CaseError> {
+    let mut any = false;
+    file.each_projected_personal_mut(&mut |_, value| any |= value == FROM_EVENTS);
+    if !any {
+        return Ok(());
+    }
+    let replayed = replayed(file)?;
+    let mut wrong: Option<&'static str> = None;
+    with_replayed(file, &replayed, |field, value, from_events| {
+        if value == FROM_EVENTS {
+            match from_events {
+                Some(sealed) if seal::is_sealed(sealed) => *value = sealed.clone(),
+                _ => {
+                    wrong.get_or_insert(field);
+                }
+            }
+        }
+    });
+    match wrong {
+        None => Ok(()),
+        Some(field) => Err(super::case::CaseError::NotDerived {
+            table: match field {
+                "name" | "email" | "phone" => "customer",
+                _ => "case",
+            },
+            field,
+            marker: FROM_EVENTS,
+        }),
+    }
 }
 
 /// Every key id a case file's text names (the keys of its sealed values), sorted, without
@@ -420,9 +530,85 @@ mod tests {
         );
         assert!(live.is_some());
         back.seal = case.seal.clone();
+        // The file is schema 2 (its projection is derived); the case in memory was made as 1.
+        assert_eq!(back.schema, 2);
+        back.schema = case.schema;
         assert_eq!(back, case);
         assert_eq!(back.customer.name, "Ada Lovelace");
         assert_eq!(back.events[0].text("description"), Some("Line 1\nLine 2"));
+    }
+
+    #[test]
+    fn each_sealed_value_is_stored_once_and_the_projection_reads_it_from_its_event() {
+        let (case, ring, text) = sealed_case();
+        assert!(text.starts_with("schema = 2\n"), "{text}");
+        let values: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once(" = \"sealed:v1:K").map(|(_, v)| v))
+            .collect();
+        assert!(values.len() >= 4, "{text}");
+        for v in &values {
+            assert_eq!(text.matches(v).count(), 1, "{v} is stored twice in {text}");
+        }
+        for field in ["subject", "description", "name", "email"] {
+            assert!(
+                text.contains(&format!("\n{field} = \"{FROM_EVENTS}\"\n")),
+                "{field} in {text}"
+            );
+        }
+        // Read back, the projection holds the event's sealed value, as if stored twice ...
+        let back = CaseFile::from_toml(&text).unwrap();
+        let event_email = back.events[0].customer.as_ref().unwrap().email.clone();
+        assert!(seal::is_sealed(back.customer.email.as_deref().unwrap()));
+        assert_eq!(back.customer.email, event_email);
+        assert!(back.verify().unwrap());
+        // ... and it opens.
+        let mut opened = back.clone();
+        open_case(&mut opened, &ring, Opening::Display).unwrap();
+        assert_eq!(opened.customer.name, "Ada Lovelace");
+        assert_eq!(opened.case.subject, case.case.subject);
+        // Written without a way to seal (a merge, a clone without the ring): the same bytes.
+        assert_eq!(back.to_toml(), text);
+    }
+
+    #[test]
+    fn a_projection_that_is_not_its_events_is_stored_whole() {
+        let (_, _, text) = sealed_case();
+        let mut case = CaseFile::from_toml(&text).unwrap();
+        // The name in [customer] is not the one the events give (edited, or from an older
+        // casebook's merge): it is kept, whole.
+        let subject = case.case.subject.clone();
+        case.customer.name = subject.clone();
+        let written = case.to_toml();
+        assert!(
+            written.contains("[customer]\nname = \"sealed:v1:K"),
+            "{written}"
+        );
+        let back = CaseFile::from_toml(&written).unwrap();
+        assert_eq!(back.customer.name, subject);
+        assert!(!back.verify().unwrap(), "verify still sees the difference");
+    }
+
+    #[test]
+    fn a_derived_value_the_events_do_not_give_is_refused() {
+        let (_, _, text) = sealed_case();
+        let edited = text.replace(
+            "[customer]\n",
+            &format!("[customer]\nphone = \"{FROM_EVENTS}\"\n"),
+        );
+        let err = CaseFile::from_toml(&edited).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                crate::model::case::CaseError::NotDerived {
+                    table: "customer",
+                    field: "phone",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("[customer] phone"), "{err}");
     }
 
     #[test]

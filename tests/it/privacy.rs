@@ -341,7 +341,7 @@ fn tampered_ciphertext_and_a_wrong_key_are_errors_naming_the_case() {
     // Change one character of the ciphertext of the customer's name.
     let line = text
         .lines()
-        .find(|l| l.starts_with("name = \"sealed:v1:"))
+        .find(|l| l.starts_with("name = \"sealed:v1:K"))
         .unwrap()
         .to_string();
     let last = line.len() - 2;
@@ -375,11 +375,11 @@ fn tampered_ciphertext_and_a_wrong_key_are_errors_naming_the_case() {
     let bob_text = std::fs::read_to_string(case_path(&root, &bob)).unwrap();
     let bob_name = bob_text
         .lines()
-        .find(|l| l.starts_with("name = \"sealed:v1:"))
+        .find(|l| l.starts_with("name = \"sealed:v1:K"))
         .unwrap();
     let ada_name = ada_text
         .lines()
-        .find(|l| l.starts_with("name = \"sealed:v1:"))
+        .find(|l| l.starts_with("name = \"sealed:v1:K"))
         .unwrap();
     std::fs::write(&path, ada_text.replace(ada_name, bob_name)).unwrap();
     env.git(&root, &["commit", "-qam", "swap"]);

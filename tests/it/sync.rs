@@ -295,7 +295,9 @@ fn a_corrupt_or_newer_file_on_the_remote_stops_the_sync() {
     assert_eq!(env.status_porcelain(&a), "");
 
     // A newer schema is refused the same way.
-    std::fs::write(&file, text.replace("schema = 1", "schema = 9")).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    assert!(first.starts_with("schema = "), "{first}");
+    std::fs::write(&file, format!("schema = 9\n{rest}")).unwrap();
     env.git(&vandal, &["commit", "-qam", "from the future"]);
     env.git(&vandal, &["push", "-q", "origin", "main"]);
     let err = env.run(&a, &["sync"]).fails(1);
