@@ -537,7 +537,7 @@ fn plan(
             }
         }
         Some(
-            store(file.to_toml().into_bytes())
+            store(file.into_toml().into_bytes())
                 .map(|blob| (external, id.clone(), Some((changed, blob)))),
         )
     })?;
@@ -597,7 +597,7 @@ fn plan(
         {
             file.append(event).map_err(case_error)?;
         }
-        Ok(store(file.to_toml().into_bytes())?.map(|blob| (id.path(), blob)))
+        Ok(store(file.into_toml().into_bytes())?.map(|blob| (id.path(), blob)))
     };
     for made in parallel_map(&new_cases, make) {
         files.extend(made?);
@@ -613,25 +613,42 @@ fn plan(
     Ok((report, files))
 }
 
-/// `f` over `items` on all cores, results in order.
+/// `f` over `items` on all cores, results in order. The threads take the items in small
+/// runs as they go, so one that drew slower items (sealed cases with more to seal, a
+/// core shared with another process) does not leave the others waiting at the end.
 fn parallel_map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const RUN: usize = 64;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     if threads < 2 || items.len() < 256 {
         return items.iter().map(&f).collect();
     }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = items
-            .chunks(items.len().div_ceil(threads))
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<T>>()))
+    let (f, next) = (&f, &AtomicUsize::new(0));
+    let mut runs: Vec<(usize, Vec<T>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let start = next.fetch_add(RUN, Ordering::Relaxed);
+                        if start >= items.len() {
+                            break done;
+                        }
+                        let run = &items[start..(start + RUN).min(items.len())];
+                        done.push((start, run.iter().map(f).collect::<Vec<T>>()));
+                    }
+                })
+            })
             .collect();
-        parts
+        workers
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
-    })
+    });
+    runs.sort_unstable_by_key(|(start, _)| *start);
+    runs.into_iter().flat_map(|(_, run)| run).collect()
 }
 
 /// The `import` event for a known case whose row says something new; `None` if nothing
@@ -752,5 +769,29 @@ impl<R: Read> Read for LineLimit<R> {
             }
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parallel_map_keeps_the_order_whatever_finishes_first() {
+        let items: Vec<u64> = (0..5_000).collect();
+        // Early items cost far more than late ones: the threads finish out of order.
+        let out = super::parallel_map(&items, |&i| {
+            for k in 0..if i < 300 { 20_000 } else { 1 } {
+                std::hint::black_box(k);
+            }
+            i
+        });
+        assert_eq!(out.len(), items.len());
+        assert!(
+            out.iter().zip(&items).all(|(o, i)| o == i),
+            "results out of order"
+        );
+        assert_eq!(
+            super::parallel_map(&items[..10], |&i| i * 2),
+            [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]
+        );
     }
 }
