@@ -296,11 +296,13 @@ pub const FROM_EVENTS: &str = "sealed:v1:from-events";
 /// The schema of a file that holds [`FROM_EVENTS`].
 const DERIVED_SCHEMA: u32 = 2;
 
-/// The projection's personal values, in the order [`CaseFile::each_projected_personal_mut`]
-/// visits them.
-fn projected(file: &mut CaseFile) -> Vec<(&'static str, String)> {
+/// The projection's personal values, taken out of `file`, in the order
+/// [`CaseFile::each_projected_personal_mut`] visits them.
+fn take_projected(file: &mut CaseFile) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    file.each_projected_personal_mut(&mut |field, value| out.push((field, value.clone())));
+    file.each_projected_personal_mut(&mut |field, value| {
+        out.push((field, std::mem::take(value)));
+    });
     out
 }
 
@@ -315,7 +317,7 @@ fn replayed(file: &CaseFile) -> Result<Vec<(&'static str, String)>, super::case:
         extra: toml::Table::new(),
         seal: Default::default(),
     };
-    Ok(projected(&mut replayed))
+    Ok(take_projected(&mut replayed))
 }
 
 /// Calls `f` with each personal value of the projection and the value replay gives the

@@ -188,24 +188,28 @@ pub fn seal(key: &Key, case: &str, field: &str, plaintext: &str) -> String {
 
 /// Seals any bytes (an attachment's content) the same way, as text.
 pub fn seal_bytes(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> String {
-    let mut nonce = [0u8; NONCE_LEN];
-    super::random::fill(&mut nonce);
+    use chacha20poly1305::aead::AeadInPlace;
+    // nonce ‖ ciphertext ‖ tag, encrypted where it lies: one buffer, one string.
+    let mut bytes = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
+    bytes.resize(NONCE_LEN, 0);
+    super::random::fill(&mut bytes);
+    bytes.extend_from_slice(plaintext);
+    let (nonce, text) = bytes.split_at_mut(NONCE_LEN);
     let cipher = XChaCha20Poly1305::new((&key.secret).into());
     let aad = associated_data(&key.id, case, field);
-    let sealed = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: plaintext,
-                aad: &aad,
-            },
-        )
+    let tag = cipher
+        .encrypt_in_place_detached(XNonce::from_slice(nonce), &aad, text)
         // Only fails for messages longer than the cipher allows (256 GiB).
         .expect("a case field is far shorter than XChaCha20-Poly1305's limit");
-    let mut bytes = Vec::with_capacity(NONCE_LEN + sealed.len());
-    bytes.extend_from_slice(&nonce);
-    bytes.extend_from_slice(&sealed);
-    format!("{PREFIX}{}:{}", key.id, URL_SAFE_NO_PAD.encode(bytes))
+    bytes.extend_from_slice(&tag);
+    let mut out = String::with_capacity(
+        PREFIX.len() + key.id.len() + 1 + base64::encoded_len(bytes.len(), false).unwrap_or(0),
+    );
+    out.push_str(PREFIX);
+    out.push_str(&key.id);
+    out.push(':');
+    URL_SAFE_NO_PAD.encode_string(&bytes, &mut out);
+    out
 }
 
 /// Opens a sealed value of `field` in case `case` with a key from `keys`.
@@ -322,6 +326,37 @@ mod tests {
             open(&r, "CB-7K3M9QXA", "customer.name", &s).unwrap(),
             "Ada Lovelace"
         );
+    }
+
+    #[test]
+    fn the_layout_is_nonce_then_what_the_crates_own_encrypt_gives() {
+        // Values sealed by any earlier casebook must keep opening, and those sealed now
+        // must open with the plain AEAD call: nonce ‖ ciphertext ‖ tag, base64url.
+        let key = &ring().0[0];
+        let s = seal(key, "CB-7K3M9QXA", "subject", "Printer jams");
+        let b64 = s.rsplit(':').next().unwrap();
+        let bytes = URL_SAFE_NO_PAD.decode(b64).unwrap();
+        assert_eq!(bytes.len(), NONCE_LEN + "Printer jams".len() + TAG_LEN);
+        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+        let aad = associated_data(&key.id, "CB-7K3M9QXA", "subject");
+        let cipher = XChaCha20Poly1305::new(key.secret().into());
+        let payload = Payload {
+            msg: sealed,
+            aad: &aad,
+        };
+        let plain = cipher.decrypt(XNonce::from_slice(nonce), payload).unwrap();
+        assert_eq!(plain, b"Printer jams");
+        // And the other way: what the crate's encrypt gives opens.
+        let again = cipher
+            .encrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: b"Printer jams",
+                    aad: &aad,
+                },
+            )
+            .unwrap();
+        assert_eq!(again, sealed, "the same nonce gives the same bytes");
     }
 
     #[test]
