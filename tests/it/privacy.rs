@@ -392,6 +392,43 @@ fn tampered_ciphertext_and_a_wrong_key_are_errors_naming_the_case() {
 }
 
 #[test]
+fn a_sealed_file_stores_each_value_once_and_an_edited_marker_is_refused() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let ada = env.open(&root, "Ada", "Printer");
+    let path = case_path(&root, &ada);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("schema = 2\n"), "{text}");
+    let sealed: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once(" = \"sealed:v1:K").map(|(_, v)| v))
+        .collect();
+    assert!(!sealed.is_empty());
+    for v in &sealed {
+        assert_eq!(text.matches(v).count(), 1, "stored twice: {v}");
+    }
+    assert!(
+        text.contains("[customer]\nname = \"sealed:v1:from-events\""),
+        "{text}"
+    );
+    assert!(env.run(&root, &["show", &ada]).ok().stdout.contains("Ada"));
+    // A marker where the events give nothing: a clear error, and nothing written on top.
+    let edited = text.replace(
+        "[customer]\n",
+        "[customer]\nphone = \"sealed:v1:from-events\"\n",
+    );
+    std::fs::write(&path, edited).unwrap();
+    env.git(&root, &["commit", "-qam", "hand edit"]);
+    let before = env.commit_count(&root);
+    let err = env.run(&root, &["ack", &ada]).fails(1);
+    assert!(
+        err.contains("[customer] phone") && err.contains("edited by hand"),
+        "{err}"
+    );
+    assert_eq!(env.commit_count(&root), before);
+}
+
+#[test]
 fn a_clone_without_the_key_ring_says_so_and_sync_brings_it() {
     let env = Env::new();
     let (remote, a) = setup(&env);
