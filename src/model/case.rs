@@ -321,10 +321,6 @@ impl CaseFile {
     /// The canonical text of this case. A sealed projected value that its events give is
     /// written as [`super::privacy::FROM_EVENTS`], however the case came to hold it.
     pub fn to_toml(&self) -> String {
-        let derived = |mut copy: CaseFile| {
-            super::privacy::derive_projection(&mut copy);
-            copy
-        };
         // Every field is a string, number, bool, array or table, which TOML can always hold.
         let text = match &self.seal.0 {
             Some(_) => return self.clone().into_toml(),
@@ -332,7 +328,9 @@ impl CaseFile {
             // the key ring): rare, so the plain text is what tells.
             None => toml::to_string(self).and_then(|text| {
                 if text.contains(super::seal::PREFIX) {
-                    toml::to_string(&derived(self.clone()))
+                    let mut copy = self.clone();
+                    super::privacy::derive_projection(&mut copy);
+                    toml::to_string(&copy)
                 } else {
                     Ok(text)
                 }

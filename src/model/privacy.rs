@@ -489,6 +489,14 @@ mod tests {
         "2026-11-23T09:00:00Z".parse().unwrap()
     }
 
+    /// The key a case's values opened with (`open_case`'s third answer), from `ring`.
+    fn live_key(ring: &KeyRing, live: Option<String>) -> Option<Key> {
+        live.and_then(|id| match ring.lookup(&id) {
+            seal::Lookup::Present(k) => Some(k),
+            _ => None,
+        })
+    }
+
     /// A sealed case of Ada, the ring that opens it, and its text.
     fn sealed_case() -> (CaseFile, KeyRing, String) {
         let mut open = Event::new(Action::Open, at(), "Dana <d@example.com>");
@@ -618,10 +626,7 @@ mod tests {
         let (_, ring, text) = sealed_case();
         let mut case = CaseFile::from_toml(&text).unwrap();
         let (_, memo, live) = open_case(&mut case, &ring, Opening::Write).unwrap();
-        let key = live.and_then(|id| match ring.lookup(&id) {
-            seal::Lookup::Present(k) => Some(k.clone()),
-            _ => None,
-        });
+        let key = live_key(&ring, live);
         let source = Arc::new(Source(Mutex::new(Vec::new())));
         attach(&mut case, source.clone(), key, memo);
         let mut ack = Event::new(Action::Acknowledge, at(), "Dana <d@example.com>");
@@ -772,6 +777,15 @@ mod tests {
             }
         }
 
+        /// Appends the events of `steps`, the first `minute` minutes after [`at`].
+        fn append_all(case: &mut CaseFile, steps: &[Step], minute: u32) {
+            for (i, s) in (minute..).zip(steps) {
+                for e in event(s, i) {
+                    case.append(e).unwrap();
+                }
+            }
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -789,29 +803,15 @@ mod tests {
                 // events are sealed in another write than the ones before them.
                 let mut case = CaseFile::from_toml(&first).unwrap();
                 let (_, memo, live) = open_case(&mut case, &ring, Opening::Write).unwrap();
-                let key = live.and_then(|id| match ring.lookup(&id) {
-                    seal::Lookup::Present(k) => Some(k),
-                    _ => None,
-                });
+                let key = live_key(&ring, live);
                 attach(&mut case, source.clone(), key, memo);
-                for (i, s) in earlier.iter().enumerate() {
-                    for e in event(s, u32::try_from(i).unwrap() + 1) {
-                        case.append(e).unwrap();
-                    }
-                }
+                append_all(&mut case, &earlier, 1);
                 let middle = case.to_toml();
                 let mut case = CaseFile::from_toml(&middle).unwrap();
                 let (_, memo, live) = open_case(&mut case, &ring, Opening::Write).unwrap();
-                let key = live.and_then(|id| match ring.lookup(&id) {
-                    seal::Lookup::Present(k) => Some(k),
-                    _ => None,
-                });
+                let key = live_key(&ring, live);
                 attach(&mut case, source.clone(), key, memo);
-                for (i, s) in steps.iter().enumerate() {
-                    for e in event(s, u32::try_from(i).unwrap() + 10) {
-                        case.append(e).unwrap();
-                    }
-                }
+                append_all(&mut case, &steps, 10);
                 let text = case.to_toml();
                 prop_assert!(text.contains(FROM_EVENTS), "{}", text);
                 for k in source.0.lock().unwrap().drain(..) {
@@ -825,10 +825,7 @@ mod tests {
                 opened.schema = case.schema;
                 opened.seal = case.seal.clone();
                 prop_assert_eq!(&opened, &case);
-                let key = live.and_then(|id| match ring.lookup(&id) {
-                    seal::Lookup::Present(k) => Some(k),
-                    _ => None,
-                });
+                let key = live_key(&ring, live);
                 attach(&mut opened, source.clone(), key, memo);
                 prop_assert_eq!(opened.to_toml(), text.clone(), "rewritten after opening");
                 // Each subject, description and contact detail that replay gives is
