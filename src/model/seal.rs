@@ -188,8 +188,13 @@ pub fn seal(key: &Key, case: &str, field: &str, plaintext: &str) -> String {
 
 /// Seals any bytes (an attachment's content) the same way, as text.
 pub fn seal_bytes(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> String {
+    sealed_text(&key.id, &seal_raw(key, case, field, plaintext))
+}
+
+/// What a sealed value holds, before it is written as text ([`sealed_text`]): nonce ‖
+/// ciphertext ‖ tag, encrypted where it lies, in one buffer.
+pub fn seal_raw(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> Vec<u8> {
     use chacha20poly1305::aead::AeadInPlace;
-    // nonce ‖ ciphertext ‖ tag, encrypted where it lies: one buffer, one string.
     let mut bytes = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
     bytes.resize(NONCE_LEN, 0);
     super::random::fill(&mut bytes);
@@ -202,13 +207,18 @@ pub fn seal_bytes(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> Strin
         // Only fails for messages longer than the cipher allows (256 GiB).
         .expect("a case field is far shorter than XChaCha20-Poly1305's limit");
     bytes.extend_from_slice(&tag);
+    bytes
+}
+
+/// A sealed value as text: [`PREFIX`], the key id, and the bytes [`seal_raw`] gave.
+pub fn sealed_text(key_id: &str, raw: &[u8]) -> String {
     let mut out = String::with_capacity(
-        PREFIX.len() + key.id.len() + 1 + base64::encoded_len(bytes.len(), false).unwrap_or(0),
+        PREFIX.len() + key_id.len() + 1 + base64::encoded_len(raw.len(), false).unwrap_or(0),
     );
     out.push_str(PREFIX);
-    out.push_str(&key.id);
+    out.push_str(key_id);
     out.push(':');
-    URL_SAFE_NO_PAD.encode_string(&bytes, &mut out);
+    URL_SAFE_NO_PAD.encode_string(raw, &mut out);
     out
 }
 

@@ -9,7 +9,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
 
@@ -19,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::model::config::IMPORT_FIELDS;
 use crate::model::event::{CustomerFields, FieldChange};
 use crate::model::intake::{Intake, IntakeInput};
+use crate::model::privacy::{self, SealedAhead};
 use crate::model::time::format_utc;
 use crate::model::{payload, Action, CaseFile, CaseId, Config, Event, Payload, Personal};
 use crate::progress;
@@ -73,8 +75,8 @@ struct Row {
 
 impl Casebook {
     /// Imports `input`, reporting its phases to [`crate::progress`]. Memory stays bounded
-    /// by the rows' facts: rows are validated as they are read, and the new case files go
-    /// straight into one pack as they are made.
+    /// by the rows' facts (and, in a sealed book, their sealed values): rows are validated
+    /// as they are read, and the new case files go straight into one pack as they are made.
     pub fn import(
         &self,
         ctx: &Context,
@@ -82,17 +84,23 @@ impl Casebook {
         opts: &ImportOptions,
     ) -> Result<ImportReport> {
         let config = self.config()?;
-        let mut check = Validator::new(&config, ctx.now);
-        let reader = LineLimit::new(input, opts.size.unwrap_or(0));
-        match opts.format {
-            ImportFormat::Csv => read_csv(reader, &config, &mut |row| check.row(row))?,
-            ImportFormat::Jsonl => read_jsonl(reader, &config, &mut |row| check.row(row))?,
-        }
-        let Validator {
-            good: valid,
-            errors: rejected,
-            ..
-        } = check;
+        let actor = ctx.actor.to_string();
+        let seal_ahead = config.privacy.seal && !opts.dry_run;
+        let (valid, rejected, mut sealed) = std::thread::scope(|scope| -> Result<_> {
+            let mut check = Validator::new(&config, ctx.now);
+            let mut ahead = SealAhead::start(scope, seal_ahead, &config.prefix, &actor, ctx.now);
+            let reader = LineLimit::new(input, opts.size.unwrap_or(0));
+            let mut each = |row| {
+                check.row(row);
+                ahead.offer(&mut check.good);
+            };
+            match opts.format {
+                ImportFormat::Csv => read_csv(reader, &config, &mut each)?,
+                ImportFormat::Jsonl => read_jsonl(reader, &config, &mut each)?,
+            }
+            let (valid, sealed) = ahead.finish(check.good);
+            Ok((valid, check.errors, sealed))
+        })?;
         if !rejected.is_empty() && !opts.continue_on_error {
             return Err(Error::Rejected {
                 file: opts.source.clone(),
@@ -101,7 +109,7 @@ impl Casebook {
         }
         if opts.dry_run {
             let snap = self.store.casebook_snapshot()?;
-            let (mut report, _) = plan(&snap, &config, ctx, opts, &valid, false)?;
+            let (mut report, _) = plan(&snap, &config, ctx, opts, &valid, &mut [], false)?;
             report.rejected = rejected;
             return Ok(report);
         }
@@ -110,7 +118,8 @@ impl Casebook {
         let (committed, mut report) =
             self.store
                 .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
-                    let (report, files) = plan(snap, &config, ctx, opts, &valid, true)?;
+                    let (report, files) =
+                        plan(snap, &config, ctx, opts, &valid, &mut sealed, true)?;
                     if files.is_empty() {
                         return Ok((Change::nothing(), report));
                     }
@@ -484,13 +493,15 @@ impl<'c> Validator<'c> {
 
 /// Decides, against the tip, what each valid row does. With `write`, the new and changed
 /// case files go into one pack as they are made; returns the report and (path, blob) of
-/// each file to record.
+/// each file to record. A new case takes the values `sealed` ahead for its row (by
+/// position) where their case ID is still free.
 fn plan(
     snap: &Snapshot<'_>,
     config: &Config,
     ctx: &Context,
     opts: &ImportOptions,
     rows: &[Valid],
+    sealed: &mut [Option<Ahead>],
     write: bool,
 ) -> Result<(ImportReport, Vec<(String, Oid)>)> {
     let actor = ctx.actor.to_string();
@@ -558,23 +569,36 @@ fn plan(
     // New cases: IDs are drawn one by one (each must be new to the book and the import),
     // then the files are made and packed on all cores.
     let mut taken: HashSet<CaseId> = HashSet::new();
-    let mut new_cases: Vec<(&Valid, CaseId)> = Vec::new();
-    for row in rows {
+    let mut new_cases: Vec<(&Valid, CaseId, Option<Box<SealedAhead>>)> = Vec::new();
+    for (at, row) in rows.iter().enumerate() {
         if seen.contains(&row.external) {
             continue;
         }
-        let id = loop {
-            let id = CaseId::generate(&config.prefix);
-            if !taken.contains(&id) && !snap.has_case(&id)? {
-                break id;
+        let mut ahead = sealed.get_mut(at).and_then(Option::take);
+        if let Some((id, _)) = &ahead {
+            if taken.contains(id) || snap.has_case(id)? {
+                ahead = None;
             }
+        }
+        let (id, ahead) = match ahead {
+            Some((id, ahead)) => (id, Some(ahead)),
+            None => loop {
+                let id = CaseId::generate(&config.prefix);
+                if !taken.contains(&id) && !snap.has_case(&id)? {
+                    break (id, None);
+                }
+            },
         };
         taken.insert(id.clone());
-        new_cases.push((row, id));
+        new_cases.push((row, id, ahead));
     }
     drop(taken);
+    report.created = new_cases
+        .iter()
+        .map(|(row, id, _)| (row.external.clone(), id.clone()))
+        .collect();
     let sealer = snap.new_case_keys()?;
-    let make = |(row, id): &(&Valid, CaseId)| -> Result<Option<(String, Oid)>> {
+    let make = |(row, id, ahead): (&Valid, CaseId, Option<Box<SealedAhead>>)| -> Result<Option<(String, Oid)>> {
         if pack.is_none() {
             return Ok(None);
         }
@@ -589,7 +613,10 @@ fn plan(
         };
         let mut file = CaseFile::create(id.clone(), open).map_err(case_error)?;
         if let Some(keys) = &sealer {
-            crate::model::privacy::attach(&mut file, keys.clone(), None, Default::default());
+            match ahead {
+                Some(ahead) => privacy::attach_ahead(&mut file, keys.clone(), *ahead),
+                None => privacy::attach(&mut file, keys.clone(), None, Default::default()),
+            }
         }
         for event in row
             .team
@@ -597,15 +624,12 @@ fn plan(
         {
             file.append(event).map_err(case_error)?;
         }
-        Ok(store(file.into_toml().into_bytes())?.map(|blob| (id.path(), blob)))
+        let path = id.path();
+        Ok(store(file.into_toml().into_bytes())?.map(|blob| (path, blob)))
     };
-    for made in parallel_map(&new_cases, make) {
+    for made in parallel_map(new_cases, make) {
         files.extend(made?);
     }
-    report.created = new_cases
-        .into_iter()
-        .map(|(row, id)| (row.external.clone(), id))
-        .collect();
     if let Some(pack) = owned_pack {
         progress::report("storing the pack", 0, 0);
         snap.store_pack(pack)?;
@@ -616,28 +640,35 @@ fn plan(
 /// `f` over `items` on all cores, results in order. The threads take the items in small
 /// runs as they go, so one that drew slower items (sealed cases with more to seal, a
 /// core shared with another process) does not leave the others waiting at the end.
-fn parallel_map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Vec<T> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+fn parallel_map<I: Send, T: Send>(items: Vec<I>, f: impl Fn(I) -> T + Sync) -> Vec<T> {
     const RUN: usize = 64;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     if threads < 2 || items.len() < 256 {
-        return items.iter().map(&f).collect();
+        return items.into_iter().map(f).collect();
     }
-    let (f, next) = (&f, &AtomicUsize::new(0));
-    let mut runs: Vec<(usize, Vec<T>)> = std::thread::scope(|scope| {
+    let mut runs: Vec<(usize, Vec<I>)> = Vec::with_capacity(items.len().div_ceil(RUN));
+    let mut items = items.into_iter().peekable();
+    let mut start = 0;
+    while items.peek().is_some() {
+        let run: Vec<I> = items.by_ref().take(RUN).collect();
+        let len = run.len();
+        runs.push((start, run));
+        start += len;
+    }
+    let (f, queue) = (&f, &std::sync::Mutex::new(runs.into_iter()));
+    let mut done: Vec<(usize, Vec<T>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(move || {
                     let mut done = Vec::new();
                     loop {
-                        let start = next.fetch_add(RUN, Ordering::Relaxed);
-                        if start >= items.len() {
+                        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                        let Some((start, run)) = next else {
                             break done;
-                        }
-                        let run = &items[start..(start + RUN).min(items.len())];
-                        done.push((start, run.iter().map(f).collect::<Vec<T>>()));
+                        };
+                        done.push((start, run.into_iter().map(f).collect::<Vec<T>>()));
                     }
                 })
             })
@@ -647,8 +678,110 @@ fn parallel_map<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Ve
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
-    runs.sort_unstable_by_key(|(start, _)| *start);
-    runs.into_iter().flat_map(|(_, run)| run).collect()
+    done.sort_unstable_by_key(|(start, _)| *start);
+    done.into_iter().flat_map(|(_, run)| run).collect()
+}
+
+/// A new case's ID and its personal values sealed for it ahead.
+type Ahead = (CaseId, Box<SealedAhead>);
+
+/// Seals a sealed book's new cases ahead ([`privacy::seal_ahead`]) on a thread of its own
+/// while the rows are read. Reading and checking the rows takes one core; without this,
+/// the sealing would wait for them all and then share the cores with making the files.
+/// The checked rows go over in chunks and come back with their sealed values. Whatever is
+/// not sealed when the reading ends is sealed as its case is made, as it would be anyway;
+/// a row that turns out to update a known case, or whose ID was taken meanwhile, just
+/// leaves its values unused (their key never reaches the key ring).
+struct SealAhead<'scope> {
+    to_seal: Option<mpsc::Sender<Vec<Valid>>>,
+    sealed: Option<mpsc::Receiver<(Vec<Valid>, Vec<Ahead>)>>,
+    stop: std::sync::Arc<AtomicBool>,
+    sent: usize,
+    _worker: Option<std::thread::ScopedJoinHandle<'scope, ()>>,
+}
+
+impl<'scope> SealAhead<'scope> {
+    /// Rows per chunk: a few milliseconds of sealing.
+    const CHUNK: usize = 512;
+
+    fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        on: bool,
+        prefix: &'env str,
+        actor: &'env str,
+        now: DateTime<Utc>,
+    ) -> SealAhead<'scope> {
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        if !on {
+            return SealAhead {
+                to_seal: None,
+                sealed: None,
+                stop,
+                sent: 0,
+                _worker: None,
+            };
+        }
+        let (to_seal, chunks) = mpsc::channel::<Vec<Valid>>();
+        let (back, sealed) = mpsc::channel();
+        let halt = stop.clone();
+        let worker = scope.spawn(move || {
+            for chunk in chunks {
+                let mut made: Vec<Ahead> = Vec::with_capacity(chunk.len());
+                for row in &chunk {
+                    if halt.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let id = CaseId::generate(prefix);
+                    let mut open = row.intake.open_event(actor, now);
+                    let ahead = privacy::seal_ahead(id.as_str(), &mut open);
+                    made.push((id, Box::new(ahead)));
+                }
+                if back.send((chunk, made)).is_err() {
+                    break;
+                }
+            }
+        });
+        SealAhead {
+            to_seal: Some(to_seal),
+            sealed: Some(sealed),
+            stop,
+            sent: 0,
+            _worker: Some(worker),
+        }
+    }
+
+    /// Sends the rows checked so far once they fill a chunk.
+    fn offer(&mut self, rows: &mut Vec<Valid>) {
+        let Some(to_seal) = &self.to_seal else { return };
+        if rows.len() >= Self::CHUNK && to_seal.send(std::mem::take(rows)).is_ok() {
+            self.sent += 1;
+        }
+    }
+
+    /// Every checked row in order (the chunks back, then `rest`), and beside each, by
+    /// position, what was sealed ahead for it.
+    fn finish(mut self, rest: Vec<Valid>) -> (Vec<Valid>, Vec<Option<Ahead>>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.to_seal = None;
+        let mut rows = Vec::new();
+        let mut sealed = Vec::new();
+        if let Some(back) = self.sealed.take() {
+            for (chunk, made) in back.iter().take(self.sent) {
+                sealed.resize_with(rows.len(), || None);
+                sealed.extend(made.into_iter().map(Some));
+                rows.extend(chunk);
+            }
+        }
+        rows.extend(rest);
+        (rows, sealed)
+    }
+}
+
+impl Drop for SealAhead<'_> {
+    fn drop(&mut self) {
+        // On an error while reading: the thread stops at its next row.
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The `import` event for a known case whose row says something new; `None` if nothing
@@ -778,7 +911,7 @@ mod tests {
     fn parallel_map_keeps_the_order_whatever_finishes_first() {
         let items: Vec<u64> = (0..5_000).collect();
         // Early items cost far more than late ones: the threads finish out of order.
-        let out = super::parallel_map(&items, |&i| {
+        let out = super::parallel_map(items.clone(), |i| {
             for k in 0..if i < 300 { 20_000 } else { 1 } {
                 std::hint::black_box(k);
             }
@@ -790,7 +923,7 @@ mod tests {
             "results out of order"
         );
         assert_eq!(
-            super::parallel_map(&items[..10], |&i| i * 2),
+            super::parallel_map(items[..10].to_vec(), |i| i * 2),
             [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]
         );
     }

@@ -823,3 +823,57 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// An import large enough to seal its new cases ahead, on another core while it reads
+/// (more than one chunk of rows): every case reads back as its row says, from a new
+/// process that has only the key ring on disk, and erasing a customer by e-mail finds
+/// every one of their cases, so each key made ahead went into the ring under its
+/// customer's subject.
+#[test]
+fn a_large_sealed_import_reads_back_and_erases_by_customer() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let rows: usize = 1_300;
+    let mut csv = String::from("external_id,customer,email,subject,description\n");
+    for i in 0..rows {
+        // One customer writes every 50th row; the others one row each.
+        let who = if i.is_multiple_of(50) { rows } else { i };
+        csv.push_str(&format!(
+            "EXT-{i},Customer {who},c{who}@example.com,Subject {i},Words of row {i}\n"
+        ));
+    }
+    let file = env.path("big.csv");
+    std::fs::write(&file, csv).unwrap();
+    env.run(&root, &["import", file.to_str().unwrap()]).ok();
+
+    let export = env.run(&root, &["export", "--format", "jsonl"]).ok().stdout;
+    let mut seen = 0;
+    for line in export.lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let i: usize = case["external_id"].as_str().unwrap()[4..].parse().unwrap();
+        let who = if i.is_multiple_of(50) { rows } else { i };
+        assert_eq!(case["customer"], format!("Customer {who}"), "{line}");
+        assert_eq!(case["email"], format!("c{who}@example.com"), "{line}");
+        assert_eq!(case["subject"], format!("Subject {i}"), "{line}");
+        assert_eq!(case["description"], format!("Words of row {i}"), "{line}");
+        seen += 1;
+    }
+    assert_eq!(seen, rows);
+
+    env.run(
+        &root,
+        &[
+            "erase",
+            "--customer",
+            "c1300@example.com",
+            "--reason",
+            "test",
+        ],
+    )
+    .ok();
+    let export = env.run(&root, &["export", "--format", "jsonl"]).ok().stdout;
+    let erased: Vec<&str> = export.lines().filter(|l| l.contains("[erased]")).collect();
+    assert_eq!(erased.len(), rows / 50, "one per row of the customer");
+    assert!(!export.contains("Customer 1300"));
+    assert!(export.contains("\"Customer 1299\""));
+}
