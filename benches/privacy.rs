@@ -8,10 +8,11 @@
 //! an import of 100k within 20% of plain. Store-only books, so the working tree's cost
 //! (the same for both) does not blur the difference.
 //!
-//! The two books take turns, run by run (and each book's import is run twice, by turns),
-//! so a slow spell of a shared machine lands on both; "paired" is the median of the
-//! differences between neighbouring runs, steadier than the difference of two medians.
-//! Background `git gc --auto` is off in both books.
+//! The two books take turns, run by run (and the imports too: CASEBOOK_BENCH_IMPORTS
+//! rounds of plain then sealed, 3 by default), so a slow spell of a shared machine lands
+//! on both; "paired" is the median of the differences (for the import, of the ratios)
+//! between neighbouring runs, steadier than the difference of two medians. Background
+//! `git gc --auto` is off in both books.
 
 mod common;
 
@@ -38,10 +39,16 @@ fn main() {
         let csv = tmp.path().join(format!("cases-{n}.csv"));
         std::fs::write(&csv, gen_sample::generate(n)).expect("write the CSV");
         let books = [("plain", true), ("sealed", false)];
-        // Each book imported twice, by turns (plain, sealed, plain, sealed): the faster of
-        // its two imports counts, and a slow spell of the machine hits both books alike.
+        // Each book imported in rounds, by turns (plain, sealed, plain, sealed ...): the
+        // fastest of its imports counts, and each round's ratio goes into the paired one.
+        let rounds: usize = std::env::var("CASEBOOK_BENCH_IMPORTS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(3);
         let mut imports = [(Duration::MAX, 0u64); 2];
-        for _ in 0..2 {
+        let mut ratios: Vec<f64> = Vec::new();
+        for _ in 0..rounds.max(1) {
+            let mut round = [Duration::ZERO; 2];
             for (b, (book, plain)) in books.iter().enumerate() {
                 let dir = tmp.path().join(format!("{book}-{n}"));
                 let _ = std::fs::remove_dir_all(&dir);
@@ -54,11 +61,15 @@ fn main() {
                 git_config(&dir, "gc.auto", "0");
                 let (took, rss) =
                     common::run_measured(&dir, &["import", csv.to_str().unwrap()], CLOCK);
+                round[b] = took;
                 if took < imports[b].0 {
                     imports[b] = (took, rss);
                 }
             }
+            ratios.push(round[1].as_secs_f64() / round[0].as_secs_f64());
         }
+        ratios.sort_by(f64::total_cmp);
+        let paired_import = (ratios[ratios.len() / 2] - 1.0) * 100.0;
         let dirs: Vec<_> = books
             .iter()
             .map(|(book, _)| tmp.path().join(format!("{book}-{n}")))
@@ -101,8 +112,9 @@ fn main() {
             );
         }
         println!(
-            "| {n} | sealed − plain | {:+.0}% | | | {:+.2} ms (paired {:+.2}) | | {:+.2} ms (paired {:+.2}) | | {:+.2} ms (paired {:+.2}) | |",
+            "| {n} | sealed − plain | {:+.0}% (paired {:+.0}%) | | | {:+.2} ms (paired {:+.2}) | | {:+.2} ms (paired {:+.2}) | | {:+.2} ms (paired {:+.2}) | |",
             (imports[1].0.as_secs_f64() / imports[0].0.as_secs_f64() - 1.0) * 100.0,
+            paired_import,
             show.median_gap(),
             show.paired,
             log.median_gap(),
