@@ -842,6 +842,20 @@ fn a_large_sealed_import_reads_back_and_erases_by_customer() {
             "EXT-{i},Customer {who},c{who}@example.com,Subject {i},Words of row {i}\n"
         ));
     }
+    // The same rows with a bad one last are refused whole, after they were sealed ahead:
+    // no commit, and no key reaches the key ring.
+    let bad = env.path("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("{csv}EXT-bad,Someone,not an address,Subject,Words\n"),
+    )
+    .unwrap();
+    let ring = |root: &Path| env.git(root, &["rev-parse", "refs/casebook/keyring"]);
+    let (commits, ring_before) = (env.commit_count(&root), ring(&root));
+    env.run(&root, &["import", bad.to_str().unwrap()]).fails(1);
+    assert_eq!(env.commit_count(&root), commits);
+    assert_eq!(ring(&root), ring_before);
+
     let file = env.path("big.csv");
     std::fs::write(&file, csv).unwrap();
     env.run(&root, &["import", file.to_str().unwrap()]).ok();
