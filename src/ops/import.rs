@@ -85,7 +85,9 @@ impl Casebook {
     ) -> Result<ImportReport> {
         let config = self.config()?;
         let actor = ctx.actor.to_string();
-        let seal_ahead = config.privacy.seal && !opts.dry_run;
+        // Sealing ahead uses a core the reading leaves idle: with one core there is none.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let seal_ahead = config.privacy.seal && !opts.dry_run && cores > 1;
         let (valid, rejected, mut sealed) = std::thread::scope(|scope| -> Result<_> {
             let mut check = Validator::new(&config, ctx.now);
             let mut ahead = SealAhead::start(scope, seal_ahead, &config.prefix, &actor, ctx.now);
