@@ -576,6 +576,16 @@ mod tests {
         })
     }
 
+    /// The case `text` read as a write reads it: opened with `ring`, carrying its live key
+    /// and what it was read with, new keys from `source`.
+    fn read_for_write(text: &str, ring: &KeyRing, source: &Arc<Source>) -> CaseFile {
+        let mut case = CaseFile::from_toml(text).unwrap();
+        let (_, memo, live) = open_case(&mut case, ring, Opening::Write).unwrap();
+        let key = live_key(ring, live);
+        attach(&mut case, source.clone(), key, memo);
+        case
+    }
+
     /// A sealed case of Ada, the ring that opens it, and its text.
     fn sealed_case() -> (CaseFile, KeyRing, String) {
         let mut open = Event::new(Action::Open, at(), "Dana <d@example.com>");
@@ -739,11 +749,8 @@ mod tests {
     #[test]
     fn a_rewrite_keeps_every_unchanged_sealed_value_byte_for_byte() {
         let (_, ring, text) = sealed_case();
-        let mut case = CaseFile::from_toml(&text).unwrap();
-        let (_, memo, live) = open_case(&mut case, &ring, Opening::Write).unwrap();
-        let key = live_key(&ring, live);
         let source = Arc::new(Source(Mutex::new(Vec::new())));
-        attach(&mut case, source.clone(), key, memo);
+        let mut case = read_for_write(&text, &ring, &source);
         let mut ack = Event::new(Action::Acknowledge, at(), "Dana <d@example.com>");
         ack.get_mut::<crate::model::payload::Acknowledge>()
             .unwrap()
@@ -916,16 +923,10 @@ mod tests {
                 let source = Arc::new(Source(Mutex::new(Vec::new())));
                 // Written, read and opened once along the way, as a real case is: later
                 // events are sealed in another write than the ones before them.
-                let mut case = CaseFile::from_toml(&first).unwrap();
-                let (_, memo, live) = open_case(&mut case, &ring, Opening::Write).unwrap();
-                let key = live_key(&ring, live);
-                attach(&mut case, source.clone(), key, memo);
+                let mut case = read_for_write(&first, &ring, &source);
                 append_all(&mut case, &earlier, 1);
                 let middle = case.to_toml();
-                let mut case = CaseFile::from_toml(&middle).unwrap();
-                let (_, memo, live) = open_case(&mut case, &ring, Opening::Write).unwrap();
-                let key = live_key(&ring, live);
-                attach(&mut case, source.clone(), key, memo);
+                let mut case = read_for_write(&middle, &ring, &source);
                 append_all(&mut case, &steps, 10);
                 let text = case.to_toml();
                 prop_assert!(text.contains(FROM_EVENTS), "{}", text);

@@ -694,25 +694,24 @@ type Ahead = (CaseId, Box<SealedAhead>);
 /// not sealed when the reading ends is sealed as its case is made, as it would be anyway;
 /// a row that turns out to update a known case, or whose ID was taken meanwhile, just
 /// leaves its values unused (their key never reaches the key ring).
-struct SealAhead<'scope> {
+struct SealAhead {
     to_seal: Option<mpsc::Sender<Vec<Valid>>>,
     sealed: Option<mpsc::Receiver<(Vec<Valid>, Vec<Ahead>)>>,
     stop: std::sync::Arc<AtomicBool>,
     sent: usize,
-    _worker: Option<std::thread::ScopedJoinHandle<'scope, ()>>,
 }
 
-impl<'scope> SealAhead<'scope> {
+impl SealAhead {
     /// Rows per chunk: a few milliseconds of sealing.
     const CHUNK: usize = 512;
 
-    fn start<'env>(
+    fn start<'scope, 'env>(
         scope: &'scope std::thread::Scope<'scope, 'env>,
         on: bool,
         prefix: &'env str,
         actor: &'env str,
         now: DateTime<Utc>,
-    ) -> SealAhead<'scope> {
+    ) -> SealAhead {
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         if !on {
             return SealAhead {
@@ -720,13 +719,13 @@ impl<'scope> SealAhead<'scope> {
                 sealed: None,
                 stop,
                 sent: 0,
-                _worker: None,
             };
         }
         let (to_seal, chunks) = mpsc::channel::<Vec<Valid>>();
         let (back, sealed) = mpsc::channel();
         let halt = stop.clone();
-        let worker = scope.spawn(move || {
+        // Joined when the scope ends, like any scoped thread.
+        scope.spawn(move || {
             for chunk in chunks {
                 let mut made: Vec<Ahead> = Vec::with_capacity(chunk.len());
                 for row in &chunk {
@@ -748,7 +747,6 @@ impl<'scope> SealAhead<'scope> {
             sealed: Some(sealed),
             stop,
             sent: 0,
-            _worker: Some(worker),
         }
     }
 
@@ -779,7 +777,7 @@ impl<'scope> SealAhead<'scope> {
     }
 }
 
-impl Drop for SealAhead<'_> {
+impl Drop for SealAhead {
     fn drop(&mut self) {
         // On an error while reading: the thread stops at its next row.
         self.stop.store(true, Ordering::Relaxed);
