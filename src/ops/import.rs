@@ -100,9 +100,10 @@ impl Casebook {
                 ImportFormat::Csv => read_csv(reader, &config, &mut each)?,
                 ImportFormat::Jsonl => read_jsonl(reader, &config, &mut each)?,
             }
-            let (valid, sealed) = ahead.finish(check.good);
-            Ok((valid, check.errors, sealed))
+            let (chunks, sealed) = ahead.finish(std::mem::take(&mut check.good));
+            Ok((chunks, check.errors, sealed))
         })?;
+        let valid: Vec<&Valid> = valid.iter().flatten().collect();
         if !rejected.is_empty() && !opts.continue_on_error {
             return Err(Error::Rejected {
                 file: opts.source.clone(),
@@ -502,7 +503,7 @@ fn plan(
     config: &Config,
     ctx: &Context,
     opts: &ImportOptions,
-    rows: &[Valid],
+    rows: &[&Valid],
     sealed: &mut [Option<Ahead>],
     write: bool,
 ) -> Result<(ImportReport, Vec<(String, Oid)>)> {
@@ -520,7 +521,7 @@ fn plan(
     };
     // Known cases are compared (and their new files made) on all cores while the case
     // book is read; only what changed is kept.
-    let wanted: HashMap<&str, &Valid> = rows.iter().map(|v| (v.external.as_str(), v)).collect();
+    let wanted: HashMap<&str, &Valid> = rows.iter().map(|&v| (v.external.as_str(), v)).collect();
     type Known = Result<(String, CaseId, Option<(Vec<String>, Option<Oid>)>)>;
     progress::report("comparing with the case book", 0, 0);
     let known: Vec<Known> = snap.map_cases(|mut file| {
@@ -572,7 +573,7 @@ fn plan(
     // then the files are made and packed on all cores.
     let mut taken: HashSet<CaseId> = HashSet::new();
     let mut new_cases: Vec<(&Valid, CaseId, Option<Box<SealedAhead>>)> = Vec::new();
-    for (at, row) in rows.iter().enumerate() {
+    for (at, &row) in rows.iter().enumerate() {
         if seen.contains(&row.external) {
             continue;
         }
@@ -699,6 +700,8 @@ struct SealAhead {
     sealed: Option<mpsc::Receiver<(Vec<Valid>, Vec<Ahead>)>>,
     stop: std::sync::Arc<AtomicBool>,
     sent: usize,
+    /// Chunks not sent to be sealed, in order after the sent ones.
+    kept: Vec<Vec<Valid>>,
 }
 
 impl SealAhead {
@@ -719,6 +722,7 @@ impl SealAhead {
                 sealed: None,
                 stop,
                 sent: 0,
+                kept: Vec::new(),
             };
         }
         let (to_seal, chunks) = mpsc::channel::<Vec<Valid>>();
@@ -747,33 +751,51 @@ impl SealAhead {
             sealed: Some(sealed),
             stop,
             sent: 0,
+            kept: Vec::new(),
         }
     }
 
-    /// Sends the rows checked so far once they fill a chunk.
+    /// Takes the rows checked so far once they fill a chunk: sends them to be sealed, or
+    /// (in a plain book, or once the thread is gone) keeps them as they are.
     fn offer(&mut self, rows: &mut Vec<Valid>) {
-        let Some(to_seal) = &self.to_seal else { return };
-        if rows.len() >= Self::CHUNK && to_seal.send(std::mem::take(rows)).is_ok() {
-            self.sent += 1;
+        if rows.len() < Self::CHUNK {
+            return;
+        }
+        let chunk = std::mem::replace(rows, Vec::with_capacity(Self::CHUNK));
+        match &self.to_seal {
+            None => self.kept.push(chunk),
+            Some(to_seal) => match to_seal.send(chunk) {
+                Ok(()) => self.sent += 1,
+                // The thread is gone (it panicked): these rows are sealed as they are made.
+                Err(mpsc::SendError(chunk)) => {
+                    self.kept.push(chunk);
+                    self.to_seal = None;
+                }
+            },
         }
     }
 
-    /// Every checked row in order (the chunks back, then `rest`), and beside each, by
-    /// position, what was sealed ahead for it.
-    fn finish(mut self, rest: Vec<Valid>) -> (Vec<Valid>, Vec<Option<Ahead>>) {
+    /// Every checked row in order, in the chunks as they came back and then `rest`, and
+    /// beside each row, by position, what was sealed ahead for it. The chunks are kept as
+    /// they are: gathering 100k rows into one vector would copy them all into memory
+    /// fresh from the system, which costs more than the sealing ahead saves.
+    fn finish(mut self, rest: Vec<Valid>) -> (Vec<Vec<Valid>>, Vec<Option<Ahead>>) {
         self.stop.store(true, Ordering::Relaxed);
         self.to_seal = None;
-        let mut rows = Vec::new();
+        let mut chunks = Vec::with_capacity(self.sent + self.kept.len() + 1);
         let mut sealed = Vec::new();
+        let mut rows = 0;
         if let Some(back) = self.sealed.take() {
             for (chunk, made) in back.iter().take(self.sent) {
-                sealed.resize_with(rows.len(), || None);
+                sealed.resize_with(rows, || None);
                 sealed.extend(made.into_iter().map(Some));
-                rows.extend(chunk);
+                rows += chunk.len();
+                chunks.push(chunk);
             }
         }
-        rows.extend(rest);
-        (rows, sealed)
+        chunks.append(&mut self.kept);
+        chunks.push(rest);
+        (chunks, sealed)
     }
 }
 
