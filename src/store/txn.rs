@@ -212,7 +212,7 @@ impl Store {
             // Keys the change's sealed values use are in the key ring before the branch
             // moves: a crash before that leaves an unused key, never a value no key opens.
             let (target, paths) =
-                self.write_keys_and_objects(&snap, &change, &new_keys, actor, now)?;
+                self.write_keys_and_objects(&snap, &change, new_keys, actor, now)?;
             fault::point("after-objects");
             let journal = worktree::Journal::load(self);
             worktree::Journal {
@@ -290,14 +290,14 @@ impl Store {
         }
     }
 
-    /// Adds `keys` to the key ring and writes the change's objects. A bulk change (an
-    /// import's 100k keys and trees) does both at once, the key ring on a second handle of
-    /// the repository, each on its own core.
+    /// Adds `keys` to the key ring and writes the change's objects, both at once: the key
+    /// ring on a second handle of the repository, on a thread of its own. Returns once
+    /// both are written.
     fn write_keys_and_objects(
         &self,
         snap: &Snapshot<'_>,
         change: &Change,
-        keys: &[crate::model::seal::Key],
+        keys: Vec<crate::model::seal::Key>,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Oid, Vec<String>)> {
@@ -307,13 +307,26 @@ impl Store {
         }
         crate::progress::report("storing the keys and the commit", 0, 0);
         let ring = self.second_handle()?;
-        let (objects, keys) = std::thread::scope(|scope| {
-            let keys = scope.spawn(move || ring.add_keys(keys, now));
-            let objects = self.write_objects(snap, change, actor, now);
-            let keys = keys.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (objects, keys)
+        // The thread hands its result back and then ends on its own: ending a thread (its
+        // handle of the repository closed first) costs about half a millisecond, which the
+        // transaction need not wait for. A scoped thread would be joined, ended, first.
+        let (done, result) = std::sync::mpsc::sync_channel(1);
+        let thread = std::thread::spawn(move || {
+            let added = ring.add_keys(&keys, now);
+            drop(ring);
+            let _ = done.send(added);
         });
-        keys?;
+        let objects = self.write_objects(snap, change, actor, now);
+        match result.recv() {
+            Ok(added) => added?,
+            // It ended without a result: it panicked.
+            Err(_) => std::panic::resume_unwind(
+                thread
+                    .join()
+                    .err()
+                    .unwrap_or_else(|| Box::new("the key ring thread ended without a result")),
+            ),
+        }
         objects
     }
 
