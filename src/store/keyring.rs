@@ -72,7 +72,89 @@ pub struct RingPush {
     pub remote: Option<Oid>,
 }
 
+/// The key ring as read ahead of a change, without the ring lock: its tip then, and an
+/// edit of it with some buckets read. [`Store::change_ring`] starts from it if the ring is
+/// still at that tip once the lock is held (a ring is never changed in place, only
+/// replaced), and reads the ring again if not.
+pub(super) struct ReadAhead<'r> {
+    tip: Option<Oid>,
+    edit: Edit<'r>,
+}
+
+/// Keys on their way into the key ring, on a thread of their own with a second handle of
+/// the repository ([`Store::prepare_keys`]). The thread reads the ring, and the bucket the
+/// transaction's first new key goes to, while the transaction builds its change; it adds
+/// the keys once it is given them ([`RingPrep::add`]), as the transaction writes the
+/// change's objects, and ends on its own when given none.
+pub(crate) struct RingPrep {
+    keys: std::sync::mpsc::SyncSender<(Vec<Key>, DateTime<Utc>)>,
+    added: std::sync::mpsc::Receiver<Result<()>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl RingPrep {
+    /// Gives the thread `keys` to add, created at `now`.
+    pub(crate) fn add(&self, keys: Vec<Key>, now: DateTime<Utc>) {
+        // A thread that is gone (it panicked) is found out by `wait`.
+        let _ = self.keys.send((keys, now));
+    }
+
+    /// Waits until the keys given are in the key ring.
+    pub(crate) fn wait(self) -> Result<()> {
+        match self.added.recv() {
+            Ok(added) => added,
+            // It ended without a result: it panicked.
+            Err(_) => std::panic::resume_unwind(
+                self.thread
+                    .join()
+                    .err()
+                    .unwrap_or_else(|| Box::new("the key ring thread ended without a result")),
+            ),
+        }
+    }
+}
+
 impl Store {
+    /// Starts a [`RingPrep`] that reads ahead the bucket `bucket`, if any.
+    pub(crate) fn prepare_keys(&self, bucket: Option<&str>) -> Result<RingPrep> {
+        let ring = self.second_handle()?;
+        let bucket = bucket.map(str::to_string);
+        let (keys, given) = std::sync::mpsc::sync_channel::<(Vec<Key>, DateTime<Utc>)>(1);
+        let (done, added) = std::sync::mpsc::sync_channel(1);
+        let thread = std::thread::spawn(move || {
+            let ahead = ring.read_ahead(bucket.as_deref());
+            // None given: the transaction made no key, or ended.
+            let Ok((keys, now)) = given.recv() else {
+                return;
+            };
+            let result = ring.add_keys_after(ahead, &keys, now);
+            // The handle is closed before the result goes: after it, the transaction
+            // need not wait for the rest of this thread's end (about half a millisecond).
+            drop(ring);
+            let _ = done.send(result);
+        });
+        Ok(RingPrep {
+            keys,
+            added,
+            thread,
+        })
+    }
+
+    /// The ring and its bucket `bucket`, read now; `None` if they cannot be read (the
+    /// change reads them again, and reports what fails).
+    fn read_ahead(&self, bucket: Option<&str>) -> Option<ReadAhead<'_>> {
+        let tip = self.ring_tip(KEYRING_REF).ok()?;
+        let base = match tip {
+            Some(commit) => Some(self.open_ring(commit).ok()?),
+            None => None,
+        };
+        let mut edit = Edit::new(base);
+        if let Some(name) = bucket {
+            edit.bucket(name).ok()?;
+        }
+        Some(ReadAhead { tip, edit })
+    }
+
     fn ring_lock(&self) -> Result<RingLock> {
         let path = self.repo.path().join("casebook-keyring.lock");
         let file = std::fs::File::options()
@@ -465,23 +547,30 @@ impl Store {
     /// ring lock, tried again if another program changed it meanwhile. Nothing is written
     /// when the edit changed nothing. A change that removed a key purges the old rings
     /// from this repository.
-    fn change_ring<T>(
-        &self,
+    fn change_ring<'s, T>(
+        &'s self,
         now: DateTime<Utc>,
-        mut change: impl FnMut(&mut Edit<'_>) -> Result<T>,
+        mut ahead: Option<ReadAhead<'s>>,
+        mut change: impl FnMut(&mut Edit<'s>) -> Result<T>,
     ) -> Result<T> {
         let _lock = self.ring_lock()?;
         for _ in 0..ATTEMPTS {
             let tip = self.ring_tip(KEYRING_REF)?;
-            let base = match tip {
-                Some(c) => match self.open_ring(c) {
-                    Ok(r) => Some(r),
-                    Err(_) if self.ring_tip(KEYRING_REF)? != tip => continue,
-                    Err(e) => return Err(e),
-                },
-                None => None,
+            let mut edit = match ahead.take() {
+                // Read ahead, without the lock, from the ring that is still the ring.
+                Some(ReadAhead { tip: at, edit }) if at == tip => edit,
+                _ => {
+                    let base = match tip {
+                        Some(c) => match self.open_ring(c) {
+                            Ok(r) => Some(r),
+                            Err(_) if self.ring_tip(KEYRING_REF)? != tip => continue,
+                            Err(e) => return Err(e),
+                        },
+                        None => None,
+                    };
+                    Edit::new(base)
+                }
             };
-            let mut edit = Edit::new(base);
             let out = match change(&mut edit) {
                 Ok(out) => out,
                 // Replaced (and deleted) by another program while we read it.
@@ -524,7 +613,7 @@ impl Store {
         now: DateTime<Utc>,
         mut change: impl FnMut(&mut KeyRing) -> bool,
     ) -> Result<KeyRing> {
-        self.change_ring(now, |edit| {
+        self.change_ring(now, None, |edit| {
             edit.load_all()?;
             let mut ring = edit.ring();
             if change(&mut ring) {
@@ -537,10 +626,21 @@ impl Store {
     /// Adds `keys` (made with [`Key::generate`]) in one replacement of the ring, each
     /// created at `now`. A key whose id the ring already has, or erased, is left out.
     pub fn add_keys(&self, keys: &[Key], now: DateTime<Utc>) -> Result<()> {
+        self.add_keys_after(None, keys, now)
+    }
+
+    /// [`Store::add_keys`], starting from what was read `ahead` if the ring has not moved
+    /// since.
+    fn add_keys_after<'s>(
+        &'s self,
+        ahead: Option<ReadAhead<'s>>,
+        keys: &[Key],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         if keys.is_empty() {
             return Ok(());
         }
-        self.change_ring(now, |edit| {
+        self.change_ring(now, ahead, |edit| {
             for key in keys {
                 let name = bucket_of(&key.id).expect("a Key has a valid id");
                 edit.bucket(name)?.add(key.clone(), now);
@@ -552,7 +652,7 @@ impl Store {
     /// Adds nothing and removes nothing: makes the book's pseudonym secret if it has none,
     /// and returns it.
     pub fn pseudonym_secret(&self, now: DateTime<Utc>) -> Result<PseudonymSecret> {
-        self.change_ring(now, |edit| {
+        self.change_ring(now, None, |edit| {
             Ok(edit
                 .pseudonyms
                 .get_or_insert_with(|| PseudonymSecret::generate(now))
@@ -568,7 +668,7 @@ impl Store {
                 "{bad:?} is not a key id (K and 16 characters of 0-9 and A-Z without I, L, O, U)"
             )));
         }
-        self.change_ring(now, |edit| {
+        self.change_ring(now, None, |edit| {
             let mut had = Vec::new();
             for id in ids {
                 let name = bucket_of(id).expect("checked above");
@@ -847,5 +947,87 @@ impl Store {
         }
         self.merge_fetched_keyring(remote, now)?;
         Ok(self.ring_tip(KEYRING_REF)?.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-23T09:00:00Z".parse().unwrap()
+    }
+
+    fn book() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open_or_create(dir.path(), true).unwrap();
+        (dir, store)
+    }
+
+    fn ids(store: &Store) -> Vec<String> {
+        let mut ids: Vec<String> = store
+            .keyring()
+            .unwrap()
+            .map(|r| r.keys().map(|k| k.id.clone()).collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// A key of the same bucket as `key`.
+    fn neighbour(key: &Key) -> Key {
+        loop {
+            let k = Key::generate("customer:cy");
+            if bucket_of(&k.id) == bucket_of(&key.id) && k.id != key.id {
+                return k;
+            }
+        }
+    }
+
+    #[test]
+    fn a_ring_read_ahead_that_moved_meanwhile_is_read_again() {
+        let (_dir, store) = book();
+        let ada = Key::generate("customer:ada");
+        store.add_keys(std::slice::from_ref(&ada), now()).unwrap();
+        let bob = Key::generate("customer:bob");
+        let ahead = store.read_ahead(bucket_of(&bob.id)).expect("read ahead");
+        // Another writer adds a key to the very bucket read ahead.
+        let cy = neighbour(&bob);
+        store.add_keys(std::slice::from_ref(&cy), now()).unwrap();
+        store
+            .add_keys_after(Some(ahead), std::slice::from_ref(&bob), now())
+            .unwrap();
+        let mut want = vec![ada.id, bob.id, cy.id];
+        want.sort();
+        assert_eq!(ids(&store), want, "the key added meanwhile is kept");
+    }
+
+    #[test]
+    fn a_ring_read_ahead_that_did_not_move_takes_the_keys() {
+        let (_dir, store) = book();
+        let ada = Key::generate("customer:ada");
+        store.add_keys(std::slice::from_ref(&ada), now()).unwrap();
+        let bob = Key::generate("customer:bob");
+        let cy = neighbour(&bob);
+        let prep = store.prepare_keys(bucket_of(&bob.id)).unwrap();
+        prep.add(vec![bob.clone(), cy.clone()], now());
+        prep.wait().unwrap();
+        let mut want = vec![ada.id, bob.id, cy.id];
+        want.sort();
+        assert_eq!(ids(&store), want);
+    }
+
+    #[test]
+    fn a_ring_thread_given_no_keys_writes_nothing() {
+        let (_dir, store) = book();
+        store
+            .add_keys(&[Key::generate("customer:ada")], now())
+            .unwrap();
+        let tip = store.ring_tip(KEYRING_REF).unwrap();
+        let prep = store.prepare_keys(Some("AB")).unwrap();
+        drop(prep);
+        // Its thread ends by itself; give it the time to write, were it to.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(store.ring_tip(KEYRING_REF).unwrap(), tip);
     }
 }

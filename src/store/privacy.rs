@@ -14,10 +14,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 
+use super::keyring::RingPrep;
 use super::ring_read::RingReader;
 use super::{Result, Store, StoreError};
 use crate::model::case::CaseFile;
-use crate::model::keyring::{customer_subject, KeyRing, PseudonymSecret};
+use crate::model::keyring::{bucket_of, customer_subject, KeyRing, PseudonymSecret};
 use crate::model::privacy::{self, KeySource, Opening};
 use crate::model::seal::{Key, Keys, Lookup};
 
@@ -25,9 +26,17 @@ use crate::model::seal::{Key, Keys, Lookup};
 pub(crate) struct NewKeys {
     secret: PseudonymSecret,
     made: Mutex<Vec<Key>>,
+    /// The first new key, made when the transaction began: its bucket of the key ring is
+    /// read meanwhile ([`super::keyring::RingPrep`]).
+    first: Mutex<Option<Key>>,
 }
 
 impl KeySource for NewKeys {
+    fn new_key(&self, case: &str, contact: Option<&str>) -> Key {
+        let first = self.first.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.adopt(case, contact, first.unwrap_or_else(|| Key::generate("")))
+    }
+
     fn adopt(&self, case: &str, contact: Option<&str>, mut key: Key) -> Key {
         key.subject = match contact {
             Some(c) => customer_subject(&self.secret, c),
@@ -59,6 +68,8 @@ pub(crate) struct Privacy<'r> {
     /// Where new keys come from; `None` in a plain book and for reads that only show.
     pub(crate) new_keys: Option<Arc<NewKeys>>,
     pub(crate) opening: Opening,
+    /// The thread that adds new keys to the key ring, started with `new_keys`.
+    ring_prep: Mutex<Option<RingPrep>>,
 }
 
 /// What a parse needs: keys from the lazy reader (one thread) or the whole ring (shared
@@ -91,10 +102,21 @@ impl<'r> Privacy<'r> {
             Some(Arc::new(NewKeys {
                 secret,
                 made: Mutex::new(Vec::new()),
+                first: Mutex::new(Some(Key::generate(""))),
             }))
         } else {
             None
         };
+        // Started now, so that it reads the key ring while the change is built. Should it
+        // not start, the write starts one, and reports what fails.
+        let first_bucket = new_keys.as_ref().map(|k| {
+            let first = k.first.lock().unwrap_or_else(|p| p.into_inner());
+            first
+                .as_ref()
+                .and_then(|f| bucket_of(&f.id))
+                .map(str::to_string)
+        });
+        let ring_prep = first_bucket.and_then(|bucket| store.prepare_keys(bucket.as_deref()).ok());
         Ok(Privacy {
             store,
             sealing,
@@ -102,7 +124,15 @@ impl<'r> Privacy<'r> {
             whole: OnceLock::new(),
             new_keys,
             opening,
+            ring_prep: Mutex::new(ring_prep),
         })
+    }
+
+    pub(crate) fn take_ring_prep(&self) -> Option<RingPrep> {
+        self.ring_prep
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// For one case, on this thread: keys through the lazy reader.

@@ -165,6 +165,14 @@ impl<'r> Snapshot<'r> {
             .unwrap_or_default()
     }
 
+    /// The key ring thread this snapshot started ([`Privacy::load`]), to add its new keys.
+    pub(crate) fn take_ring_prep(&self) -> Option<super::keyring::RingPrep> {
+        self.privacy
+            .get()
+            .and_then(|p| p.as_ref())
+            .and_then(|p| p.take_ring_prep())
+    }
+
     /// What new cases made on other threads are given for a sealed write (`import`), see
     /// [`crate::model::privacy::attach`]; `None` in a plain book.
     pub fn new_case_keys(

@@ -189,6 +189,9 @@ impl Store {
                 locks::check_index_lock(self)?;
             }
             let snap = self.snapshot()?;
+            // Loaded now, not at the first case the change reads: in a sealed book that
+            // starts reading the key ring ahead, for a key the change may make.
+            snap.privacy()?;
             let (change, value) = build(&snap)?;
             let new_keys = snap.take_new_keys();
             if change.is_nothing() {
@@ -291,7 +294,8 @@ impl Store {
     }
 
     /// Adds `keys` to the key ring and writes the change's objects, both at once: the key
-    /// ring on a second handle of the repository, on a thread of its own. Returns once
+    /// ring on a second handle of the repository, on a thread of its own (the one the
+    /// snapshot started, which has read the ring meanwhile, or a new one). Returns once
     /// both are written.
     fn write_keys_and_objects(
         &self,
@@ -306,27 +310,13 @@ impl Store {
             return self.write_objects(snap, change, actor, now);
         }
         crate::progress::report("storing the keys and the commit", 0, 0);
-        let ring = self.second_handle()?;
-        // The thread hands its result back and then ends on its own: ending a thread (its
-        // handle of the repository closed first) costs about half a millisecond, which the
-        // transaction need not wait for. A scoped thread would be joined, ended, first.
-        let (done, result) = std::sync::mpsc::sync_channel(1);
-        let thread = std::thread::spawn(move || {
-            let added = ring.add_keys(&keys, now);
-            drop(ring);
-            let _ = done.send(added);
-        });
+        let ring = match snap.take_ring_prep() {
+            Some(ring) => ring,
+            None => self.prepare_keys(None)?,
+        };
+        ring.add(keys, now);
         let objects = self.write_objects(snap, change, actor, now);
-        match result.recv() {
-            Ok(added) => added?,
-            // It ended without a result: it panicked.
-            Err(_) => std::panic::resume_unwind(
-                thread
-                    .join()
-                    .err()
-                    .unwrap_or_else(|| Box::new("the key ring thread ended without a result")),
-            ),
-        }
+        ring.wait()?;
         objects
     }
 
