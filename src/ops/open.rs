@@ -31,6 +31,7 @@ impl Casebook {
         let (_, id) = self
             .store
             .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
+                snap.expect_new_case();
                 let config = snap.config()?;
                 let mut event = intake_event(new, ctx, &config)?;
                 event.worked_minutes = ctx.worked_minutes;

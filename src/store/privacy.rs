@@ -26,8 +26,8 @@ use crate::model::seal::{Key, Keys, Lookup};
 pub(crate) struct NewKeys {
     secret: PseudonymSecret,
     made: Mutex<Vec<Key>>,
-    /// The first new key, made when the transaction began: its bucket of the key ring is
-    /// read meanwhile ([`super::keyring::RingPrep`]).
+    /// The first new key, made ahead: its bucket of the key ring may be read while the
+    /// change is built ([`Privacy::prepare_ring`]).
     first: Mutex<Option<Key>>,
 }
 
@@ -68,7 +68,8 @@ pub(crate) struct Privacy<'r> {
     /// Where new keys come from; `None` in a plain book and for reads that only show.
     pub(crate) new_keys: Option<Arc<NewKeys>>,
     pub(crate) opening: Opening,
-    /// The thread that adds new keys to the key ring, started with `new_keys`.
+    /// The thread that adds new keys to the key ring, once [`Privacy::prepare_ring`]
+    /// started it.
     ring_prep: Mutex<Option<RingPrep>>,
 }
 
@@ -107,16 +108,6 @@ impl<'r> Privacy<'r> {
         } else {
             None
         };
-        // Started now, so that it reads the key ring while the change is built. Should it
-        // not start, the write starts one, and reports what fails.
-        let first_bucket = new_keys.as_ref().map(|k| {
-            let first = k.first.lock().unwrap_or_else(|p| p.into_inner());
-            first
-                .as_ref()
-                .and_then(|f| bucket_of(&f.id))
-                .map(str::to_string)
-        });
-        let ring_prep = first_bucket.and_then(|bucket| store.prepare_keys(bucket.as_deref()).ok());
         Ok(Privacy {
             store,
             sealing,
@@ -124,8 +115,22 @@ impl<'r> Privacy<'r> {
             whole: OnceLock::new(),
             new_keys,
             opening,
-            ring_prep: Mutex::new(ring_prep),
+            ring_prep: Mutex::new(None),
         })
+    }
+
+    /// Starts the thread that adds this transaction's new keys to the key ring, reading
+    /// the bucket of its first new key meanwhile (a sealed book's write only, once).
+    /// Should it not start, the write starts one, and reports what fails.
+    pub(crate) fn prepare_ring(&self) {
+        let Some(keys) = &self.new_keys else { return };
+        let mut prep = self.ring_prep.lock().unwrap_or_else(|p| p.into_inner());
+        if prep.is_some() {
+            return;
+        }
+        let first = keys.first.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = first.as_ref().and_then(|f| bucket_of(&f.id));
+        *prep = self.store.prepare_keys(bucket).ok();
     }
 
     pub(crate) fn take_ring_prep(&self) -> Option<RingPrep> {

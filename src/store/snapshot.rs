@@ -165,7 +165,17 @@ impl<'r> Snapshot<'r> {
             .unwrap_or_default()
     }
 
-    /// The key ring thread this snapshot started ([`Privacy::load`]), to add its new keys.
+    /// Says that the change being built makes a new case. In a sealed book its key is made
+    /// now, and the key ring's bucket for it is read on another thread while the change is
+    /// built, so the key ring's write waits for less. A key ring that cannot be read is
+    /// reported where the change needs it, not here.
+    pub fn expect_new_case(&self) {
+        if let Ok(Some(privacy)) = self.privacy() {
+            privacy.prepare_ring();
+        }
+    }
+
+    /// The key ring thread [`Snapshot::expect_new_case`] started, to add the new keys.
     pub(crate) fn take_ring_prep(&self) -> Option<super::keyring::RingPrep> {
         self.privacy
             .get()

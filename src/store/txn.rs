@@ -189,11 +189,6 @@ impl Store {
                 locks::check_index_lock(self)?;
             }
             let snap = self.snapshot()?;
-            // Loaded now, not at the first case the change reads: in a sealed book that
-            // starts reading the key ring ahead, for a key the change may make. A key ring
-            // that cannot be read is reported where the change needs it (a change in a
-            // plain book may need none), so not here.
-            let _ = snap.privacy();
             let (change, value) = build(&snap)?;
             let new_keys = snap.take_new_keys();
             if change.is_nothing() {
