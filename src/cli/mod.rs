@@ -220,7 +220,7 @@ impl Globals {
     }
 
     fn casebook(&self) -> Result<Casebook> {
-        let cb = Casebook::discover(&self.start_dir())?;
+        let cb = Casebook::discover(&self.start_dir())?.for_this_process();
         // Once per process, however many times a command opens the case book.
         static HINTED: std::sync::Once = std::sync::Once::new();
         static WARNED: std::sync::Once = std::sync::Once::new();

@@ -52,7 +52,7 @@ impl Casebook {
         let (store, created) = Store::open_or_create(dir, opts.bare)?;
         let root = store.root().to_path_buf();
         if store.snapshot()?.read(CONFIG_PATH)?.is_some() {
-            return Ok((Casebook { store }, InitOutcome::AlreadyCasebook(root)));
+            return Ok((Casebook::with(store), InitOutcome::AlreadyCasebook(root)));
         }
         store.transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
             let mut attributes = snap
@@ -101,7 +101,7 @@ impl Casebook {
         } else {
             InitOutcome::Adopted(root)
         };
-        Ok((Casebook { store }, outcome))
+        Ok((Casebook::with(store), outcome))
     }
 }
 

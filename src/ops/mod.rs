@@ -61,7 +61,38 @@ pub struct Context {
 
 /// An open case book.
 pub struct Casebook {
-    store: Store,
+    store: std::mem::ManuallyDrop<Store>,
+    /// Kept to the end of the process: see [`Casebook::for_this_process`].
+    for_process: bool,
+}
+
+impl Casebook {
+    fn with(store: Store) -> Casebook {
+        Casebook {
+            store: std::mem::ManuallyDrop::new(store),
+            for_process: false,
+        }
+    }
+
+    /// This case book, used until the process ends (a command of the CLI): dropping it does
+    /// not close the repository. Closing it (freeing libgit2's caches and unmapping its
+    /// packs) took a command about 1.1 ms at 100k cases, just before the process ended,
+    /// which frees all of it anyway. Nothing of casebook's is written on a drop: every lock
+    /// is a file lock the process's end releases, and every change is committed when its
+    /// call returns.
+    pub fn for_this_process(mut self) -> Casebook {
+        self.for_process = true;
+        self
+    }
+}
+
+impl Drop for Casebook {
+    fn drop(&mut self) {
+        if !self.for_process {
+            // SAFETY: dropped once, here, and never used after.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.store) };
+        }
+    }
 }
 
 /// What one recorded action produced.
@@ -106,7 +137,7 @@ impl Casebook {
             crate::store::notice_error("could not finish an interrupted working-tree update", &e);
         }
         store.casebook_snapshot()?;
-        let cb = Casebook { store };
+        let cb = Casebook::with(store);
         // An erasure that destroyed its keys but died before recording its events.
         if let Err(e) = cb.finish_erasure() {
             eprintln!("casebook: could not finish an interrupted erasure: {e}; the next command tries again");

@@ -148,7 +148,7 @@ impl Casebook {
         store.casebook_snapshot()?;
         // `git clone` brings branches only; the key ring lives in its own ref.
         store.fetch_keyring("origin", chrono::Utc::now())?;
-        Ok(Casebook { store })
+        Ok(Casebook::with(store))
     }
 
     /// Registers the merge driver in this clone (for clones made with plain `git clone`)
