@@ -88,7 +88,7 @@ impl Casebook {
         // Sealing ahead uses a core the reading leaves idle: with one core there is none.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let seal_ahead = config.privacy.seal && !opts.dry_run && cores > 1;
-        let (valid, rejected, mut sealed) = std::thread::scope(|scope| -> Result<_> {
+        let (chunks, rejected, mut sealed) = std::thread::scope(|scope| -> Result<_> {
             let mut check = Validator::new(&config, ctx.now);
             let mut ahead = SealAhead::start(scope, seal_ahead, &config.prefix, &actor, ctx.now);
             let reader = LineLimit::new(input, opts.size.unwrap_or(0));
@@ -103,7 +103,7 @@ impl Casebook {
             let (chunks, sealed) = ahead.finish(std::mem::take(&mut check.good));
             Ok((chunks, check.errors, sealed))
         })?;
-        let valid: Vec<&Valid> = valid.iter().flatten().collect();
+        let valid: Vec<&Valid> = chunks.iter().flatten().collect();
         if !rejected.is_empty() && !opts.continue_on_error {
             return Err(Error::Rejected {
                 file: opts.source.clone(),

@@ -281,6 +281,20 @@ impl Store {
         Ok(())
     }
 
+    /// The ring at `tip`, the ring ref's tip just read (`Some(None)`: there is no ring);
+    /// `None` if it could not be read because another process replaced it meanwhile (read
+    /// the tip again).
+    fn ring_at_tip(&self, tip: Option<Oid>) -> Result<Option<Option<RingAt<'_>>>> {
+        let Some(commit) = tip else {
+            return Ok(Some(None));
+        };
+        match self.open_ring(commit) {
+            Ok(ring) => Ok(Some(Some(ring))),
+            Err(_) if self.ring_tip(KEYRING_REF)? != tip => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The ring at `commit`: its header read, its buckets read when asked.
     pub(super) fn open_ring(&self, commit: Oid) -> Result<RingAt<'_>> {
         RingAt::open(&self.repo, commit)
@@ -559,17 +573,10 @@ impl Store {
             let mut edit = match ahead.take() {
                 // Read ahead, without the lock, from the ring that is still the ring.
                 Some(ReadAhead { tip: at, edit }) if at == tip => edit,
-                _ => {
-                    let base = match tip {
-                        Some(c) => match self.open_ring(c) {
-                            Ok(r) => Some(r),
-                            Err(_) if self.ring_tip(KEYRING_REF)? != tip => continue,
-                            Err(e) => return Err(e),
-                        },
-                        None => None,
-                    };
-                    Edit::new(base)
-                }
+                _ => match self.ring_at_tip(tip)? {
+                    Some(base) => Edit::new(base),
+                    None => continue,
+                },
             };
             let out = match change(&mut edit) {
                 Ok(out) => out,
@@ -718,13 +725,8 @@ impl Store {
         let other = self.open_ring(theirs)?;
         for _ in 0..ATTEMPTS {
             let tip = self.ring_tip(KEYRING_REF)?;
-            let mine = match tip {
-                Some(c) => match self.open_ring(c) {
-                    Ok(r) => Some(r),
-                    Err(_) if self.ring_tip(KEYRING_REF)? != tip => continue,
-                    Err(e) => return Err(e),
-                },
-                None => None,
+            let Some(mine) = self.ring_at_tip(tip)? else {
+                continue;
             };
             let mut edit = Edit::new(mine);
             let mut names = other.bucket_names()?;
