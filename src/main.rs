@@ -24,12 +24,14 @@ fn tune_memory() {
 }
 
 fn no_huge_pages() {
-    // No transparent huge pages: mimalloc asks for them, and the kernel then zeroes a whole
-    // 2 MiB page the first time a command touches any byte of it, though a command uses a
-    // few MB in all, spread over many such pages. An `open` at 100k cases took 1.1 ms less
-    // without them, and a 100k import spent half as long in the kernel. (mimalloc's own
-    // option comes too late: it reserves its first arena before `main`. The process-wide
-    // switch covers that arena too, and the git processes casebook starts.)
+    // No transparent huge pages: the kernel zeroes a whole 2 MiB page the first time a
+    // command touches any byte of it, though a command uses a few MB in all, spread over
+    // many such pages. An `open` at 100k cases took 1.1 ms less without them, and a 100k
+    // import spent half as long in the kernel. mimalloc is built never to ask for them
+    // (`no_thp`): its first arena is reserved, and its first page touched, before `main`,
+    // too early for any switch set here; a profile showed that one page costing a sealed
+    // `open` 0.4 ms. The process-wide switch below is for systems that give huge pages
+    // without being asked, and for the git processes casebook starts.
     #[cfg(target_os = "linux")]
     // SAFETY: sets a flag of this process; no memory is passed.
     unsafe {
