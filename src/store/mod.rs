@@ -305,6 +305,9 @@ pub struct Store {
     pub(crate) repo: Repository,
     /// Full name of the branch HEAD points at, e.g. `refs/heads/main`.
     pub(crate) branch: String,
+    /// A handle for one job that is dropped after it (see [`Store::reopen`]): its
+    /// in-memory writes are made on itself, not on yet another handle.
+    pub(crate) scratch: bool,
 }
 
 impl Store {
@@ -352,7 +355,11 @@ impl Store {
             .ok_or(StoreError::DetachedHead)?
             .to_string();
         drop(head);
-        Ok(Store { repo, branch })
+        Ok(Store {
+            repo,
+            branch,
+            scratch: false,
+        })
     }
 
     /// Whether this is a store-only (bare) case book.

@@ -23,10 +23,19 @@ impl super::Store {
     /// Another handle of this repository (for a second thread, or one with an in-memory
     /// object database in front that this handle must never see).
     pub(crate) fn second_handle(&self) -> Result<super::Store> {
+        Self::reopen(self.repo.path(), self.branch.clone(), false)
+    }
+
+    /// A handle of the repository at `git_dir` (another handle's), on branch `branch`.
+    /// `scratch`: a handle for one job (a thread's), dropped after it. Its writes in memory
+    /// ([`Store::write_as_pack`], [`Store::write_as_loose`]) put the in-memory object
+    /// database in front of its own object database, instead of opening a third handle
+    /// with cold caches: what it read is at hand, and nothing else ever uses it.
+    pub(crate) fn reopen(git_dir: &Path, branch: String, scratch: bool) -> Result<super::Store> {
         Ok(super::Store {
-            repo: git2::Repository::open(self.repo.path())
-                .ctx(|| "cannot reopen the repository".into())?,
-            branch: self.branch.clone(),
+            repo: git2::Repository::open(git_dir).ctx(|| "cannot reopen the repository".into())?,
+            branch,
+            scratch,
         })
     }
 
@@ -55,7 +64,13 @@ impl super::Store {
         write: impl FnOnce(&super::Store) -> Result<(T, Vec<Oid>)>,
         store: fn(&Path, &git2::Odb<'_>, &[Oid]) -> Result<()>,
     ) -> Result<T> {
-        let side = self.second_handle()?;
+        let opened;
+        let side = if self.scratch {
+            self
+        } else {
+            opened = self.second_handle()?;
+            &opened
+        };
         let odb = side
             .repo
             .odb()
@@ -63,7 +78,7 @@ impl super::Store {
         let mempack = odb
             .add_new_mempack_backend(1000)
             .ctx(|| "cannot set up an in-memory object database".into())?;
-        let result = write(&side).and_then(|(value, oids)| {
+        let result = write(side).and_then(|(value, oids)| {
             store(side.repo.path(), &odb, &oids)?;
             Ok(value)
         });

@@ -121,7 +121,7 @@ impl<'r> Privacy<'r> {
 
     /// Starts the thread that adds this transaction's new keys to the key ring, reading
     /// the bucket of its first new key meanwhile (a sealed book's write only, once).
-    /// Should it not start, the write starts one, and reports what fails.
+    /// What fails there (the ring cannot be opened or read) is reported by the write.
     pub(crate) fn prepare_ring(&self) {
         let Some(keys) = &self.new_keys else { return };
         let mut prep = self.ring_prep.lock().unwrap_or_else(|p| p.into_inner());
@@ -130,7 +130,7 @@ impl<'r> Privacy<'r> {
         }
         let first = keys.first.lock().unwrap_or_else(|p| p.into_inner());
         let bucket = first.as_ref().and_then(|f| bucket_of(&f.id));
-        *prep = self.store.prepare_keys(bucket).ok();
+        *prep = Some(self.store.prepare_keys(bucket));
     }
 
     pub(crate) fn take_ring_prep(&self) -> Option<RingPrep> {

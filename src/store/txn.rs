@@ -309,7 +309,7 @@ impl Store {
         crate::progress::report("storing the keys and the commit", 0, 0);
         let ring = match snap.take_ring_prep() {
             Some(ring) => ring,
-            None => self.prepare_keys(None)?,
+            None => self.prepare_keys(None),
         };
         ring.add(keys, now);
         let objects = self.write_objects(snap, change, actor, now);
