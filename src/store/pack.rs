@@ -39,8 +39,9 @@ impl super::Store {
         })
     }
 
-    /// Runs `write` on a second handle with an in-memory object database in front, then
-    /// stores the objects it names (every one it wrote) as one pack: no loose object.
+    /// Runs `write` on a second handle (on this one, if it is a scratch handle, see
+    /// [`Store::reopen`]) with an in-memory object database in front, then stores the
+    /// objects it names (every one it wrote) as one pack: no loose object.
     pub(crate) fn write_as_pack<T>(
         &self,
         write: impl FnOnce(&super::Store) -> Result<(T, Vec<Oid>)>,
