@@ -131,24 +131,61 @@ pub struct Bucket {
     erased: BTreeSet<String>,
 }
 
-/// One line of `keys/<name>` (line `n`, from 0): `<id> <created> <secret> <subject>`.
-fn parse_key_line(name: &str, n: usize, line: &str) -> Result<(Key, DateTime<Utc>), KeyringError> {
-    let bad = |what: &str| KeyringError(format!("keys/{name}, line {}: {what}", n + 1));
+/// One key line, `<id> <created> <secret> <subject>`, or what is wrong with it.
+fn parse_key_fields(line: &str) -> Result<(Key, DateTime<Utc>), String> {
     let mut parts = line.splitn(4, ' ');
     let (Some(id), Some(created), Some(secret), Some(subject)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(bad("expected \"<id> <created> <secret> <subject>\""));
+        return Err("expected \"<id> <created> <secret> <subject>\"".into());
     };
+    let created =
+        parse_rfc3339(created).ok_or_else(|| format!("{created:?} is not an RFC 3339 time"))?;
+    let secret = decode_secret(secret, &format!("key {id}")).map_err(|e| e.0)?;
+    let key = Key::from_parts(id, &unescape_subject(subject), secret)
+        .ok_or_else(|| format!("{id:?} is not a key id"))?;
+    Ok((key, created))
+}
+
+/// One line of `keys/<name>` (line `n`, from 0): `<id> <created> <secret> <subject>`.
+fn parse_key_line(name: &str, n: usize, line: &str) -> Result<(Key, DateTime<Utc>), KeyringError> {
+    let bad = |what: &str| KeyringError(format!("keys/{name}, line {}: {what}", n + 1));
+    let id = line.split(' ').next().unwrap_or_default();
     if bucket_of(id) != Some(name) {
         return Err(bad(&format!("{id:?} is not a key id of this bucket")));
     }
-    let created = parse_rfc3339(created)
-        .ok_or_else(|| bad(&format!("{created:?} is not an RFC 3339 time")))?;
-    let secret = decode_secret(secret, &format!("key {id}")).map_err(|e| bad(&e.0))?;
-    let key = Key::from_parts(id, &unescape_subject(subject), secret)
-        .ok_or_else(|| bad(&format!("{id:?} is not a key id")))?;
-    Ok((key, created))
+    parse_key_fields(line).map_err(|e| bad(&e))
+}
+
+/// Appends the line of `key`, made at `created`, as a bucket and the pending keys file
+/// keep it: `<id> <created> <secret base64url> <subject>` and a newline.
+pub fn push_key_line(out: &mut String, key: &Key, created: &DateTime<Utc>) {
+    out.push_str(&key.id);
+    out.push(' ');
+    out.push_str(&format_utc(created));
+    out.push(' ');
+    out.push_str(&URL_SAFE_NO_PAD.encode(key.secret()));
+    out.push(' ');
+    out.push_str(&escape_subject(&key.subject));
+    out.push('\n');
+}
+
+/// The keys of a pending keys file (`file` names it in errors), one key line each, in
+/// the order they were written. A last line without its newline is a write that was cut
+/// short, whose transaction never committed anything sealed with it: it is passed over.
+pub fn parse_pending(file: &str, bytes: &[u8]) -> Result<Vec<(Key, DateTime<Utc>)>, KeyringError> {
+    let whole = match bytes.iter().rposition(|b| *b == b'\n') {
+        Some(end) => &bytes[..=end],
+        None => &[][..],
+    };
+    let text =
+        std::str::from_utf8(whole).map_err(|_| KeyringError(format!("{file} is not UTF-8")))?;
+    text.lines()
+        .enumerate()
+        .map(|(n, line)| {
+            parse_key_fields(line).map_err(|e| KeyringError(format!("{file}, line {}: {e}", n + 1)))
+        })
+        .collect()
 }
 
 fn escape_subject(s: &str) -> std::borrow::Cow<'_, str> {
@@ -229,14 +266,7 @@ impl Bucket {
     pub fn keys_text(&self) -> String {
         let mut out = String::with_capacity(self.keys.len() * 120);
         for e in self.keys.values() {
-            out.push_str(&e.key.id);
-            out.push(' ');
-            out.push_str(&format_utc(&e.created));
-            out.push(' ');
-            out.push_str(&URL_SAFE_NO_PAD.encode(e.key.secret()));
-            out.push(' ');
-            out.push_str(&escape_subject(&e.key.subject));
-            out.push('\n');
+            push_key_line(&mut out, &e.key, &e.created);
         }
         out
     }

@@ -11,7 +11,10 @@
 //! `after-index`, `index-locked` (holding `index.lock`, before writing the index), `mid-files` (halfway through a working-tree update), `heal-mid` (while
 //! finishing an interrupted one), `erase-after-keys` (an erasure's keys destroyed, its
 //! events not yet recorded), `mid-pack` (a bulk change's pack written under its temporary
-//! name, not yet moved into place). Not for production use; an unknown point never fires.
+//! name, not yet moved into place), `after-pending-keys` (a transaction's new keys appended to
+//! the pending keys file, its objects not written), `ring-before-pending-cleared` (a new key
+//! ring in place, the pending keys it took in not yet deleted). Not for production use; an
+//! unknown point never fires.
 
 use std::path::Path;
 use std::sync::OnceLock;

@@ -60,7 +60,7 @@ const LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// concurrent writers (a writer saw no ref and created it while another had just moved
 /// it); the lock serialises casebook's writers, the compare-and-swap still guards against
 /// other programs.
-struct RingLock {
+pub(super) struct RingLock {
     _file: std::fs::File,
 }
 
@@ -177,7 +177,7 @@ impl Store {
         Some(ReadAhead { tip, edit })
     }
 
-    fn ring_lock(&self) -> Result<RingLock> {
+    pub(super) fn ring_lock(&self) -> Result<RingLock> {
         let path = self.repo.path().join("casebook-keyring.lock");
         let file = std::fs::File::options()
             .create(true)
@@ -346,21 +346,34 @@ impl Store {
     /// This clone's whole key ring, every bucket read; `None` if it has none (a new book,
     /// or a clone that did not fetch it). To look keys up, [`Store::ring_reader`] reads
     /// only what it needs.
+    /// The keys still pending ([`super::pending`]) are in it.
     pub fn keyring(&self) -> Result<Option<KeyRing>> {
-        self.read_tip_with(|ring| ring.map(RingAt::whole).transpose())
+        // The pending keys first: one taken into the ring meanwhile is in the ring read after.
+        let pending = self.pending_keys()?;
+        let ring = self.read_tip_with(|ring| ring.map(RingAt::whole).transpose())?;
+        if pending.is_empty() {
+            return Ok(ring);
+        }
+        let mut ring = ring.unwrap_or_default();
+        for (key, created) in pending.iter() {
+            ring.add(key.clone(), *created);
+        }
+        Ok(Some(ring))
     }
 
     /// A reader of this clone's key ring that reads a bucket only when a key of it is
     /// looked up (one tree and one small blob), and keeps what it read.
+    /// It knows the pending keys too.
     pub fn ring_reader(&self) -> Result<RingReader<'_>> {
+        let pending = self.pending_keys()?;
         let mut last = None;
         for _ in 0..ATTEMPTS {
             let tip = self.ring_tip(KEYRING_REF)?;
             let Some(commit) = tip else {
-                return Ok(RingReader::new(self, None));
+                return Ok(RingReader::new(self, None, pending));
             };
             match self.open_ring(commit) {
-                Ok(ring) => return Ok(RingReader::new(self, Some(ring))),
+                Ok(ring) => return Ok(RingReader::new(self, Some(ring), pending)),
                 Err(e) if self.ring_tip(KEYRING_REF)? != tip => last = Some(e),
                 Err(e) => return Err(e),
             }
@@ -368,13 +381,21 @@ impl Store {
         Err(last.expect("tried at least once"))
     }
 
-    /// The ids of every key of `subject`, in id order (reads every bucket).
+    /// The ids of every key of `subject`, in id order (reads every bucket), pending keys
+    /// included.
     pub fn keys_of_subject(&self, subject: &str) -> Result<Vec<String>> {
-        self.read_tip_with(|ring| {
-            let Some(ring) = ring else {
-                return Ok(Vec::new());
-            };
+        let pending = self.pending_keys()?;
+        let mut ids = self.read_tip_with(|ring| {
             let mut ids = Vec::new();
+            let Some(ring) = ring else {
+                ids.extend(
+                    pending
+                        .iter()
+                        .filter(|(k, _)| k.subject == subject)
+                        .map(|(k, _)| k.id.clone()),
+                );
+                return Ok(ids);
+            };
             for name in ring.bucket_names()? {
                 let bucket = ring.bucket(&name)?;
                 ids.extend(
@@ -384,8 +405,18 @@ impl Store {
                         .map(|k| k.id.clone()),
                 );
             }
+            // A pending key the ring erased (a fold cut short) is not the subject's any more.
+            for (key, _) in pending.iter().filter(|(k, _)| k.subject == subject) {
+                let name = bucket_of(&key.id).expect("a Key has a valid id");
+                if !ring.bucket(name)?.is_erased(&key.id) {
+                    ids.push(key.id.clone());
+                }
+            }
             Ok(ids)
-        })
+        })?;
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// Writes the ring `edit` made as a new commit (not yet the ref's): new blobs only
@@ -582,14 +613,34 @@ impl Store {
     /// (reading only the buckets it asks for), as a compare-and-swap of the ref under the
     /// ring lock, tried again if another program changed it meanwhile. Nothing is written
     /// when the edit changed nothing. A change that removed a key purges the old rings
-    /// from this repository.
+    /// from this repository. The pending keys go in with every change.
     fn change_ring<'s, T>(
+        &'s self,
+        now: DateTime<Utc>,
+        ahead: Option<ReadAhead<'s>>,
+        change: impl FnMut(&mut Edit<'s>) -> Result<T>,
+    ) -> Result<T> {
+        let _lock = self.ring_lock()?;
+        self.change_ring_locked(now, ahead, change)
+    }
+
+    /// [`Store::change_ring`], the ring lock held: the pending keys are added before
+    /// `change` runs (so an erasure erases them too), and their file is emptied once the
+    /// ring holds them.
+    fn change_ring_locked<'s, T>(
         &'s self,
         now: DateTime<Utc>,
         mut ahead: Option<ReadAhead<'s>>,
         mut change: impl FnMut(&mut Edit<'s>) -> Result<T>,
     ) -> Result<T> {
-        let _lock = self.ring_lock()?;
+        let pending = self.pending_keys()?;
+        let mut change = |edit: &mut Edit<'s>| -> Result<T> {
+            for (key, created) in pending.iter() {
+                let name = bucket_of(&key.id).expect("a Key has a valid id");
+                edit.bucket(name)?.add(key.clone(), *created);
+            }
+            change(edit)
+        };
         for _ in 0..ATTEMPTS {
             let tip = self.ring_tip(KEYRING_REF)?;
             let mut edit = match ahead.take() {
@@ -607,6 +658,8 @@ impl Store {
                 Err(e) => return Err(e),
             };
             if !edit.changed() {
+                // The ring held every pending key already (a fold cut short).
+                self.clear_pending(&pending)?;
                 return Ok(out);
             }
             let commit = self.write_ring_commit(&mut edit, now)?;
@@ -614,6 +667,8 @@ impl Store {
             let base = edit.base.take();
             drop(edit);
             if self.swap_ring_ref(tip, commit)? {
+                super::fault::point("ring-before-pending-cleared");
+                self.clear_pending(&pending)?;
                 match &base {
                     Some(old) => self.forget_replaced(old, commit)?,
                     None => self.forget_ring(tip)?,
@@ -719,6 +774,10 @@ impl Store {
     ) -> Result<Option<RingPush>> {
         let tracking = tracking_ref(remote);
         let _lock = self.ring_lock()?;
+        // This clone's pending keys go into its ring first, to be merged and pushed.
+        if !self.pending_keys()?.is_empty() {
+            self.change_ring_locked(now, None, |_| Ok(()))?;
+        }
         let Some(theirs) = self.ring_tip(&tracking)? else {
             return Ok(self.ring_tip(KEYRING_REF)?.map(|local| RingPush {
                 local,

@@ -19,6 +19,7 @@ pub mod index;
 mod keyring;
 mod locks;
 mod pack;
+mod pending;
 mod privacy;
 mod ring_read;
 mod signals;

@@ -2,9 +2,9 @@
 //!
 //! A snapshot of a sealed case book opens every case it parses with this clone's key ring
 //! and gives it what its next write needs to seal it again. Keys made for cases that had
-//! none wait in [`NewKeys`] and go into the key ring before the commit that uses them
-//! ([`super::Store::transact`]), so no committed value is ever sealed with a key the ring
-//! does not hold.
+//! none wait in [`NewKeys`] and are stored, pending or in the key ring, before the commit
+//! that uses them ([`super::Store::transact`]), so no committed value is ever sealed with
+//! a key this clone does not hold.
 //!
 //! One case (`show`, an action) looks its key up through the lazy [`RingReader`], which
 //! reads one bucket of the ring; a parse of many cases on all cores (a scan, an index
@@ -120,10 +120,14 @@ impl<'r> Privacy<'r> {
     }
 
     /// Starts the thread that adds this transaction's new keys to the key ring, reading
-    /// the bucket of its first new key meanwhile (a sealed book's write only, once).
-    /// What fails there (the ring cannot be opened or read) is reported by the write.
+    /// the bucket of its first new key meanwhile (a sealed book's write only, once), unless
+    /// the key will be pending ([`Store::pending_has_room`]). What fails there (the ring
+    /// cannot be opened or read) is reported by the write.
     pub(crate) fn prepare_ring(&self) {
         let Some(keys) = &self.new_keys else { return };
+        if self.store.pending_has_room(1) {
+            return;
+        }
         let mut prep = self.ring_prep.lock().unwrap_or_else(|p| p.into_inner());
         if prep.is_some() {
             return;

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use git2::{Oid, Repository, Tree};
 
 use super::keyring::{ERASED, FORMAT_1_FILE, HEADER, KEYS};
+use super::pending::PendingKeys;
 use super::{GitContext, Result, Store, StoreError, KEYRING_REF};
 use crate::model::id::ALPHABET;
 use crate::model::keyring::{
@@ -298,26 +299,33 @@ type BucketTexts = (Vec<u8>, Vec<u8>);
 /// This clone's key ring for looking keys up (see [`Store::ring_reader`]): reads a bucket
 /// the first time a key of it is looked up, and keeps its text; a lookup parses only the
 /// key's line. Should the ring be replaced and its objects deleted meanwhile, it reads the
-/// new one.
+/// new one. A key the ring does not know may be pending ([`super::pending`]), read before
+/// the ring was.
 pub struct RingReader<'s> {
     store: &'s Store,
     ring: RefCell<Option<RingAt<'s>>>,
     cache: RefCell<HashMap<String, BucketTexts>>,
+    pending: PendingKeys,
 }
 
 impl<'s> RingReader<'s> {
-    pub(super) fn new(store: &'s Store, ring: Option<RingAt<'s>>) -> RingReader<'s> {
+    pub(super) fn new(
+        store: &'s Store,
+        ring: Option<RingAt<'s>>,
+        pending: PendingKeys,
+    ) -> RingReader<'s> {
         RingReader {
             store,
             ring: RefCell::new(ring),
             cache: RefCell::new(HashMap::new()),
+            pending,
         }
     }
 
     /// Whether this clone has a key ring at all (`false`: none was made or fetched, so a
     /// missing key may well be in another clone's).
     pub fn exists(&self) -> bool {
-        self.ring.borrow().is_some()
+        self.ring.borrow().is_some() || !self.pending.is_empty()
     }
 
     /// The book's pseudonym secret, if the ring has one (reading never makes one).
@@ -328,8 +336,16 @@ impl<'s> RingReader<'s> {
             .and_then(|r| r.header.pseudonyms.clone())
     }
 
-    /// What the ring knows about `key_id`, or why it cannot be read.
+    /// What the ring and the pending keys know about `key_id`, or why the ring cannot be
+    /// read. The ring's word comes first: an id it erased stays erased.
     pub fn get(&self, key_id: &str) -> Result<Lookup> {
+        match self.get_in_ring(key_id)? {
+            Lookup::Unknown => Ok(self.pending.lookup(key_id)),
+            found => Ok(found),
+        }
+    }
+
+    fn get_in_ring(&self, key_id: &str) -> Result<Lookup> {
         let Some(name) = bucket_of(key_id) else {
             return Ok(Lookup::Unknown);
         };
@@ -354,7 +370,7 @@ impl<'s> RingReader<'s> {
                     Some(tip) if tip != commit => {
                         self.cache.borrow_mut().clear();
                         *self.ring.borrow_mut() = Some(self.store.open_ring(tip)?);
-                        return self.get(key_id);
+                        return self.get_in_ring(key_id);
                     }
                     _ => return Err(e),
                 }

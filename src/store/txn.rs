@@ -290,8 +290,10 @@ impl Store {
         }
     }
 
-    /// Adds `keys` to the key ring and writes the change's objects, both at once: the key
-    /// ring on a second handle of the repository, on a thread of its own (the one the
+    /// Stores `keys` and writes the change's objects. A few keys are appended to the
+    /// pending keys file ([`super::pending`]) first. More (an import), or once that file is
+    /// full, go into the key ring with the file's, at the same time as the objects are
+    /// written: on a second handle of the repository, on a thread of its own (the one the
     /// snapshot started, which has read the ring meanwhile, or a new one). Returns once
     /// both are written.
     fn write_keys_and_objects(
@@ -307,6 +309,13 @@ impl Store {
             return self.write_objects(snap, change, actor, now);
         }
         crate::progress::report("storing the keys and the commit", 0, 0);
+        if self.pending_has_room(keys.len()) {
+            // A ring thread the snapshot started ends on its own, given nothing.
+            drop(snap.take_ring_prep());
+            self.add_pending_keys(&keys, now)?;
+            fault::point("after-pending-keys");
+            return self.write_objects(snap, change, actor, now);
+        }
         let ring = match snap.take_ring_prep() {
             Some(ring) => ring,
             None => self.prepare_keys(None),

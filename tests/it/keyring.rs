@@ -983,3 +983,179 @@ fn adds_and_erasures_keep_fsck_clean_and_an_erased_key_is_in_no_object() {
     ));
     env.git(&root, &["fsck", "--no-dangling", "--strict"]);
 }
+
+/// The file where a clone's new keys wait for the next change of its key ring.
+fn pending_file(root: &Path) -> std::path::PathBuf {
+    root.join(".git").join("casebook-keyring.pending")
+}
+
+/// The id of the key that seals case `id`'s values.
+fn case_key(root: &Path, id: &str) -> String {
+    let text = std::fs::read_to_string(crate::common::case_path(root, id)).unwrap();
+    let keys = casebook::model::privacy::key_ids_in(&text);
+    assert_eq!(keys.len(), 1, "{text}");
+    keys[0].clone()
+}
+
+#[test]
+fn a_new_case_keeps_its_key_pending_until_sync_takes_it_to_the_remote_and_every_clone() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let b = clone(&env, &remote, "b");
+    let ring_before = env.git(&a, &["rev-parse", KEYRING_REF]);
+    let id = env.open(&a, "Ada Lovelace", "Printer");
+    let key = case_key(&a, &id);
+    assert_eq!(
+        env.git(&a, &["rev-parse", KEYRING_REF]),
+        ring_before,
+        "open appends its key to the pending file, not to the ring"
+    );
+    assert!(std::fs::read_to_string(pending_file(&a))
+        .unwrap()
+        .starts_with(&key));
+    assert!(env
+        .run(&a, &["show", &id])
+        .ok()
+        .stdout
+        .contains("Ada Lovelace"));
+    assert!(ring(&a).lookup(&key) != Lookup::Unknown, "readers see it");
+
+    let report = env.run(&a, &["sync", "--json"]).json();
+    assert_eq!(report["keyring_pushed"], true, "{report}");
+    assert!(!pending_file(&a).exists(), "the ring took the key in");
+    let bucket = format!("{KEYRING_REF}:keys/{}/{}", &key[1..2], &key[2..3]);
+    for root in [&a, &remote] {
+        assert!(
+            env.git(root, &["show", &bucket]).contains(&key),
+            "{}",
+            root.display()
+        );
+    }
+    env.run(&b, &["sync"]).ok();
+    let shown = env.run(&b, &["show", &id]).ok();
+    assert!(shown.stdout.contains("Ada Lovelace"), "{}", shown.stdout);
+    assert!(!shown.stderr.contains("sync"), "{}", shown.stderr);
+}
+
+#[test]
+fn an_open_killed_after_its_key_is_pending_commits_nothing_and_the_book_goes_on() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let ada = env.open(&root, "Ada Lovelace", "Printer");
+    let before = env.commit_count(&root);
+    let out = env
+        .cb(&root)
+        .env("CASEBOOK_FAULT", "after-pending-keys")
+        .args([
+            "open",
+            "--customer",
+            "Bob Babbage",
+            "--email",
+            "bob@example.com",
+            "--subject",
+            "Scanner",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "killed at the fault point");
+    assert_eq!(env.commit_count(&root), before, "nothing committed");
+    // Bob's key is pending, unused; the book reads and writes as before.
+    let lines = std::fs::read_to_string(pending_file(&root)).unwrap();
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    let cy = env.open(&root, "Cy Cousin", "Modem");
+    for (id, name) in [(&ada, "Ada Lovelace"), (&cy, "Cy Cousin")] {
+        assert!(env.run(&root, &["show", id]).ok().stdout.contains(name));
+    }
+    env.run(&root, &["verify"]).ok();
+}
+
+#[test]
+fn an_erasure_killed_before_it_emptied_the_pending_file_keeps_the_key_erased() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let ada = env.open(&root, "Ada Lovelace", "Printer");
+    let bob = env.open(&root, "Bob Babbage", "Scanner");
+    let (ada_key, bob_key) = (case_key(&root, &ada), case_key(&root, &bob));
+    let lines = std::fs::read_to_string(pending_file(&root)).unwrap();
+    let ada_secret = lines
+        .lines()
+        .find(|l| l.starts_with(&ada_key))
+        .and_then(|l| l.split(' ').nth(2))
+        .expect("Ada's key is pending")
+        .to_string();
+    let out = env
+        .cb(&root)
+        .env("CASEBOOK_FAULT", "ring-before-pending-cleared")
+        .args([
+            "erase",
+            "--customer",
+            "ada.lovelace@example.com",
+            "--reason",
+            "GDPR 17",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "killed at the fault point");
+    assert!(
+        std::fs::read_to_string(pending_file(&root))
+            .unwrap()
+            .contains(&ada_key),
+        "the fault left the pending file as it was"
+    );
+    // The ring in place erased Ada's key; the stale line does not bring it back.
+    let shown = env.run(&root, &["show", &ada]).ok().stdout;
+    assert!(
+        shown.contains("[erased]") && !shown.contains("Lovelace"),
+        "{shown}"
+    );
+    assert!(env
+        .run(&root, &["show", &bob])
+        .ok()
+        .stdout
+        .contains("Bob Babbage"));
+    let r = ring(&root);
+    assert_eq!(r.lookup(&ada_key), Lookup::Erased);
+    assert!(matches!(r.lookup(&bob_key), Lookup::Present(_)));
+    // Ada's secret was only ever in the pending file: no object holds it.
+    assert!(!holds(&all_objects(&env, &root), &ada_secret));
+    let erases = env.run(&root, &["show", &ada, "--json"]).json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "erase")
+        .count();
+    assert_eq!(erases, 1, "the next command recorded the erasure, once");
+}
+
+#[test]
+fn once_the_pending_file_is_full_the_next_new_case_takes_it_into_the_ring() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let first = env.open(&root, "Ada Lovelace", "Printer");
+    // Some 800 keys made by earlier opens (over 64 KiB of lines).
+    let mut text = std::fs::read_to_string(pending_file(&root)).unwrap();
+    let waiting: Vec<Key> = (0..800).map(|_| Key::generate("customer:x")).collect();
+    for key in &waiting {
+        casebook::model::keyring::push_key_line(&mut text, key, &now());
+    }
+    std::fs::write(pending_file(&root), text).unwrap();
+    let ring_before = env.git(&root, &["rev-parse", KEYRING_REF]);
+
+    let second = env.open(&root, "Bob Babbage", "Scanner");
+    assert_ne!(env.git(&root, &["rev-parse", KEYRING_REF]), ring_before);
+    assert!(!pending_file(&root).exists(), "the ring took every key in");
+    let bucket_of = |id: &str| format!("{KEYRING_REF}:keys/{}/{}", &id[1..2], &id[2..3]);
+    for id in waiting
+        .iter()
+        .map(|k| k.id.clone())
+        .chain([case_key(&root, &first), case_key(&root, &second)])
+    {
+        assert!(
+            env.git(&root, &["show", &bucket_of(&id)]).contains(&id),
+            "{id}"
+        );
+    }
+    // The next one waits in the file again.
+    env.open(&root, "Cy Cousin", "Modem");
+    assert!(pending_file(&root).exists());
+}

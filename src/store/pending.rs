@@ -1,0 +1,318 @@
+//! Keys on their way into the key ring: `.git/casebook-keyring.pending`.
+//!
+//! Replacing the key ring (a new parentless commit, its ref moved, the old ring deleted)
+//! is most of what sealing adds to `open`, which makes one new key. So a transaction that
+//! makes a few keys appends them to this file instead, under the ring lock, before the
+//! branch moves, and the next change of the key ring takes them in and empties the file:
+//! an import's, an erasure's (which can then erase them too), `sync`'s merge before it
+//! pushes anything, or a transaction's once the file has no room left ([`ROOM`]).
+//!
+//! Every reader of keys reads this file and then the ring, in that order: a key taken in
+//! meanwhile is found in one or the other, never in neither. An id the ring has erased
+//! stays erased, whatever this file says (a fold cut short before it emptied the file).
+//! Like the ring, the file is outside the branch history; unlike the ring, it never
+//! leaves this clone (clones get the keys from the ring, once `sync` has taken them in).
+//!
+//! Each line is a key line of a ring bucket (see [`crate::model::keyring`]); one write
+//! appends a transaction's keys whole.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use super::{Result, Store, StoreError};
+use crate::model::keyring::{parse_pending, push_key_line};
+use crate::model::seal::{Key, Lookup};
+
+/// The file's name in the git folder.
+pub(super) const PENDING_FILE: &str = "casebook-keyring.pending";
+/// A transaction with more new keys than this (an import) writes them to the ring itself.
+const BATCH: usize = 64;
+/// Once the file is this long (about 500 keys), the next transaction that makes keys
+/// writes them to the ring itself, taking in the file's.
+const ROOM: u64 = 64 * 1024;
+
+/// The pending keys as read, each with the time it was made.
+#[derive(Default)]
+pub(crate) struct PendingKeys {
+    keys: Vec<(Key, DateTime<Utc>)>,
+    /// Whether the file was there (it may hold nothing but a line cut short).
+    present: bool,
+}
+
+impl PendingKeys {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &(Key, DateTime<Utc>)> {
+        self.keys.iter()
+    }
+
+    /// `Present` or `Unknown`: erasures are the ring's to tell.
+    pub(crate) fn lookup(&self, key_id: &str) -> Lookup {
+        self.keys
+            .iter()
+            .find(|(k, _)| k.id == key_id)
+            .map_or(Lookup::Unknown, |(k, _)| Lookup::Present(k.clone()))
+    }
+}
+
+impl Store {
+    fn pending_path(&self) -> PathBuf {
+        self.repo.path().join(PENDING_FILE)
+    }
+
+    /// The keys waiting in the file (none if there is no file).
+    pub(crate) fn pending_keys(&self) -> Result<PendingKeys> {
+        let path = self.pending_path();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PendingKeys::default()),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    action: "read",
+                    path,
+                    source,
+                })
+            }
+        };
+        let keys = parse_pending(&path.display().to_string(), &bytes)
+            .map_err(|e| StoreError::Keyring(e.0))?;
+        Ok(PendingKeys {
+            keys,
+            present: true,
+        })
+    }
+
+    /// Whether `keys` new keys go into the file (`false`: into the ring, with the file's).
+    pub(crate) fn pending_has_room(&self, keys: usize) -> bool {
+        keys <= BATCH
+            && match std::fs::metadata(self.pending_path()) {
+                Ok(m) => m.len() < ROOM,
+                Err(_) => true,
+            }
+    }
+
+    /// Appends `keys`, made at `now`, to the file, in one write, under the ring lock (so
+    /// that no change of the ring empties the file in between).
+    pub(crate) fn add_pending_keys(&self, keys: &[Key], now: DateTime<Utc>) -> Result<()> {
+        let mut text = String::with_capacity(keys.len() * 120);
+        for key in keys {
+            push_key_line(&mut text, key, &now);
+        }
+        let path = self.pending_path();
+        let io = |action: &'static str| {
+            let path = path.clone();
+            move |source| StoreError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let _lock = self.ring_lock()?;
+        let mut file = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io("open"))?;
+        file.write_all(text.as_bytes()).map_err(io("write"))
+    }
+
+    /// Empties the file once the ring holds every key `taken` read from it (the ring lock
+    /// held since that read).
+    pub(super) fn clear_pending(&self, taken: &PendingKeys) -> Result<()> {
+        if !taken.present {
+            return Ok(());
+        }
+        let path = self.pending_path();
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(StoreError::Io {
+                action: "delete",
+                path,
+                source,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::KEYRING_REF;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-23T09:00:00Z".parse().unwrap()
+    }
+
+    fn book() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open_or_create(dir.path(), true).unwrap();
+        store
+            .add_keys(&[Key::generate("customer:ada")], now())
+            .unwrap();
+        (dir, store)
+    }
+
+    /// The ids the ring itself holds, without the pending keys.
+    fn ring_ids(store: &Store) -> Vec<String> {
+        let tip = store.ring_tip(KEYRING_REF).unwrap().unwrap();
+        let ring = store.open_ring(tip).unwrap().whole().unwrap();
+        ring.keys().map(|k| k.id.clone()).collect()
+    }
+
+    fn present(store: &Store, id: &str) -> bool {
+        matches!(
+            store.ring_reader().unwrap().get(id).unwrap(),
+            Lookup::Present(k) if k.id == id
+        )
+    }
+
+    #[test]
+    fn a_pending_key_is_found_by_every_reader_and_leaves_the_ring_alone() {
+        let (_dir, store) = book();
+        let tip = store.ring_tip(KEYRING_REF).unwrap();
+        let bob = Key::generate("customer:bob");
+        store
+            .add_pending_keys(std::slice::from_ref(&bob), now())
+            .unwrap();
+        assert_eq!(store.ring_tip(KEYRING_REF).unwrap(), tip);
+        assert!(!ring_ids(&store).contains(&bob.id));
+        assert!(present(&store, &bob.id));
+        let whole = store.keyring().unwrap().unwrap();
+        assert!(whole
+            .keys()
+            .any(|k| k.id == bob.id && k.secret() == bob.secret()));
+        assert_eq!(store.keys_of_subject("customer:bob").unwrap(), vec![bob.id]);
+    }
+
+    #[test]
+    fn the_next_change_of_the_ring_takes_pending_keys_in_and_empties_the_file() {
+        let (_dir, store) = book();
+        let bob = Key::generate("customer:bob");
+        let cy = Key::generate("customer:cy");
+        store
+            .add_pending_keys(std::slice::from_ref(&bob), now())
+            .unwrap();
+        store.add_keys(std::slice::from_ref(&cy), now()).unwrap();
+        let ids = ring_ids(&store);
+        assert!(ids.contains(&bob.id) && ids.contains(&cy.id), "{ids:?}");
+        assert!(!store.pending_path().exists());
+        assert!(present(&store, &bob.id));
+    }
+
+    #[test]
+    fn an_erasure_erases_a_pending_key_before_any_object_holds_it() {
+        let (_dir, store) = book();
+        let bob = Key::generate("customer:bob");
+        store
+            .add_pending_keys(std::slice::from_ref(&bob), now())
+            .unwrap();
+        let had = store
+            .erase_keys(std::slice::from_ref(&bob.id), now())
+            .unwrap();
+        assert_eq!(had, vec![bob.id.clone()]);
+        assert_eq!(
+            store.ring_reader().unwrap().get(&bob.id).unwrap(),
+            Lookup::Erased
+        );
+        assert!(!store.pending_path().exists());
+        let secret = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            bob.secret(),
+        );
+        let odb = store.repo.odb().unwrap();
+        odb.foreach(|oid| {
+            let object = odb.read(*oid).unwrap();
+            assert!(
+                !String::from_utf8_lossy(object.data()).contains(&secret),
+                "object {oid} holds the erased key"
+            );
+            true
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_fold_cut_short_never_brings_an_erased_key_back() {
+        let (_dir, store) = book();
+        let file = store.pending_path();
+        let bob = Key::generate("customer:bob");
+        store
+            .add_pending_keys(std::slice::from_ref(&bob), now())
+            .unwrap();
+        let left = std::fs::read(&file).unwrap();
+        store
+            .erase_keys(std::slice::from_ref(&bob.id), now())
+            .unwrap();
+        // As if the erasure had been killed after its ring was in place.
+        std::fs::write(&file, left).unwrap();
+        assert_eq!(
+            store.ring_reader().unwrap().get(&bob.id).unwrap(),
+            Lookup::Erased
+        );
+        assert!(!store
+            .keyring()
+            .unwrap()
+            .unwrap()
+            .keys()
+            .any(|k| k.id == bob.id));
+        assert!(store.keys_of_subject("customer:bob").unwrap().is_empty());
+        // The next change finds nothing to take in, and empties the file.
+        let tip = store.ring_tip(KEYRING_REF).unwrap();
+        store.update_keyring(now(), |_| false).unwrap();
+        assert_eq!(store.ring_tip(KEYRING_REF).unwrap(), tip);
+        assert!(!file.exists());
+    }
+
+    #[test]
+    fn a_line_cut_short_is_passed_over_and_a_bad_line_is_an_error() {
+        let (_dir, store) = book();
+        let file = store.pending_path();
+        let bob = Key::generate("customer:bob");
+        store
+            .add_pending_keys(std::slice::from_ref(&bob), now())
+            .unwrap();
+        let mut text = std::fs::read_to_string(&file).unwrap();
+        text.push_str(&text.clone()[..30]);
+        std::fs::write(&file, &text).unwrap();
+        let pending = store.pending_keys().unwrap();
+        assert_eq!(
+            pending
+                .iter()
+                .map(|(k, _)| k.id.clone())
+                .collect::<Vec<_>>(),
+            vec![bob.id]
+        );
+
+        std::fs::write(&file, format!("{text}\nnot a key line\n")).unwrap();
+        let err = store
+            .ring_reader()
+            .err()
+            .expect("a bad line is an error")
+            .to_string();
+        assert!(
+            err.contains(PENDING_FILE) && err.contains("line 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_full_file_or_a_large_batch_goes_to_the_ring() {
+        let (_dir, store) = book();
+        assert!(store.pending_has_room(1));
+        assert!(store.pending_has_room(BATCH));
+        assert!(!store.pending_has_room(BATCH + 1));
+        let mut keys = Vec::new();
+        while std::fs::metadata(store.pending_path()).map_or(0, |m| m.len()) < ROOM {
+            let batch: Vec<Key> = (0..BATCH).map(|_| Key::generate("customer:x")).collect();
+            store.add_pending_keys(&batch, now()).unwrap();
+            keys.extend(batch);
+        }
+        assert!(!store.pending_has_room(1));
+        assert_eq!(store.pending_keys().unwrap().iter().count(), keys.len());
+    }
+}
