@@ -159,6 +159,10 @@ impl StoreError {
             StoreError::Remote { .. } => {
                 "check the remote's URL and your access (`git remote -v`, `git fetch`); nothing local was lost".into()
             }
+            StoreError::Keyring(m) if m.contains(pending::PENDING_FILE) => format!(
+                "{} holds the only copy of the newest cases' keys until the next `casebook sync`: mend the line named (or put back a copy of the file), and do not delete it",
+                pending::PENDING_FILE
+            ),
             StoreError::Keyring(m) if m.contains("upgrade casebook") => {
                 "upgrade casebook: another clone wrote the key ring in a newer format".into()
             }

@@ -1159,3 +1159,38 @@ fn once_the_pending_file_is_full_the_next_new_case_takes_it_into_the_ring() {
     env.open(&root, "Cy Cousin", "Modem");
     assert!(pending_file(&root).exists());
 }
+
+#[test]
+fn a_damaged_pending_file_is_a_clear_error_and_nothing_is_written() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let ada = env.open(&root, "Ada Lovelace", "Printer");
+    let mut text = std::fs::read_to_string(pending_file(&root)).unwrap();
+    text.push_str("KNOTAKEY half a line\n");
+    std::fs::write(pending_file(&root), &text).unwrap();
+    let before = env.commit_count(&root);
+    for args in [
+        vec!["show", ada.as_str()],
+        vec![
+            "open",
+            "--customer",
+            "Bob Babbage",
+            "--email",
+            "bob@example.com",
+            "--subject",
+            "Scanner",
+        ],
+    ] {
+        let err = env.run(&root, &args).fails(4);
+        assert!(
+            err.contains("casebook-keyring.pending, line 2") && err.contains("do not delete it"),
+            "{err}"
+        );
+    }
+    assert_eq!(env.commit_count(&root), before, "nothing committed");
+    assert_eq!(
+        std::fs::read_to_string(pending_file(&root)).unwrap(),
+        text,
+        "the file is left for a person to mend"
+    );
+}
