@@ -59,6 +59,8 @@ fn main() {
                 common::run(tmp.path(), &init, CLOCK);
                 // Background `git gc --auto` would land on one book's runs, not the other's.
                 git_config(&dir, "gc.auto", "0");
+                // The book imported before is written back first, not during this import.
+                common::settle();
                 let (took, rss) =
                     common::run_measured(&dir, &["import", csv.to_str().unwrap()], CLOCK);
                 round[b] = took;
@@ -144,8 +146,9 @@ impl Turns {
     }
 }
 
-/// `runs` timings of `args(book, k)` in each of `dirs` (plain, sealed), by turns, after one
-/// run of each not counted (it warms the page cache as a working session would find it).
+/// `runs` timings of `args(book, k)` in each of `dirs` (plain, sealed), by turns, after
+/// [`common::settle`] and one run of each not counted (it warms the page cache as a
+/// working session would find it).
 fn by_turns(
     dirs: &[std::path::PathBuf],
     runs: usize,
@@ -156,6 +159,7 @@ fn by_turns(
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         common::timed(|| common::run(&dirs[b], &a, CLOCK))
     };
+    common::settle();
     time(0, 0);
     time(1, 0);
     let mut times = [Vec::new(), Vec::new()];

@@ -99,9 +99,20 @@ pub fn timed(f: impl FnOnce()) -> std::time::Duration {
     started.elapsed()
 }
 
-/// `runs` timings of `f`, sorted, after one run not counted: it warms the page cache as a
-/// second command in a working session would find it.
+/// Waits until the system has written to disk what is still only in memory (`sync`). A
+/// book just imported or indexed leaves tens of MB for the kernel to write back, which it
+/// does over the next seconds while the timed commands run: on this VM's disk that made
+/// every write of them several milliseconds slower (an `open` at 10k took 22 ms instead of
+/// 12 in a book just copied, until a `sync`). A working session finds its book written.
+pub fn settle() {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() };
+}
+
+/// `runs` timings of `f`, sorted, after [`settle`] and one run not counted: it warms the
+/// page cache as a second command in a working session would find it.
 pub fn time_runs(runs: usize, mut f: impl FnMut()) -> Vec<std::time::Duration> {
+    settle();
     f();
     let mut times: Vec<std::time::Duration> = (0..runs).map(|_| timed(&mut f)).collect();
     times.sort();
