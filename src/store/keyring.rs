@@ -1034,14 +1034,15 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn now() -> DateTime<Utc> {
+    pub(in crate::store) fn now() -> DateTime<Utc> {
         "2026-11-23T09:00:00Z".parse().unwrap()
     }
 
-    fn book() -> (tempfile::TempDir, Store) {
+    /// A new store-only book.
+    pub(in crate::store) fn book() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = Store::open_or_create(dir.path(), true).unwrap();
         (dir, store)

@@ -141,20 +141,26 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::super::keyring::tests::now;
     use super::*;
     use crate::store::KEYRING_REF;
 
-    fn now() -> DateTime<Utc> {
-        "2026-11-23T09:00:00Z".parse().unwrap()
-    }
-
+    /// A book whose key ring holds one key.
     fn book() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let (store, _) = Store::open_or_create(dir.path(), true).unwrap();
+        let (dir, store) = super::super::keyring::tests::book();
         store
             .add_keys(&[Key::generate("customer:ada")], now())
             .unwrap();
         (dir, store)
+    }
+
+    /// Bob's new key, made pending.
+    fn pending_bob(store: &Store) -> Key {
+        let bob = Key::generate("customer:bob");
+        store
+            .add_pending_keys(std::slice::from_ref(&bob), now())
+            .unwrap();
+        bob
     }
 
     /// The ids the ring itself holds, without the pending keys.
@@ -175,10 +181,7 @@ mod tests {
     fn a_pending_key_is_found_by_every_reader_and_leaves_the_ring_alone() {
         let (_dir, store) = book();
         let tip = store.ring_tip(KEYRING_REF).unwrap();
-        let bob = Key::generate("customer:bob");
-        store
-            .add_pending_keys(std::slice::from_ref(&bob), now())
-            .unwrap();
+        let bob = pending_bob(&store);
         assert_eq!(store.ring_tip(KEYRING_REF).unwrap(), tip);
         assert!(!ring_ids(&store).contains(&bob.id));
         assert!(present(&store, &bob.id));
@@ -192,11 +195,8 @@ mod tests {
     #[test]
     fn the_next_change_of_the_ring_takes_pending_keys_in_and_empties_the_file() {
         let (_dir, store) = book();
-        let bob = Key::generate("customer:bob");
+        let bob = pending_bob(&store);
         let cy = Key::generate("customer:cy");
-        store
-            .add_pending_keys(std::slice::from_ref(&bob), now())
-            .unwrap();
         store.add_keys(std::slice::from_ref(&cy), now()).unwrap();
         let ids = ring_ids(&store);
         assert!(ids.contains(&bob.id) && ids.contains(&cy.id), "{ids:?}");
@@ -207,10 +207,7 @@ mod tests {
     #[test]
     fn an_erasure_erases_a_pending_key_before_any_object_holds_it() {
         let (_dir, store) = book();
-        let bob = Key::generate("customer:bob");
-        store
-            .add_pending_keys(std::slice::from_ref(&bob), now())
-            .unwrap();
+        let bob = pending_bob(&store);
         let had = store
             .erase_keys(std::slice::from_ref(&bob.id), now())
             .unwrap();
@@ -240,10 +237,7 @@ mod tests {
     fn a_fold_cut_short_never_brings_an_erased_key_back() {
         let (_dir, store) = book();
         let file = store.pending_path();
-        let bob = Key::generate("customer:bob");
-        store
-            .add_pending_keys(std::slice::from_ref(&bob), now())
-            .unwrap();
+        let bob = pending_bob(&store);
         let left = std::fs::read(&file).unwrap();
         store
             .erase_keys(std::slice::from_ref(&bob.id), now())
@@ -272,10 +266,7 @@ mod tests {
     fn a_line_cut_short_is_passed_over_and_a_bad_line_is_an_error() {
         let (_dir, store) = book();
         let file = store.pending_path();
-        let bob = Key::generate("customer:bob");
-        store
-            .add_pending_keys(std::slice::from_ref(&bob), now())
-            .unwrap();
+        let bob = pending_bob(&store);
         let mut text = std::fs::read_to_string(&file).unwrap();
         text.push_str(&text.clone()[..30]);
         std::fs::write(&file, &text).unwrap();
