@@ -17,6 +17,7 @@
 //! appends a transaction's keys whole.
 
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -114,9 +115,23 @@ impl Store {
         let _lock = self.ring_lock()?;
         let mut file = std::fs::File::options()
             .create(true)
+            .read(true)
             .append(true)
             .open(&path)
             .map_err(io("open"))?;
+        // A line an earlier write left cut short (its transaction committed nothing) goes
+        // first: appended to, it would swallow this write's first line.
+        let len = file.metadata().map_err(io("read"))?.len();
+        let mut last = [0u8];
+        if len > 0 && file.read_at(&mut last, len - 1).map_err(io("read"))? == 1 && last != *b"\n" {
+            let mut bytes = Vec::with_capacity(len as usize);
+            std::io::Read::read_to_end(&mut file, &mut bytes).map_err(io("read"))?;
+            let whole = bytes
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |end| end + 1);
+            file.set_len(whole as u64).map_err(io("truncate"))?;
+        }
         file.write_all(text.as_bytes()).map_err(io("write"))
     }
 
@@ -263,30 +278,35 @@ mod tests {
     }
 
     #[test]
-    fn a_line_cut_short_is_passed_over_and_a_bad_line_is_an_error() {
+    fn a_line_cut_short_is_passed_over_and_cut_off_before_the_next_write() {
         let (_dir, store) = book();
         let file = store.pending_path();
         let bob = pending_bob(&store);
-        let mut text = std::fs::read_to_string(&file).unwrap();
-        text.push_str(&text.clone()[..30]);
-        std::fs::write(&file, &text).unwrap();
-        let pending = store.pending_keys().unwrap();
-        assert_eq!(
-            pending
-                .iter()
-                .map(|(k, _)| k.id.clone())
-                .collect::<Vec<_>>(),
-            vec![bob.id]
-        );
+        let whole = std::fs::read_to_string(&file).unwrap();
+        // A second write cut short after 30 bytes: passed over.
+        std::fs::write(&file, format!("{whole}{}", &whole[..30])).unwrap();
+        let ids = |store: &Store| -> Vec<String> {
+            let pending = store.pending_keys().unwrap();
+            pending.iter().map(|(k, _)| k.id.clone()).collect()
+        };
+        assert_eq!(ids(&store), vec![bob.id.clone()]);
+        // The next write does not run on from it: both keys read back whole.
+        let cy = Key::generate("customer:cy");
+        store
+            .add_pending_keys(std::slice::from_ref(&cy), now())
+            .unwrap();
+        assert_eq!(ids(&store), vec![bob.id.clone(), cy.id.clone()]);
+        assert!(present(&store, &cy.id));
 
-        std::fs::write(&file, format!("{text}\nnot a key line\n")).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, format!("{text}not a key line\n")).unwrap();
         let err = store
             .ring_reader()
             .err()
             .expect("a bad line is an error")
             .to_string();
         assert!(
-            err.contains(PENDING_FILE) && err.contains("line 2"),
+            err.contains(PENDING_FILE) && err.contains("line 3"),
             "{err}"
         );
     }
