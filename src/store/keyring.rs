@@ -633,6 +633,7 @@ impl Store {
         mut ahead: Option<ReadAhead<'s>>,
         mut change: impl FnMut(&mut Edit<'s>) -> Result<T>,
     ) -> Result<T> {
+        self.forget_noted_ring()?;
         let pending = self.pending_keys()?;
         let mut change = |edit: &mut Edit<'s>| -> Result<T> {
             for (key, created) in pending.iter() {
@@ -666,6 +667,9 @@ impl Store {
             let removed_a_key = edit.removed_a_key();
             let base = edit.base.take();
             drop(edit);
+            if removed_a_key {
+                self.note_replaced_ring(tip)?;
+            }
             if self.swap_ring_ref(tip, commit)? {
                 super::fault::point("ring-before-pending-cleared");
                 self.clear_pending(&pending)?;
@@ -676,6 +680,7 @@ impl Store {
                 self.delete_ring_reflog()?;
                 if removed_a_key {
                     self.purge_old_rings()?;
+                    self.clear_noted_ring()?;
                 }
                 return Ok(out);
             }
@@ -774,6 +779,7 @@ impl Store {
     ) -> Result<Option<RingPush>> {
         let tracking = tracking_ref(remote);
         let _lock = self.ring_lock()?;
+        self.forget_noted_ring()?;
         // This clone's pending keys go into its ring first, to be merged and pushed.
         if !self.pending_keys()?.is_empty() {
             self.change_ring_locked(now, None, |_| Ok(()))?;
@@ -792,6 +798,7 @@ impl Store {
         self.forget_ring(Some(theirs))?;
         if removed_a_key {
             self.purge_old_rings()?;
+            self.clear_noted_ring()?;
         }
         Ok((local != theirs).then_some(RingPush {
             local,
@@ -849,6 +856,9 @@ impl Store {
                 self.write_ring_commit(&mut edit, now)?
             };
             drop(edit);
+            if removed_a_key {
+                self.note_replaced_ring(tip)?;
+            }
             if self.swap_ring_ref(tip, commit)? {
                 self.forget_ring(tip)?;
                 self.delete_ring_reflog()?;
@@ -866,6 +876,51 @@ impl Store {
 
     fn packed_marker(&self) -> PathBuf {
         self.repo.path().join("casebook-keyring-packed")
+    }
+
+    /// Where a ring that a change replaced because it removed a key is named until its
+    /// objects are deleted: a process killed in between leaves the name, and the next
+    /// change of the ring deletes them then ([`Store::forget_noted_ring`]).
+    fn replaced_marker(&self) -> PathBuf {
+        self.repo.path().join("casebook-keyring-replaced")
+    }
+
+    /// Names the ring at `tip` (if any) as about to be replaced by one without some of its
+    /// keys.
+    fn note_replaced_ring(&self, tip: Option<Oid>) -> Result<()> {
+        let Some(tip) = tip else { return Ok(()) };
+        let path = self.replaced_marker();
+        std::fs::write(&path, format!("{tip}\n")).map_err(|source| StoreError::Io {
+            action: "write",
+            path,
+            source,
+        })
+    }
+
+    fn clear_noted_ring(&self) -> Result<()> {
+        let path = self.replaced_marker();
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io {
+                action: "delete",
+                path,
+                source: e,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Finishes what a change killed after it replaced a ring left: deletes that ring's
+    /// objects the current one does not share, the ref's reflog, and every packed old ring.
+    fn forget_noted_ring(&self) -> Result<()> {
+        let Ok(text) = std::fs::read_to_string(self.replaced_marker()) else {
+            return Ok(());
+        };
+        if let Ok(old) = Oid::from_str(text.trim()) {
+            self.forget_ring(Some(old))?;
+        }
+        self.delete_ring_reflog()?;
+        self.purge_old_rings()?;
+        self.clear_noted_ring()
     }
 
     /// Deletes the loose objects of the ring at `commit` that the current ring does not

@@ -1018,7 +1018,10 @@ fn a_new_case_keeps_its_key_pending_until_sync_takes_it_to_the_remote_and_every_
         .ok()
         .stdout
         .contains("Ada Lovelace"));
-    assert!(ring(&a).lookup(&key) != Lookup::Unknown, "readers see it");
+    assert!(
+        matches!(ring(&a).lookup(&key), Lookup::Present(_)),
+        "readers see it"
+    );
 
     let report = env.run(&a, &["sync", "--json"]).json();
     assert_eq!(report["keyring_pushed"], true, "{report}");
@@ -1070,19 +1073,33 @@ fn an_open_killed_after_its_key_is_pending_commits_nothing_and_the_book_goes_on(
 }
 
 #[test]
-fn an_erasure_killed_before_it_emptied_the_pending_file_keeps_the_key_erased() {
+fn an_erasure_killed_after_its_ring_was_in_place_is_finished_by_the_next_command() {
     let env = Env::new();
     let root = env.casebook("book");
-    let ada = env.open(&root, "Ada Lovelace", "Printer");
-    let bob = env.open(&root, "Bob Babbage", "Scanner");
-    let (ada_key, bob_key) = (case_key(&root, &ada), case_key(&root, &bob));
-    let lines = std::fs::read_to_string(pending_file(&root)).unwrap();
-    let ada_secret = lines
-        .lines()
-        .find(|l| l.starts_with(&ada_key))
-        .and_then(|l| l.split(' ').nth(2))
-        .expect("Ada's key is pending")
-        .to_string();
+    // Ada's first key goes into the ring (an object), her second stays pending.
+    let first = env.open(&root, "Ada Lovelace", "Printer");
+    let pending_secret = |key: &str| {
+        let lines = std::fs::read_to_string(pending_file(&root)).unwrap();
+        lines
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split(' ').nth(2))
+            .expect("the key is pending")
+            .to_string()
+    };
+    let first_key = case_key(&root, &first);
+    let first_secret = pending_secret(&first_key);
+    Store::discover(&root)
+        .unwrap()
+        .update_keyring(now(), |_| false)
+        .unwrap();
+    assert!(holds(&all_objects(&env, &root), &first_secret));
+    let second = env.open(&root, "Ada Lovelace", "Scanner");
+    let second_key = case_key(&root, &second);
+    let second_secret = pending_secret(&second_key);
+    let bob = env.open(&root, "Bob Babbage", "Modem");
+    let bob_key = case_key(&root, &bob);
+
     let out = env
         .cb(&root)
         .env("CASEBOOK_FAULT", "ring-before-pending-cleared")
@@ -1099,26 +1116,34 @@ fn an_erasure_killed_before_it_emptied_the_pending_file_keeps_the_key_erased() {
     assert!(
         std::fs::read_to_string(pending_file(&root))
             .unwrap()
-            .contains(&ada_key),
+            .contains(&second_key),
         "the fault left the pending file as it was"
     );
-    // The ring in place erased Ada's key; the stale line does not bring it back.
-    let shown = env.run(&root, &["show", &ada]).ok().stdout;
-    assert!(
-        shown.contains("[erased]") && !shown.contains("Lovelace"),
-        "{shown}"
-    );
+    // Before any casebook command: the ring in place erased both keys, and the stale
+    // pending line does not bring the second back.
+    let r = ring(&root);
+    assert_eq!(r.lookup(&first_key), Lookup::Erased);
+    assert_eq!(r.lookup(&second_key), Lookup::Erased);
+    assert!(matches!(r.lookup(&bob_key), Lookup::Present(_)));
+
+    // The next command finishes the erasure: its events, the pending file, the old ring.
+    for id in [&first, &second] {
+        let shown = env.run(&root, &["show", id]).ok().stdout;
+        assert!(
+            shown.contains("[erased]") && !shown.contains("Lovelace"),
+            "{shown}"
+        );
+    }
     assert!(env
         .run(&root, &["show", &bob])
         .ok()
         .stdout
         .contains("Bob Babbage"));
-    let r = ring(&root);
-    assert_eq!(r.lookup(&ada_key), Lookup::Erased);
-    assert!(matches!(r.lookup(&bob_key), Lookup::Present(_)));
-    // Ada's secret was only ever in the pending file: no object holds it.
-    assert!(!holds(&all_objects(&env, &root), &ada_secret));
-    let erases = env.run(&root, &["show", &ada, "--json"]).json()["events"]
+    assert!(!pending_file(&root).exists());
+    let objects = all_objects(&env, &root);
+    assert!(!holds(&objects, &first_secret), "the replaced ring is gone");
+    assert!(!holds(&objects, &second_secret));
+    let erases = env.run(&root, &["show", &first, "--json"]).json()["events"]
         .as_array()
         .unwrap()
         .iter()
