@@ -387,28 +387,27 @@ impl Store {
         let pending = self.pending_keys()?;
         let mut ids = self.read_tip_with(|ring| {
             let mut ids = Vec::new();
-            let Some(ring) = ring else {
-                ids.extend(
-                    pending
-                        .iter()
-                        .filter(|(k, _)| k.subject == subject)
-                        .map(|(k, _)| k.id.clone()),
-                );
-                return Ok(ids);
-            };
-            for name in ring.bucket_names()? {
-                let bucket = ring.bucket(&name)?;
-                ids.extend(
-                    bucket
-                        .keys()
-                        .filter(|k| k.subject == subject)
-                        .map(|k| k.id.clone()),
-                );
+            if let Some(ring) = ring {
+                for name in ring.bucket_names()? {
+                    let bucket = ring.bucket(&name)?;
+                    ids.extend(
+                        bucket
+                            .keys()
+                            .filter(|k| k.subject == subject)
+                            .map(|k| k.id.clone()),
+                    );
+                }
             }
             // A pending key the ring erased (a fold cut short) is not the subject's any more.
             for (key, _) in pending.iter().filter(|(k, _)| k.subject == subject) {
-                let name = bucket_of(&key.id).expect("a Key has a valid id");
-                if !ring.bucket(name)?.is_erased(&key.id) {
+                let erased = match ring {
+                    Some(ring) => {
+                        let name = bucket_of(&key.id).expect("a Key has a valid id");
+                        ring.bucket(name)?.is_erased(&key.id)
+                    }
+                    None => false,
+                };
+                if !erased {
                     ids.push(key.id.clone());
                 }
             }
@@ -898,15 +897,7 @@ impl Store {
     }
 
     fn clear_noted_ring(&self) -> Result<()> {
-        let path = self.replaced_marker();
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io {
-                action: "delete",
-                path,
-                source: e,
-            }),
-            _ => Ok(()),
-        }
+        super::remove_if_present(self.replaced_marker())
     }
 
     /// Finishes what a change killed after it replaced a ring left: deletes that ring's

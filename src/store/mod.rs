@@ -240,6 +240,18 @@ pub fn configure_process() {
     });
 }
 
+/// Deletes the file at `path`; one that is not there is fine.
+pub(crate) fn remove_if_present(path: std::path::PathBuf) -> Result<()> {
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Io {
+            action: "delete",
+            path,
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// One-line notes for the person at the terminal (a healed working tree, an update left
 /// for later); the command line prints them on stderr when the command ends.
 static NOTICES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());

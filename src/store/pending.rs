@@ -141,16 +141,7 @@ impl Store {
         if !taken.present {
             return Ok(());
         }
-        let path = self.pending_path();
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(StoreError::Io {
-                action: "delete",
-                path,
-                source,
-            }),
-        }
+        super::remove_if_present(self.pending_path())
     }
 }
 
