@@ -193,7 +193,7 @@ pub fn seal_bytes(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> Strin
 
 /// What a sealed value holds, before it is written as text ([`sealed_text`]): nonce ‖
 /// ciphertext ‖ tag, encrypted where it lies, in one buffer.
-pub fn seal_raw(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> Vec<u8> {
+fn seal_raw(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> Vec<u8> {
     use chacha20poly1305::aead::AeadInPlace;
     let mut bytes = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
     bytes.resize(NONCE_LEN, 0);
@@ -211,7 +211,7 @@ pub fn seal_raw(key: &Key, case: &str, field: &str, plaintext: &[u8]) -> Vec<u8>
 }
 
 /// A sealed value as text: [`PREFIX`], the key id, and the bytes [`seal_raw`] gave.
-pub fn sealed_text(key_id: &str, raw: &[u8]) -> String {
+fn sealed_text(key_id: &str, raw: &[u8]) -> String {
     let mut out = String::with_capacity(
         PREFIX.len() + key_id.len() + 1 + base64::encoded_len(raw.len(), false).unwrap_or(0),
     );
