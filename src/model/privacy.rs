@@ -308,7 +308,11 @@ fn contact_of(case: &CaseFile) -> Option<String> {
 /// that are still sealed (key erased, or not in this clone) stay as they are.
 pub fn seal_in_place(out: &mut CaseFile, state: &SealState) {
     let id = out.case.id.to_string();
-    let contact = contact_of(out);
+    // Only a new key needs the contact (a case sealed ahead has its key).
+    let contact = match state.key.get() {
+        Some(_) => None,
+        None => contact_of(out),
+    };
     // Sealed in this write: a case has a handful of personal values, so a list is faster
     // to search than a map is to hash (an import seals 100k cases' worth).
     let mut fresh: Vec<(&'static str, String, String)> = Vec::new();
@@ -320,15 +324,15 @@ pub fn seal_in_place(out: &mut CaseFile, state: &SealState) {
                 return s.clone();
             }
         }
-        if let Some((_, _, sealed)) = fresh.iter().find(|(f, v, _)| *f == field && v == value) {
-            return sealed.clone();
-        }
+        // What was sealed ahead is found here again by the next use of the same text.
         let ahead = state
             .ahead
             .iter()
             .find(|(f, v, _)| *f == field && v == value);
         if let (Some((_, _, sealed)), Some(_)) = (ahead, state.key.get()) {
-            fresh.push((field, value.to_string(), sealed.clone()));
+            return sealed.clone();
+        }
+        if let Some((_, _, sealed)) = fresh.iter().find(|(f, v, _)| *f == field && v == value) {
             return sealed.clone();
         }
         let key = state
