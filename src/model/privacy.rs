@@ -249,8 +249,9 @@ pub struct SealedAhead {
 }
 
 /// Sealed ahead: each value's field, text and sealed text. Encoding the text ahead too
-/// costs a 100k import about 10 MB more than keeping the bytes, and takes its work off the
-/// cores that make the case files.
+/// holds about 0.26 KB a case more than keeping the bytes would (a 100k import's peak
+/// memory went from 352 to 358 MB), and takes that work off the cores that make the case
+/// files.
 type Ahead = Vec<(&'static str, String, String)>;
 
 /// Seals the personal values of `event`, the first event of new case `case`, with a new
