@@ -10,6 +10,12 @@ use std::fmt;
 
 /// Crockford's base32 alphabet.
 pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// Whether `b` is a character of [`ALPHABET`]; a match, not a search of it (key ids are
+/// checked 100k times in an import's key ring write).
+pub fn in_alphabet(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'A'..=b'H' | b'J' | b'K' | b'M' | b'N' | b'P'..=b'T' | b'V'..=b'Z')
+}
 /// Length of the random part of a case ID (8 × 5 = 40 bits).
 pub const RANDOM_LEN: usize = 8;
 /// Length of an event ID (12 × 5 = 60 bits).
@@ -189,6 +195,13 @@ pub fn new_event_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_alphabet_is_exactly_the_alphabet() {
+        for b in 0..=255u8 {
+            assert_eq!(in_alphabet(b), ALPHABET.contains(&b), "byte {b}");
+        }
+    }
 
     #[test]
     fn generated_ids_have_the_documented_shape() {

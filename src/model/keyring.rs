@@ -121,7 +121,7 @@ pub fn bucket_of(id: &str) -> Option<&str> {
 
 /// Whether `name` can be a bucket's name (two characters of the key id alphabet).
 pub fn is_bucket_name(name: &str) -> bool {
-    name.len() == 2 && name.bytes().all(|b| super::id::ALPHABET.contains(&b))
+    name.len() == 2 && name.bytes().all(super::id::in_alphabet)
 }
 
 /// One bucket: the keys and erased ids whose id has the same characters 1..3.
@@ -160,11 +160,16 @@ fn parse_key_line(name: &str, n: usize, line: &str) -> Result<(Key, DateTime<Utc
 /// Appends the line of `key`, made at `created`, as a bucket and the pending keys file
 /// keep it: `<id> <created> <secret base64url> <subject>` and a newline.
 pub fn push_key_line(out: &mut String, key: &Key, created: &DateTime<Utc>) {
+    push_key_line_at(out, key, &format_utc(created));
+}
+
+/// [`push_key_line`] with the time already formatted (an import's keys share one).
+fn push_key_line_at(out: &mut String, key: &Key, created: &str) {
     out.push_str(&key.id);
     out.push(' ');
-    out.push_str(&format_utc(created));
+    out.push_str(created);
     out.push(' ');
-    out.push_str(&URL_SAFE_NO_PAD.encode(key.secret()));
+    URL_SAFE_NO_PAD.encode_string(key.secret(), out);
     out.push(' ');
     out.push_str(&escape_subject(&key.subject));
     out.push('\n');
@@ -265,8 +270,16 @@ impl Bucket {
     /// The text of `keys/<name>`.
     pub fn keys_text(&self) -> String {
         let mut out = String::with_capacity(self.keys.len() * 120);
+        let mut time: Option<(DateTime<Utc>, String)> = None;
         for e in self.keys.values() {
-            push_key_line(&mut out, &e.key, &e.created);
+            if time.as_ref().is_none_or(|(t, _)| *t != e.created) {
+                time = Some((e.created, format_utc(&e.created)));
+            }
+            let created = time
+                .as_ref()
+                .map(|(_, text)| text.as_str())
+                .unwrap_or_default();
+            push_key_line_at(&mut out, &e.key, created);
         }
         out
     }
@@ -318,11 +331,16 @@ impl Bucket {
     /// Adds a key (of this bucket); `false` (and nothing changed) if its id was erased or
     /// is already here.
     pub fn add(&mut self, key: Key, created: DateTime<Utc>) -> bool {
-        if self.erased.contains(&key.id) || self.keys.contains_key(&key.id) {
+        if self.erased.contains(&key.id) {
             return false;
         }
-        self.keys.insert(key.id.clone(), Entry { key, created });
-        true
+        match self.keys.entry(key.id.clone()) {
+            std::collections::btree_map::Entry::Occupied(_) => false,
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(Entry { key, created });
+                true
+            }
+        }
     }
 
     /// Destroys one key for good: removed, its id recorded as erased. Returns whether the

@@ -83,9 +83,7 @@ pub fn new_key_id() -> String {
 
 /// Whether `s` has the shape of a key id.
 pub fn is_key_id(s: &str) -> bool {
-    s.len() == KEY_ID_LEN + 1
-        && s.starts_with('K')
-        && s[1..].bytes().all(|b| super::id::ALPHABET.contains(&b))
+    s.len() == KEY_ID_LEN + 1 && s.starts_with('K') && s[1..].bytes().all(super::id::in_alphabet)
 }
 
 /// What a key ring knows about a key id. The key is owned: a ring that reads its keys

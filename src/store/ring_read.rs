@@ -10,7 +10,7 @@ use git2::{Oid, Repository, Tree};
 use super::keyring::{ERASED, FORMAT_1_FILE, HEADER, KEYS};
 use super::pending::PendingKeys;
 use super::{GitContext, Result, Store, StoreError, KEYRING_REF};
-use crate::model::id::ALPHABET;
+use crate::model::id::in_alphabet;
 use crate::model::keyring::{
     bucket_of, is_bucket_name, Bucket, Header, KeyRing, PseudonymSecret, FORMAT,
 };
@@ -183,7 +183,7 @@ impl<'r> RingAt<'r> {
                         let Some(b1) = e.name().filter(|n| n.len() == 1) else {
                             continue;
                         };
-                        if !ALPHABET.contains(&b1.as_bytes()[0]) {
+                        if !in_alphabet(b1.as_bytes()[0]) {
                             continue;
                         }
                         let sub = self
