@@ -16,6 +16,7 @@ pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 pub fn in_alphabet(b: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'A'..=b'H' | b'J' | b'K' | b'M' | b'N' | b'P'..=b'T' | b'V'..=b'Z')
 }
+
 /// Length of the random part of a case ID (8 × 5 = 40 bits).
 pub const RANDOM_LEN: usize = 8;
 /// Length of an event ID (12 × 5 = 60 bits).
@@ -171,7 +172,7 @@ fn normalize_code(code: &str) -> Option<String> {
         .map(|c| match c.to_ascii_uppercase() {
             'O' => Some('0'),
             'I' | 'L' => Some('1'),
-            c if ALPHABET.contains(&(c as u8)) && c.is_ascii() => Some(c),
+            c if c.is_ascii() && in_alphabet(c as u8) => Some(c),
             _ => None,
         })
         .collect()

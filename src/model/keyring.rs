@@ -270,16 +270,13 @@ impl Bucket {
     /// The text of `keys/<name>`.
     pub fn keys_text(&self) -> String {
         let mut out = String::with_capacity(self.keys.len() * 120);
-        let mut time: Option<(DateTime<Utc>, String)> = None;
+        // The last creation time and its text.
+        let mut time: (Option<DateTime<Utc>>, String) = (None, String::new());
         for e in self.keys.values() {
-            if time.as_ref().is_none_or(|(t, _)| *t != e.created) {
-                time = Some((e.created, format_utc(&e.created)));
+            if time.0 != Some(e.created) {
+                time = (Some(e.created), format_utc(&e.created));
             }
-            let created = time
-                .as_ref()
-                .map(|(_, text)| text.as_str())
-                .unwrap_or_default();
-            push_key_line_at(&mut out, &e.key, created);
+            push_key_line_at(&mut out, &e.key, &time.1);
         }
         out
     }
