@@ -779,11 +779,17 @@ impl Store {
         let tracking = tracking_ref(remote);
         let _lock = self.ring_lock()?;
         self.forget_noted_ring()?;
-        // This clone's pending keys go into its ring first, to be merged and pushed.
-        if !self.pending_keys()?.is_empty() {
-            self.change_ring_locked(now, None, |_| Ok(()))?;
-        }
+        // This clone's pending keys go into its ring after the merge, to be pushed: folded
+        // before it, the replaced ring's objects would be deleted, and the fetched ring is
+        // often that very ring (nothing changed on the remote since).
+        let fold_pending = || -> Result<()> {
+            if !self.pending_keys()?.is_empty() {
+                self.change_ring_locked(now, None, |_| Ok(()))?;
+            }
+            Ok(())
+        };
         let Some(theirs) = self.ring_tip(&tracking)? else {
+            fold_pending()?;
             return Ok(self.ring_tip(KEYRING_REF)?.map(|local| RingPush {
                 local,
                 remote: None,
@@ -793,12 +799,16 @@ impl Store {
         if let Ok(mut r) = self.repo.find_reference(&tracking) {
             r.delete().ctx(|| format!("cannot delete {tracking}"))?;
         }
-        let (local, removed_a_key) = self.merge_ring_commit(theirs, now)?;
+        let (_, removed_a_key) = self.merge_ring_commit(theirs, now)?;
         self.forget_ring(Some(theirs))?;
         if removed_a_key {
             self.purge_old_rings()?;
             self.clear_noted_ring()?;
         }
+        fold_pending()?;
+        let Some(local) = self.ring_tip(KEYRING_REF)? else {
+            return Ok(None);
+        };
         Ok((local != theirs).then_some(RingPush {
             local,
             remote: Some(theirs),
@@ -1112,6 +1122,37 @@ pub(super) mod tests {
                 return k;
             }
         }
+    }
+
+    /// A sync whose fetched ring is this clone's own (the remote did not change it), with
+    /// a pending key of a bucket that ring has: the merge still reads the fetched ring, and
+    /// the key goes into the ring to be pushed.
+    #[test]
+    fn pending_keys_are_folded_after_the_fetched_ring_is_merged() {
+        let (_dir, store) = book();
+        let ada = Key::generate("customer:ada");
+        store.add_keys(std::slice::from_ref(&ada), now()).unwrap();
+        let tip = store.ring_tip(KEYRING_REF).unwrap().unwrap();
+        store
+            .repo
+            .reference(&tracking_ref("origin"), tip, true, "fetched")
+            .unwrap();
+        let cy = neighbour(&ada);
+        store
+            .add_pending_keys(std::slice::from_ref(&cy), now())
+            .unwrap();
+        let push = store
+            .merge_fetched_keyring("origin", now())
+            .unwrap()
+            .unwrap();
+        assert_eq!(push.remote, Some(tip));
+        assert_eq!(Some(push.local), store.ring_tip(KEYRING_REF).unwrap());
+        assert_eq!(ids(&store), {
+            let mut both = vec![ada.id.clone(), cy.id.clone()];
+            both.sort();
+            both
+        });
+        assert!(store.pending_keys().unwrap().is_empty());
     }
 
     #[test]
