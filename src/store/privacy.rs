@@ -18,13 +18,14 @@ use super::keyring::RingPrep;
 use super::ring_read::RingReader;
 use super::{Result, Store, StoreError};
 use crate::model::case::CaseFile;
-use crate::model::keyring::{bucket_of, customer_subject, KeyRing, PseudonymSecret};
+use crate::model::keyring::{bucket_of, KeyRing, Subjects};
 use crate::model::privacy::{self, KeySource, Opening};
 use crate::model::seal::{Key, Keys, Lookup};
 
 /// Keys made during one transaction, waiting to go into the key ring.
 pub(crate) struct NewKeys {
-    secret: PseudonymSecret,
+    /// The subjects of new keys, under the ring's pseudonym secret.
+    subjects: Subjects,
     made: Mutex<Vec<Key>>,
     /// The first new key, made ahead: its bucket of the key ring may be read while the
     /// change is built ([`Privacy::prepare_ring`]).
@@ -39,7 +40,7 @@ impl KeySource for NewKeys {
 
     fn adopt(&self, case: &str, contact: Option<&str>, mut key: Key) -> Key {
         key.subject = match contact {
-            Some(c) => customer_subject(&self.secret, c),
+            Some(c) => self.subjects.of(c),
             None => format!("case:{case}"),
         };
         self.made
@@ -101,7 +102,7 @@ impl<'r> Privacy<'r> {
                 }
             };
             Some(Arc::new(NewKeys {
-                secret,
+                subjects: Subjects::new(&secret),
                 made: Mutex::new(Vec::new()),
                 first: Mutex::new(Some(Key::generate(""))),
             }))
