@@ -88,6 +88,10 @@ impl Casebook {
                     }
                 }
             }
+            // The branch goes out as it is now: a case written from here on may have keys
+            // that the key ring read below does not hold yet (they are pending before its
+            // commit lands), so a later tip would reach the remote ahead of its keys.
+            let tip = store.snapshot()?.tip();
             // The key ring goes with the branch: merged, and pushed when the remote's differs.
             let erased_before = store.erased_version()?;
             let ring = store.merge_fetched_keyring(&remote, ctx.now)?;
@@ -95,16 +99,17 @@ impl Casebook {
                 // Another clone erased keys: the index held what they opened.
                 store.purge_index();
             }
-            report.outgoing_commits = store.ahead_of(theirs)?;
+            report.outgoing_commits = store.ahead_of(tip, theirs)?;
             if report.outgoing_commits == 0 && ring.is_none() {
                 return Ok(report);
             }
             report.outgoing = store
-                .changed_paths(theirs, store.snapshot()?.tip())?
+                .changed_paths(theirs, tip)?
                 .iter()
                 .filter_map(|p| case_of(p))
                 .collect();
-            if store.push(&remote, report.outgoing_commits > 0, ring)? {
+            let branch = tip.filter(|_| report.outgoing_commits > 0);
+            if store.push(&remote, branch, ring)? {
                 report.pushed = true;
                 report.keyring_pushed = ring.is_some();
                 return Ok(report);

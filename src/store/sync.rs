@@ -104,10 +104,16 @@ impl Store {
         }
     }
 
-    /// Pushes the branch (when `branch` is set) and the key ring (when `ring` is set: with a
-    /// lease, since a key ring is replaced, not fast-forwarded); `Ok(false)` if the remote
-    /// moved meanwhile (fetch and merge again).
-    pub fn push(&self, remote: &str, branch: bool, ring: Option<super::RingPush>) -> Result<bool> {
+    /// Pushes commit `branch` (when set) to the remote's branch of this name, and the key
+    /// ring (when `ring` is set: with a lease, since a key ring is replaced, not
+    /// fast-forwarded); `Ok(false)` if the remote moved meanwhile (fetch and merge again).
+    /// The commit, not the local branch: the branch may have moved since the caller read it.
+    pub fn push(
+        &self,
+        remote: &str,
+        branch: Option<Oid>,
+        ring: Option<super::RingPush>,
+    ) -> Result<bool> {
         let name = self.branch_name().to_string();
         let mut args: Vec<String> = vec!["push".into(), "--quiet".into(), "--porcelain".into()];
         if let Some(ring) = ring {
@@ -118,8 +124,8 @@ impl Store {
             ));
         }
         args.push(remote.to_string());
-        if branch {
-            args.push(format!("refs/heads/{name}:refs/heads/{name}"));
+        if let Some(commit) = branch {
+            args.push(format!("{commit}:refs/heads/{name}"));
         }
         if let Some(ring) = ring {
             // No `+`: a forced refspec would override the lease.
@@ -157,9 +163,9 @@ impl Store {
         })
     }
 
-    /// How many commits the local branch has that `theirs` does not.
-    pub fn ahead_of(&self, theirs: Option<Oid>) -> Result<usize> {
-        let Some(ours) = self.snapshot()?.tip() else {
+    /// How many commits `ours` (a tip of the local branch) has that `theirs` does not.
+    pub fn ahead_of(&self, ours: Option<Oid>, theirs: Option<Oid>) -> Result<usize> {
+        let Some(ours) = ours else {
             return Ok(0);
         };
         let Some(theirs) = theirs else {

@@ -310,3 +310,34 @@ fn snapshots_read_the_branch_tip_not_the_working_tree() {
     assert_eq!(snap.read("notes/missing.txt").unwrap(), None);
     assert_eq!(snap.read("notes").unwrap(), None, "a folder is not a file");
 }
+
+/// Sync reads the branch tip before it reads the key ring, and pushes that tip: a case
+/// written in between (its keys pending after the ring was read) must not reach the remote
+/// ahead of its keys. So a push sends the commit it is given, not where the branch is now.
+#[test]
+fn a_push_sends_the_tip_it_was_given_not_the_branch_moved_since() {
+    for shape in SHAPES {
+        let env = Env::new();
+        let (store, dir) = new_store(&env, shape);
+        let remote = env.path("remote.git");
+        env.git(env.tmp.path(), &["init", "--quiet", "--bare", "remote.git"]);
+        env.git(&dir, &["remote", "add", "origin", remote.to_str().unwrap()]);
+        let read = write(&store, "notes/a.txt", "first\n").unwrap();
+        let later = write(&store, "notes/b.txt", "second\n").unwrap();
+        assert_eq!(store.snapshot().unwrap().tip(), Some(later));
+        let reachable: usize = env
+            .git(&dir, &["rev-list", "--count", &read.to_string()])
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(store.ahead_of(Some(read), None).unwrap(), reachable);
+        assert!(store.push("origin", Some(read), None).unwrap(), "{shape:?}");
+        let branch = format!("refs/heads/{}", store.branch_name());
+        assert_eq!(
+            env.git(&remote, &["rev-parse", &branch]).trim(),
+            read.to_string(),
+            "{shape:?}: the remote holds the tip that was read"
+        );
+        assert_eq!(store.ahead_of(Some(later), Some(read)).unwrap(), 1);
+    }
+}
