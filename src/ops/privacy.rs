@@ -22,8 +22,9 @@ use super::{commit_message, resolve, Casebook, Context};
 use crate::error::{Error, Result};
 use crate::model::keyring::customer_subject;
 use crate::model::privacy::key_ids_in;
+use crate::model::seal::SealError;
 use crate::model::{Action, CaseFile, CaseId, Event};
-use crate::store::Change;
+use crate::store::{Change, View};
 
 /// Whose personal data an erasure is about.
 #[derive(Debug, Clone)]
@@ -155,9 +156,8 @@ fn check_contact(contact: &str) -> Result<()> {
 impl Casebook {
     /// Every case of the customer known by `contact`, opened (a full scan: an erasure or a
     /// subject access request must find old cases whose contact has since changed too).
-    fn cases_of_contact(&self, contact: &str) -> Result<Vec<CaseFile>> {
+    fn cases_of_contact(&self, view: &View<'_>, contact: &str) -> Result<Vec<CaseFile>> {
         check_contact(contact)?;
-        let view = self.view()?;
         let mut cases = view.map_cases(|f| has_contact(&f, contact).then_some(f))?;
         cases.sort_by(|a, b| a.case.id.as_str().cmp(b.case.id.as_str()));
         Ok(cases)
@@ -186,7 +186,7 @@ impl Casebook {
         let mut named: Vec<CaseId> = Vec::new();
         match target {
             EraseTarget::Customer(contact) => {
-                let cases = self.cases_of_contact(contact)?;
+                let cases = self.cases_of_contact(&self.view()?, contact)?;
                 if let Some(secret) = reader.pseudonym_secret() {
                     let subject = customer_subject(&secret, &normalise(contact));
                     keys.extend(self.store.keys_of_subject(&subject)?);
@@ -362,20 +362,26 @@ impl Casebook {
     /// every case with its whole history (`export --customer`, GDPR Art. 15).
     pub fn subject_access(&self, contact: &str, now: DateTime<Utc>) -> Result<serde_json::Value> {
         use base64::Engine;
-        let cases = self.cases_of_contact(contact)?;
-        let ring = self.store.ring_reader()?;
-        let snap = self.store.casebook_snapshot()?;
+        // One view: the attachments are those of the very cases read, opened with the same
+        // keys (an erasure meanwhile changes neither).
+        let view = self.view()?;
+        let cases = self.cases_of_contact(&view, contact)?;
         let mut out = Vec::new();
         for case in &cases {
             let mut files = Vec::new();
             for a in &case.case.attachments {
                 let path = crate::model::layout::attachment_file(&case.case.id, a);
-                let content = match snap.read(&path)? {
-                    Some(stored) => crate::model::privacy::open_attachment(case, &ring, &stored)
-                        .ok()
-                        .map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
-                    None => None,
-                };
+                // Erased, or no key in this clone: no content, as its case's fields read
+                // "[erased]" or "[sealed]". A damaged one is an error naming it.
+                let content = match view.snapshot().attachment(case, &path) {
+                    Ok(content) => content,
+                    Err(crate::store::StoreError::Sealed {
+                        source: SealError::Erased { .. } | SealError::MissingKey { .. },
+                        ..
+                    }) => None,
+                    Err(e) => return Err(e.into()),
+                }
+                .map(|b| base64::engine::general_purpose::STANDARD.encode(b));
                 files.push(serde_json::json!({
                     "name": a.name,
                     "size": a.size,
@@ -608,17 +614,9 @@ impl Casebook {
             }
         };
         let path = path_of(a);
-        let stored = view.snapshot().read(&path)?.ok_or_else(|| {
+        let content = view.snapshot().attachment(&case, &path)?.ok_or_else(|| {
             Error::invalid("FILE", format!("{path} is missing from the case book"))
         })?;
-        let ring = self.store.ring_reader()?;
-        let content =
-            crate::model::privacy::open_attachment(&case, &ring, &stored).map_err(|source| {
-                Error::Store(crate::store::StoreError::Sealed {
-                    path: path.clone(),
-                    source,
-                })
-            })?;
         Ok((a.name.to_string(), content))
     }
 }

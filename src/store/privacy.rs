@@ -145,6 +145,11 @@ impl<'r> Privacy<'r> {
             .take()
     }
 
+    /// The keys, one at a time.
+    pub(crate) fn keys(&self) -> &RingReader<'r> {
+        &self.reader
+    }
+
     /// For one case, on this thread: keys through the lazy reader.
     pub(crate) fn opener(&self) -> Opener<'_, RingReader<'r>> {
         Opener {

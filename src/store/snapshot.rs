@@ -155,6 +155,27 @@ impl<'r> Snapshot<'r> {
         Ok(case)
     }
 
+    /// The content of `case`'s attachment file `path` at this tip, opened with the keys
+    /// this snapshot opens its cases with; `None` if there is no such file. A sealed
+    /// attachment that does not open is an error naming the file (see
+    /// [`crate::model::privacy::open_attachment`]).
+    pub fn attachment(&self, case: &CaseFile, path: &str) -> Result<Option<Vec<u8>>> {
+        let Some(stored) = self.read(path)? else {
+            return Ok(None);
+        };
+        let opened = match self.privacy()? {
+            Some(p) => crate::model::privacy::open_attachment(case, p.keys(), &stored),
+            None => {
+                let ring = self.store.ring_reader()?;
+                crate::model::privacy::open_attachment(case, &ring, &stored)
+            }
+        };
+        opened.map(Some).map_err(|source| StoreError::Sealed {
+            path: path.to_string(),
+            source,
+        })
+    }
+
     /// Keys made for cases that had none, to go into the key ring before the commit.
     pub(crate) fn take_new_keys(&self) -> Vec<crate::model::seal::Key> {
         self.privacy

@@ -891,3 +891,46 @@ fn a_large_sealed_import_reads_back_and_erases_by_customer() {
     assert!(!export.contains("Customer 1300"));
     assert!(export.contains("\"Customer 1299\""));
 }
+
+/// A subject access export opens attachments with the keys its cases were read with; a
+/// damaged one is an error naming its file, never a silent gap in what the customer is owed.
+#[test]
+fn a_subject_access_export_names_a_damaged_attachment() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada Lovelace", "Printer");
+    let file = env.path("jam.txt");
+    std::fs::write(&file, "jammed").unwrap();
+    env.run(&root, &["gather", &id, "--attach", file.to_str().unwrap()])
+        .ok();
+    let export = ["export", "--customer", "ada.lovelace@example.com", "--json"];
+    let stored = env.git(&root, &["ls-files", "--", "attachments/"]);
+    let stored = stored.trim();
+    assert!(!stored.is_empty(), "the attachment is a file of the book");
+    let text = std::fs::read_to_string(root.join(stored)).unwrap();
+    assert!(text.starts_with("sealed:v1:"), "{text}");
+    // A character in the middle of the ciphertext: any base64url letter is
+    // well-formed there, so the seal itself must refuse the change.
+    let body = text.rfind(':').unwrap() + 1;
+    let mid = body + (text.trim_end().len() - body) / 2;
+    let flipped = if &text[mid..mid + 1] == "A" { "B" } else { "A" };
+    std::fs::write(
+        root.join(stored),
+        format!("{}{flipped}{}", &text[..mid], &text[mid + 1..]),
+    )
+    .unwrap();
+    env.git(&root, &["commit", "-qam", "damage the attachment"]);
+    let err = env.run(&root, &export).fails(1);
+    assert!(
+        err.contains(stored) && err.contains("does not open"),
+        "{err}"
+    );
+
+    env.git(&root, &["reset", "-q", "--hard", "HEAD~1"]);
+    let held = env.run(&root, &export).json();
+    let content = held["cases"][0]["attachment_contents"][0]["content_base64"].clone();
+    assert_eq!(
+        content,
+        base64::engine::general_purpose::STANDARD.encode("jammed")
+    );
+}
