@@ -108,14 +108,40 @@ impl Store {
     /// ring (when `ring` is set: with a lease, since a key ring is replaced, not
     /// fast-forwarded); `Ok(false)` if the remote moved meanwhile (fetch and merge again).
     /// The commit, not the local branch: the branch may have moved since the caller read it.
+    /// Both or neither: a branch that landed while its key ring was refused would give the
+    /// remote cases whose keys it does not hold. So the two go in one atomic push, or, to a
+    /// remote that cannot take one, the key ring first and the branch only once it landed.
     pub fn push(
         &self,
         remote: &str,
         branch: Option<Oid>,
         ring: Option<super::RingPush>,
     ) -> Result<bool> {
+        if branch.is_none() || ring.is_none() {
+            return self.push_refs(remote, branch, ring, false);
+        }
+        match self.push_refs(remote, branch, ring, true) {
+            Err(StoreError::Remote { message, .. }) if message.contains("--atomic") => {
+                let ring_landed = self.push_refs(remote, None, ring, false)?;
+                Ok(ring_landed && self.push_refs(remote, branch, None, false)?)
+            }
+            pushed => pushed,
+        }
+    }
+
+    /// One `git push` of what [`Store::push`] is given, `--atomic` if `atomic`.
+    fn push_refs(
+        &self,
+        remote: &str,
+        branch: Option<Oid>,
+        ring: Option<super::RingPush>,
+        atomic: bool,
+    ) -> Result<bool> {
         let name = self.branch_name().to_string();
         let mut args: Vec<String> = vec!["push".into(), "--quiet".into(), "--porcelain".into()];
+        if atomic {
+            args.push("--atomic".into());
+        }
         if let Some(ring) = ring {
             let expected = ring.remote.map(|o| o.to_string()).unwrap_or_default();
             args.push(format!(
@@ -150,9 +176,9 @@ impl Store {
             && (text.contains("fetch first")
                 || text.contains("non-fast-forward")
                 || text.contains("stale info"));
-        let moved_meanwhile = text.contains("[remote rejected]")
-            && text.contains("failed to update ref")
-            && text.contains("but expected");
+        // ("failed to update ref", or in an atomic push "cannot lock ref", then "is at
+        // ... but expected ...".)
+        let moved_meanwhile = text.contains("[remote rejected]") && text.contains("but expected");
         if seen_first || moved_meanwhile {
             return Ok(false);
         }

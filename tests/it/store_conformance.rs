@@ -341,3 +341,72 @@ fn a_push_sends_the_tip_it_was_given_not_the_branch_moved_since() {
         assert_eq!(store.ahead_of(Some(later), Some(read)).unwrap(), 1);
     }
 }
+
+/// A sync pushes the branch and the key ring together. If another clone replaced the
+/// remote's key ring since the fetch, the ring's lease fails, and the branch must not land
+/// without it: the remote would hold cases whose keys its ring does not have.
+#[test]
+fn a_push_whose_key_ring_is_refused_leaves_the_remote_branch_where_it_was() {
+    use casebook::store::{RingPush, KEYRING_REF};
+    // A remote that takes no atomic push (`receive.advertiseAtomic`) gets the ring first.
+    for (shape, atomic) in SHAPES.iter().flat_map(|s| [(*s, true), (*s, false)]) {
+        let env = Env::new();
+        let (store, dir) = new_store(&env, shape);
+        let remote = env.path("remote.git");
+        env.git(env.tmp.path(), &["init", "--quiet", "--bare", "remote.git"]);
+        let advertise = format!("receive.advertiseAtomic={atomic}");
+        env.git(
+            &remote,
+            &["config", "receive.advertiseAtomic", &atomic.to_string()],
+        );
+        env.git(&dir, &["remote", "add", "origin", remote.to_str().unwrap()]);
+        let first = write(&store, "notes/a.txt", "first\n").unwrap();
+        // Key ring stand-ins: commits without parents, as the key ring's are.
+        let ring = |text: &str| -> git2::Oid {
+            let tree = env.git(&dir, &["hash-object", "-t", "tree", "-w", "/dev/null"]);
+            let oid = env.git(&dir, &["commit-tree", tree.trim(), "-m", text]);
+            git2::Oid::from_str(oid.trim()).unwrap()
+        };
+        let fetched = ring("ring as fetched");
+        let replaced = ring("ring another clone pushed");
+        let ours = ring("ring with our new keys");
+        let to_ring = |oid: git2::Oid| format!("{oid}:{KEYRING_REF}");
+        assert!(store.push("origin", Some(first), None).unwrap());
+        env.git(&dir, &["push", "--quiet", "origin", &to_ring(fetched)]);
+        env.git(
+            &dir,
+            &["push", "--quiet", "--force", "origin", &to_ring(replaced)],
+        );
+
+        let later = write(&store, "notes/b.txt", "second\n").unwrap();
+        let push = RingPush {
+            local: ours,
+            remote: Some(fetched),
+        };
+        assert!(
+            !store.push("origin", Some(later), Some(push)).unwrap(),
+            "{shape:?} {advertise}: a refused key ring means fetch and merge again"
+        );
+        let branch = format!("refs/heads/{}", store.branch_name());
+        let at = |r: &str| env.git(&remote, &["rev-parse", r]).trim().to_string();
+        assert_eq!(
+            at(&branch),
+            first.to_string(),
+            "{shape:?} {advertise}: the branch stays"
+        );
+        assert_eq!(
+            at(KEYRING_REF),
+            replaced.to_string(),
+            "{shape:?} {advertise}"
+        );
+
+        // Leased on the ring the remote has, both land.
+        let push = RingPush {
+            local: ours,
+            remote: Some(replaced),
+        };
+        assert!(store.push("origin", Some(later), Some(push)).unwrap());
+        assert_eq!(at(&branch), later.to_string(), "{shape:?} {advertise}");
+        assert_eq!(at(KEYRING_REF), ours.to_string(), "{shape:?} {advertise}");
+    }
+}
