@@ -362,23 +362,38 @@ impl Casebook {
     /// every case with its whole history (`export --customer`, GDPR Art. 15).
     pub fn subject_access(&self, contact: &str, now: DateTime<Utc>) -> Result<serde_json::Value> {
         use base64::Engine;
-        // One view: the attachments are those of the very cases read, opened with the same
-        // keys (an erasure meanwhile changes neither).
+        // One view: the attachments are those of the very cases read.
         let view = self.view()?;
         let cases = self.cases_of_contact(&view, contact)?;
         let mut out = Vec::new();
         for case in &cases {
             let mut files = Vec::new();
+            // The keys the case's own values are sealed with, as stored.
+            let case_keys = match view.snapshot().read(&case.case.id.path())? {
+                Some(text) => key_ids_in(&String::from_utf8_lossy(&text)),
+                None => Vec::new(),
+            };
             for a in &case.case.attachments {
                 let path = crate::model::layout::attachment_file(&case.case.id, a);
-                // Erased, or no key in this clone: no content, as its case's fields read
-                // "[erased]" or "[sealed]". A damaged one is an error naming it.
+                // Erased, or its case's key not in this clone: no content, as its case's
+                // fields read "[erased]" or "[sealed]". Anything else is an error naming
+                // the file: a damaged or missing one, or one that names a key its case
+                // does not use (an edited file, not an erased one).
                 let content = match view.snapshot().attachment(case, &path) {
-                    Ok(content) => content,
+                    Ok(Some(content)) => Some(content),
+                    Ok(None) => {
+                        return Err(Error::invalid(
+                            "--customer",
+                            format!(
+                                "case {}: {path} is missing from the case book",
+                                case.case.id
+                            ),
+                        ))
+                    }
                     Err(crate::store::StoreError::Sealed {
-                        source: SealError::Erased { .. } | SealError::MissingKey { .. },
+                        source: SealError::Erased { key, .. } | SealError::MissingKey { key, .. },
                         ..
-                    }) => None,
+                    }) if case_keys.contains(&key) => None,
                     Err(e) => return Err(e.into()),
                 }
                 .map(|b| base64::engine::general_purpose::STANDARD.encode(b));

@@ -892,8 +892,9 @@ fn a_large_sealed_import_reads_back_and_erases_by_customer() {
     assert!(export.contains("\"Customer 1299\""));
 }
 
-/// A subject access export opens attachments with the keys its cases were read with; a
-/// damaged one is an error naming its file, never a silent gap in what the customer is owed.
+/// A subject access export gives every attachment of the customer's cases; one it cannot
+/// give is an error naming its file (damaged, sealed with a key its case does not use, or
+/// missing), never a silent gap in what the customer is owed.
 #[test]
 fn a_subject_access_export_names_a_damaged_attachment() {
     let env = Env::new();
@@ -905,28 +906,40 @@ fn a_subject_access_export_names_a_damaged_attachment() {
         .ok();
     let export = ["export", "--customer", "ada.lovelace@example.com", "--json"];
     let stored = env.git(&root, &["ls-files", "--", "attachments/"]);
-    let stored = stored.trim();
+    let stored = stored.trim().to_string();
     assert!(!stored.is_empty(), "the attachment is a file of the book");
-    let text = std::fs::read_to_string(root.join(stored)).unwrap();
-    assert!(text.starts_with("sealed:v1:"), "{text}");
+    let text = std::fs::read_to_string(root.join(&stored)).unwrap();
+    assert!(text.starts_with("sealed:v1:K"), "{text}");
+    // `text` with its character at `at` replaced by another of the same alphabets.
+    let flip = |at: usize| {
+        let to = if &text[at..at + 1] == "A" { "B" } else { "A" };
+        format!("{}{to}{}", &text[..at], &text[at + 1..])
+    };
+    let refused = |change: &dyn Fn(), why: &str| {
+        change();
+        env.git(&root, &["commit", "-qam", "change the attachment"]);
+        let err = env.run(&root, &export).fails(1);
+        assert!(err.contains(&stored) && err.contains(why), "{why}: {err}");
+        env.git(&root, &["reset", "-q", "--hard", "HEAD~1"]);
+    };
+    let write = |new: String| std::fs::write(root.join(&stored), new).unwrap();
     // A character in the middle of the ciphertext: any base64url letter is
     // well-formed there, so the seal itself must refuse the change.
     let body = text.rfind(':').unwrap() + 1;
     let mid = body + (text.trim_end().len() - body) / 2;
-    let flipped = if &text[mid..mid + 1] == "A" { "B" } else { "A" };
-    std::fs::write(
-        root.join(stored),
-        format!("{}{flipped}{}", &text[..mid], &text[mid + 1..]),
-    )
-    .unwrap();
-    env.git(&root, &["commit", "-qam", "damage the attachment"]);
-    let err = env.run(&root, &export).fails(1);
-    assert!(
-        err.contains(stored) && err.contains("does not open"),
-        "{err}"
+    refused(&|| write(flip(mid)), "does not open");
+    // Another key id: not one of the case's keys, so not an erased or unsynced one.
+    refused(
+        &|| write(flip("sealed:v1:K".len() + 3)),
+        "key ring does not have",
+    );
+    refused(
+        &|| {
+            env.git(&root, &["rm", "-q", &stored]);
+        },
+        "missing from the case book",
     );
 
-    env.git(&root, &["reset", "-q", "--hard", "HEAD~1"]);
     let held = env.run(&root, &export).json();
     let content = held["cases"][0]["attachment_contents"][0]["content_base64"].clone();
     assert_eq!(
