@@ -641,15 +641,21 @@ fn erase_refuses_bad_input_and_writes_nothing() {
     assert_eq!(env.commit_count(&root), before);
 }
 
-#[test]
-fn a_dry_run_erases_nothing_and_attachment_names_what_a_case_has() {
-    let env = Env::new();
+/// A sealed book with one case of Ada Lovelace's, with `jam.txt` ("jammed") attached.
+fn ada_with_an_attachment(env: &Env) -> (PathBuf, String) {
     let root = env.casebook("book");
     let id = env.open(&root, "Ada Lovelace", "Printer");
     let file = env.path("jam.txt");
     std::fs::write(&file, "jammed").unwrap();
     env.run(&root, &["gather", &id, "--attach", file.to_str().unwrap()])
         .ok();
+    (root, id)
+}
+
+#[test]
+fn a_dry_run_erases_nothing_and_attachment_names_what_a_case_has() {
+    let env = Env::new();
+    let (root, id) = ada_with_an_attachment(&env);
     let before = env.commit_count(&root);
     let plan = env
         .run(
@@ -898,12 +904,7 @@ fn a_large_sealed_import_reads_back_and_erases_by_customer() {
 #[test]
 fn a_subject_access_export_names_a_damaged_attachment() {
     let env = Env::new();
-    let root = env.casebook("book");
-    let id = env.open(&root, "Ada Lovelace", "Printer");
-    let file = env.path("jam.txt");
-    std::fs::write(&file, "jammed").unwrap();
-    env.run(&root, &["gather", &id, "--attach", file.to_str().unwrap()])
-        .ok();
+    let (root, _) = ada_with_an_attachment(&env);
     let export = ["export", "--customer", "ada.lovelace@example.com", "--json"];
     let stored = env.git(&root, &["ls-files", "--", "attachments/"]);
     let stored = stored.trim().to_string();
