@@ -16,7 +16,7 @@ pub struct Snapshot<'r> {
     pub(crate) tree: Option<Tree<'r>>,
     /// How sealed personal data is opened: loaded on the first case parsed.
     pub(crate) opening: Opening,
-    privacy: std::cell::OnceCell<Option<Privacy<'r>>>,
+    privacy: std::cell::OnceCell<Privacy<'r>>,
 }
 
 impl<'r> Snapshot<'r> {
@@ -132,9 +132,9 @@ impl<'r> Snapshot<'r> {
 
     /// What this snapshot opens and seals values with, loaded once, on the first case
     /// parsed. A plain book gets one too: its cases may hold values sealed elsewhere.
-    pub(crate) fn privacy(&self) -> Result<Option<&Privacy<'r>>> {
+    pub(crate) fn privacy(&self) -> Result<&Privacy<'r>> {
         if let Some(p) = self.privacy.get() {
-            return Ok(p.as_ref());
+            return Ok(p);
         }
         let sealing = match self.config() {
             Ok(c) => c.privacy.seal,
@@ -143,15 +143,13 @@ impl<'r> Snapshot<'r> {
         // A plain book needs the ring only if some case holds sealed values; the key ring
         // is read when the first one is met (`parse`).
         let loaded = Privacy::load(self.store, sealing, self.opening, chrono::Utc::now())?;
-        Ok(self.privacy.get_or_init(|| Some(loaded)).as_ref())
+        Ok(self.privacy.get_or_init(|| loaded))
     }
 
     /// Parses a case file's bytes and opens its sealed values (see [`Privacy::open`]).
     pub fn parse(&self, path: &str, bytes: &[u8]) -> Result<CaseFile> {
         let mut case = parse_case(path, bytes)?;
-        if let Some(p) = self.privacy()? {
-            open_parsed(&p.opener(), path, bytes, &mut case)?;
-        }
+        open_parsed(&self.privacy()?.opener(), path, bytes, &mut case)?;
         Ok(case)
     }
 
@@ -163,24 +161,19 @@ impl<'r> Snapshot<'r> {
         let Some(stored) = self.read(path)? else {
             return Ok(None);
         };
-        let opened = match self.privacy()? {
-            Some(p) => crate::model::privacy::open_attachment(case, p.keys(), &stored),
-            None => {
-                let ring = self.store.ring_reader()?;
-                crate::model::privacy::open_attachment(case, &ring, &stored)
-            }
-        };
-        opened.map(Some).map_err(|source| StoreError::Sealed {
-            path: path.to_string(),
-            source,
-        })
+        let keys = self.privacy()?.keys();
+        crate::model::privacy::open_attachment(case, keys, &stored)
+            .map(Some)
+            .map_err(|source| StoreError::Sealed {
+                path: path.to_string(),
+                source,
+            })
     }
 
     /// Keys made for cases that had none, to go into the key ring before the commit.
     pub(crate) fn take_new_keys(&self) -> Vec<crate::model::seal::Key> {
         self.privacy
             .get()
-            .and_then(|p| p.as_ref())
             .and_then(|p| p.new_keys.as_ref())
             .map(|k| k.take())
             .unwrap_or_default()
@@ -191,17 +184,14 @@ impl<'r> Snapshot<'r> {
     /// built, so the key ring's write waits for less. A key ring that cannot be read is
     /// reported where the change needs it, not here.
     pub fn expect_new_case(&self) {
-        if let Ok(Some(privacy)) = self.privacy() {
+        if let Ok(privacy) = self.privacy() {
             privacy.prepare_ring();
         }
     }
 
     /// The key ring thread [`Snapshot::expect_new_case`] started, to add the new keys.
     pub(crate) fn take_ring_prep(&self) -> Option<super::keyring::RingPrep> {
-        self.privacy
-            .get()
-            .and_then(|p| p.as_ref())
-            .and_then(|p| p.take_ring_prep())
+        self.privacy.get().and_then(|p| p.take_ring_prep())
     }
 
     /// What new cases made on other threads are given for a sealed write (`import`), see
@@ -211,16 +201,15 @@ impl<'r> Snapshot<'r> {
     ) -> Result<Option<std::sync::Arc<dyn crate::model::privacy::KeySource>>> {
         Ok(self
             .privacy()?
-            .and_then(|p| p.new_keys.clone())
+            .new_keys
+            .clone()
             .map(|k| k as std::sync::Arc<dyn crate::model::privacy::KeySource>))
     }
 
     /// Gives a case made in this transaction (not parsed: `open`, `import`) what a sealed
     /// write needs; nothing in a plain book.
     pub fn prepare_new(&self, case: &mut CaseFile) -> Result<()> {
-        if let Some(p) = self.privacy()? {
-            p.attach_new(case);
-        }
+        self.privacy()?.attach_new(case);
         Ok(())
     }
 
@@ -342,11 +331,8 @@ impl<'r> Snapshot<'r> {
         }
         let chunk = entries.len().div_ceil(threads);
         let gitdir = self.store.repo.path();
-        let bulk = match self.privacy()? {
-            Some(p) => Some(p.bulk_opener()?),
-            None => None,
-        };
-        let privacy = bulk.as_ref();
+        let bulk = self.privacy()?.bulk_opener()?;
+        let opener = &bulk;
         let f = &f;
         let parts: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = entries
@@ -363,9 +349,7 @@ impl<'r> Snapshot<'r> {
                                 .ctx(|| format!("cannot read {path}"))
                                 .and_then(|b| {
                                     let mut case = parse_case(path, b.content())?;
-                                    if let Some(p) = privacy {
-                                        open_parsed(p, path, b.content(), &mut case)?;
-                                    }
+                                    open_parsed(opener, path, b.content(), &mut case)?;
                                     Ok(case)
                                 });
                             out.extend(f(path, *blob, parsed)?);
