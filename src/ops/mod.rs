@@ -316,6 +316,14 @@ pub fn summary_of(event: &Event) -> String {
             .replace("new  case", "new case"),
         }),
         Payload::Acknowledge(_) => parts.push(format!("first response sent{channel}")),
+        Payload::Log(p) => parts.push(match p.summary.as_deref().map(str::trim) {
+            Some(s) if !s.is_empty() => s.to_string(),
+            // A commit message (the summary is personal data): what is not.
+            _ => {
+                let direction = p.direction.as_ref().map(|d| format!("{} ", d.as_str()));
+                format!("{}interaction{channel}", direction.unwrap_or_default())
+            }
+        }),
         Payload::Update(p) => parts.push(match &p.eta {
             Some(eta) => format!("update sent{channel}, ETA {}", format_utc(eta)),
             None => format!("update sent{channel}"),

@@ -399,6 +399,43 @@ fn history_shows_the_commits_of_one_case() {
 }
 
 #[test]
+fn a_logged_interaction_says_in_its_commit_how_it_went_not_what_was_said() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada", "First");
+    env.run(
+        &root,
+        &[
+            "log",
+            &id,
+            "--summary",
+            "Called Ada about the refund",
+            "--channel",
+            "phone",
+            "--direction",
+            "inbound",
+            "--with",
+            "Ada Lovelace",
+        ],
+    )
+    .ok();
+    env.run(&root, &["log", &id, "--summary", "Noted the callback"])
+        .ok();
+    let subjects = env.git(&root, &["log", "-2", "--format=%s"]);
+    assert_eq!(
+        subjects.lines().collect::<Vec<_>>(),
+        [
+            format!("{id}: log — interaction"),
+            format!("{id}: log — inbound interaction by phone"),
+        ],
+        "{subjects}"
+    );
+    // The case's own timeline shows what was said.
+    let shown = env.run(&root, &["show", &id]).ok().stdout;
+    assert!(shown.contains("Called Ada about the refund"), "{shown}");
+}
+
+#[test]
 fn a_bare_case_book_works_through_minus_c_and_casebook_dir() {
     let env = Env::new();
     let root = env.casebook_with("store.git", &["--bare"]);
