@@ -934,7 +934,12 @@ mod tests {
                 let mut case = read_for_write(&middle, &ring, &source);
                 append_all(&mut case, &steps, 10);
                 let text = case.to_toml();
-                prop_assert!(text.contains(FROM_EVENTS), "{}", text);
+                // A history may empty every personal value of the projection (an empty
+                // value is not sealed): then there is nothing to give as the marker.
+                let mut any_personal = false;
+                case.clone()
+                    .each_projected_personal_mut(&mut |_, v| any_personal |= !v.is_empty());
+                prop_assert_eq!(text.contains(FROM_EVENTS), any_personal, "{}", text);
                 for k in source.0.lock().unwrap().drain(..) {
                     ring.add(k, at());
                 }
