@@ -138,6 +138,12 @@ impl Casebook {
         }
         store.casebook_snapshot()?;
         let cb = Casebook::with(store);
+        // A key ring replaced without some keys, whose old objects may still be here.
+        if let Err(e) = cb.store.finish_ring_change() {
+            eprintln!(
+                "casebook: could not delete an old key ring: {e}; the next command tries again"
+            );
+        }
         // An erasure that destroyed its keys but died before recording its events.
         if let Err(e) = cb.finish_erasure() {
             eprintln!("casebook: could not finish an interrupted erasure: {e}; the next command tries again");

@@ -906,8 +906,27 @@ impl Store {
         })
     }
 
+    /// Drops the note of a replaced ring once its objects are gone, unless a `git gc` is
+    /// running: it may have read that ring before it was replaced and be writing it into a
+    /// pack, so the note stays for a later command to look again
+    /// ([`Store::finish_ring_change`]).
     fn clear_noted_ring(&self) -> Result<()> {
+        if self.gc_running() {
+            return Ok(());
+        }
         super::remove_if_present(self.replaced_marker())
+    }
+
+    /// Finishes a change of the key ring that removed keys and was cut short (killed after
+    /// the ring was replaced) or overlapped a `git gc`: deletes what is left of the old
+    /// ring. Run by every command as it opens the case book; costs one file check when
+    /// there is nothing to finish.
+    pub fn finish_ring_change(&self) -> Result<()> {
+        if !self.replaced_marker().exists() {
+            return Ok(());
+        }
+        let _lock = self.ring_lock()?;
+        self.forget_noted_ring()
     }
 
     /// Finishes what a change killed after it replaced a ring left: deletes that ring's
@@ -989,16 +1008,18 @@ impl Store {
     }
 
     /// Deletes these objects where they are loose (in this order: blobs first, commit
-    /// last, so that a deletion cut short can be done again); notes when some were not.
+    /// last, so that a deletion cut short can be done again); notes when some are still
+    /// there, in a pack, for [`Store::purge_old_rings`]. A packed copy can sit beside a
+    /// loose one (after `git repack` without `-d`, or a `git gc` cut short), so what counts
+    /// is what the object database still has, not which loose files were missing.
     fn delete_ring_objects(&self, objects: Vec<Oid>) -> Result<()> {
         let dir = self.repo.path().join("objects");
-        let mut packed = false;
-        for oid in objects {
+        for oid in &objects {
             let hex = oid.to_string();
             let path = dir.join(&hex[..2]).join(&hex[2..]);
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => packed = true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(source) => {
                     return Err(StoreError::Io {
                         action: "delete",
@@ -1008,6 +1029,17 @@ impl Store {
                 }
             }
         }
+        if objects.is_empty() {
+            return Ok(());
+        }
+        let odb = self
+            .repo
+            .odb()
+            .ctx(|| "cannot open the object database".into())?;
+        // Packs written since the database was opened (a `git gc` meanwhile) count too.
+        odb.refresh()
+            .ctx(|| "cannot read the object database's packs".into())?;
+        let packed = objects.iter().any(|oid| odb.exists(*oid));
         // (Most changes after an import find its bucket blobs packed: the note is written
         // once, not on every change.)
         if packed && !self.packed_marker().exists() {
@@ -1021,6 +1053,41 @@ impl Store {
             })?;
         }
         Ok(())
+    }
+
+    /// Whether a `git gc` is running on this repository (its `gc.pid` names a live
+    /// process, and is younger than the 12 hours after which git takes it for stale). One
+    /// that started before a ring was replaced may still be writing that ring into a pack.
+    fn gc_running(&self) -> bool {
+        let path = self.repo.path().join("gc.pid");
+        let Ok(meta) = std::fs::metadata(&path) else {
+            return false;
+        };
+        let stale = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(12 * 3600));
+        if stale {
+            return false;
+        }
+        #[cfg(unix)]
+        {
+            let pid = std::fs::read_to_string(&path).ok().and_then(|text| {
+                text.split_whitespace()
+                    .next()?
+                    .parse::<libc::pid_t>()
+                    .ok()
+                    .filter(|p| *p > 0)
+            });
+            if let Some(pid) = pid {
+                // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+                let alive = unsafe { libc::kill(pid, 0) } == 0
+                    || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+                return alive;
+            }
+        }
+        true
     }
 
     /// Deletes the key ring ref's reflog, if any: the ring has no history, and an entry

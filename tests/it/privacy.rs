@@ -817,6 +817,91 @@ fn an_erasure_after_git_gc_leaves_no_old_ring_with_its_keys() {
     assert!(gone.contains("[erased]"), "{gone}");
 }
 
+/// Ada's case, its key moved from the pending file into the key ring (as `sync` does), and
+/// that key's secrets.
+fn ada_in_the_ring(env: &Env) -> (PathBuf, Vec<(Vec<u8>, String)>) {
+    let root = env.casebook("book");
+    let id = env.open(&root, "Ada Lovelace", "Printer");
+    Store::discover(&root)
+        .unwrap()
+        .update_keyring(chrono::Utc::now(), |_| false)
+        .unwrap();
+    let secrets = secrets(&root, &key_ids_of(&root, &id));
+    assert!(contains(&all_objects(&root), secrets[0].1.as_bytes()));
+    (root, secrets)
+}
+
+fn erase_ada(env: &Env, root: &Path) {
+    env.run(
+        root,
+        &[
+            "erase",
+            "--customer",
+            "ada.lovelace@example.com",
+            "--reason",
+            "asked",
+        ],
+    )
+    .ok();
+}
+
+fn assert_no_secret(root: &Path, secrets: &[(Vec<u8>, String)]) {
+    let objects = all_objects(root);
+    for (raw, text) in secrets {
+        assert!(!contains(&objects, raw), "a raw secret survived");
+        assert!(
+            !contains(&objects, text.as_bytes()),
+            "a key ring line survived"
+        );
+    }
+}
+
+/// `git repack -a` without `-d` leaves every object both loose and packed: deleting the
+/// old ring's loose files is not enough.
+#[test]
+fn an_erasure_finds_the_packed_copy_of_a_ring_that_is_also_loose() {
+    let env = Env::new();
+    let (root, secrets) = ada_in_the_ring(&env);
+    env.git(&root, &["repack", "-a", "-q"]);
+    erase_ada(&env, &root);
+    assert_no_secret(&root, &secrets);
+    env.git(&root, &["fsck", "--strict", "--no-dangling"]);
+}
+
+/// A `git gc` that read the ring before an erasure replaced it can write it into a pack
+/// after the erasure has looked: while a gc runs the erasure keeps its note, and the next
+/// command of any kind, once the gc is over, finds the late pack and drops the old ring.
+#[test]
+fn a_ring_packed_by_a_gc_that_overlapped_the_erasure_is_dropped_by_the_next_command() {
+    let env = Env::new();
+    let (root, secrets) = ada_in_the_ring(&env);
+    env.git(&root, &["repack", "-a", "-d", "-q"]);
+    // The pack the gc is writing, with the ring as it was before the erasure.
+    let packs = root.join(".git/objects/pack");
+    let late = env.tmp.path().join("late-pack");
+    std::fs::create_dir(&late).unwrap();
+    for entry in std::fs::read_dir(&packs).unwrap().flatten() {
+        std::fs::copy(entry.path(), late.join(entry.file_name())).unwrap();
+    }
+    // A gc is running: this process stands in for it.
+    let gc_pid = root.join(".git/gc.pid");
+    std::fs::write(&gc_pid, format!("{} localhost", std::process::id())).unwrap();
+    erase_ada(&env, &root);
+    assert_no_secret(&root, &secrets);
+    // The gc finishes: its pack lands, and its lock goes.
+    for entry in std::fs::read_dir(&late).unwrap().flatten() {
+        std::fs::copy(entry.path(), packs.join(entry.file_name())).unwrap();
+    }
+    std::fs::remove_file(&gc_pid).unwrap();
+    assert!(contains(&all_objects(&root), secrets[0].1.as_bytes()));
+    env.run(&root, &["list"]).ok();
+    assert_no_secret(&root, &secrets);
+    assert!(!root.join(".git/casebook-keyring-replaced").exists());
+    // Nothing is left to finish: the next command leaves the pack alone.
+    env.run(&root, &["list"]).ok();
+    env.git(&root, &["fsck", "--strict", "--no-dangling"]);
+}
+
 fn walk_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
