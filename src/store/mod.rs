@@ -65,6 +65,8 @@ pub enum StoreError {
     NotACasebook { path: PathBuf, branch: String },
     #[error("HEAD is detached: casebook records actions on a branch")]
     DetachedHead,
+    #[error("{0} is a linked worktree (`git worktree add`): casebook keeps the keys of sealed data and its locks beside the repository's own files, which a linked worktree does not share")]
+    LinkedWorktree(PathBuf),
     #[error("{path} has {} changes that are not committed; casebook will not overwrite them", if *.staged { "staged" } else { "local" })]
     HandEdited {
         path: String,
@@ -127,6 +129,7 @@ impl StoreError {
             StoreError::NotFound(_) => "run `casebook init` to create one, or point at one with -C DIR or CASEBOOK_DIR".into(),
             StoreError::NotACasebook { .. } => "run `casebook init` here to make it one".into(),
             StoreError::DetachedHead => "check out a branch first, e.g. `git switch main`".into(),
+            StoreError::LinkedWorktree(_) => "run casebook in the main working tree, or make a clone of its own with `casebook clone`".into(),
             StoreError::HandEdited {
                 path,
                 lost_events: 0,
@@ -196,6 +199,7 @@ impl StoreError {
             StoreError::NotFound(_)
                 | StoreError::NotACasebook { .. }
                 | StoreError::DetachedHead
+                | StoreError::LinkedWorktree(_)
                 | StoreError::Case { .. }
                 | StoreError::Sealed { .. }
                 | StoreError::Config(_)
@@ -364,6 +368,13 @@ impl Store {
     }
 
     fn from_repo(repo: Repository) -> Result<Store> {
+        // Its git folder is its own (.git/worktrees/NAME): the pending keys, the key ring's
+        // lock and the write lock would be kept apart from the main working tree's, and
+        // `git worktree remove` would delete keys that committed cases need.
+        if repo.is_worktree() {
+            let at = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+            return Err(StoreError::LinkedWorktree(at));
+        }
         let head = repo
             .find_reference("HEAD")
             .ctx(|| "cannot read HEAD".into())?;

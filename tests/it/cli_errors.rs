@@ -324,3 +324,49 @@ fn init_refuses_bad_options_and_writes_nothing() {
     assert!(err.contains("--prefix"), "{err}");
     assert!(!env.path("book").exists());
 }
+
+/// A linked worktree has a git folder of its own, where keys of sealed cases would be kept
+/// apart from the book's and deleted by `git worktree remove`: casebook refuses it, and
+/// the main working tree goes on working.
+#[test]
+fn a_linked_worktree_is_refused_with_what_to_do_instead() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    env.open(&root, "Ada Lovelace", "Printer");
+    let wt = env.tmp.path().join("wt");
+    env.git(
+        &root,
+        &["worktree", "add", "-q", "-b", "side", wt.to_str().unwrap()],
+    );
+    let before = env.commit_count(&root);
+    for args in [
+        &["list"][..],
+        &[
+            "open",
+            "--customer",
+            "Bob",
+            "--email",
+            "bob@example.com",
+            "--subject",
+            "Hi",
+        ],
+    ] {
+        let err = env.run(&wt, args).fails(1);
+        assert!(err.contains("is a linked worktree"), "{err}");
+        assert!(err.contains("casebook clone"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert_eq!(env.commit_count(&root), before);
+    let own = root.join(".git/worktrees/wt");
+    let left: Vec<_> = std::fs::read_dir(&own)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("casebook"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "casebook wrote {left:?} in the worktree's git folder"
+    );
+    env.run(&root, &["list"]).ok();
+}
