@@ -257,6 +257,63 @@ impl Staging {
     }
 }
 
+/// Puts back, in a commit on `tip`, the files of casebook's commit `new` that a later
+/// commit made from a stale index undid (`undone`: path and casebook's blob). Returns
+/// `false` if the branch moved meanwhile.
+fn restore_undone(
+    store: &Store,
+    tip: Oid,
+    new: Oid,
+    undone: &[(String, Option<Oid>)],
+) -> Result<bool> {
+    let repo = &store.repo;
+    let tip_commit = repo
+        .find_commit(tip)
+        .ctx(|| format!("cannot read commit {tip}"))?;
+    let base = tip_commit
+        .tree()
+        .ctx(|| "cannot read the tip's tree".into())?;
+    let tree = store.apply_to_tree(Some(&base), undone, &mut Vec::new())?;
+    let tree = repo
+        .find_tree(tree)
+        .ctx(|| "cannot read the new tree".into())?;
+    let ours = repo
+        .find_commit(new)
+        .ctx(|| format!("cannot read commit {new}"))?;
+    let author = ours.author();
+    let sig = git2::Signature::now(
+        author.name().unwrap_or("casebook"),
+        author.email().unwrap_or("casebook@localhost"),
+    )
+    .ctx(|| "cannot make a git signature".into())?;
+    let cases: Vec<&str> = undone
+        .iter()
+        .filter_map(|(path, _)| Path::new(path).file_stem()?.to_str())
+        .collect();
+    let short = |o: Oid| o.to_string()[..10].to_string();
+    let mut message = format!(
+        "casebook: restore {} undone by {}\n\nCommit {tip} was made from a git index that casebook had not updated\nyet (another program held it), so it undid what commit {new} recorded\nin these files. This commit puts it back.\n\nAction: restore\n",
+        cases.join(", "),
+        short(tip),
+    );
+    for case in &cases {
+        message.push_str(&format!("Case-Id: {case}\n"));
+    }
+    let commit = repo
+        .commit(None, &sig, &sig, &message, &tree, &[&tip_commit])
+        .ctx(|| "cannot write the commit".into())?;
+    if !store.move_branch(Some(tip), commit, "restore files a stale index undid")? {
+        return Ok(false);
+    }
+    super::notice(&format!(
+        "commit {} was made from a stale git index and undid casebook's change to {}; restored in commit {}",
+        short(tip),
+        cases.join(", "),
+        short(commit)
+    ));
+    Ok(true)
+}
+
 pub(crate) struct Worktree {
     workdir: PathBuf,
     /// Read on first use: a transaction that changes no file never reads it.
@@ -305,7 +362,13 @@ impl Worktree {
         }
         let deltas = treediff::diff(&store.repo, old_tree.as_ref(), new_tree.as_ref())?;
         self.reload(store)?;
+        // A commit made on top of ours by another program.
+        let tip = store.repo.refname_to_id(&store.branch).ok();
+        let later_tree = tip
+            .filter(|t| *t != new && store.repo.graph_descendant_of(*t, new).unwrap_or(false))
+            .and_then(|t| tree(Some(t)));
         let mut ours = Vec::with_capacity(deltas.len());
+        let mut undone = Vec::new();
         for d in &deltas {
             let allowed = |x: Option<Oid>| x.is_none() || x == d.old || x == d.new;
             let disk = self.disk_blob(&d.path)?;
@@ -315,6 +378,21 @@ impl Worktree {
                 && allowed(staged)
             {
                 ours.push(d.path.clone());
+            }
+            // `git commit` records the index: one made while the index still held the file
+            // as it was before (casebook had not staged it yet) undid our change, though the
+            // file on disk still holds it.
+            if let Some(later) = &later_tree {
+                let at_tip = later.get_path(Path::new(&d.path)).ok().map(|e| e.id());
+                if d.old != d.new && at_tip == d.old && staged == d.old && disk.id() == d.new {
+                    undone.push((d.path.clone(), d.new));
+                }
+            }
+        }
+        if let (Some(tip), false) = (tip, undone.is_empty()) {
+            if !restore_undone(store, tip, new, &undone)? {
+                // The branch moved meanwhile: the next command looks again.
+                return Ok(());
             }
         }
         fault::point("heal-mid");

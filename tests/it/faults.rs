@@ -288,6 +288,72 @@ fn an_index_held_after_the_commit_defers_the_update_and_still_succeeds() {
     assert_eq!(events(&env, &root, &id), 3);
 }
 
+/// While the index waits (held by another program), it still has the case file as it was
+/// before the action: a `git commit` of something else made then records that, and so
+/// undoes the action at the tip. The next casebook command puts it back in a commit of its
+/// own instead of writing the undone file over the only copy left on disk.
+#[test]
+fn a_git_commit_from_the_stale_index_does_not_undo_an_action() {
+    let env = Env::new();
+    let root = book(&env, Shape::Worktree);
+    let id = env.open(&root, "Ada Lovelace", "printer");
+    let path = case_path(&root, &id);
+    let rel = path
+        .strip_prefix(&root)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let out = env
+        .cb(&root)
+        .env("CASEBOOK_FAULT", "hold-index@after-ref")
+        .args(["log", &id, "--summary", "recorded"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(root.join(".git/index.lock")).unwrap();
+    // A team lead commits a note of their own before any casebook command runs.
+    std::fs::write(root.join("notes.txt"), "call back on Friday\n").unwrap();
+    env.git(&root, &["add", "notes.txt"]);
+    env.git(&root, &["commit", "-q", "-m", "notes"]);
+    let at_tip = env.git(&root, &["show", &format!("HEAD:{rel}")]);
+    assert_eq!(
+        at_tip.matches("[[event]]").count(),
+        1,
+        "the stale commit undid it"
+    );
+
+    let listed = env.run(&root, &["list"]).ok();
+    assert!(
+        listed.stderr.contains("stale git index"),
+        "{}",
+        listed.stderr
+    );
+    assert_eq!(events(&env, &root, &id), 2, "the logged call is back");
+    let at_tip = env.git(&root, &["show", &format!("HEAD:{rel}")]);
+    assert_eq!(at_tip.matches("[[event]]").count(), 2);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), at_tip);
+    let head = env.git(&root, &["log", "-1", "--format=%s%n%b"]);
+    assert!(
+        head.starts_with(&format!("casebook: restore {id} undone by")),
+        "{head}"
+    );
+    assert!(head.contains(&format!("Case-Id: {id}")), "{head}");
+    assert_eq!(
+        env.git(&root, &["show", "HEAD:notes.txt"]),
+        "call back on Friday\n"
+    );
+    assert_whole(&env, &root, Shape::Worktree, "after the restore");
+    // Nothing more to restore: the next command commits nothing.
+    let commits = env.commit_count(&root);
+    env.run(&root, &["list"]).ok();
+    assert_eq!(env.commit_count(&root), commits);
+}
+
 #[test]
 fn a_git_status_loop_never_leaves_a_case_stuck() {
     let env = Env::new();
