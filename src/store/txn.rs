@@ -383,8 +383,8 @@ impl Store {
             entries.push((path.clone(), oid));
         }
         let tree = via.apply_to_tree(snap.tree.as_ref(), &entries, &mut written)?;
-        let commit =
-            via.write_commit(snap, change.merge_parent, tree, &change.message, actor, now)?;
+        let parents: Vec<Oid> = snap.tip().into_iter().chain(change.merge_parent).collect();
+        let commit = via.write_commit(&parents, tree, &change.message, actor, now)?;
         written.push(commit);
         Ok((commit, paths, written))
     }

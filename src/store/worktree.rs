@@ -28,6 +28,7 @@ use git2::{ErrorCode, ObjectType, Oid};
 use super::gitindex::{self, GitIndex};
 use super::snapshot::{parse_case, Snapshot};
 use super::{fault, treediff, GitContext, Result, Store, StoreError};
+use crate::model::Actor;
 
 /// How long to wait for another casebook process to finish its transaction.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
@@ -267,25 +268,20 @@ fn restore_undone(
     undone: &[(String, Option<Oid>)],
 ) -> Result<bool> {
     let repo = &store.repo;
-    let tip_commit = repo
+    let base = repo
         .find_commit(tip)
-        .ctx(|| format!("cannot read commit {tip}"))?;
-    let base = tip_commit
-        .tree()
-        .ctx(|| "cannot read the tip's tree".into())?;
+        .and_then(|c| c.tree())
+        .ctx(|| format!("cannot read the tree of commit {tip}"))?;
     let tree = store.apply_to_tree(Some(&base), undone, &mut Vec::new())?;
-    let tree = repo
-        .find_tree(tree)
-        .ctx(|| "cannot read the new tree".into())?;
+    // In the name of whoever made casebook's commit: the restore finishes their action.
     let ours = repo
         .find_commit(new)
         .ctx(|| format!("cannot read commit {new}"))?;
     let author = ours.author();
-    let sig = git2::Signature::now(
-        author.name().unwrap_or("casebook"),
-        author.email().unwrap_or("casebook@localhost"),
-    )
-    .ctx(|| "cannot make a git signature".into())?;
+    let actor = Actor {
+        name: author.name().unwrap_or("casebook").to_string(),
+        email: author.email().unwrap_or("casebook@localhost").to_string(),
+    };
     let cases: Vec<&str> = undone
         .iter()
         .filter_map(|(path, _)| Path::new(path).file_stem()?.to_str())
@@ -299,9 +295,7 @@ fn restore_undone(
     for case in &cases {
         message.push_str(&format!("Case-Id: {case}\n"));
     }
-    let commit = repo
-        .commit(None, &sig, &sig, &message, &tree, &[&tip_commit])
-        .ctx(|| "cannot write the commit".into())?;
+    let commit = store.write_commit(&[tip], tree, &message, &actor, chrono::Utc::now())?;
     if !store.move_branch(Some(tip), commit, "restore files a stale index undid")? {
         return Ok(false);
     }

@@ -7,7 +7,6 @@
 use chrono::{DateTime, Utc};
 use git2::{ErrorCode, FileMode, Oid, Signature, Time, Tree};
 
-use super::snapshot::Snapshot;
 use super::{GitContext, Result, Store};
 use crate::model::Actor;
 
@@ -128,8 +127,7 @@ impl Store {
 
     pub(crate) fn write_commit(
         &self,
-        snap: &Snapshot<'_>,
-        merge_parent: Option<Oid>,
+        parents: &[Oid],
         tree: Oid,
         message: &str,
         actor: &Actor,
@@ -143,11 +141,9 @@ impl Store {
             .ctx(|| "cannot read the new tree".into())?;
         // Parents are looked up through this handle: libgit2 ignores a parent object that
         // belongs to another handle (the packing one of a bulk write).
-        let parents = snap
-            .tip()
-            .into_iter()
-            .chain(merge_parent)
-            .map(|p| {
+        let parents = parents
+            .iter()
+            .map(|&p| {
                 self.repo
                     .find_commit(p)
                     .ctx(|| format!("cannot read commit {p}"))
