@@ -515,6 +515,12 @@ pub fn main() -> i32 {
     };
     crate::store::set_strict(cli.globals.strict);
     let result = run(cli);
+    if let (Ok(()), Some(signal)) = (&result, crate::store::interrupted_after_commit()) {
+        crate::store::notice(&format!(
+            "{} came after the change was recorded: the action is complete",
+            signal_name(signal)
+        ));
+    }
     for warning in crate::store::take_warnings() {
         eprintln!("warning: {warning}");
     }
@@ -527,6 +533,16 @@ pub fn main() -> i32 {
             report(&e);
             e.exit_code()
         }
+    }
+}
+
+fn signal_name(signal: i32) -> String {
+    match signal {
+        2 => "Ctrl-C (SIGINT)".into(),
+        15 => "SIGTERM".into(),
+        1 => "SIGHUP".into(),
+        3 => "SIGQUIT".into(),
+        n => format!("signal {n}"),
     }
 }
 

@@ -109,6 +109,8 @@ impl Casebook {
                 .filter_map(|p| case_of(p))
                 .collect();
             let branch = tip.filter(|_| report.outgoing_commits > 0);
+            // A Ctrl-C during the merge's commit: the merge is recorded, nothing goes out.
+            crate::store::stop_if_interrupted();
             if store.push(&remote, branch, ring)? {
                 report.pushed = true;
                 report.keyring_pushed = ring.is_some();

@@ -16,7 +16,9 @@
 //!    again at step 2 under one retry policy ([`RetryPolicy`]).
 //! 6. Bring the index and working tree along for the changed paths, then clear the journal.
 //!    SIGINT and SIGTERM are deferred from step 5 to here, so a Ctrl-C never leaves the book
-//!    half-updated; a SIGKILL or a crash leaves the journal, which the next command finishes.
+//!    half-updated, and one that came after the branch moved does not make a recorded action
+//!    report failure ([`signals`]); a SIGKILL or a crash leaves the journal, which the next
+//!    command finishes.
 //!    If another git process holds the index, the update stays in the journal and the action
 //!    still succeeds: it *is* committed.
 //! 7. Housekeeping: at most once per `casebook.gcInterval` transactions, start `git gc --auto`
@@ -177,6 +179,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        signals::stop_if_interrupted();
         let _lock = self.write_lock()?;
         self.heal_locked()?;
         let mut worktree = Worktree::open(self)?;
@@ -265,7 +268,7 @@ impl Store {
                         }
                     };
                 }
-                drop(critical);
+                critical.committed();
                 self.housekeeping();
                 return Ok((
                     Committed {

@@ -585,3 +585,40 @@ fn a_remote_case_file_with_a_duplicate_event_id_stops_the_sync() {
     assert_eq!(env.git(&a, &["rev-parse", "HEAD"]), tip);
     assert_eq!(env.status_porcelain(&a), "");
 }
+
+/// A Ctrl-C while sync records its merge: the merge is kept (it printed nothing, but it is
+/// whole), and nothing goes out; the next sync pushes it.
+#[test]
+fn a_signal_during_the_merge_commit_stops_sync_before_it_pushes() {
+    use std::os::unix::process::ExitStatusExt;
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let b = clone(&env, &remote, "b");
+    let theirs = env.open(&a, "Ada Lovelace", "printer");
+    env.run(&a, &["sync"]).ok();
+    let ours = env.open(&b, "Grace Hopper", "router");
+    let remote_before = env.git(&remote, &["rev-parse", "main"]);
+    let status = env
+        .cb(&b)
+        .env("CASEBOOK_FAULT", "term@after-ref")
+        .arg("sync")
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.signal(), Some(15), "sync stops: {status:?}");
+    assert_eq!(
+        env.git(&remote, &["rev-parse", "main"]),
+        remote_before,
+        "nothing was pushed"
+    );
+    // The merge is recorded in b: both cases are there, and the book is whole.
+    let listed = env.run(&b, &["list", "--all", "--json"]).json().to_string();
+    assert!(
+        listed.contains(&theirs) && listed.contains(&ours),
+        "{listed}"
+    );
+    assert_eq!(env.status_porcelain(&b), "");
+    env.run(&b, &["sync"]).ok();
+    let pushed = env.git(&remote, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(pushed.contains(&ours), "the next sync pushes it: {pushed}");
+}
