@@ -1071,23 +1071,14 @@ impl Store {
         if stale {
             return false;
         }
-        #[cfg(unix)]
-        {
-            let pid = std::fs::read_to_string(&path).ok().and_then(|text| {
-                text.split_whitespace()
-                    .next()?
-                    .parse::<libc::pid_t>()
-                    .ok()
-                    .filter(|p| *p > 0)
-            });
-            if let Some(pid) = pid {
-                // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
-                let alive = unsafe { libc::kill(pid, 0) } == 0
-                    || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-                return alive;
-            }
-        }
-        true
+        let pid = std::fs::read_to_string(&path).ok().and_then(|text| {
+            text.split_whitespace()
+                .next()?
+                .parse::<u32>()
+                .ok()
+                .filter(|p| *p > 0)
+        });
+        pid.is_none_or(super::locks::process_alive)
     }
 
     /// Deletes the key ring ref's reflog, if any: the ring has no history, and an entry

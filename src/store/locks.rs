@@ -49,6 +49,25 @@ fn wait_until_free(path: &Path) -> Result<()> {
 }
 
 /// "3 s", "4 min", "2 h", "5 days": a lock's age as a person reads it.
+/// Whether process `pid` runs on this machine (one of another user counts). Where that
+/// cannot be asked, it does.
+pub(crate) fn process_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        // SAFETY: signal 0 only asks whether the process exists; nothing is sent.
+        let signalled = unsafe { libc::kill(pid, 0) } == 0;
+        signalled || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
 pub(crate) fn human_age(age: Duration) -> String {
     let s = age.as_secs();
     match s {

@@ -179,13 +179,15 @@ const HEADER_LEN: u64 = 12;
 /// The names casebook's temporary pack files start with, in `objects/pack/`.
 const TEMPORARY: [&str; 2] = ["tmp_pack_casebook_", "tmp_idx_casebook_"];
 
-/// How old a temporary pack file must be to count as a killed writer's: a live one is
-/// written to all the time until it is renamed, and every writer (even a ring merge under
-/// the ring lock only) is done long before this.
+/// How old a temporary pack file must be to count as a killed writer's even when the
+/// process its name gives is alive (another process may have its number by now): a live
+/// one is written to all the time until it is renamed, and every writer (even a ring merge
+/// under the ring lock only) is done long before this.
 const STALE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// Temporary pack files a killed casebook process left in `objects/pack/` (a 100k import
-/// leaves about 100 MB): those older than [`STALE`].
+/// leaves about 100 MB): those whose writer (the process number in the name) has ended,
+/// and any older than [`STALE`].
 pub(crate) fn stale_temporaries(git_dir: &Path) -> Vec<PathBuf> {
     let Ok(dir) = std::fs::read_dir(pack_dir(git_dir)) else {
         return Vec::new();
@@ -194,10 +196,16 @@ pub(crate) fn stale_temporaries(git_dir: &Path) -> Vec<PathBuf> {
         .filter(|e| {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            TEMPORARY.iter().any(|p| name.starts_with(p))
-        })
-        .filter(|e| {
-            e.metadata()
+            let Some(rest) = TEMPORARY.iter().find_map(|p| name.strip_prefix(p)) else {
+                return false;
+            };
+            let writer = rest
+                .split_once('_')
+                .and_then(|(pid, _)| pid.parse::<u32>().ok());
+            let gone = writer
+                .is_some_and(|pid| pid != std::process::id() && !super::locks::process_alive(pid));
+            gone || e
+                .metadata()
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.elapsed().ok())
@@ -205,6 +213,12 @@ pub(crate) fn stale_temporaries(git_dir: &Path) -> Vec<PathBuf> {
         })
         .map(|e| e.path())
         .collect()
+}
+
+/// The name a temporary pack file of this process starts with: `kind` and the process
+/// number, so a later command can tell that its writer has ended.
+fn temporary_prefix(kind: &str) -> String {
+    format!("{kind}{}_", std::process::id())
 }
 
 fn pack_dir(git_dir: &Path) -> PathBuf {
@@ -225,7 +239,7 @@ impl BlobPack {
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
         let (file, path) = tempfile::Builder::new()
-            .prefix(TEMPORARY[0])
+            .prefix(&temporary_prefix(TEMPORARY[0]))
             .tempfile_in(&dir)
             .map_err(io)?
             .into_parts();
@@ -334,7 +348,7 @@ impl BlobPack {
         let name = format!("pack-{}", hex(&checksum));
         let idx = index_v2(pack.entries, &checksum);
         let mut idx_file = tempfile::Builder::new()
-            .prefix(TEMPORARY[1])
+            .prefix(&temporary_prefix(TEMPORARY[1]))
             .tempfile_in(&dir)
             .map_err(io)?;
         idx_file.write_all(&idx).map_err(io)?;
