@@ -31,6 +31,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
             "renamed": r.renamed.iter().map(|(o, n)| json!({"from": o.as_str(), "to": n.as_str()})).collect::<Vec<_>>(),
             "pushed": r.pushed,
             "keyring_pushed": r.keyring_pushed,
+            "erased": ids(&r.erased),
             "attempts": r.attempts,
         }));
     }
@@ -45,6 +46,13 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
     )];
     if r.keyring_pushed {
         lines.push("the key ring changed here and went out too".into());
+    }
+    if !r.erased.is_empty() {
+        lines.push(format!(
+            "erased the personal data of {} case(s) made here ({}): another clone erased the same customer",
+            r.erased.len(),
+            ids(&r.erased).join(", ")
+        ));
     }
     for (old, new) in &r.renamed {
         lines.push(format!(

@@ -161,6 +161,16 @@ string_enum! {
 }
 
 string_enum! {
+    /// What an erasure was of: every case of a customer (`erase --customer`, which also
+    /// reaches the cases of that customer another clone made without knowing of it), or
+    /// the cases named (`erase ID`, retention).
+    ErasureOf {
+        Customer => "customer",
+        Cases => "cases",
+    }
+}
+
+string_enum! {
     /// Whether a problem found in research affects this customer only or many.
     Scope {
         Isolated => "isolated",

@@ -352,6 +352,19 @@ impl Bucket {
         self.keys.keys().any(|id| merged.erased.contains(id))
     }
 
+    /// The keys of `self` that `merged` erased, with their subjects: keys another clone
+    /// erased. When that was an erasure of a customer, this clone's other keys of the same
+    /// subject (of cases that clone never saw) are to go too.
+    pub fn keys_lost<'a>(
+        &'a self,
+        merged: &'a Bucket,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.keys
+            .iter()
+            .filter(|(id, _)| merged.erased.contains(*id))
+            .map(|(id, e)| (id.as_str(), e.key.subject.as_str()))
+    }
+
     /// The union of two buckets' keys minus every key either side erased.
     pub fn merge(&self, other: &Bucket) -> Bucket {
         let erased: BTreeSet<String> = self.erased.union(&other.erased).cloned().collect();

@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::enums::{Action, Channel, Direction, FollowUpResponse, Priority, Scope};
+use super::enums::{Action, Channel, Direction, ErasureOf, FollowUpResponse, Priority, Scope};
 use super::event::FieldChange;
 use super::personal::{HasPersonal, Personal, TextField, Visit};
 use super::time::utc_opt;
@@ -440,10 +440,12 @@ payloads! {
         feedback: Option<Personal>,
     }
 
-    /// `erase`: personal data was erased, and why; `keys` are the ids of the erased keys.
+    /// `erase`: personal data was erased, and why; `keys` are the ids of the erased keys,
+    /// `of` what the erasure was of (absent in events of an older casebook).
     Erase {
         reason: Option<String>,
         keys: Vec<String>,
+        of: Option<ErasureOf>,
     }
 }
 

@@ -13,7 +13,7 @@ use std::ops::Deref;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::enums::{Channel, Direction, FollowUpResponse, Priority, Scope};
+use super::enums::{Channel, Direction, ErasureOf, FollowUpResponse, Priority, Scope};
 
 /// A string that is customer personal data.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -164,6 +164,7 @@ plain!(
     Direction,
     FollowUpResponse,
     Scope,
+    ErasureOf,
     toml::Table,
 );
 
@@ -215,6 +216,7 @@ not_text!(
     Option<Direction>,
     Option<FollowUpResponse>,
     Option<Scope>,
+    Option<ErasureOf>,
     Vec<String>,
     Vec<Personal>,
     Vec<super::event::FieldChange>,

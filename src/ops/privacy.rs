@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 
 use super::{commit_message, resolve, Casebook, Context};
 use crate::error::{Error, Result};
+use crate::model::enums::ErasureOf;
 use crate::model::keyring::customer_subject;
 use crate::model::privacy::key_ids_in;
 use crate::model::seal::SealError;
@@ -57,6 +58,8 @@ struct PendingErasure {
     reason: String,
     cases: Vec<String>,
     keys: Vec<String>,
+    #[serde(default)]
+    of: Option<ErasureOf>,
 }
 
 impl PendingErasure {
@@ -105,6 +108,22 @@ impl PendingErasure {
             _ => Ok(()),
         }
     }
+}
+
+/// Every case with a value sealed with one of `keys` (each gets the `erase` event).
+fn cases_sealed_with(
+    snap: &crate::store::Snapshot<'_>,
+    keys: &BTreeSet<String>,
+) -> Result<Vec<CaseId>> {
+    let mut cases = Vec::new();
+    for (id, path, blob) in snap.case_entries()? {
+        let text = snap.read_blob(blob, &path)?;
+        let text = String::from_utf8_lossy(&text);
+        if key_ids_in(&text).iter().any(|k| keys.contains(k)) {
+            cases.push(id);
+        }
+    }
+    Ok(cases)
 }
 
 /// Whether `contact` is one of the case's contacts (now, or as any event recorded it).
@@ -221,15 +240,7 @@ impl Casebook {
                 }
             });
         }
-        // Every case with a value sealed with one of these keys gets the event.
-        let mut cases: Vec<CaseId> = Vec::new();
-        for (id, path, blob) in snap.case_entries()? {
-            let text = snap.read_blob(blob, &path)?;
-            let text = String::from_utf8_lossy(&text);
-            if key_ids_in(&text).iter().any(|k| keys.contains(k)) {
-                cases.push(id);
-            }
-        }
+        let cases = cases_sealed_with(&snap, &keys)?;
         let keys: Vec<String> = keys.into_iter().collect();
         let mut report = EraseReport {
             keys: keys.clone(),
@@ -241,22 +252,90 @@ impl Casebook {
             report.keys.retain(|k| live(k));
             return Ok(report);
         }
+        let of = match target {
+            EraseTarget::Customer(_) => ErasureOf::Customer,
+            EraseTarget::Cases(_) => ErasureOf::Cases,
+        };
+        self.destroy_and_record(ctx, &cases, &keys, &reason, of)?;
+        Ok(report)
+    }
+
+    /// Destroys `keys` and records an `erase` event in each of `cases`, crash-safely.
+    fn destroy_and_record(
+        &self,
+        ctx: &Context,
+        cases: &[CaseId],
+        keys: &[String],
+        reason: &str,
+        of: ErasureOf,
+    ) -> Result<()> {
         // What the events will say goes to disk before any key is destroyed: if the process
         // dies in between, the next command records them (see `finish_erasure`).
         let pending = PendingErasure {
             actor: ctx.actor.to_string(),
             at: crate::model::time::format_utc(&ctx.now),
-            reason: reason.clone(),
+            reason: reason.to_string(),
             cases: cases.iter().map(|c| c.to_string()).collect(),
-            keys: keys.clone(),
+            keys: keys.to_vec(),
+            of: Some(of.clone()),
         };
         pending.save(&self.store)?;
-        self.store.erase_keys(&keys, ctx.now)?;
+        self.store.erase_keys(keys, ctx.now)?;
         crate::store::fault_point("erase-after-keys");
-        self.record_erasure(ctx, &cases, &keys, &reason)?;
+        self.record_erasure(ctx, cases, keys, reason, Some(of))?;
         self.store.purge_index();
-        PendingErasure::clear(&self.store)?;
-        Ok(report)
+        PendingErasure::clear(&self.store)
+    }
+
+    /// Carries an erasure of a customer made in another clone to the cases of that customer
+    /// made here without its knowing (while this clone was out of touch): their keys have
+    /// the subject of a key that erasure destroyed, learnt from its key ring in a merge
+    /// ([`crate::store::Store::keys_erased_elsewhere`]), and the `erase` event recording it
+    /// says it was of the customer. Like `erase`: an `erase` event in each, one commit.
+    /// Returns those cases.
+    pub(crate) fn erase_what_was_erased_elsewhere(&self, ctx: &Context) -> Result<Vec<CaseId>> {
+        let lost = self.store.keys_erased_elsewhere()?;
+        if lost.is_empty() {
+            return Ok(Vec::new());
+        }
+        let snap = self.store.casebook_snapshot()?;
+        // The subjects of the lost keys whose erasure was of the customer.
+        let mut subjects: BTreeSet<&str> = BTreeSet::new();
+        for (_, path, blob) in snap.case_entries()? {
+            let bytes = snap.read_blob(blob, &path)?;
+            let text = String::from_utf8_lossy(&bytes);
+            if !lost.keys().any(|k| text.contains(k.as_str())) {
+                continue;
+            }
+            let Ok(case) = snap.parse(&path, &bytes) else {
+                continue;
+            };
+            for event in &case.events {
+                if let Some(e) = event.get::<crate::model::payload::Erase>() {
+                    if e.of == Some(ErasureOf::Customer) {
+                        subjects.extend(
+                            e.keys
+                                .iter()
+                                .filter_map(|k| lost.get(k))
+                                .map(String::as_str),
+                        );
+                    }
+                }
+            }
+        }
+        let mut keys: BTreeSet<String> = BTreeSet::new();
+        for subject in subjects {
+            keys.extend(self.store.keys_of_subject(subject)?);
+        }
+        let mut cases = Vec::new();
+        if !keys.is_empty() {
+            cases = cases_sealed_with(&snap, &keys)?;
+            let keys: Vec<String> = keys.into_iter().collect();
+            let reason = "the customer's personal data was erased in another clone";
+            self.destroy_and_record(ctx, &cases, &keys, reason, ErasureOf::Customer)?;
+        }
+        self.store.clear_keys_erased_elsewhere()?;
+        Ok(cases)
     }
 
     /// Records the events of an erasure whose keys were destroyed by a process that died
@@ -283,7 +362,7 @@ impl Casebook {
             .map(|c| CaseId::parse(c).map_err(|_| bad("case ID")))
             .collect::<Result<Vec<_>>>()?;
         self.store.erase_keys(&p.keys, ctx.now)?;
-        self.record_erasure(&ctx, &cases, &p.keys, &p.reason)?;
+        self.record_erasure(&ctx, &cases, &p.keys, &p.reason, p.of.clone())?;
         self.store.purge_index();
         PendingErasure::clear(&self.store)
     }
@@ -295,6 +374,7 @@ impl Casebook {
         cases: &[CaseId],
         keys: &[String],
         reason: &str,
+        of: Option<ErasureOf>,
     ) -> Result<()> {
         if cases.is_empty() {
             return Ok(());
@@ -324,6 +404,7 @@ impl Casebook {
                     let erase = crate::model::payload::Erase {
                         reason: Some(reason.to_string()),
                         keys: own,
+                        of: of.clone(),
                         ..Default::default()
                     };
                     let mut event = Event::with(erase, ctx.now, &ctx.actor.to_string());

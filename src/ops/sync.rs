@@ -32,6 +32,9 @@ pub struct SyncReport {
     pub pushed: bool,
     /// Whether this clone's key ring went to the remote (it had changed here).
     pub keyring_pushed: bool,
+    /// Cases of customers another clone erased that were made here without its knowing:
+    /// their personal data is erased here too (an `erase` event each).
+    pub erased: Vec<CaseId>,
     /// How many fetch–merge–push rounds it took (more than one when another clone pushed
     /// in between).
     pub attempts: u32,
@@ -98,6 +101,13 @@ impl Casebook {
             if store.erased_version()? != erased_before {
                 // Another clone erased keys: the index held what they opened.
                 store.purge_index();
+            }
+            // Its erasure of a customer reaches the cases of that customer made here too;
+            // the round then starts again, to push what that recorded.
+            let erased = self.erase_what_was_erased_elsewhere(ctx)?;
+            if !erased.is_empty() {
+                report.erased.extend(erased);
+                continue;
             }
             report.outgoing_commits = store.ahead_of(tip, theirs)?;
             if report.outgoing_commits == 0 && ring.is_none() {

@@ -15,7 +15,7 @@
 //! object. An erasure also empties the ref's reflog. After it, no object in this
 //! repository holds an erased key.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -834,6 +834,7 @@ impl Store {
                 PseudonymSecret::settle(edit.pseudonyms.as_ref(), other.header.pseudonyms.as_ref());
             let mut is_theirs = edit.pseudonyms == other.header.pseudonyms;
             let mut removed_a_key = false;
+            let mut lost: BTreeMap<String, String> = BTreeMap::new();
             for name in &names {
                 // The same blobs are the same bucket, whatever folders hold them.
                 let same_blobs = match &edit.base {
@@ -852,6 +853,11 @@ impl Store {
                 let bucket = edit.bucket(name)?;
                 let merged = bucket.merge(&their_bucket);
                 removed_a_key |= bucket.lost_a_key(&merged) || their_bucket.lost_a_key(&merged);
+                lost.extend(
+                    bucket
+                        .keys_lost(&merged)
+                        .map(|(id, subject)| (id.to_string(), subject.to_string())),
+                );
                 is_theirs &= merged == their_bucket;
                 *bucket = merged;
             }
@@ -868,6 +874,8 @@ impl Store {
             if removed_a_key {
                 self.note_replaced_ring(tip)?;
             }
+            // Noted before the ring that knows their subjects is replaced.
+            self.note_erased_elsewhere(&lost)?;
             if self.swap_ring_ref(tip, commit)? {
                 self.forget_ring(tip)?;
                 self.delete_ring_reflog()?;
@@ -892,6 +900,62 @@ impl Store {
     /// change of the ring deletes them then ([`Store::forget_noted_ring`]).
     fn replaced_marker(&self) -> PathBuf {
         self.repo.path().join("casebook-keyring-replaced")
+    }
+
+    /// Where the keys are noted (with their subjects) that a merged ring from another
+    /// clone erased, until this clone has looked whether they went in an erasure of a
+    /// customer ([`Store::keys_erased_elsewhere`]).
+    fn erased_elsewhere_marker(&self) -> PathBuf {
+        self.repo.path().join("casebook-erased-elsewhere.json")
+    }
+
+    /// Adds `keys` (id to subject) to those noted as erased by another clone.
+    fn note_erased_elsewhere(&self, keys: &BTreeMap<String, String>) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut all = self.keys_erased_elsewhere()?;
+        let before = all.len();
+        all.extend(keys.iter().map(|(k, s)| (k.clone(), s.clone())));
+        if all.len() == before {
+            return Ok(());
+        }
+        let path = self.erased_elsewhere_marker();
+        let tmp = path.with_extension("json.tmp");
+        let io = |source| StoreError::Io {
+            action: "write",
+            path: tmp.clone(),
+            source,
+        };
+        let text = serde_json::to_vec(&all).expect("strings serialise");
+        std::fs::write(&tmp, text).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
+
+    /// The keys another clone erased (learnt from its key ring in a merge), by id, with the
+    /// subject this clone's ring gave them. An erasure of a customer there cannot know the
+    /// cases this clone made of the same customer while out of touch; these say whose
+    /// they are.
+    pub fn keys_erased_elsewhere(&self) -> Result<BTreeMap<String, String>> {
+        let path = self.erased_elsewhere_marker();
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Io {
+                action: "read",
+                path,
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(source) => Err(StoreError::Io {
+                action: "read",
+                path,
+                source,
+            }),
+        }
+    }
+
+    /// Forgets the noted keys once they are dealt with.
+    pub fn clear_keys_erased_elsewhere(&self) -> Result<()> {
+        super::remove_if_present(self.erased_elsewhere_marker())
     }
 
     /// Names the ring at `tip` (if any) as about to be replaced by one without some of its

@@ -1033,3 +1033,97 @@ fn a_subject_access_export_names_a_damaged_attachment() {
         base64::engine::general_purpose::STANDARD.encode("jammed")
     );
 }
+
+/// A clone out of touch during an erasure of a customer made a case of that customer: the
+/// erasure could not see it, and the clone's key for it was never in the ring it erased
+/// from. When that clone syncs, the erasure reaches that case too (its own `erase` event),
+/// everywhere; an erasure of one case by ID reaches no other case of its customer.
+#[test]
+fn an_erasure_of_a_customer_reaches_the_case_an_offline_clone_made_of_them() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let ada = |subject: &'static str| {
+        [
+            "--customer",
+            "Ada Lovelace",
+            "--email",
+            "ada@example.com",
+            "--subject",
+            subject,
+        ]
+    };
+    let actions = |root: &Path, id: &str| -> Vec<String> {
+        env.run(root, &["show", id, "--json"]).json()["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = open(&env, &a, &ada("Quetzalcoatl printer"));
+    let bob1 = open(
+        &env,
+        &a,
+        &[
+            "--customer",
+            "Bob Babbage",
+            "--email",
+            "bob@example.com",
+            "--subject",
+            "Marmalade one",
+        ],
+    );
+    env.run(&a, &["sync"]).ok();
+    let c = clone(&env, &remote, "c");
+    // c is out of touch from here: a case for Ada, and one more for Bob.
+    let offline = open(&env, &c, &ada("Zanzibar router"));
+    let bob2 = open(
+        &env,
+        &c,
+        &[
+            "--customer",
+            "Bob Babbage",
+            "--email",
+            "bob@example.com",
+            "--subject",
+            "Gooseberry two",
+        ],
+    );
+    let offline_secrets = secrets(&c, &key_ids_of(&c, &offline));
+    env.run(
+        &a,
+        &[
+            "erase",
+            "--customer",
+            "ada@example.com",
+            "--reason",
+            "Art. 17 request",
+        ],
+    )
+    .ok();
+    env.run(
+        &a,
+        &["erase", &bob1, "--reason", "asked for this case only"],
+    )
+    .ok();
+    env.run(&a, &["sync"]).ok();
+    let out = env.run(&c, &["sync"]).ok().stdout;
+    assert!(out.contains(&offline), "sync says what it erased: {out}");
+    env.run(&a, &["sync"]).ok();
+    for root in [&a, &c] {
+        let shown = env.run(root, &["show", &offline, "--json"]).json();
+        assert_eq!(shown["customer"]["name"], "[erased]", "{shown}");
+        assert_eq!(shown["subject"], "[erased]", "{shown}");
+        let done = actions(root, &offline);
+        assert_eq!(done.last().map(String::as_str), Some("erase"), "{done:?}");
+        // Bob's other case stays: his erasure was of one case.
+        let bob = env.run(root, &["show", &bob2, "--json"]).json();
+        assert_eq!(bob["subject"], "Gooseberry two", "{bob}");
+    }
+    let first_shown = env.run(&c, &["show", &first, "--json"]).json();
+    assert_eq!(first_shown["customer"]["name"], "[erased]");
+    for root in [&a, &c, &remote] {
+        gc(&env, root);
+        assert_no_secret(root, &offline_secrets);
+    }
+}
