@@ -446,6 +446,7 @@ impl Casebook {
         // One view: the attachments are those of the very cases read.
         let view = self.view()?;
         let cases = self.cases_of_contact(&view, contact)?;
+        self.check_unreadable_cases_of(&view, contact, &cases)?;
         let mut out = Vec::new();
         for case in &cases {
             let mut files = Vec::new();
@@ -494,6 +495,53 @@ impl Casebook {
             "generated_at": crate::model::time::format_utc(&now),
             "cases": out,
         }))
+    }
+}
+
+impl Casebook {
+    /// An error naming the first case sealed with a key of the customer known by `contact`
+    /// (its key ring label says so) that is not among `found` because it cannot be read (a
+    /// damaged file): a subject access export must not leave out their data silently. A
+    /// case that reads but no longer names this contact is left out, as the scan decided
+    /// (its customer was changed to someone else).
+    fn check_unreadable_cases_of(
+        &self,
+        view: &View<'_>,
+        contact: &str,
+        found: &[CaseFile],
+    ) -> Result<()> {
+        let reader = self.store.ring_reader()?;
+        let Some(secret) = reader.pseudonym_secret() else {
+            return Ok(());
+        };
+        let keys: BTreeSet<String> = self
+            .store
+            .keys_of_subject(&customer_subject(&secret, &normalise(contact)))?
+            .into_iter()
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let snap = view.snapshot();
+        for id in cases_sealed_with(snap, &keys)? {
+            if found.iter().any(|c| c.case.id == id) {
+                continue;
+            }
+            let path = id.path();
+            let Some(bytes) = snap.read(&path)? else {
+                continue;
+            };
+            if let Err(e) = snap.parse(&path, &bytes) {
+                return Err(Error::invalid(
+                    "--customer",
+                    format!(
+                        "case {id} holds personal data of {} but cannot be read: {e}",
+                        contact.trim()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1127,3 +1127,48 @@ fn an_erasure_of_a_customer_reaches_the_case_an_offline_clone_made_of_them() {
         assert_no_secret(root, &offline_secrets);
     }
 }
+
+/// A case of the customer whose file cannot be read (a sealed value changed by hand and
+/// committed) makes a subject access export fail naming it: an export that left it out
+/// would answer the request incompletely without saying so. A damaged case of someone
+/// else does not stop it.
+#[test]
+fn a_subject_access_export_fails_on_a_damaged_case_of_the_customer() {
+    let env = Env::new();
+    let (root, ada) = ada_with_an_attachment(&env);
+    let bob = open(
+        &env,
+        &root,
+        &[
+            "--customer",
+            "Bob Babbage",
+            "--email",
+            "bob@example.com",
+            "--subject",
+            "Marmalade",
+        ],
+    );
+    let export = ["export", "--customer", "ada.lovelace@example.com", "--json"];
+    let damage = |id: &str| {
+        let path = case_path(&root, id);
+        let text = std::fs::read_to_string(&path).unwrap();
+        // A character in the middle of the first sealed value's ciphertext.
+        let start = text.find("sealed:v1:K").unwrap();
+        let body = start + text[start..].find(':').unwrap() + 1;
+        let body = body + text[body..].find(':').unwrap() + 1;
+        let end = body + text[body..].find('"').unwrap();
+        let at = (body + end) / 2;
+        let to = if &text[at..at + 1] == "A" { "B" } else { "A" };
+        std::fs::write(&path, format!("{}{to}{}", &text[..at], &text[at + 1..])).unwrap();
+        env.git(&root, &["commit", "-qam", "damage a case"]);
+    };
+    damage(&bob);
+    let held = env.run(&root, &export).json();
+    assert_eq!(held["cases"].as_array().unwrap().len(), 1, "{held}");
+    damage(&ada);
+    let err = env.run(&root, &export).fails(1);
+    assert!(
+        err.contains(&ada) && err.contains("cannot be read"),
+        "{err}"
+    );
+}
