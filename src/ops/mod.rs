@@ -241,12 +241,34 @@ pub(crate) fn prepare(
     };
     step.event.worked_minutes = ctx.worked_minutes;
     debug_assert_eq!(&step.event.action(), action);
+    warn_if_erased(&case, &mut step.event);
     case.append(step.event.clone())
         .map_err(|source| Error::Case {
             id: id.clone(),
             source,
         })?;
     Ok(Some((id, case, step)))
+}
+
+/// Warns when `event` brings personal data to a case whose personal data was erased: it
+/// is sealed with a new key of this case only, which `erase --customer` cannot find (the
+/// customer's contact in the case reads `[erased]`); `erase ID` erases it.
+fn warn_if_erased(case: &CaseFile, event: &mut Event) {
+    let erased = case.events.iter().rev().find_map(|e| {
+        e.get::<crate::model::payload::Erase>()
+            .map(|_| crate::model::time::format_utc(&e.at))
+    });
+    let Some(when) = erased else { return };
+    let mut personal = false;
+    event.each_personal_mut(&mut |_, v| {
+        personal |= !v.trim().is_empty() && v != crate::model::privacy::ERASED;
+    });
+    if personal {
+        let id = &case.case.id;
+        crate::store::warn(&format!(
+            "{id}: its personal data was erased ({when}); what this records about the customer is kept, sealed with a key of this case alone: `casebook erase {id}` erases it, `erase --customer` no longer finds this case"
+        ));
+    }
 }
 
 /// Finds the one case a user means by `query` (a whole ID or a unique start of one).

@@ -1172,3 +1172,38 @@ fn a_subject_access_export_fails_on_a_damaged_case_of_the_customer() {
         "{err}"
     );
 }
+
+/// Personal data recorded on a case after its erasure is sealed with a key of that case
+/// alone: the action says so, and says how to erase it.
+#[test]
+fn recording_personal_data_on_an_erased_case_warns_how_to_erase_it() {
+    let env = Env::new();
+    let (root, ada) = ada_with_an_attachment(&env);
+    env.run(&root, &["erase", &ada, "--reason", "Art. 17"]).ok();
+    let out = env
+        .run(
+            &root,
+            &["log", &ada, "--summary", "Called back about the tray"],
+        )
+        .ok();
+    assert!(
+        out.stderr.contains("its personal data was erased")
+            && out.stderr.contains(&format!("casebook erase {ada}")),
+        "{}",
+        out.stderr
+    );
+    // A step that records nothing personal says nothing.
+    let quiet = env.run(&root, &["tag", &ada, "+billing"]).ok();
+    assert!(!quiet.stderr.contains("erased"), "{}", quiet.stderr);
+    // And the new text is erased by the way the warning gives.
+    env.run(&root, &["erase", &ada, "--reason", "again"]).ok();
+    let shown = env.run(&root, &["show", &ada, "--json"]).json();
+    let summary = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "log")
+        .unwrap()["summary"]
+        .clone();
+    assert_eq!(summary, "[erased]", "{shown}");
+}
