@@ -54,6 +54,16 @@ impl Casebook {
         if store.snapshot()?.read(CONFIG_PATH)?.is_some() {
             return Ok((Casebook::with(store), InitOutcome::AlreadyCasebook(root)));
         }
+        // A clone checked out on another branch than the book's: a new book here would
+        // split the team's (its sync pushes an unrelated branch beside theirs).
+        if let Some(elsewhere) = store.casebook_branch_elsewhere() {
+            return Err(crate::store::StoreError::CasebookOnAnotherBranch {
+                path: root,
+                branch: store.branch_name().to_string(),
+                elsewhere,
+            }
+            .into());
+        }
         store.transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
             let mut attributes = snap
                 .read(GITATTRIBUTES_PATH)?

@@ -61,9 +61,21 @@ pub enum StoreError {
     #[error("no case book found in {0} or any folder above it")]
     NotFound(PathBuf),
     #[error(
-        "{path} is a git repository but not a case book: branch {branch} has no {CONFIG_PATH}"
+        "{path} is a git repository but not a case book: branch {branch} has no {CONFIG_PATH}{}",
+        match elsewhere { Some(b) => format!(" (branch {b} holds the case book)"), None => String::new() }
     )]
-    NotACasebook { path: PathBuf, branch: String },
+    NotACasebook {
+        path: PathBuf,
+        branch: String,
+        /// Another branch that holds a case book (local, or a remote's), if one does.
+        elsewhere: Option<String>,
+    },
+    #[error("branch {elsewhere} of {path} already holds a case book; `init` here on branch {branch} would start a second, unrelated one")]
+    CasebookOnAnotherBranch {
+        path: PathBuf,
+        branch: String,
+        elsewhere: String,
+    },
     #[error("HEAD is detached: casebook records actions on a branch")]
     DetachedHead,
     #[error("{0} is a linked worktree (`git worktree add`): casebook keeps the keys of sealed data and its locks beside the repository's own files, which a linked worktree does not share")]
@@ -128,6 +140,12 @@ impl StoreError {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             StoreError::NotFound(_) => "run `casebook init` to create one, or point at one with -C DIR or CASEBOOK_DIR".into(),
+            StoreError::NotACasebook {
+                elsewhere: Some(b), ..
+            }
+            | StoreError::CasebookOnAnotherBranch { elsewhere: b, .. } => {
+                format!("switch to it: `git switch {b}`")
+            }
             StoreError::NotACasebook { .. } => "run `casebook init` here to make it one".into(),
             StoreError::DetachedHead => "check out a branch first, e.g. `git switch main`".into(),
             StoreError::LinkedWorktree(_) => "run casebook in the main working tree, or make a clone of its own with `casebook clone`".into(),
@@ -199,6 +217,7 @@ impl StoreError {
             self,
             StoreError::NotFound(_)
                 | StoreError::NotACasebook { .. }
+                | StoreError::CasebookOnAnotherBranch { .. }
                 | StoreError::DetachedHead
                 | StoreError::LinkedWorktree(_)
                 | StoreError::Case { .. }
@@ -432,12 +451,56 @@ impl Store {
     pub fn casebook_snapshot(&self) -> Result<Snapshot<'_>> {
         let snap = self.snapshot()?;
         if snap.read(CONFIG_PATH)?.is_none() {
-            return Err(StoreError::NotACasebook {
-                path: self.root().to_path_buf(),
-                branch: self.branch_name().to_string(),
-            });
+            return Err(self.not_a_casebook());
         }
         Ok(snap)
+    }
+
+    /// The error for a branch that holds no case book, naming one that does if any.
+    pub(crate) fn not_a_casebook(&self) -> StoreError {
+        StoreError::NotACasebook {
+            path: self.root().to_path_buf(),
+            branch: self.branch_name().to_string(),
+            elsewhere: self.casebook_branch_elsewhere(),
+        }
+    }
+
+    /// Another branch of this repository whose tip holds a case book, by the name `git
+    /// switch` takes: a local one first, then a remote's (`origin/main` is `main`). A plain `git clone` of a remote whose HEAD names
+    /// another branch checks that one out, for instance.
+    pub fn casebook_branch_elsewhere(&self) -> Option<String> {
+        let current = self.branch_name().to_string();
+        for kind in [git2::BranchType::Local, git2::BranchType::Remote] {
+            let Ok(branches) = self.repo.branches(Some(kind)) else {
+                continue;
+            };
+            for (branch, _) in branches.flatten() {
+                let Ok(Some(full)) = branch.name().map(|n| n.map(str::to_string)) else {
+                    continue;
+                };
+                // What `git switch` takes: `origin/main` is `main`.
+                let name = match kind {
+                    git2::BranchType::Local => full.clone(),
+                    git2::BranchType::Remote => match full.split_once('/') {
+                        Some((_, rest)) => rest.to_string(),
+                        None => continue,
+                    },
+                };
+                if name == current || name == "HEAD" {
+                    continue;
+                }
+                let holds = branch
+                    .get()
+                    .peel_to_tree()
+                    .ok()
+                    .and_then(|t| t.get_path(Path::new(CONFIG_PATH)).ok())
+                    .is_some();
+                if holds {
+                    return Some(name);
+                }
+            }
+        }
+        None
     }
 }
 

@@ -107,10 +107,7 @@ impl<'r> Snapshot<'r> {
     /// The validated configuration of this commit.
     pub fn config(&self) -> Result<Config> {
         let Some(bytes) = self.read(CONFIG_PATH)? else {
-            return Err(StoreError::NotACasebook {
-                path: self.store.root().to_path_buf(),
-                branch: self.store.branch_name().to_string(),
-            });
+            return Err(self.store.not_a_casebook());
         };
         let text = String::from_utf8_lossy(&bytes);
         Config::from_toml(&text).map_err(StoreError::Config)

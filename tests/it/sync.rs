@@ -622,3 +622,52 @@ fn a_signal_during_the_merge_commit_stops_sync_before_it_pushes() {
     let pushed = env.git(&remote, &["ls-tree", "-r", "--name-only", "main"]);
     assert!(pushed.contains(&ours), "the next sync pushes it: {pushed}");
 }
+
+/// A remote made with a plain `git init --bare` names `master` as its HEAD while the book
+/// is on `main`, so a plain `git clone` of it checks out an empty `master`. casebook then
+/// says where the book is, and `init` there refuses to start a second, unrelated book
+/// (whose sync would push it beside the team's).
+#[test]
+fn a_clone_on_another_branch_than_the_book_is_pointed_at_it_and_not_split() {
+    let env = Env::new();
+    let remote = env.path("remote.git");
+    env.git(
+        env.tmp.path(),
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "master",
+            remote.to_str().unwrap(),
+        ],
+    );
+    let a = env.casebook("a");
+    env.git(&a, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    env.run(&a, &["sync"]).ok();
+    let id = env.open(&a, "Ada Lovelace", "printer");
+    env.run(&a, &["sync"]).ok();
+    let f = env.path("f");
+    let mut clone = std::process::Command::new("git");
+    env.isolate(&mut clone);
+    let status = clone
+        .args(["clone", "-q", remote.to_str().unwrap(), f.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let err = env.run(&f, &["list"]).fails(1);
+    assert!(
+        err.contains("branch main holds the case book") && err.contains("git switch main"),
+        "{err}"
+    );
+    let err = env.run(&f, &["init"]).fails(1);
+    assert!(
+        err.contains("already holds a case book") && err.contains("git switch main"),
+        "{err}"
+    );
+    let refs = env.git(&f, &["for-each-ref", "--format=%(refname)", "refs/heads"]);
+    assert_eq!(refs.trim(), "", "init wrote nothing");
+    env.git(&f, &["switch", "-q", "main"]);
+    let listed = env.run(&f, &["list", "--json"]).json().to_string();
+    assert!(listed.contains(&id), "{listed}");
+}
