@@ -8,6 +8,17 @@ use serde_json::Value;
 
 use crate::common::{case_path, Env};
 
+/// An empty bare repository `remote.git` whose HEAD names `branch`.
+fn bare_remote(env: &Env, branch: &str) -> PathBuf {
+    let remote = env.path("remote.git");
+    let path = remote.to_str().unwrap();
+    env.git(
+        env.tmp.path(),
+        &["init", "-q", "--bare", "-b", branch, path],
+    );
+    remote
+}
+
 /// A bare remote and a first clone `a` that created the case book and pushed it.
 pub(crate) fn setup(env: &Env) -> (PathBuf, PathBuf) {
     setup_with(env, &[])
@@ -15,18 +26,7 @@ pub(crate) fn setup(env: &Env) -> (PathBuf, PathBuf) {
 
 /// Like [`setup`], with more `init` arguments for the first clone's book.
 pub(crate) fn setup_with(env: &Env, init: &[&str]) -> (PathBuf, PathBuf) {
-    let remote = env.path("remote.git");
-    env.git(
-        env.tmp.path(),
-        &[
-            "init",
-            "-q",
-            "--bare",
-            "-b",
-            "main",
-            remote.to_str().unwrap(),
-        ],
-    );
+    let remote = bare_remote(env, "main");
     let mut args = vec!["--timezone", "Europe/Berlin"];
     args.extend_from_slice(init);
     let a = env.casebook_with("a", &args);
@@ -630,18 +630,7 @@ fn a_signal_during_the_merge_commit_stops_sync_before_it_pushes() {
 #[test]
 fn a_clone_on_another_branch_than_the_book_is_pointed_at_it_and_not_split() {
     let env = Env::new();
-    let remote = env.path("remote.git");
-    env.git(
-        env.tmp.path(),
-        &[
-            "init",
-            "-q",
-            "--bare",
-            "-b",
-            "master",
-            remote.to_str().unwrap(),
-        ],
-    );
+    let remote = bare_remote(&env, "master");
     let a = env.casebook("a");
     env.git(&a, &["remote", "add", "origin", remote.to_str().unwrap()]);
     env.run(&a, &["sync"]).ok();
