@@ -3,6 +3,7 @@
 use super::Casebook;
 use crate::error::Result;
 use crate::model::config::IMPORT_FIELDS;
+use crate::model::privacy::{ERASED, NO_KEY};
 use crate::model::review_export::{review_values, REVIEW_COLUMNS};
 use crate::model::time::format_utc;
 use crate::model::{CaseFile, Config, Status};
@@ -47,8 +48,8 @@ impl Casebook {
     /// customer names, e-mail addresses and phone numbers become pseudonyms: HMAC-SHA256
     /// under the book's pseudonym secret (kept in the key ring, never in the history), so
     /// the same value gets the same pseudonym in every export from any clone of the book,
-    /// and guessing values cannot reverse them without the secret. SLA outcomes are judged
-    /// at `now`.
+    /// and guessing values cannot reverse them without the secret. An erased or unopenable
+    /// value stays `[erased]` or `[sealed]`. SLA outcomes are judged at `now`.
     pub fn export(
         &self,
         statuses: &[Status],
@@ -63,6 +64,12 @@ impl Casebook {
             None
         };
         let pseudonym = |kind: &str, value: &str| -> String {
+            // An erased value (or one this clone has no key for) reads as its marker, the
+            // same for every customer: a pseudonym of it would give unrelated people one
+            // identity. It stays the marker, as in an export without --redact.
+            if value == ERASED || value == NO_KEY {
+                return value.to_string();
+            }
             let secret = secret.as_ref().map(|s| &s.bytes()[..]).unwrap_or_default();
             pseudonym(secret, kind, value)
         };

@@ -515,3 +515,46 @@ fn export_filters_and_redacts_with_stable_pseudonyms() {
         }
     }
 }
+
+#[test]
+fn redacted_export_keeps_erased_customers_apart() {
+    // An erased value reads "[erased]" for every customer; a pseudonym of that marker
+    // would give unrelated people one identity.
+    let env = Env::new();
+    let root = env.casebook("book");
+    let ada = env.open(&root, "Ada Lovelace", "First");
+    let bob = env.open(&root, "Bob Babbage", "Second");
+    let kept = env.open(&root, "Cleo Kept", "Third");
+    for email in ["ada.lovelace@example.com", "bob.babbage@example.com"] {
+        env.run(&root, &["erase", "--customer", email, "--reason", "asked"])
+            .ok();
+    }
+    let rows = |extra: &[&str]| -> Vec<Value> {
+        let mut args = vec!["export", "--format", "jsonl"];
+        args.extend_from_slice(extra);
+        env.run(&root, &args)
+            .ok()
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let (redacted, plain) = (rows(&["--redact"]), rows(&[]));
+    let row = |rows: &[Value], id: &str| rows.iter().find(|r| r["id"] == id).unwrap().clone();
+    for id in [&ada, &bob] {
+        let (r, p) = (row(&redacted, id), row(&plain, id));
+        for field in ["customer", "email"] {
+            assert_eq!(r[field], "[erased]", "{id} {field}: {r}");
+            assert_eq!(
+                r[field], p[field],
+                "as the export without --redact shows it"
+            );
+        }
+    }
+    let cleo = row(&redacted, &kept);
+    assert!(cleo["customer"].as_str().unwrap().starts_with("Customer "));
+    assert!(cleo["email"]
+        .as_str()
+        .unwrap()
+        .ends_with("@redacted.invalid"));
+}
