@@ -104,7 +104,7 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
             "created": report.created.iter().map(|(e, id)| json!({"external_id": e, "id": id.as_str()})).collect::<Vec<_>>(),
             "updated": report.updated.iter().map(|(e, id, f)| json!({"external_id": e, "id": id.as_str(), "fields": f})).collect::<Vec<_>>(),
             "unchanged": report.unchanged,
-            "rejected": report.rejected.iter().map(|r| json!({"line": r.line, "field": r.field, "message": r.message})).collect::<Vec<_>>(),
+            "rejected": report.rejected.iter().map(|r| json!({"line": r.line, "field": (!r.field.is_empty()).then_some(&r.field), "message": r.message})).collect::<Vec<_>>(),
         }))?;
     } else {
         if !args.quiet {

@@ -176,12 +176,17 @@ impl Intake {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     pub line: u64,
+    /// The field at fault; empty when it is the row as a whole (a JSON Lines line that is
+    /// not an object).
     pub field: String,
     pub message: String,
 }
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.field.is_empty() {
+            return write!(f, "line {}: {}", self.line, self.message);
+        }
         write!(f, "line {}: {}: {}", self.line, self.field, self.message)
     }
 }

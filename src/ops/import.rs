@@ -67,10 +67,14 @@ struct Valid {
     team: TeamCells,
 }
 
-/// One row as read: the line it starts on and its fields by casebook's names.
+/// One row as read: the line it starts on, its fields by casebook's names, and what was
+/// wrong with it as read (a JSON Lines value that is not text, a line that is not an
+/// object). A row with such errors is rejected like any bad row, so that
+/// `--continue-on-error` can still import the others.
 struct Row {
     line: u64,
     fields: HashMap<&'static str, String>,
+    errors: Vec<RowError>,
 }
 
 impl Casebook {
@@ -224,6 +228,7 @@ fn read_csv(input: impl Read, config: &Config, each: &mut dyn FnMut(Row)) -> Res
         let mut row = Row {
             line,
             fields: HashMap::new(),
+            errors: Vec::new(),
         };
         for (value, field) in record.iter().zip(&fields) {
             if let Some(f) = field {
@@ -254,10 +259,21 @@ fn csv_error(e: csv::Error) -> Error {
 
 fn read_jsonl(input: impl Read, config: &Config, each: &mut dyn FnMut(Row)) -> Result<()> {
     let mut reader = std::io::BufReader::new(input);
-    let mut rows = 0usize;
+    let (mut rows, mut objects) = (0usize, 0usize);
     let mut seen: HashSet<&'static str> = HashSet::new();
     let mut buf = Vec::new();
     let mut line = 0u64;
+    // Each line stands alone, so a line that cannot be read as a row is a bad row (with an
+    // empty field: the row as a whole), not a bad file.
+    let whole = |line: u64, message: String| Row {
+        line,
+        fields: HashMap::new(),
+        errors: vec![RowError {
+            line,
+            field: String::new(),
+            message,
+        }],
+    };
     loop {
         buf.clear();
         let n = reader
@@ -267,43 +283,61 @@ fn read_jsonl(input: impl Read, config: &Config, each: &mut dyn FnMut(Row)) -> R
             break;
         }
         line += 1;
-        let text = std::str::from_utf8(&buf)
-            .map_err(|_| {
-                file_error(format!(
-                    "line {line}: not UTF-8 text; save the file as UTF-8"
-                ))
-            })?
-            .trim();
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            rows += 1;
+            each(whole(line, "not UTF-8 text; save the file as UTF-8".into()));
+            continue;
+        };
+        let text = text.trim();
         if text.is_empty() {
             continue;
         }
-        let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
-            .map_err(|e| file_error(format!("line {line}: not a JSON object: {e}")))?;
+        rows += 1;
+        let object: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(text) {
+            Ok(object) => object,
+            Err(e) => {
+                each(whole(line, format!("not a JSON object: {e}")));
+                continue;
+            }
+        };
+        objects += 1;
         let mut row = Row {
             line,
             fields: HashMap::new(),
+            errors: Vec::new(),
         };
         for (key, value) in object {
-            let Some(field) =
-                field_of(&key, config).map_err(|e| file_error(format!("line {line}: {e}")))?
-            else {
-                continue;
+            let field = match field_of(&key, config) {
+                Ok(Some(field)) => field,
+                Ok(None) => continue,
+                Err(message) => {
+                    row.errors.push(RowError {
+                        line,
+                        field: key,
+                        message,
+                    });
+                    continue;
+                }
             };
+            if !value.is_null() {
+                seen.insert(field);
+            }
             let value = match value {
                 serde_json::Value::Null => continue,
                 serde_json::Value::String(s) => s,
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::Bool(b) => b.to_string(),
                 other => {
-                    return Err(file_error(format!(
-                        "line {line}: {key}: expected text, found {other}"
-                    )))
+                    row.errors.push(RowError {
+                        line,
+                        field: field.to_string(),
+                        message: format!("expected text, found {other}"),
+                    });
+                    continue;
                 }
             };
-            seen.insert(field);
             row.fields.insert(field, value);
         }
-        rows += 1;
         each(row);
     }
     if rows == 0 {
@@ -311,8 +345,11 @@ fn read_jsonl(input: impl Read, config: &Config, each: &mut dyn FnMut(Row)) -> R
             "the file is empty: expected one JSON object per line",
         ));
     }
-    let fields: Vec<Option<&'static str>> = seen.into_iter().map(Some).collect();
-    check_columns(&fields)?;
+    // Without one object there are no columns to check: the bad lines say what is wrong.
+    if objects > 0 {
+        let fields: Vec<Option<&'static str>> = seen.into_iter().map(Some).collect();
+        check_columns(&fields)?;
+    }
     Ok(())
 }
 
@@ -424,7 +461,13 @@ impl<'c> Validator<'c> {
         }
     }
 
-    fn row(&mut self, row: Row) {
+    fn row(&mut self, mut row: Row) {
+        let read_errors = std::mem::take(&mut row.errors);
+        // A line that is no row at all (an empty field) has nothing else to check.
+        if read_errors.iter().any(|e| e.field.is_empty()) {
+            self.errors.extend(read_errors);
+            return;
+        }
         let (config, now) = (self.config, self.now);
         let get = |f: &str| row.fields.get(f).cloned();
         let mut row_errors = Vec::new();
@@ -478,11 +521,13 @@ impl<'c> Validator<'c> {
         let (team, team_errors) = TeamCells::read(get("owner"), get("tags"), row.line);
         row_errors.extend(team_errors);
         match input.validate(config.calendar.tz(), now) {
-            Ok(intake) if row_errors.is_empty() => self.good.push(Valid {
-                external,
-                intake,
-                team,
-            }),
+            Ok(intake) if row_errors.is_empty() && read_errors.is_empty() => {
+                self.good.push(Valid {
+                    external,
+                    intake,
+                    team,
+                })
+            }
             Ok(_) => {}
             Err(field_errors) => row_errors.extend(field_errors.into_iter().map(|e| RowError {
                 line: row.line,
@@ -490,6 +535,10 @@ impl<'c> Validator<'c> {
                 message: e.message,
             })),
         }
+        // A field given as something other than text is reported as that, not also as
+        // missing.
+        row_errors.retain(|e| !read_errors.iter().any(|r| r.field == e.field));
+        self.errors.extend(read_errors);
         self.errors.extend(row_errors);
     }
 }

@@ -309,6 +309,97 @@ HD-5,Eve,eve@example.com,,Bad dates,,asap,,yesterday,,2031-01-01 10:00\n"
 }
 
 #[test]
+fn bad_json_lines_are_bad_rows_that_continue_on_error_reports_and_passes_over() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let row = |id: &str, email: &str, extra: &str| {
+        format!("{{\"external_id\": \"{id}\", \"customer\": \"Ada\", \"email\": \"{email}\", \"subject\": \"Hi\"{extra}}}\n")
+    };
+    let text = [
+        row("HD-1", "ada@example.com", ""),
+        row("HD-2", "ada@example.com", ", \"description\": {\"a\": 1}"),
+        row("HD-3", "ada-at-example", ""),
+        "not json\n".to_string(),
+        row("HD-5", "ada@example.com", ""),
+    ]
+    .concat();
+    let expected = [
+        "line 2: description: expected text, found {\"a\":1}",
+        "line 3: email: \"ada-at-example\" is not an e-mail address",
+        "line 4: not a JSON object",
+    ];
+    // By default the whole file is refused, with every bad line listed.
+    let err = refused(
+        &env,
+        &root,
+        import_text(&env, &root, "rows.jsonl", text.as_bytes(), &[]),
+    );
+    assert!(
+        err.contains("rows.jsonl: 3 bad row(s), nothing imported"),
+        "{err}"
+    );
+    for e in expected {
+        assert!(err.contains(e), "{e} missing from:\n{err}");
+    }
+    // With --continue-on-error the good lines go in, and the exit code says some did not,
+    // as for CSV.
+    let run = import_text(
+        &env,
+        &root,
+        "rows.jsonl",
+        text.as_bytes(),
+        &["--continue-on-error"],
+    );
+    let err = run.fails(1);
+    for e in expected {
+        assert!(
+            err.contains(&format!("rejected: {e}")),
+            "{e} missing from:\n{err}"
+        );
+    }
+    assert!(
+        err.contains("imported rows.jsonl: created 2, updated 0, unchanged 0, rejected 3"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rows.jsonl: 3 row(s) rejected and not imported"),
+        "{err}"
+    );
+    assert_eq!(env.commit_count(&root), 2);
+    let mut ids: Vec<String> = env
+        .run(&root, &["export", "--format", "jsonl"])
+        .ok()
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["external_id"].to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["\"HD-1\"", "\"HD-5\""]);
+    // A line that is no row at all has no field in the JSON report.
+    let report = import_text(
+        &env,
+        &root,
+        "rows.jsonl",
+        text.as_bytes(),
+        &["--continue-on-error", "--json"],
+    );
+    let report: Value = serde_json::from_str(&report.stdout()).unwrap();
+    assert_eq!(report["rejected"][2]["line"], 4);
+    assert_eq!(report["rejected"][2]["field"], Value::Null);
+    // A file of nothing but such lines is all bad rows, not a file without columns.
+    let err = import_text(
+        &env,
+        &root,
+        "junk.jsonl",
+        b"not json\n[1]\n",
+        &["--continue-on-error"],
+    )
+    .fails(1);
+    assert!(err.contains("rejected: line 2: not a JSON object"), "{err}");
+    assert!(!err.contains("missing column"), "{err}");
+}
+
+#[test]
 fn bad_files_are_refused_with_a_clear_error_and_nothing_written() {
     let env = Env::new();
     let root = env.casebook("book");
