@@ -42,7 +42,15 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
             if g.json {
                 return print_json(&serde_json::json!({ "key": key, "value": value }));
             }
-            print(&format!("{value}\n"))
+            match value {
+                Some(value) => print(&format!("{value}\n")),
+                // Nothing on stdout, so a script reads an empty value; a person reads why.
+                None => {
+                    let meaning = crate::ops::unset_meaning(&key).unwrap_or_default();
+                    eprintln!("{key} is not set: {meaning}");
+                    Ok(())
+                }
+            }
         }
         Action::Set { key, value } => {
             let (cb, ctx) = g.writer()?;

@@ -175,6 +175,7 @@ impl Retention {
             "mo" => Retention { months: n, days: 0 },
             "w" => Retention { months: 0, days: n * 7 },
             "d" => Retention { months: 0, days: n },
+            "" => return Err(format!("{n} what? add a unit: y (years), mo (months), w (weeks) or d (days), e.g. \"{n}d\"")),
             _ => return Err(format!("unknown unit {unit:?}: use y (years), mo (months), w (weeks) or d (days), e.g. \"3y\"")),
         })
     }

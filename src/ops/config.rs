@@ -9,7 +9,7 @@
 
 use super::{Casebook, Context};
 use crate::error::{Error, Result};
-use crate::model::config::{CONFIG_PATH, DEFAULT_CONFIG};
+use crate::model::config::{ConfigError, CONFIG_PATH, DEFAULT_CONFIG};
 use crate::model::template::BUILT_IN;
 use crate::model::Config;
 use crate::store::Change;
@@ -62,29 +62,40 @@ impl Casebook {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// The value of setting `key` in effect: the committed one, else its default.
-    pub fn config_get(&self, key: &str) -> Result<String> {
+    /// The value of setting `key` in effect: the committed one, else its default; `None`
+    /// for an [optional setting](OPTIONAL_SETTINGS) that is not set.
+    pub fn config_get(&self, key: &str) -> Result<Option<String>> {
         let committed = parse_doc(&self.committed_config_text()?, CONFIG_PATH)?;
         let defaults = parse_doc(DEFAULT_CONFIG, "the default config")?;
-        let item = lookup(&committed, key)
+        let Some(item) = lookup(&committed, key)
             .or_else(|| lookup(&defaults, key))
             .filter(|i| !i.is_none())
-            .ok_or_else(|| unknown_key(key))?;
-        Ok(match item {
+        else {
+            return match unset_meaning(key) {
+                Some(_) => Ok(None),
+                None => Err(unknown_key(key)),
+            };
+        };
+        Ok(Some(match item {
             // Text as it is (for scripts: `tz=$(casebook config get calendar.timezone)`).
             toml_edit::Item::Value(toml_edit::Value::String(s)) => s.value().clone(),
             toml_edit::Item::Value(v) => v.clone().decorated("", "").to_string(),
             other => other.to_string().trim().to_string(),
-        })
+        }))
     }
 
     /// Sets `key` to `value` in the committed config, validated, as one commit.
     pub fn config_set(&self, ctx: &Context, key: &str, value: &str) -> Result<String> {
         let defaults = parse_doc(DEFAULT_CONFIG, "the default config")?;
-        let known = lookup(&defaults, key).is_some() || is_open_table_key(key);
+        let default = lookup(&defaults, key).filter(|i| !i.is_none());
+        let known = default.is_some() || is_open_table_key(key) || unset_meaning(key).is_some();
         if !known {
             return Err(unknown_key(key));
         }
+        // A text setting takes what was typed as text (`privacy.retain 90` is "90", refused
+        // as a duration, not as the wrong TOML type). Every setting without a default is
+        // text.
+        let text_setting = default.is_none_or(|d| d.as_str().is_some());
         let (_, shown) = self.store.transact(&ctx.actor, ctx.now, |snap| {
             let bytes = snap.read(CONFIG_PATH)?.unwrap_or_default();
             let mut doc = parse_doc(&String::from_utf8_lossy(&bytes), CONFIG_PATH)?;
@@ -99,7 +110,10 @@ impl Casebook {
                     .as_table_mut()
                     .ok_or_else(|| Error::invalid(key, format!("{part} is not a table")))?;
             }
-            let new = typed_value(value);
+            let new = match typed_value(value) {
+                v if text_setting && !v.is_str() => toml_edit::Value::from(value.trim()),
+                v => v,
+            };
             let shown = new.to_string().trim().to_string();
             match table.get_mut(last).and_then(toml_edit::Item::as_value_mut) {
                 // Keep the comment after the value (`max_count = 20  # per case`).
@@ -113,7 +127,7 @@ impl Casebook {
                 }
             }
             let text = doc.to_string();
-            Config::from_toml(&text)?;
+            Config::from_toml(&text).map_err(|e| refused(key, &shown, e))?;
             let message = format!(
                 "config: {key} = {shown}\n\nAction: config\nActor: {}\n",
                 ctx.actor
@@ -171,12 +185,44 @@ impl Casebook {
     }
 }
 
+/// Settings that have no default, so the default config only mentions them in a comment,
+/// with what it means when they are not set.
+const OPTIONAL_SETTINGS: &[(&str, &str)] =
+    &[("privacy.retain", "personal data is kept until erased")];
+
+/// What an [optional setting](OPTIONAL_SETTINGS) means when it is not set; `None` for any
+/// other key.
+pub fn unset_meaning(key: &str) -> Option<&'static str> {
+    OPTIONAL_SETTINGS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, meaning)| *meaning)
+}
+
 /// `import.columns.X` and `templates.X` take names the defaults cannot list.
 fn is_open_table_key(key: &str) -> bool {
     let parts: Vec<&str> = key.split('.').collect();
     matches!(
         parts.as_slice(),
         ["import", "columns", _] | ["templates", _]
+    )
+}
+
+/// A value `config set` refuses: nothing was written, so the error says what is wrong with
+/// the value, not to fix the file.
+fn refused(key: &str, shown: &str, e: ConfigError) -> Error {
+    let problem = match e {
+        ConfigError::Invalid {
+            key: at,
+            value,
+            problem,
+        } if at != key => format!("{at} = {value}: {problem}"),
+        ConfigError::Invalid { problem, .. } => problem,
+        ConfigError::Parse(e) => e.message().to_string(),
+    };
+    Error::invalid(
+        key,
+        format!("cannot set it to {shown}: {problem}; nothing was committed"),
     )
 }
 

@@ -26,7 +26,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-pub use config::ConfigCheck;
+pub use config::{unset_meaning, ConfigCheck};
 pub use customer::CustomerHistory;
 pub use export::{export_columns, export_only_columns, ExportRow};
 pub use gather::GatherInput;

@@ -454,6 +454,53 @@ fn follow_up_messages_fit_the_answer() {
 }
 
 #[test]
+fn config_sets_and_gets_the_optional_retention() {
+    let env = Env::new();
+    let dir = env.casebook("book");
+    // Not set: nothing on stdout (null in JSON), and stderr says what that means.
+    let unset = env.run(&dir, &["config", "get", "privacy.retain"]).ok();
+    assert_eq!(unset.stdout, "");
+    assert!(
+        unset.stderr.contains("kept until erased"),
+        "{}",
+        unset.stderr
+    );
+    let json = env
+        .run(&dir, &["config", "get", "privacy.retain", "--json"])
+        .json();
+    assert_eq!(json["value"], serde_json::Value::Null);
+    let before = env.commit_count(&dir);
+    for (typed, kept) in [("90d", "90d"), ("\"18mo\"", "18mo")] {
+        env.run(&dir, &["config", "set", "privacy.retain", typed])
+            .ok();
+        let got = env.run(&dir, &["config", "get", "privacy.retain"]).ok();
+        assert_eq!(got.stdout, format!("{kept}\n"));
+    }
+    assert_eq!(env.commit_count(&dir), before + 2);
+    let text = std::fs::read_to_string(dir.join(".casebook/config.toml")).unwrap();
+    assert!(text.contains("\nretain = \"18mo\""), "{text}");
+    // tick reads it: nothing is closed, so nothing is due for erasure, but it loads.
+    env.run(&dir, &["tick", "--dry-run"]).ok();
+    // A bad duration names the setting and the forms it takes, and commits nothing.
+    for bad in ["5x", "90", "0d"] {
+        let err = env
+            .run(&dir, &["config", "set", "privacy.retain", bad])
+            .fails(1);
+        assert!(
+            err.contains("privacy.retain: cannot set it to"),
+            "{bad}: {err}"
+        );
+        assert!(
+            err.contains("d (days)") || err.contains("y, mo, w or d"),
+            "{bad}: {err}"
+        );
+        assert!(err.contains("nothing was committed"), "{bad}: {err}");
+        assert!(!err.contains("fix .casebook/config.toml"), "{bad}: {err}");
+    }
+    assert_eq!(env.commit_count(&dir), before + 2);
+}
+
+#[test]
 fn config_get_set_check_and_the_warning_for_uncommitted_settings() {
     let env = Env::new();
     let dir = env.casebook("book");
