@@ -198,7 +198,7 @@ impl Error {
             Error::Store(e) => e.hint(),
             Error::UnknownCase(_) => Some("`casebook list` shows the cases".into()),
             Error::AmbiguousCase { .. } => Some("type more characters of the ID".into()),
-            Error::Case { source, .. } => source.hint().map(String::from),
+            Error::Case { id, source } => source.hint(&crate::model::layout::case_path(id)),
             Error::Seal(e) => e.hint().map(String::from),
             Error::NoActor => Some(
                 "pass --actor \"Name <email>\", set CASEBOOK_ACTOR, or set git's user.name and user.email".into(),

@@ -84,23 +84,32 @@ pub enum CaseError {
 }
 
 impl CaseError {
-    pub fn hint(&self) -> Option<&'static str> {
+    /// What to do about this error in the case file at `path`.
+    pub fn hint(&self, path: &str) -> Option<String> {
         match self {
-            CaseError::NewerSchema { .. } => Some("upgrade casebook to read this case book"),
-            CaseError::Parse(_) | CaseError::NoOpenEvent => Some(
-                "the file was probably edited by hand: fix it, or restore it with `git checkout -- <file>`",
-            ),
-            // A committed file: `git checkout` would restore the same broken version.
-            CaseError::DuplicateEvent(_)
+            CaseError::NewerSchema { .. } => Some("upgrade casebook to read this case book".into()),
+            // Casebook reads case files from the branch, never from the working tree (an
+            // uncommitted edit is refused as such before this), so the broken version is
+            // committed and `git checkout -- FILE` would restore it as it is.
+            CaseError::Parse(_)
+            | CaseError::NoOpenEvent
+            | CaseError::DuplicateEvent(_)
             | CaseError::SeqExhausted { .. }
             | CaseError::OutOfOrder { .. }
             | CaseError::WrongId { .. }
             | CaseError::BadAttachmentPath { .. }
-            | CaseError::NotDerived { .. } => Some(
-                "the committed file was probably edited by hand: find the edit with `git log -p -- <file>`, fix the file or restore an earlier version (`git checkout <commit> -- <file>`), and commit it; casebook writes nothing on top of it until then",
-            ),
+            | CaseError::NotDerived { .. } => Some(committed_file_hint(path)),
         }
     }
+}
+
+/// The hint for a file that is broken in the branch itself (edited by hand, or merged by
+/// plain git, and committed): what undoes a commit, since restoring the file from the
+/// branch would give the same broken version.
+pub fn committed_file_hint(path: &str) -> String {
+    format!(
+        "{path} was probably edited by hand (or merged by plain git) and committed so, and restoring it from the branch gives the same version: fix the file and commit it, or find that commit (`git log -p -- {path}`) and undo it (`git revert COMMIT`) or put back the version before it (`git checkout COMMIT~ -- {path}`, then commit); casebook writes nothing on top of it until then"
+    )
 }
 
 /// The follow-up survey of the current resolution.

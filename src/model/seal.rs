@@ -148,7 +148,7 @@ impl SealError {
                 "run `casebook sync` to fetch the key ring (refs/casebook/keyring) from the remote",
             ),
             SealError::Tampered { .. } | SealError::Malformed { .. } => Some(
-                "restore the case file from an earlier commit (`git log -p -- FILE`) and find out who changed it",
+                "a sealed value cannot be mended by hand: find the commit that changed the case's file and who made it (`git log -p` of the file), then undo it (`git revert`) or put back the version before it",
             ),
             SealError::NewerFormat { .. } => Some("upgrade casebook"),
             SealError::Erased { .. } => None,

@@ -473,7 +473,7 @@ impl Casebook {
                         ))
                     }
                     Err(crate::store::StoreError::Sealed {
-                        source: SealError::Erased { key, .. } | SealError::MissingKey { key, .. },
+                        error: SealError::Erased { key, .. } | SealError::MissingKey { key, .. },
                         ..
                     }) if case_keys.contains(&key) => None,
                     Err(e) => return Err(e.into()),

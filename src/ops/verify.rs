@@ -4,6 +4,7 @@
 use super::Casebook;
 use crate::error::Result;
 use crate::model::CaseId;
+use crate::store::StoreError;
 
 /// What `verify` found wrong; empty means all is well.
 #[derive(Debug, Clone, Default)]
@@ -29,9 +30,18 @@ impl Casebook {
         let mut problems = view.map_entries(&entries, |path, _, parsed| {
             let mut out = Vec::new();
             match parsed {
+                // A sealed value that does not open names the file, the case and the
+                // field itself.
+                Err(e @ StoreError::Sealed { .. }) => out.push(e.to_string()),
                 Err(e) => {
-                    let mut text = e.to_string();
-                    let mut source = std::error::Error::source(&e);
+                    // "cannot read case file PATH" would name the file a second time: say
+                    // what is wrong with it, each cause once.
+                    let (mut text, mut source) = match &e {
+                        StoreError::Case { source, .. } => {
+                            (source.to_string(), std::error::Error::source(source))
+                        }
+                        other => (other.to_string(), std::error::Error::source(other)),
+                    };
                     while let Some(s) = source {
                         text.push_str(&format!(": {s}"));
                         source = s.source();

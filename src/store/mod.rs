@@ -49,6 +49,7 @@ pub use view::{MaybeOwned, View};
 
 use crate::model::case::CaseError;
 use crate::model::config::{ConfigError, CONFIG_PATH};
+use crate::model::seal::SealError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -126,11 +127,12 @@ pub enum StoreError {
     Index(String),
     #[error("{0}")]
     Keyring(String),
-    #[error("{path}: {source}")]
+    /// The sealed value's own error says what and where; it is in the message, not a
+    /// cause, so that it is said once.
+    #[error("{path}: {error}")]
     Sealed {
         path: String,
-        #[source]
-        source: crate::model::seal::SealError,
+        error: crate::model::seal::SealError,
     },
     #[error("both sides changed {path} differently (the same lines): casebook merges case files, git could not merge this one")]
     MergeConflict { path: String },
@@ -176,8 +178,17 @@ impl StoreError {
             StoreError::Locked(_) => {
                 "another casebook process has been writing for a long time; try again when it is done".into()
             }
-            StoreError::Case { source, .. } => return source.hint().map(String::from),
-            StoreError::Sealed { source, .. } => return source.hint().map(String::from),
+            // A merge names the side (`cases/… (remote)`); the hint names the file.
+            StoreError::Case { path, source } => {
+                return source.hint(path.split(' ').next().unwrap_or(path))
+            }
+            StoreError::Sealed {
+                path,
+                error: SealError::Tampered { .. } | SealError::Malformed { .. },
+            } => format!(
+                "a sealed value cannot be mended by hand: find the commit that changed {path} and who made it (`git log -p -- {path}`), then undo it (`git revert COMMIT`) or put back the version before it (`git checkout COMMIT~ -- {path}`, then commit)"
+            ),
+            StoreError::Sealed { error, .. } => return error.hint().map(String::from),
             StoreError::Remote { .. } => {
                 "check the remote's URL and your access (`git remote -v`, `git fetch`); nothing local was lost".into()
             }

@@ -200,7 +200,7 @@ impl<K: Keys> Opener<'_, K> {
             privacy::open_case(case, self.keys as &dyn Keys, self.opening).map_err(|e| {
                 StoreError::Sealed {
                     path: path.to_string(),
-                    source: e,
+                    error: e,
                 }
             })?
         } else {

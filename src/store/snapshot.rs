@@ -161,9 +161,9 @@ impl<'r> Snapshot<'r> {
         let keys = self.privacy()?.keys();
         crate::model::privacy::open_attachment(case, keys, &stored)
             .map(Some)
-            .map_err(|source| StoreError::Sealed {
+            .map_err(|error| StoreError::Sealed {
                 path: path.to_string(),
-                source,
+                error,
             })
     }
 

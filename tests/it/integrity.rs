@@ -456,11 +456,37 @@ fn one_bad_case_file_is_skipped_with_a_warning_and_strict_fails() {
         stdout.contains(&format!("{rel}: does not parse")),
         "{stdout}"
     );
+    assert_eq!(
+        stdout.matches(&rel).count(),
+        1,
+        "verify names the file once: {stdout}"
+    );
     // Actions on it are refused and write nothing; on another case they go on.
     let err = refused(&env, &root, &["gather", &bad, "--note", "more"]);
     assert!(
         err.contains(&format!("cannot read case file {rel}")),
         "{err}"
     );
+    // The broken version is committed, so `git checkout -- FILE` would restore it as it
+    // is: the hint names the file and what undoes a commit.
+    let hint = err.lines().find(|l| l.starts_with("hint: ")).unwrap();
+    assert!(
+        !hint.contains("<file>") && !hint.contains("git checkout --"),
+        "{hint}"
+    );
+    assert!(
+        hint.contains(&format!("git log -p -- {rel}"))
+            && hint.contains(&format!("git checkout COMMIT~ -- {rel}"))
+            && hint.contains("git revert"),
+        "{hint}"
+    );
+    // And it works: putting back the version before the commit that broke it mends it.
+    let broke = env.git(&root, &["log", "-1", "--format=%h", "--", &rel]);
+    env.git(
+        &root,
+        &["checkout", &format!("{}~", broke.trim()), "--", &rel],
+    );
+    env.git(&root, &["commit", "-qm", "mended"]);
+    env.run(&root, &["gather", &bad, "--note", "more"]).ok();
     env.run(&root, &["gather", &good, "--note", "more"]).ok();
 }

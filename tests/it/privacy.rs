@@ -358,7 +358,24 @@ fn tampered_ciphertext_and_a_wrong_key_are_errors_naming_the_case() {
         err.contains(&ada) && err.contains("name") && err.contains("changed"),
         "{err}"
     );
-    assert!(err.contains("restore the case file"), "{err}");
+    // Said once: not again as its own cause.
+    let said = err.lines().next().unwrap().trim_start_matches("error: ");
+    assert_eq!(err.matches(said).count(), 1, "{err}");
+    assert!(!err.contains("caused by"), "{err}");
+    // The hint names the file, and what undoes the committed change.
+    let rel = path.strip_prefix(&root).unwrap().to_str().unwrap();
+    let hint = err.lines().find(|l| l.starts_with("hint: ")).unwrap();
+    assert!(!hint.contains("FILE"), "{hint}");
+    assert!(
+        hint.contains(&format!("git log -p -- {rel}"))
+            && hint.contains(&format!("git checkout COMMIT~ -- {rel}")),
+        "{hint}"
+    );
+    // verify says it once too.
+    let verify = env.run(&root, &["verify"]);
+    let out = verify.stdout();
+    verify.fails(1);
+    assert_eq!(out.matches(said).count(), 1, "{out}");
     // Other cases still list; the broken one is named in a warning.
     let list = env.run(&root, &["list"]);
     let listed = list.ok();
