@@ -88,6 +88,9 @@ pub enum Error {
     /// refused.
     #[error("{}", partly_recorded(*named, *refused))]
     PartlyRecorded { named: usize, refused: usize },
+    /// `config check`: settings edited in the working tree are not the ones in effect.
+    #[error("{}: edited but not committed, so not in effect", paths.join(", "))]
+    UncommittedSettings { paths: Vec<String> },
     /// `--continue-on-error` imported the good rows; the others (already listed) were not.
     #[error("{file}: {rejected} row(s) rejected and not imported; the other rows were")]
     PartlyImported { file: String, rejected: usize },
@@ -204,6 +207,12 @@ impl Error {
                 "pass --actor \"Name <email>\", set CASEBOOK_ACTOR, or set git's user.name and user.email".into(),
             ),
             Error::Config(_) => Some("fix .casebook/config.toml and commit it".into()),
+            Error::UncommittedSettings { paths } => {
+                let paths = paths.join(" ");
+                Some(format!(
+                    "commit the edit to put it in effect (`git add {paths}`, then `git commit`), or discard it (`git checkout HEAD -- {paths}`; a new file: delete it)"
+                ))
+            }
             Error::PartlyImported { .. } => Some(
                 "fix the rejected rows and import the whole file again: rows already imported \
                  stay as they are"

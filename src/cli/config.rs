@@ -66,16 +66,20 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
             let check = cb.config_check()?;
             if g.json {
                 print_json(&serde_json::to_value(&check).expect("a check serialises"))?;
-            } else {
+            } else if check.problem.is_some() {
                 for path in &check.uncommitted {
                     eprintln!("{path}: edited but not committed, so not in effect");
                 }
-                if check.problem.is_none() && check.uncommitted.is_empty() {
-                    eprintln!("the settings are valid and committed");
-                }
+            } else if check.uncommitted.is_empty() {
+                eprintln!("the settings are valid and committed");
             }
+            // Settings that are not in effect fail the check (exit 1) as an invalid
+            // config does: a script that checks before it relies on an edit must notice.
             match check.problem {
                 Some(problem) => Err(Error::invalid(".casebook/config.toml", problem)),
+                None if !check.uncommitted.is_empty() => Err(Error::UncommittedSettings {
+                    paths: check.uncommitted,
+                }),
                 None => Ok(()),
             }
         }

@@ -564,8 +564,17 @@ fn config_get_set_check_and_the_warning_for_uncommitted_settings() {
         "{}",
         out.stderr
     );
-    let check = env.run(&dir, &["config", "check", "--json"]).json();
+    // check fails on it (exit 1, as for an invalid config), so a script notices.
+    let run = env.run(&dir, &["config", "check", "--json"]);
+    let check: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    run.fails(1);
     assert_eq!(check["uncommitted"][0], ".casebook/config.toml");
+    let err = env.run(&dir, &["config", "check"]).fails(1);
+    assert!(
+        err.contains("error: .casebook/config.toml: edited but not committed, so not in effect"),
+        "{err}"
+    );
+    assert!(err.contains("hint: commit the edit"), "{err}");
     assert_eq!(
         get("sla.at_risk"),
         "0.5\n",
@@ -586,10 +595,21 @@ fn config_get_set_check_and_the_warning_for_uncommitted_settings() {
         "{}",
         out.stderr
     );
+    let err = env.run(&dir, &["config", "check"]).fails(1);
+    assert!(
+        err.contains("error: .casebook/templates/update.txt: edited but not committed"),
+        "{err}"
+    );
     env.git(&dir, &["add", "."]);
     env.git(&dir, &["commit", "-qm", "template"]);
     let out = env.run(&dir, &["list"]).ok();
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    let out = env.run(&dir, &["config", "check"]).ok();
+    assert!(
+        out.stderr.contains("the settings are valid and committed"),
+        "{}",
+        out.stderr
+    );
     // check names a broken working-tree config (exit 1).
     std::fs::write(&path, "[calendar]\ntimezone = \"Nowhere\"\n").unwrap();
     let err = env.run(&dir, &["config", "check"]).fails(1);
