@@ -60,19 +60,32 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
         "erased"
     };
     let n = report.cases.len();
-    out.push_str(&format!(
-        "{verb} the personal data of {n} case{}: {}\n",
-        if n == 1 { "" } else { "s" },
-        report
-            .cases
-            .iter()
-            .map(|c| c.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
+    if n == 0 {
+        // Only plain personal data (a plain book, or cases not written since `seal`): no
+        // key to destroy, so there is nothing to list.
+        out.push_str(&format!(
+            "{}: no sealed personal data, so no key to destroy\n",
+            if report.dry_run {
+                "nothing would be erased"
+            } else {
+                "nothing was erased"
+            }
+        ));
+    } else {
+        out.push_str(&format!(
+            "{verb} the personal data of {n} case{}: {}\n",
+            if n == 1 { "" } else { "s" },
+            report
+                .cases
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if !report.plain.is_empty() {
         out.push_str(&format!(
-            "warning: {} hold{} personal data recorded before this book was sealed; it stays in plain text in history (removing it needs a history rewrite every clone follows; casebook does not do that): {}\n",
+            "warning: {} hold{} personal data recorded while this book was not sealed; it stays in plain text in history (removing it needs a history rewrite every clone follows; casebook does not do that): {}\n",
             if report.plain.len() == 1 { "this case" } else { "these cases" },
             if report.plain.len() == 1 { "s" } else { "" },
             report.plain.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")

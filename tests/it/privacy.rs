@@ -530,6 +530,31 @@ fn plain_books_stay_plain_until_sealed_and_seal_says_history_keeps_the_plain_tex
 }
 
 #[test]
+fn erase_in_a_plain_book_says_there_is_nothing_to_erase() {
+    let env = Env::new();
+    let root = env.casebook_with("book", &["--plain"]);
+    let id = env.open(&root, "Ada Lovelace", "Old printer");
+    let before = env.commit_count(&root);
+    for extra in [&["--dry-run"][..], &[]] {
+        let mut args = vec!["erase", &id, "--reason", "asked"];
+        args.extend_from_slice(extra);
+        let out = env.run(&root, &args).ok().stdout;
+        let first = out.lines().next().unwrap();
+        assert!(
+            first.starts_with("nothing would be erased") || first.starts_with("nothing was erased"),
+            "{extra:?}: {out}"
+        );
+        assert!(first.contains("no sealed personal data"), "{out}");
+        assert!(!out.contains("0 cases"), "{out}");
+        assert!(
+            out.contains("plain text in history") && out.contains(&id),
+            "{out}"
+        );
+    }
+    assert_eq!(env.commit_count(&root), before, "nothing to record");
+}
+
+#[test]
 fn retention_erases_cases_closed_longer_ago_and_dry_run_only_says_so() {
     let env = Env::new();
     let root = env.casebook("book");
