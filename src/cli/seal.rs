@@ -19,12 +19,13 @@ pub fn run(g: &Globals, _args: Args) -> Result<()> {
     if g.json {
         return print_json(&serde_json::json!({ "sealed": true, "changed": changed }));
     }
-    let mut out = String::new();
-    if changed {
-        out.push_str("sealed: personal data written from now on is stored only encrypted ([privacy] seal = true)\n");
-    } else {
-        out.push_str("this case book is already sealed\n");
+    // No commit was made, so there is no "this one" for the note to speak of, and no
+    // setting to share.
+    if !changed {
+        return print(
+            "this case book is already sealed ([privacy] seal = true); nothing changed\n",
+        );
     }
-    out.push_str("note: commits made before this one still hold personal data in plain text; casebook does not rewrite history (every clone would have to follow). Run `casebook sync` to share the setting.\n");
-    print(&out)
+    print("sealed: personal data written from now on is stored only encrypted ([privacy] seal = true)\n\
+           note: commits made before this one still hold personal data in plain text; casebook does not rewrite history (every clone would have to follow). Run `casebook sync` to share the setting.\n")
 }

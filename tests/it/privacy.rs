@@ -501,11 +501,21 @@ fn plain_books_stay_plain_until_sealed_and_seal_says_history_keeps_the_plain_tex
     );
     let config = std::fs::read_to_string(root.join(".casebook/config.toml")).unwrap();
     assert!(config.contains("seal = true"), "{config}");
-    assert!(env
-        .run(&root, &["seal"])
-        .ok()
-        .stdout
-        .contains("already sealed"));
+    // Again: already so, no commit, and no note about "this one".
+    let before = env.commit_count(&root);
+    let again = env.run(&root, &["seal"]).ok().stdout;
+    assert!(again.contains("already sealed"), "{again}");
+    assert!(!again.contains("commits made before"), "{again}");
+    assert_eq!(env.commit_count(&root), before);
+    // A book sealed from the start says the same.
+    let sealed = env.casebook("sealed");
+    let before = env.commit_count(&sealed);
+    let out = env.run(&sealed, &["seal"]).ok().stdout;
+    assert!(
+        out.contains("already sealed") && !out.contains("commits made before"),
+        "{out}"
+    );
+    assert_eq!(env.commit_count(&sealed), before);
 
     let new = env.open(&root, "Bob Babbage", "New scanner");
     let text = std::fs::read_to_string(case_path(&root, &new)).unwrap();
