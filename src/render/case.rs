@@ -345,7 +345,8 @@ pub fn list_table(cases: &[CaseFile], config: &Config, style: Style) -> String {
             "ID", "STATUS", "PRIORITY", "OWNER", "CUSTOMER", "SUBJECT", "OPENED",
         ],
         &["OWNER", "CUSTOMER", "SUBJECT"],
-    );
+    )
+    .spare(&["OPENED", "PRIORITY", "OWNER"]);
     for f in cases {
         let c = &f.case;
         let row = vec![
@@ -414,7 +415,8 @@ pub fn history_table(
         style,
         &["TIME", "ACTOR", "ACTION", "SUMMARY", "COMMIT"],
         &["ACTOR", "SUMMARY"],
-    );
+    )
+    .spare(&["COMMIT"]);
     let prefix = format!("{id}: ");
     for e in entries {
         let subject = e.summary.strip_prefix(&prefix).unwrap_or(&e.summary);

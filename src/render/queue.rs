@@ -37,7 +37,9 @@ pub fn due_table(items: &[DueItem], now: DateTime<Utc>, tz: Tz, style: Style) ->
             "DUE", "LEFT", "TARGET", "STATE", "CASE", "PRIORITY", "OWNER", "CUSTOMER", "SUBJECT",
         ],
         &["CUSTOMER", "SUBJECT"],
-    );
+    )
+    // LEFT says when, the agent and priority are in `show`.
+    .spare(&["DUE", "OWNER", "PRIORITY"]);
     for i in items {
         let k = &i.commitment;
         let due = k.due.expect("the queue holds commitments with a due time");

@@ -19,6 +19,9 @@ pub(crate) struct Grid {
     style: Style,
     /// For each column: `Some(width of its header)` when it holds free text.
     free: Vec<Option<u16>>,
+    /// The columns left out, in this order, while the others do not fit the terminal.
+    spare: Vec<usize>,
+    header: Vec<String>,
 }
 
 impl Grid {
@@ -46,7 +49,19 @@ impl Grid {
                 .iter()
                 .map(|h| free.contains(h).then_some(h.chars().count() as u16))
                 .collect(),
+            spare: Vec::new(),
+            header: header.iter().map(|h| h.to_string()).collect(),
         }
+    }
+
+    /// Names the columns to leave out, first to last, on a terminal too narrow for all of
+    /// them and a few readable words of each free-text column.
+    pub(crate) fn spare(mut self, columns: &[&str]) -> Grid {
+        self.spare = columns
+            .iter()
+            .filter_map(|c| self.header.iter().position(|h| h == c))
+            .collect();
+        self
     }
 
     /// Plain text, shown safely on one line.
@@ -89,12 +104,40 @@ impl Grid {
     pub(crate) fn render(mut self) -> String {
         match self.style.width {
             Some(width) => {
+                // What each column should have before a spare one is kept: its content,
+                // and free text up to a readable few words (the 2 is the cell's padding).
+                const READABLE: u16 = 16;
+                let content = self.table.column_max_content_widths();
+                let least: Vec<u32> = self
+                    .free
+                    .iter()
+                    .enumerate()
+                    .map(|(i, free)| {
+                        let content = content.get(i).copied().unwrap_or(0);
+                        let want = match free {
+                            Some(header) => content.min(READABLE).max(*header.max(&6)),
+                            None => content,
+                        };
+                        u32::from(want) + 2
+                    })
+                    .collect();
+                let mut hidden: Vec<usize> = Vec::new();
+                for &column in &self.spare {
+                    let need: u32 = (0..least.len())
+                        .filter(|i| !hidden.contains(i))
+                        .map(|i| least[i])
+                        .sum();
+                    if need <= u32::from(width) + 1 {
+                        break;
+                    }
+                    hidden.push(column);
+                }
                 let constraints: Vec<ColumnConstraint> = self
                     .free
                     .iter()
-                    .map(|&free| match free {
-                        // Room for the header (and a word and the ellipsis), however
-                        // narrow the terminal; the 2 is the cell's padding.
+                    .enumerate()
+                    .map(|(i, &free)| match free {
+                        _ if hidden.contains(&i) => ColumnConstraint::Hidden,
                         Some(header) => ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(
                             header.max(6) + 2,
                         )),
@@ -212,6 +255,44 @@ pub(crate) mod tests {
             g.row(row);
         }
         g.render()
+    }
+
+    #[test]
+    fn a_narrow_terminal_leaves_out_the_spare_columns_first_to_last() {
+        let header = ["ID", "STATUS", "SUBJECT", "WHEN", "OWNER"];
+        let table = |width: Option<u16>| {
+            let style = Style {
+                width,
+                ..Style::plain()
+            };
+            let mut g = Grid::new(style, &header, &["SUBJECT"]).spare(&["WHEN", "OWNER"]);
+            let row = vec![
+                g.text("CB-1"),
+                g.word("open"),
+                g.text("Printer jams on every second page"),
+                g.text("2026-11-25 14:00 CET"),
+                g.text("Dana Agent"),
+            ];
+            g.row(row);
+            visible(&g.render())
+        };
+        // Wide enough for all: nothing left out.
+        let all = table(Some(120));
+        assert!(all.contains("WHEN") && all.contains("OWNER"), "{all}");
+        // Too narrow for WHEN's 20 characters beside the rest: WHEN goes, OWNER stays.
+        let some = table(Some(48));
+        assert!(!some.contains("WHEN") && !some.contains("CET"), "{some}");
+        assert!(
+            some.contains("OWNER") && some.contains("Dana Agent"),
+            "{some}"
+        );
+        assert_aligned(&some, &["ID", "STATUS", "SUBJECT", "OWNER"], Some(48));
+        // Narrower still: both go, and what is left fits.
+        let few = table(Some(30));
+        assert!(!few.contains("OWNER"), "{few}");
+        assert_aligned(&few, &["ID", "STATUS", "SUBJECT"], Some(30));
+        // To a pipe nothing is left out.
+        assert!(table(None).contains("WHEN"));
     }
 
     #[test]
