@@ -758,16 +758,23 @@ impl Subjects {
     }
 
     /// The subject of the customer known by `contact`: the same, whatever its letter
-    /// case and surrounding space.
+    /// case and surrounding space, and for a phone number (no `@`) whatever its spacing
+    /// and punctuation (its digits and a leading `+`), as `erase --customer` looks it up.
     pub fn of(&self, contact: &str) -> String {
         let contact = contact.trim();
-        let lower;
-        let normalised = if contact
+        let changed;
+        let normalised = if !contact.contains('@') {
+            changed = contact
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect::<String>();
+            changed.as_str()
+        } else if contact
             .bytes()
             .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
         {
-            lower = contact.to_lowercase();
-            lower.as_str()
+            changed = contact.to_lowercase();
+            changed.as_str()
         } else {
             contact
         };
@@ -905,23 +912,23 @@ mod tests {
         ring.ensure_pseudonym_secret(at("2026-11-23T09:00:00Z"));
         let secret = ring.pseudonym_secret().unwrap();
         let subjects = Subjects::new(secret);
-        for contact in [
-            "ada@example.com",
-            " Ada@Example.COM ",
-            "+49 30 1234",
-            "ÉMILE@exemple.fr",
-            "",
+        for (contact, normalised) in [
+            ("ada@example.com", "ada@example.com"),
+            (" Ada@Example.COM ", "ada@example.com"),
+            ("+49 30 1234", "+49301234"),
+            ("(030) 12-34", "0301234"),
+            ("ÉMILE@exemple.fr", "émile@exemple.fr"),
+            ("", ""),
         ] {
             let formula = format!(
                 "customer:{}",
-                &keyed_digest(
-                    secret.bytes(),
-                    format!("subject\0{}", contact.trim().to_lowercase()).as_bytes()
-                )[..32]
+                &keyed_digest(secret.bytes(), format!("subject\0{normalised}").as_bytes())[..32]
             );
             assert_eq!(subjects.of(contact), formula, "{contact:?}");
             assert_eq!(customer_subject(secret, contact), formula);
         }
+        // One number however it was typed: the subject `erase --customer` looks up.
+        assert_eq!(subjects.of("+1 555 0100"), subjects.of("+15550100"));
     }
 
     #[test]
