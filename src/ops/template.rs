@@ -48,18 +48,26 @@ pub(crate) fn render_for(
             .format("%A, %-d %B %Y, %H:%M %Z")
             .to_string()
     });
+    // A personal value that was erased (or whose key this clone lacks) is no value: a
+    // message to the customer must never carry its sealed text or a marker.
+    let personal = |v: &str| -> Option<String> {
+        use crate::model::privacy::{ERASED, NO_KEY};
+        let v = v.trim();
+        (!v.is_empty() && !crate::model::seal::is_sealed(v) && v != ERASED && v != NO_KEY)
+            .then(|| v.to_string())
+    };
     let values: BTreeMap<&str, Option<String>> = BTreeMap::from([
-        ("customer.name", Some(case.customer.name.to_string())),
+        ("customer.name", personal(&case.customer.name)),
         (
             "customer.email",
-            case.customer.email.clone().map(String::from),
+            case.customer.email.as_deref().and_then(personal),
         ),
         (
             "customer.phone",
-            case.customer.phone.clone().map(String::from),
+            case.customer.phone.as_deref().and_then(personal),
         ),
         ("case.id", Some(c.id.to_string())),
-        ("case.subject", Some(c.subject.to_string())),
+        ("case.subject", personal(&c.subject)),
         ("case.product", c.product.clone()),
         ("case.priority", Some(c.priority.to_string())),
         ("case.status", Some(c.status.to_string())),

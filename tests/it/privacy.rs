@@ -1259,3 +1259,28 @@ fn recording_personal_data_on_an_erased_case_warns_how_to_erase_it() {
         .clone();
     assert_eq!(summary, "[erased]", "{shown}");
 }
+
+/// A message to the customer of an erased case never carries sealed text or a marker: the
+/// template's placeholder has no value, so without a fallback the action is refused and
+/// the agent writes the message.
+#[test]
+fn a_template_message_on_an_erased_case_carries_no_sealed_text() {
+    let env = Env::new();
+    let root = env.casebook("book");
+    let id = env.open(&root, "Cy Young", "Invoice");
+    env.run(&root, &["erase", &id, "--reason", "Art. 17"]).ok();
+    let err = env.run(&root, &["ack", &id]).fails(1);
+    assert!(
+        err.contains("customer.name") && !err.contains("sealed:v1"),
+        "{err}"
+    );
+    let out = env
+        .run(
+            &root,
+            &["ack", &id, "--message", "Thank you, we are on it."],
+        )
+        .ok();
+    assert!(!out.stdout.contains("sealed:v1"), "{}", out.stdout);
+    let shown = env.run(&root, &["show", &id, "--json"]).json().to_string();
+    assert!(!shown.contains("sealed:v1"), "{shown}");
+}
