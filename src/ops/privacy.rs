@@ -279,12 +279,18 @@ impl Casebook {
             keys: keys.to_vec(),
             of: Some(of.clone()),
         };
+        crate::store::stop_if_interrupted();
         pending.save(&self.store)?;
+        // From the first key destroyed the erasure is done, whatever comes: a Ctrl-C waits
+        // until its events are recorded, and the command then reports it (exit 0).
+        let critical = crate::store::Critical::enter();
         self.store.erase_keys(keys, ctx.now)?;
         crate::store::fault_point("erase-after-keys");
         self.record_erasure(ctx, cases, keys, reason, Some(of))?;
         self.store.purge_index();
-        PendingErasure::clear(&self.store)
+        PendingErasure::clear(&self.store)?;
+        critical.committed();
+        Ok(())
     }
 
     /// Carries an erasure of a customer made in another clone to the cases of that customer

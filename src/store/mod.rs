@@ -41,6 +41,7 @@ pub use history::HistoryEntry;
 pub use keyring::{RingPush, KEYRING_REF};
 pub use pack::BlobPack;
 pub use ring_read::RingReader;
+pub(crate) use signals::Critical;
 pub use signals::{interrupted_after_commit, stop_if_interrupted};
 pub use snapshot::{parse_case, Snapshot};
 pub use sync::{MergeOutcome, Versions};

@@ -1284,3 +1284,27 @@ fn a_template_message_on_an_erased_case_carries_no_sealed_text() {
     let shown = env.run(&root, &["show", &id, "--json"]).json().to_string();
     assert!(!shown.contains("sealed:v1"), "{shown}");
 }
+
+/// A SIGTERM once the first key is destroyed does not make the erasure report failure:
+/// it records its events and says it is done (a retry would find nothing to erase).
+#[test]
+fn a_signal_during_an_erasure_waits_for_its_events_and_it_reports_success() {
+    let env = Env::new();
+    let (root, ada) = ada_with_an_attachment(&env);
+    let out = env
+        .cb(&root)
+        .env("CASEBOOK_FAULT", "term@erase-after-keys")
+        .args(["erase", &ada, "--reason", "Art. 17"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(
+        stderr.contains("SIGTERM came after the change was recorded"),
+        "{stderr}"
+    );
+    assert!(!root.join(".git/casebook-erase-pending.json").exists());
+    let shown = env.run(&root, &["show", &ada, "--json"]).json();
+    let last = shown["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "erase", "{shown}");
+}
