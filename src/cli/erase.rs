@@ -72,15 +72,25 @@ pub fn run(g: &Globals, args: Args) -> Result<()> {
             }
         ));
     } else {
+        // A retention run can erase thousands: the first few, and how many more.
+        const LISTED: usize = 20;
+        let mut listed: Vec<&str> = report
+            .cases
+            .iter()
+            .take(LISTED)
+            .map(|c| c.as_str())
+            .collect();
+        let more = format!(
+            "and {} more (--json lists them all)",
+            n.saturating_sub(LISTED)
+        );
+        if n > LISTED {
+            listed.push(&more);
+        }
         out.push_str(&format!(
             "{verb} the personal data of {n} case{}: {}\n",
             if n == 1 { "" } else { "s" },
-            report
-                .cases
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            listed.join(", ")
         ));
     }
     if !report.plain.is_empty() {

@@ -240,6 +240,19 @@ impl Casebook {
                 }
             });
         }
+        // Every key already destroyed: an erasure made before (a retry, a second request).
+        if plain.is_empty() && !keys.iter().any(&live) {
+            return Err(match target {
+                EraseTarget::Customer(c) => Error::invalid(
+                    "--customer",
+                    format!("the personal data of {c} this clone knows of is already erased"),
+                ),
+                EraseTarget::Cases(_) => Error::invalid(
+                    "ID",
+                    "the personal data of these cases is already erased (`casebook show ID` shows [erased])",
+                ),
+            });
+        }
         let cases = cases_sealed_with(&snap, &keys)?;
         let keys: Vec<String> = keys.into_iter().collect();
         let mut report = EraseReport {

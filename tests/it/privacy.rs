@@ -1308,3 +1308,21 @@ fn a_signal_during_an_erasure_waits_for_its_events_and_it_reports_success() {
     let last = shown["events"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["action"], "erase", "{shown}");
 }
+
+/// Erasing what is already erased says so and writes nothing, instead of claiming work.
+#[test]
+fn erasing_an_erased_case_again_says_it_is_already_erased() {
+    let env = Env::new();
+    let (root, ada) = ada_with_an_attachment(&env);
+    env.run(&root, &["erase", &ada, "--reason", "Art. 17"]).ok();
+    let commits = env.commit_count(&root);
+    for dry in [false, true] {
+        let mut args = vec!["erase", ada.as_str(), "--reason", "again"];
+        if dry {
+            args.push("--dry-run");
+        }
+        let err = env.run(&root, &args).fails(1);
+        assert!(err.contains("already erased"), "{err}");
+    }
+    assert_eq!(env.commit_count(&root), commits, "nothing written");
+}
