@@ -104,7 +104,6 @@ impl Casebook {
             }
             // Its erasure of a customer reaches the cases of that customer made here too;
             // the round then starts again, to push what that recorded.
-            crate::store::stop_if_interrupted();
             let erased = self.erase_what_was_erased_elsewhere(ctx)?;
             if !erased.is_empty() {
                 report.erased.extend(erased);

@@ -920,16 +920,8 @@ impl Store {
         if all.len() == before {
             return Ok(());
         }
-        let path = self.erased_elsewhere_marker();
-        let tmp = path.with_extension("json.tmp");
-        let io = |source| StoreError::Io {
-            action: "write",
-            path: tmp.clone(),
-            source,
-        };
         let text = serde_json::to_vec(&all).expect("strings serialise");
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)
+        super::worktree::write_atomically(self, &self.erased_elsewhere_marker(), &text)
     }
 
     /// The keys another clone erased (learnt from its key ring in a merge), by id, with the

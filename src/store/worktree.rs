@@ -725,7 +725,7 @@ fn write_file(store: &Store, path: &Path, content: &[u8], mode: i32) -> Result<(
 
 /// Writes `content` to a fresh file in `.git/casebook-tmp/` and renames it to `path`. If the
 /// two are on different file systems, writes `path` in place.
-fn write_atomically(store: &Store, path: &Path, content: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(store: &Store, path: &Path, content: &[u8]) -> Result<()> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let io = |action, source| StoreError::Io {
