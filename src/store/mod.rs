@@ -12,6 +12,7 @@
 //! ([`write`]). A case book with a working tree also gets its index and files brought up to
 //! date for the changed paths only ([`worktree`]); a bare ("store only") one skips that.
 
+mod deflate;
 mod fault;
 mod gitindex;
 mod history;

@@ -468,33 +468,9 @@ fn object_id(kind: ObjectType, data: &[u8]) -> Result<(Oid, u8)> {
     Ok((oid, number))
 }
 
-/// Appends `data`, zlib-deflated, to `out`. Each thread keeps one compressor and resets it
-/// for the next object: making a new one per object zeroes its tables every time, which
-/// costs more than deflating a small case file.
+/// Appends `data`, zlib-deflated, to `out` ([`super::deflate`]).
 fn deflate_into(mut out: Vec<u8>, data: &[u8]) -> Vec<u8> {
-    use flate2::{Compress, Compression, FlushCompress, Status};
-    thread_local! {
-        static DEFLATE: std::cell::RefCell<Compress> =
-            std::cell::RefCell::new(Compress::new(Compression::fast(), true));
-    }
-    DEFLATE.with_borrow_mut(|z| {
-        z.reset();
-        let mut input = data;
-        loop {
-            // Room for the whole stream at once (deflate's worst case is a few bytes per
-            // 16 KB more than its input), more if it still asks.
-            out.reserve(input.len() + input.len() / 64 + 64);
-            let read = z.total_in();
-            // Into a Vec's spare room: cannot fail.
-            let status = z
-                .compress_vec(input, &mut out, FlushCompress::Finish)
-                .expect("deflate into memory");
-            input = &input[usize::try_from(z.total_in() - read).unwrap_or(input.len())..];
-            if status == Status::StreamEnd {
-                break;
-            }
-        }
-    });
+    super::deflate::zlib_into(&mut out, data);
     out
 }
 
