@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Read};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use chrono::{DateTime, Utc};
 
@@ -92,7 +92,10 @@ impl Casebook {
         // Sealing ahead uses a core the reading leaves idle: with one core there is none.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let seal_ahead = config.privacy.seal && !opts.dry_run && cores > 1;
-        let (chunks, rejected, mut sealed) = std::thread::scope(|scope| -> Result<_> {
+        // The whole import in the scope of the sealing thread: it goes on sealing while
+        // the transaction starts and the plan is made, and is waited for only where the
+        // plan takes what it sealed.
+        std::thread::scope(|scope| -> Result<ImportReport> {
             let mut check = Validator::new(&config, ctx.now);
             let mut ahead = SealAhead::start(scope, seal_ahead, &config.prefix, &actor, ctx.now);
             let reader = LineLimit::new(input, opts.size.unwrap_or(0));
@@ -104,33 +107,32 @@ impl Casebook {
                 ImportFormat::Csv => read_csv(reader, &config, &mut each)?,
                 ImportFormat::Jsonl => read_jsonl(reader, &config, &mut each)?,
             }
-            let (chunks, sealed) = ahead.finish(std::mem::take(&mut check.good));
-            Ok((chunks, check.errors, sealed))
-        })?;
-        let valid: Vec<&Valid> = chunks.iter().flatten().collect();
-        if !rejected.is_empty() && !opts.continue_on_error {
-            return Err(Error::Rejected {
-                file: opts.source.clone(),
-                errors: rejected,
-            });
-        }
-        if opts.dry_run {
-            let snap = self.store.casebook_snapshot()?;
-            let (mut report, _) = plan(&snap, &config, ctx, opts, &valid, &mut [], false)?;
-            report.rejected = rejected;
-            return Ok(report);
-        }
-        // Planned on the tip inside the transaction: if a foreign writer moves the branch
-        // meanwhile, the transaction plans again on the new tip.
-        let (committed, mut report) =
-            self.store
-                .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
-                    let (report, files) =
-                        plan(snap, &config, ctx, opts, &valid, &mut sealed, true)?;
-                    if files.is_empty() {
-                        return Ok((Change::nothing(), report));
-                    }
-                    let message = format!(
+            let (chunks, mut sealed) = ahead.finish(std::mem::take(&mut check.good));
+            let rejected = check.errors;
+            let valid: Vec<&Valid> = chunks.iter().flat_map(|c| c.iter()).collect();
+            if !rejected.is_empty() && !opts.continue_on_error {
+                return Err(Error::Rejected {
+                    file: opts.source.clone(),
+                    errors: rejected,
+                });
+            }
+            if opts.dry_run {
+                let snap = self.store.casebook_snapshot()?;
+                let (mut report, _) = plan(&snap, &config, ctx, opts, &valid, &mut sealed, false)?;
+                report.rejected = rejected;
+                return Ok(report);
+            }
+            // Planned on the tip inside the transaction: if a foreign writer moves the
+            // branch meanwhile, the transaction plans again on the new tip.
+            let (committed, mut report) =
+                self.store
+                    .transact(&ctx.actor, ctx.now, |snap| -> Result<_> {
+                        let (report, files) =
+                            plan(snap, &config, ctx, opts, &valid, &mut sealed, true)?;
+                        if files.is_empty() {
+                            return Ok((Change::nothing(), report));
+                        }
+                        let message = format!(
                 "import: {} created, {} updated from {}\n\nAction: import\nActor: {}\nSource: {}\n",
                 report.created.len(),
                 report.updated.len(),
@@ -138,15 +140,16 @@ impl Casebook {
                 ctx.actor,
                 opts.source
             );
-                    let mut change = Change::new(message).packed();
-                    for (path, blob) in files {
-                        change.set(path, Content::Blob(blob));
-                    }
-                    Ok((change, report))
-                })?;
-        report.rejected = rejected;
-        report.commit = committed.commit.map(|c| c.to_string());
-        Ok(report)
+                        let mut change = Change::new(message).packed();
+                        for (path, blob) in files {
+                            change.set(path, Content::Blob(blob));
+                        }
+                        Ok((change, report))
+                    })?;
+            report.rejected = rejected;
+            report.commit = committed.commit.map(|c| c.to_string());
+            Ok(report)
+        })
     }
 }
 
@@ -553,7 +556,7 @@ fn plan(
     ctx: &Context,
     opts: &ImportOptions,
     rows: &[&Valid],
-    sealed: &mut [Option<Ahead>],
+    sealed: &mut Sealed,
     write: bool,
 ) -> Result<(ImportReport, Vec<(String, Oid)>)> {
     let actor = ctx.actor.to_string();
@@ -626,7 +629,7 @@ fn plan(
         if seen.contains(&row.external) {
             continue;
         }
-        let mut ahead = sealed.get_mut(at).and_then(Option::take);
+        let mut ahead = sealed.take(at);
         if let Some((id, _)) = &ahead {
             if taken.contains(id) || snap.has_case(id)? {
                 ahead = None;
@@ -740,17 +743,19 @@ type Ahead = (CaseId, Box<SealedAhead>);
 /// Seals a sealed book's new cases ahead ([`privacy::seal_ahead`]) on a thread of its own
 /// while the rows are read. Reading and checking the rows takes one core; without this,
 /// the sealing would wait for them all and then share the cores with making the files.
-/// The checked rows go over in chunks and come back with their sealed values. Whatever is
-/// not sealed when the reading ends is sealed as its case is made, as it would be anyway;
-/// a row that turns out to update a known case, or whose ID was taken meanwhile, just
-/// leaves its values unused (their key never reaches the key ring).
+/// The checked rows go over in chunks (shared, the reading keeps them too) and their
+/// sealed values come back in the same order. When the reading ends the thread seals what
+/// it was sent while the transaction starts and the plan is made ([`Sealed`]); whatever
+/// it has not sealed when its case is made is sealed then, as it would be anyway. A row
+/// that turns out to update a known case, or whose ID was taken meanwhile, just leaves its
+/// values unused (their key never reaches the key ring).
 struct SealAhead {
-    to_seal: Option<mpsc::Sender<Vec<Valid>>>,
-    sealed: Option<mpsc::Receiver<(Vec<Valid>, Vec<Ahead>)>>,
-    stop: std::sync::Arc<AtomicBool>,
+    to_seal: Option<mpsc::Sender<Arc<Vec<Valid>>>>,
+    sealed: Option<mpsc::Receiver<Vec<Ahead>>>,
+    stop: Arc<AtomicBool>,
+    /// Every chunk of checked rows so far, in order; the first `sent` went to be sealed.
+    chunks: Vec<Arc<Vec<Valid>>>,
     sent: usize,
-    /// Chunks not sent to be sealed, in order after the sent ones.
-    kept: Vec<Vec<Valid>>,
 }
 
 impl SealAhead {
@@ -764,25 +769,25 @@ impl SealAhead {
         actor: &'env str,
         now: DateTime<Utc>,
     ) -> SealAhead {
-        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut ahead = SealAhead {
+            to_seal: None,
+            sealed: None,
+            stop: stop.clone(),
+            chunks: Vec::new(),
+            sent: 0,
+        };
         if !on {
-            return SealAhead {
-                to_seal: None,
-                sealed: None,
-                stop,
-                sent: 0,
-                kept: Vec::new(),
-            };
+            return ahead;
         }
-        let (to_seal, chunks) = mpsc::channel::<Vec<Valid>>();
+        let (to_seal, chunks) = mpsc::channel::<Arc<Vec<Valid>>>();
         let (back, sealed) = mpsc::channel();
-        let halt = stop.clone();
         // Joined when the scope ends, like any scoped thread.
         scope.spawn(move || {
             for chunk in chunks {
                 let mut made: Vec<Ahead> = Vec::with_capacity(chunk.len());
-                for row in &chunk {
-                    if halt.load(Ordering::Relaxed) {
+                for row in chunk.iter() {
+                    if stop.load(Ordering::Relaxed) {
                         break;
                     }
                     let id = CaseId::generate(prefix);
@@ -790,67 +795,106 @@ impl SealAhead {
                     let ahead = privacy::seal_ahead(id.as_str(), &mut open);
                     made.push((id, Box::new(ahead)));
                 }
-                if back.send((chunk, made)).is_err() {
+                if back.send(made).is_err() {
                     break;
                 }
             }
         });
-        SealAhead {
-            to_seal: Some(to_seal),
-            sealed: Some(sealed),
-            stop,
-            sent: 0,
-            kept: Vec::new(),
+        ahead.to_seal = Some(to_seal);
+        ahead.sealed = Some(sealed);
+        ahead
+    }
+
+    /// Takes the rows checked so far once they fill a chunk.
+    fn offer(&mut self, rows: &mut Vec<Valid>) {
+        if rows.len() >= Self::CHUNK {
+            self.push(std::mem::replace(rows, Vec::with_capacity(Self::CHUNK)));
         }
     }
 
-    /// Takes the rows checked so far once they fill a chunk: sends them to be sealed, or
-    /// (in a plain book, or once the thread is gone) keeps them as they are.
-    fn offer(&mut self, rows: &mut Vec<Valid>) {
-        if rows.len() < Self::CHUNK {
-            return;
-        }
-        let chunk = std::mem::replace(rows, Vec::with_capacity(Self::CHUNK));
-        match &self.to_seal {
-            None => self.kept.push(chunk),
-            Some(to_seal) => match to_seal.send(chunk) {
+    /// Sends `chunk` to be sealed (in a plain book, or once the thread is gone, only
+    /// keeps it).
+    fn push(&mut self, chunk: Vec<Valid>) {
+        let chunk = Arc::new(chunk);
+        // Sent until a send fails, so the sent chunks come first.
+        if let Some(to_seal) = &self.to_seal {
+            match to_seal.send(chunk.clone()) {
                 Ok(()) => self.sent += 1,
                 // The thread is gone (it panicked): these rows are sealed as they are made.
-                Err(mpsc::SendError(chunk)) => {
-                    self.kept.push(chunk);
-                    self.to_seal = None;
-                }
-            },
-        }
-    }
-
-    /// Every checked row in order, in the chunks as they came back and then `rest`, and
-    /// beside each row, by position, what was sealed ahead for it. The chunks are kept as
-    /// they are: gathering 100k rows into one vector would copy them all into memory
-    /// fresh from the system, which costs more than the sealing ahead saves.
-    fn finish(mut self, rest: Vec<Valid>) -> (Vec<Vec<Valid>>, Vec<Option<Ahead>>) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.to_seal = None;
-        let mut chunks = Vec::with_capacity(self.sent + self.kept.len() + 1);
-        let mut sealed = Vec::new();
-        let mut rows = 0;
-        if let Some(back) = self.sealed.take() {
-            for (chunk, made) in back.iter().take(self.sent) {
-                sealed.resize_with(rows, || None);
-                sealed.extend(made.into_iter().map(Some));
-                rows += chunk.len();
-                chunks.push(chunk);
+                Err(_) => self.to_seal = None,
             }
         }
-        chunks.append(&mut self.kept);
-        chunks.push(rest);
+        self.chunks.push(chunk);
+    }
+
+    /// Every checked row, in chunks in order (the last one `rest`), and what is being
+    /// sealed for them. The chunks are kept as they are: gathering 100k rows into one
+    /// vector would copy them all into memory fresh from the system, which costs more
+    /// than the sealing ahead saves.
+    fn finish(mut self, rest: Vec<Valid>) -> (Vec<Arc<Vec<Valid>>>, Sealed) {
+        if !rest.is_empty() {
+            self.push(rest);
+        }
+        // The thread ends once it has sealed what it was sent.
+        self.to_seal = None;
+        let chunks = std::mem::take(&mut self.chunks);
+        let sealed = Sealed {
+            from: self.sealed.take(),
+            lens: chunks[..self.sent].iter().map(|c| c.len()).collect(),
+            got: Vec::new(),
+            stop: self.stop.clone(),
+        };
         (chunks, sealed)
     }
 }
 
 impl Drop for SealAhead {
     fn drop(&mut self) {
-        // On an error while reading: the thread stops at its next row.
+        // On an error while reading: the thread stops at its next row. (After `finish`,
+        // [`Sealed`] says when.)
+        if self.sealed.is_some() {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What the sealing thread sealed, by row (in the order of all checked rows), received as
+/// it is asked for: the thread may still be sealing the later rows.
+struct Sealed {
+    from: Option<mpsc::Receiver<Vec<Ahead>>>,
+    /// The rows in each chunk still to be received.
+    lens: std::collections::VecDeque<usize>,
+    /// By row: what was received and not taken yet.
+    got: Vec<Option<Ahead>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Sealed {
+    /// Takes what was sealed for row `at`, waiting for the thread if it is still sealing
+    /// that row's chunk; `None` if that row was not sealed ahead (or was taken before).
+    fn take(&mut self, at: usize) -> Option<Ahead> {
+        while self.got.len() <= at {
+            let (Some(from), Some(len)) = (&self.from, self.lens.pop_front()) else {
+                break;
+            };
+            let start = self.got.len();
+            match from.recv() {
+                Ok(made) => self.got.extend(made.into_iter().map(Some)),
+                // The thread is gone: the rest is sealed as it is made.
+                Err(_) => {
+                    self.from = None;
+                    break;
+                }
+            }
+            self.got.resize_with(start + len, || None);
+        }
+        self.got.get_mut(at).and_then(Option::take)
+    }
+}
+
+impl Drop for Sealed {
+    fn drop(&mut self) {
+        // What is not taken by now never will be: the thread stops at its next row.
         self.stop.store(true, Ordering::Relaxed);
     }
 }
@@ -978,6 +1022,66 @@ impl<R: Read> Read for LineLimit<R> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// What the sealing thread would send for a chunk of `n` rows.
+    fn made(n: usize) -> Vec<Ahead> {
+        (0..n)
+            .map(|_| {
+                let id = CaseId::generate("CB");
+                let mut open = Event::new(Action::Open, Utc::now(), "Ada <ada@example.com>");
+                let ahead = privacy::seal_ahead(id.as_str(), &mut open);
+                (id, Box::new(ahead))
+            })
+            .collect()
+    }
+
+    fn sealed(lens: &[usize]) -> (mpsc::Sender<Vec<Ahead>>, Sealed) {
+        let (tx, rx) = mpsc::channel();
+        let sealed = Sealed {
+            from: Some(rx),
+            lens: lens.iter().copied().collect(),
+            got: Vec::new(),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        (tx, sealed)
+    }
+
+    #[test]
+    fn what_was_sealed_ahead_is_found_by_row_across_chunks_cut_short() {
+        // Chunks of 3 and 2 rows; the second was cut short after one row (stopped).
+        let (tx, mut sealed) = sealed(&[3, 2]);
+        let first = made(3);
+        let second = made(1);
+        let ids: Vec<CaseId> = first
+            .iter()
+            .chain(&second)
+            .map(|(id, _)| id.clone())
+            .collect();
+        tx.send(first).unwrap();
+        tx.send(second).unwrap();
+        // Asked out of order, as the plan skips the rows that update known cases.
+        assert_eq!(sealed.take(3).map(|a| a.0), Some(ids[3].clone()));
+        assert_eq!(sealed.take(0).map(|a| a.0), Some(ids[0].clone()));
+        assert!(sealed.take(4).is_none(), "the row the thread did not reach");
+        assert!(sealed.take(0).is_none(), "taken once only");
+        assert_eq!(sealed.take(2).map(|a| a.0), Some(ids[2].clone()));
+        assert!(sealed.take(9).is_none(), "past every chunk");
+        let stop = sealed.stop.clone();
+        drop(sealed);
+        assert!(stop.load(Ordering::Relaxed), "dropping it stops the thread");
+    }
+
+    #[test]
+    fn rows_the_thread_never_sent_back_are_sealed_when_made() {
+        // The thread sealed one chunk of three and then went away (it panicked).
+        let (tx, mut sealed) = sealed(&[3, 3]);
+        tx.send(made(3)).unwrap();
+        drop(tx);
+        assert!(sealed.take(4).is_none());
+        assert!(sealed.take(1).is_some());
+    }
+
     #[test]
     fn parallel_map_keeps_the_order_whatever_finishes_first() {
         let items: Vec<u64> = (0..5_000).collect();
