@@ -307,6 +307,19 @@ mod tests {
         back
     }
 
+    /// `len` bytes that do not compress (xorshift).
+    fn noise(len: usize) -> Vec<u8> {
+        let mut seed = 7u64;
+        (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect()
+    }
+
     fn round_trip(data: &[u8]) -> Vec<u8> {
         let mut out = b"kept".to_vec();
         zlib_into(&mut out, data);
@@ -354,13 +367,7 @@ mod tests {
     #[test]
     fn every_length_and_distance_code_is_right() {
         // A distinct prefix, then a copy of its start at each distance and length.
-        let mut seed = 1u32;
-        let noise: Vec<u8> = (0..40_000)
-            .map(|_| {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                (seed >> 16) as u8
-            })
-            .collect();
+        let noise = noise(40_000);
         for distance in [
             1, 2, 3, 4, 5, 255, 256, 257, 511, 512, 513, 514, 4096, 32_767, 32_768,
         ] {
@@ -377,15 +384,7 @@ mod tests {
 
     #[test]
     fn what_does_not_compress_is_stored_no_larger() {
-        let mut seed = 7u64;
-        let noise: Vec<u8> = (0..200_000)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                seed as u8
-            })
-            .collect();
+        let noise = noise(200_000);
         let out = round_trip(&noise);
         assert!(out.len() <= noise.len() + 5 * 4 + 6, "{} bytes", out.len());
     }
