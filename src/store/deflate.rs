@@ -28,17 +28,22 @@ pub(crate) fn zlib_into(out: &mut Vec<u8>, data: &[u8]) {
     out.extend_from_slice(&[0x78, 0x01]);
     let start = out.len();
     compress(out, data);
-    let stored = data.len() + 5 * data.len().div_ceil(STORED_MAX).max(1);
-    if out.len() - start > stored {
+    if out.len() - start > stored_len(data.len()) {
         out.truncate(start);
         store(out, data);
     }
     out.extend_from_slice(&adler2::adler32_slice(data).to_be_bytes());
 }
 
+/// How long `len` bytes are as stored blocks: each block has a 5-byte header, and no data
+/// is still one (empty) block.
+fn stored_len(len: usize) -> usize {
+    len + 5 * len.div_ceil(STORED_MAX).max(1)
+}
+
 /// `data` as stored blocks (no compression).
 fn store(out: &mut Vec<u8>, data: &[u8]) {
-    out.reserve(data.len() + 5 * data.len().div_ceil(STORED_MAX).max(1));
+    out.reserve(stored_len(data.len()));
     let mut chunks = data.chunks(STORED_MAX).peekable();
     if chunks.peek().is_none() {
         out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
