@@ -354,8 +354,7 @@ impl CaseFile {
         let Some(state) = self.seal.0.take() else {
             return self.to_toml();
         };
-        super::privacy::seal_in_place(&mut self, &state);
-        super::privacy::derive_projection(&mut self);
+        super::privacy::seal_for_write(&mut self, &state);
         toml::to_string(&self).expect("a case file always serialises to TOML")
     }
 

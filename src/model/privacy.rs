@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use super::case::CaseFile;
+use super::event::Event;
 use super::seal::{self, Key, Keys, SealError};
 
 /// How an erased value reads.
@@ -63,8 +64,9 @@ pub struct SealState {
     key: OnceLock<Key>,
     source: Arc<dyn KeySource>,
     memo: Memo,
-    /// Values sealed with `key` before the case was made ([`seal_ahead`]).
-    ahead: Ahead,
+    /// The case was made from events sealed ahead ([`create_ahead`]): its projection is
+    /// their replay, sealed values and all.
+    replayed: bool,
 }
 
 /// The sealed values a case was read with, so that a write gives back the same bytes.
@@ -109,7 +111,7 @@ impl SealState {
             key: cell,
             source,
             memo: Memo::default(),
-            ahead: Vec::new(),
+            replayed: false,
         }
     }
 }
@@ -241,58 +243,66 @@ pub fn attach(case: &mut CaseFile, source: Arc<dyn KeySource>, key: Option<Key>,
     case.seal = Some(Arc::new(state)).into();
 }
 
-/// A new case's personal values sealed before its file is made, with a key of its own
+/// A new case's first event with its personal values sealed, made before the case is
 /// ([`seal_ahead`]).
 pub struct SealedAhead {
     key: Key,
-    values: Ahead,
+    /// The customer's contact, for the subject of the key ([`KeySource::adopt`]).
+    contact: Option<String>,
+    event: Event,
 }
 
-/// Sealed ahead: each value's field, text and sealed text. Encoding the text ahead too
-/// holds about 0.26 KB a case more than keeping the bytes would (a 100k import's peak
-/// memory went from 352 to 358 MB), and takes that work off the cores that make the case
-/// files.
-type Ahead = Vec<(&'static str, String, String)>;
-
-/// Seals the personal values of `event`, the first event of new case `case`, with a new
-/// key whose subject is given when the case is made ([`attach_ahead`]). The write of that
-/// case takes these sealed values instead of sealing the same texts again, so the work can
-/// be done beforehand: an import does it on an otherwise idle core while it still reads
-/// its rows.
-pub fn seal_ahead(case: &str, event: &mut crate::model::event::Event) -> SealedAhead {
+/// Seals the personal values of `event`, the first event of new case `case`, in place with
+/// a new key whose subject is given when the case is made ([`create_ahead`]). This is the
+/// sealing of a whole new case, done beforehand: an import does it on an otherwise idle
+/// core while it still reads its rows.
+pub fn seal_ahead(case: &str, mut event: Event) -> SealedAhead {
     let key = Key::generate("");
-    let mut values: Ahead = Vec::new();
+    let contact = event
+        .customer
+        .as_ref()
+        .and_then(|c| usable(&c.email).or_else(|| usable(&c.phone)));
     event.each_personal_mut(&mut |field, value| {
-        let known = values.iter().any(|(f, v, _)| *f == field && v == value);
-        if !value.is_empty() && !seal::is_sealed(value) && !known {
-            let sealed = seal::seal(&key, case, field, value);
-            values.push((field, value.clone(), sealed));
+        if !value.is_empty() && !seal::is_sealed(value) {
+            *value = seal::seal(&key, case, field, value);
         }
     });
-    SealedAhead { key, values }
+    SealedAhead {
+        key,
+        contact,
+        event,
+    }
 }
 
-/// Attaches what a write of new case `case` needs, with the values sealed `ahead` for it
-/// (under the same case ID): their key becomes the case's key, taken by `source`.
-pub fn attach_ahead(case: &mut CaseFile, source: Arc<dyn KeySource>, ahead: SealedAhead) {
-    let key = source.adopt(
-        case.case.id.as_str(),
-        contact_of(case).as_deref(),
-        ahead.key,
-    );
+/// Makes new case `id` from its first event sealed `ahead` (under the same case ID), its
+/// key taken by `source`. The projection is then the replay of sealed events, so it holds
+/// their sealed values, and stays their replay through [`CaseFile::append`]: its write
+/// stores each as [`FROM_EVENTS`] without replaying the events once more. Change the case
+/// only by appending events.
+pub fn create_ahead(
+    id: super::CaseId,
+    ahead: SealedAhead,
+    source: Arc<dyn KeySource>,
+) -> Result<CaseFile, super::case::CaseError> {
+    let key = source.adopt(id.as_str(), ahead.contact.as_deref(), ahead.key);
+    let mut case = CaseFile::create(id, ahead.event)?;
     let mut state = SealState::new(source, Some(key));
-    state.ahead = ahead.values;
+    state.replayed = true;
     case.seal = Some(Arc::new(state)).into();
+    Ok(case)
+}
+
+/// A personal value that can name a customer for the subject of a key: given, and neither
+/// sealed nor a stand-in for a sealed value.
+fn usable(v: &Option<crate::model::Personal>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && !seal::is_sealed(s) && *s != ERASED && *s != NO_KEY)
+        .map(str::to_string)
 }
 
 /// The contact a case's customer is known by, for the subject of a new key.
 fn contact_of(case: &CaseFile) -> Option<String> {
-    let usable = |v: &Option<crate::model::Personal>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && !seal::is_sealed(s) && *s != ERASED && *s != NO_KEY)
-            .map(str::to_string)
-    };
     usable(&case.customer.email)
         .or_else(|| usable(&case.customer.phone))
         .or_else(|| {
@@ -309,7 +319,7 @@ fn contact_of(case: &CaseFile) -> Option<String> {
 /// that are still sealed (key erased, or not in this clone) stay as they are.
 pub fn seal_in_place(out: &mut CaseFile, state: &SealState) {
     let id = out.case.id.to_string();
-    // Only a new key needs the contact (a case sealed ahead has its key).
+    // Only a new key needs the contact.
     let contact = match state.key.get() {
         Some(_) => None,
         None => contact_of(out),
@@ -324,14 +334,6 @@ pub fn seal_in_place(out: &mut CaseFile, state: &SealState) {
             if let Some(s) = state.memo.sealed(field, value) {
                 return s.clone();
             }
-        }
-        // What was sealed ahead is found here again by the next use of the same text.
-        let ahead = state
-            .ahead
-            .iter()
-            .find(|(f, v, _)| *f == field && v == value);
-        if let (Some((_, _, sealed)), Some(_)) = (ahead, state.key.get()) {
-            return sealed.clone();
         }
         if let Some((_, _, sealed)) = fresh.iter().find(|(f, v, _)| *f == field && v == value) {
             return sealed.clone();
@@ -430,6 +432,29 @@ fn with_replayed(
             .map(|(_, v)| v);
         f(field, value, from_events);
     });
+}
+
+/// Seals every personal value of `file` with `state` ([`seal_in_place`]) and stores as
+/// [`FROM_EVENTS`] each sealed value of the projection that replaying its events gives.
+pub fn seal_for_write(file: &mut CaseFile, state: &SealState) {
+    if state.replayed {
+        // The projection is the replay of the sealed events ([`create_ahead`]): each of its
+        // sealed values is one replay gives. Anything still to seal is sealed after.
+        let mut derived = false;
+        file.each_projected_personal_mut(&mut |_, value| {
+            if seal::is_sealed(value) && value != FROM_EVENTS {
+                *value = FROM_EVENTS.to_string();
+                derived = true;
+            }
+        });
+        if derived {
+            file.schema = file.schema.max(DERIVED_SCHEMA);
+        }
+        seal_in_place(file, state);
+    } else {
+        seal_in_place(file, state);
+        derive_projection(file);
+    }
 }
 
 /// Writes [`FROM_EVENTS`] for each sealed value of the projection that is the very sealed
@@ -554,7 +579,7 @@ pub fn open_attachment(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::event::{CustomerFields, Event};
+    use crate::model::event::CustomerFields;
     use crate::model::keyring::KeyRing;
     use crate::model::{Action, CaseId};
     use std::sync::Mutex;
@@ -617,32 +642,48 @@ mod tests {
         (case, ring, text)
     }
 
-    /// The values an import seals ahead are the very ones the write stores (so the work is
-    /// not done twice), their key is taken by the source with the customer's subject, and
-    /// the case opens back as it was made.
+    /// A case made from its first event sealed ahead stores the very values sealed ahead
+    /// (so the work is not done twice), its key is taken by the source with the customer's
+    /// subject, its projection is stored as derived, exactly as replaying the events
+    /// would have decided, and it opens back as it was made.
     #[test]
-    fn values_sealed_ahead_are_the_ones_the_write_stores() {
+    fn a_case_made_from_an_event_sealed_ahead_stores_those_values() {
         let (plain, _, _) = sealed_case();
-        let open = plain.events[0].clone();
-        let id = "CB-7K3M9QXA";
-        let ahead = seal_ahead(id, &mut open.clone());
-        let stored: Vec<String> = ahead
-            .values
-            .iter()
-            .map(|(_, _, sealed)| sealed.clone())
-            .collect();
+        let id = CaseId::parse("CB-7K3M9QXA").unwrap();
+        let ahead = seal_ahead(id.as_str(), plain.events[0].clone());
+        let mut stored = Vec::new();
+        let mut event = ahead.event.clone();
+        event.each_personal_mut(&mut |_, v| stored.push(v.clone()));
         assert_eq!(stored.len(), 4, "subject, description, name, e-mail");
-        let mut case = CaseFile::create(CaseId::parse(id).unwrap(), open).unwrap();
+        assert!(stored.iter().all(|v| v.starts_with(seal::PREFIX)));
         let source = Arc::new(Source(Mutex::new(Vec::new())));
-        attach_ahead(&mut case, source.clone(), ahead);
+        let mut case = create_ahead(id, ahead, source.clone()).unwrap();
+        let keys = source.0.lock().unwrap().clone();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].subject, "customer:ada@example.com");
+        // What replaying the events decides, for the same case without the shortcut.
+        let mut replayed = case.clone();
+        attach(
+            &mut replayed,
+            source.clone(),
+            Some(keys[0].clone()),
+            Memo::default(),
+        );
+        assert_eq!(replayed.to_toml(), case.to_toml());
+        // An event appended after, with a value of its own to seal.
+        let mut ack = Event::new(Action::Acknowledge, at(), "Dana <d@example.com>");
+        ack.get_mut::<crate::model::payload::Acknowledge>()
+            .unwrap()
+            .message = Some("Dear Ada".into());
+        case.append(ack).unwrap();
         let text = case.to_toml();
+        assert!(!text.contains("Dear Ada"), "{text}");
         for sealed in &stored {
             assert_eq!(text.matches(sealed.as_str()).count(), 1, "{text}");
         }
-        assert_eq!(text.matches(seal::PREFIX).count(), 4 + 4, "{text}");
-        let keys = std::mem::take(&mut *source.0.lock().unwrap());
-        assert_eq!(keys.len(), 1);
-        assert_eq!(keys[0].subject, "customer:ada@example.com");
+        assert_eq!(text.matches(FROM_EVENTS).count(), 4, "{text}");
+        assert_eq!(text.matches(seal::PREFIX).count(), 4 + 1 + 4, "{text}");
+        assert_eq!(source.0.lock().unwrap().len(), 1, "no other key");
         let mut ring = KeyRing::new();
         ring.add(keys[0].clone(), at());
         let mut back = CaseFile::from_toml(&text).unwrap();
@@ -651,6 +692,13 @@ mod tests {
         assert_eq!(back.customer, plain.customer);
         assert_eq!(back.events[0].customer, plain.events[0].customer);
         assert_eq!(back.events[0].payload, plain.events[0].payload);
+        assert_eq!(
+            back.events[1]
+                .get::<crate::model::payload::Acknowledge>()
+                .unwrap()
+                .message,
+            Some("Dear Ada".into())
+        );
     }
 
     #[test]

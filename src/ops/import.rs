@@ -97,7 +97,12 @@ impl Casebook {
         // plan takes what it sealed.
         std::thread::scope(|scope| -> Result<ImportReport> {
             let mut check = Validator::new(&config, ctx.now);
-            let mut ahead = SealAhead::start(scope, seal_ahead, &config.prefix, &actor, ctx.now);
+            let first = FirstEvent {
+                actor: &actor,
+                now: ctx.now,
+                source: &opts.source,
+            };
+            let mut ahead = SealAhead::start(scope, seal_ahead, &config.prefix, first);
             let reader = LineLimit::new(input, opts.size.unwrap_or(0));
             let mut each = |row| {
                 check.row(row);
@@ -548,8 +553,8 @@ impl<'c> Validator<'c> {
 
 /// Decides, against the tip, what each valid row does. With `write`, the new and changed
 /// case files go into one pack as they are made; returns the report and (path, blob) of
-/// each file to record. A new case takes the values `sealed` ahead for its row (by
-/// position) where their case ID is still free.
+/// each file to record. A new case is made from the first event `sealed` ahead for its
+/// row (by position) where that case ID is still free.
 fn plan(
     snap: &Snapshot<'_>,
     config: &Config,
@@ -560,6 +565,11 @@ fn plan(
     write: bool,
 ) -> Result<(ImportReport, Vec<(String, Oid)>)> {
     let actor = ctx.actor.to_string();
+    let first = FirstEvent {
+        actor: &actor,
+        now: ctx.now,
+        source: &opts.source,
+    };
     let owned_pack = write.then(|| snap.blob_pack()).transpose()?;
     let pack = owned_pack.as_ref();
     let written = AtomicU64::new(0);
@@ -657,22 +667,23 @@ fn plan(
         if pack.is_none() {
             return Ok(None);
         }
-        let mut open = row.intake.open_event(&actor, ctx.now);
-        if let Payload::Open(p) = &mut open.payload {
-            p.external_id = Some(row.external.clone());
-            p.source = Some(opts.source.clone());
-        }
         let case_error = |source| Error::Case {
             id: id.clone(),
             source,
         };
-        let mut file = CaseFile::create(id.clone(), open).map_err(case_error)?;
-        if let Some(keys) = &sealer {
-            match ahead {
-                Some(ahead) => privacy::attach_ahead(&mut file, keys.clone(), *ahead),
-                None => privacy::attach(&mut file, keys.clone(), None, Default::default()),
+        let mut file = match (&sealer, ahead) {
+            (Some(keys), Some(ahead)) => {
+                privacy::create_ahead(id.clone(), *ahead, keys.clone()).map_err(case_error)?
             }
-        }
+            (sealer, _) => {
+                let open = first.of(row);
+                let mut file = CaseFile::create(id.clone(), open).map_err(case_error)?;
+                if let Some(keys) = sealer {
+                    privacy::attach(&mut file, keys.clone(), None, Default::default());
+                }
+                file
+            }
+        };
         for event in row
             .team
             .events(&file.case.clone(), &actor, ctx.now, &opts.source)
@@ -737,18 +748,40 @@ fn parallel_map<I: Send, T: Send>(items: Vec<I>, f: impl Fn(I) -> T + Sync) -> V
     done.into_iter().flat_map(|(_, run)| run).collect()
 }
 
-/// A new case's ID and its personal values sealed for it ahead.
+/// A new case's ID and its first event sealed for it ahead.
 type Ahead = (CaseId, Box<SealedAhead>);
+
+/// What the first event of each new case is made with.
+#[derive(Clone, Copy)]
+struct FirstEvent<'a> {
+    actor: &'a str,
+    now: DateTime<Utc>,
+    /// The file imported from.
+    source: &'a str,
+}
+
+impl FirstEvent<'_> {
+    /// The `open` event of the case `row` creates.
+    fn of(&self, row: &Valid) -> Event {
+        let mut open = row.intake.open_event(self.actor, self.now);
+        if let Payload::Open(p) = &mut open.payload {
+            p.external_id = Some(row.external.clone());
+            p.source = Some(self.source.to_string());
+        }
+        open
+    }
+}
 
 /// Seals a sealed book's new cases ahead ([`privacy::seal_ahead`]) on a thread of its own
 /// while the rows are read. Reading and checking the rows takes one core; without this,
 /// the sealing would wait for them all and then share the cores with making the files.
-/// The checked rows go over in chunks (shared, the reading keeps them too) and their
-/// sealed values come back in the same order. When the reading ends the thread seals what
-/// it was sent while the transaction starts and the plan is made ([`Sealed`]); whatever
-/// it has not sealed when its case is made is sealed then, as it would be anyway. A row
-/// that turns out to update a known case, or whose ID was taken meanwhile, just leaves its
-/// values unused (their key never reaches the key ring).
+/// The checked rows go over in chunks (shared, the reading keeps them too) and each new
+/// case's first event comes back sealed, in the same order, to make the case from
+/// ([`privacy::create_ahead`]). When the reading ends the thread seals what it was sent
+/// while the transaction starts and the plan is made ([`Sealed`]); a case whose event it
+/// has not sealed when the case is made is sealed then, as it would be anyway. A row that
+/// turns out to update a known case, or whose ID was taken meanwhile, just leaves its
+/// event unused (its key never reaches the key ring).
 struct SealAhead {
     to_seal: Option<mpsc::Sender<Arc<Vec<Valid>>>>,
     sealed: Option<mpsc::Receiver<Vec<Ahead>>>,
@@ -766,8 +799,7 @@ impl SealAhead {
         scope: &'scope std::thread::Scope<'scope, 'env>,
         on: bool,
         prefix: &'env str,
-        actor: &'env str,
-        now: DateTime<Utc>,
+        first: FirstEvent<'env>,
     ) -> SealAhead {
         let stop = Arc::new(AtomicBool::new(false));
         let mut ahead = SealAhead {
@@ -791,8 +823,7 @@ impl SealAhead {
                         break;
                     }
                     let id = CaseId::generate(prefix);
-                    let mut open = row.intake.open_event(actor, now);
-                    let ahead = privacy::seal_ahead(id.as_str(), &mut open);
+                    let ahead = privacy::seal_ahead(id.as_str(), first.of(row));
                     made.push((id, Box::new(ahead)));
                 }
                 if back.send(made).is_err() {
@@ -1029,8 +1060,8 @@ mod tests {
         (0..n)
             .map(|_| {
                 let id = CaseId::generate("CB");
-                let mut open = Event::new(Action::Open, Utc::now(), "Ada <ada@example.com>");
-                let ahead = privacy::seal_ahead(id.as_str(), &mut open);
+                let open = Event::new(Action::Open, Utc::now(), "Ada <ada@example.com>");
+                let ahead = privacy::seal_ahead(id.as_str(), open);
                 (id, Box::new(ahead))
             })
             .collect()
