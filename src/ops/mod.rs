@@ -144,6 +144,10 @@ impl Casebook {
                 "casebook: could not delete an old key ring: {e}; the next command tries again"
             );
         }
+        // A sync stopped after it merged the branch and before it merged the key ring.
+        if let Err(e) = cb.finish_ring_merge() {
+            eprintln!("casebook: could not merge the key ring an interrupted sync fetched: {e}; the next command tries again");
+        }
         // An erasure that destroyed its keys but died before recording its events.
         if let Err(e) = cb.finish_erasure() {
             eprintln!("casebook: could not finish an interrupted erasure: {e}; the next command tries again");

@@ -95,13 +95,9 @@ impl Casebook {
             // that the key ring read below does not hold yet (they are pending before its
             // commit lands), so a later tip would reach the remote ahead of its keys.
             let tip = store.snapshot()?.tip();
+            crate::store::fault_point("sync-before-ring-merge");
             // The key ring goes with the branch: merged, and pushed when the remote's differs.
-            let erased_before = store.erased_version()?;
-            let ring = store.merge_fetched_keyring(&remote, ctx.now)?;
-            if store.erased_version()? != erased_before {
-                // Another clone erased keys: the index held what they opened.
-                store.purge_index();
-            }
+            let ring = self.merge_fetched_ring(&remote, ctx.now)?;
             // Its erasure of a customer reaches the cases of that customer made here too;
             // the round then starts again, to push what that recorded.
             let erased = self.erase_what_was_erased_elsewhere(ctx)?;
@@ -134,6 +130,33 @@ impl Casebook {
             }
             attempt += 1;
         }
+    }
+
+    /// Merges the key ring fetched from `remote` ([`Store::merge_fetched_keyring`]); returns
+    /// what to push. Keys another clone erased are purged from the index too, which held
+    /// what they opened.
+    fn merge_fetched_ring(
+        &self,
+        remote: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<crate::store::RingPush>> {
+        let erased_before = self.store.erased_version()?;
+        let ring = self.store.merge_fetched_keyring(remote, now)?;
+        if self.store.erased_version()? != erased_before {
+            self.store.purge_index();
+        }
+        Ok(ring)
+    }
+
+    /// Merges a key ring that a `sync` fetched and did not merge, stopped in between (its
+    /// fetched copy is still there): the cases that sync brought in are sealed with keys
+    /// only that ring has. What to push is left to the next sync, which compares with the
+    /// remote as it is then.
+    pub(crate) fn finish_ring_merge(&self) -> Result<()> {
+        for remote in self.store.unmerged_fetched_rings() {
+            self.merge_fetched_ring(&remote, chrono::Utc::now())?;
+        }
+        Ok(())
     }
 
     /// Clones a case book with the system git and registers the merge driver.

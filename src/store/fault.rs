@@ -13,7 +13,8 @@
 //! events not yet recorded), `mid-pack` (a bulk change's pack written under its temporary
 //! name, not yet moved into place), `after-pending-keys` (a transaction's new keys appended to
 //! the pending keys file, its objects not written), `ring-before-pending-cleared` (a new key
-//! ring in place, the pending keys it took in not yet deleted). Not for production use; an
+//! ring in place, the pending keys it took in not yet deleted), `sync-before-ring-merge` (a
+//! sync's branch merged, the key ring it fetched not yet). Not for production use; an
 //! unknown point never fires.
 
 use std::path::Path;

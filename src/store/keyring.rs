@@ -768,6 +768,23 @@ impl Store {
         })
     }
 
+    /// The remotes whose fetched key ring is still at its [`tracking_ref`], not merged:
+    /// a `sync` stopped between its fetch and its merge of the ring left it.
+    pub fn unmerged_fetched_rings(&self) -> Vec<String> {
+        let Ok(refs) = self.repo.references_glob("refs/casebook/remotes/*") else {
+            return Vec::new();
+        };
+        refs.flatten()
+            .filter_map(|r| {
+                let name = r.name()?;
+                let remote = name
+                    .strip_prefix("refs/casebook/remotes/")?
+                    .strip_suffix("/keyring")?;
+                (tracking_ref(remote) == name).then(|| remote.to_string())
+            })
+            .collect()
+    }
+
     /// Merges the key ring fetched from `remote` (left at [`tracking_ref`] by
     /// [`Store::fetch`]) into this clone's and drops the fetched copy. Returns what to push
     /// when the remote's ring differs from the merged one.

@@ -1041,6 +1041,41 @@ fn a_new_case_keeps_its_key_pending_until_sync_takes_it_to_the_remote_and_every_
 }
 
 #[test]
+fn a_sync_stopped_before_it_merged_the_key_ring_is_finished_by_the_next_command() {
+    let env = Env::new();
+    let (remote, a) = setup(&env);
+    let b = clone(&env, &remote, "b");
+    let id = env.open(&a, "Ada Lovelace", "Printer");
+    let key = case_key(&a, &id);
+    env.run(&a, &["sync"]).ok();
+    let out = env
+        .cb(&b)
+        .env("CASEBOOK_FAULT", "sync-before-ring-merge")
+        .arg("sync")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "killed at the fault point");
+    // The branch merge brought Ada's case; her key is only in the fetched ring.
+    assert!(crate::common::case_path(&b, &id).exists());
+    assert_eq!(ring(&b).lookup(&key), Lookup::Unknown);
+    let fetched = || env.git(&b, &["for-each-ref", "refs/casebook/remotes"]);
+    assert!(fetched().contains("keyring"), "{}", fetched());
+
+    // The next command, a read, merges it: the case opens, and nothing is left over.
+    let shown = env.run(&b, &["show", &id]).ok();
+    assert!(shown.stdout.contains("Ada Lovelace"), "{}", shown.stdout);
+    assert!(!shown.stderr.contains("sync"), "{}", shown.stderr);
+    assert!(matches!(ring(&b).lookup(&key), Lookup::Present(_)));
+    assert_eq!(fetched().trim(), "");
+    let hits = env.run(&b, &["search", "Printer", "--json"]).ok().stdout;
+    assert!(hits.contains(&id), "{hits}");
+    // And the next sync goes on as usual.
+    let report = env.run(&b, &["sync", "--json"]).json();
+    assert_eq!(report["keyring_pushed"], false, "{report}");
+    assert_eq!(ring(&b), ring(&a));
+}
+
+#[test]
 fn an_open_killed_after_its_key_is_pending_commits_nothing_and_the_book_goes_on() {
     let env = Env::new();
     let root = env.casebook("book");
