@@ -179,18 +179,69 @@ fn push_key_line_at(out: &mut String, key: &Key, created: &str) {
 /// the order they were written. A last line without its newline is a write that was cut
 /// short, whose transaction never committed anything sealed with it: it is passed over.
 pub fn parse_pending(file: &str, bytes: &[u8]) -> Result<Vec<(Key, DateTime<Utc>)>, KeyringError> {
-    let whole = match bytes.iter().rposition(|b| *b == b'\n') {
-        Some(end) => &bytes[..=end],
-        None => &[][..],
-    };
-    let text =
-        std::str::from_utf8(whole).map_err(|_| KeyringError(format!("{file} is not UTF-8")))?;
+    let text = std::str::from_utf8(whole_lines(bytes))
+        .map_err(|_| KeyringError(format!("{file} is not UTF-8")))?;
     text.lines()
         .enumerate()
         .map(|(n, line)| {
             parse_key_fields(line).map_err(|e| KeyringError(format!("{file}, line {}: {e}", n + 1)))
         })
         .collect()
+}
+
+/// Checks that every whole line of a pending keys file has the shape of a key line (an
+/// id and three more fields), without parsing the keys: what [`find_pending`] and
+/// [`parse_pending`] find wrong inside a line they report when they read it.
+pub fn check_pending(file: &str, bytes: &[u8]) -> Result<(), KeyringError> {
+    let whole = whole_lines(bytes);
+    std::str::from_utf8(whole).map_err(|_| KeyringError(format!("{file} is not UTF-8")))?;
+    let mut start = 0;
+    for (n, end) in memchr::memchr_iter(b'\n', whole).enumerate() {
+        let line = &whole[start..end];
+        start = end + 1;
+        let id_end = memchr::memchr(b' ', line).unwrap_or(line.len());
+        // Checked UTF-8 above, and a space is one byte.
+        let id = std::str::from_utf8(&line[..id_end]).unwrap_or_default();
+        let fields = memchr::memchr_iter(b' ', line).take(3).count();
+        let what = if fields < 3 {
+            "expected \"<id> <created> <secret> <subject>\"".to_string()
+        } else if !is_key_id(id) {
+            format!("{id:?} is not a key id")
+        } else {
+            continue;
+        };
+        return Err(KeyringError(format!("{file}, line {}: {what}", n + 1)));
+    }
+    Ok(())
+}
+
+/// What a pending keys file says about `key_id` (`Present` or `Unknown`), reading only
+/// the key's line, as [`parse_pending`] would read it: a command that looks up one key
+/// need not parse some 500.
+pub fn find_pending(file: &str, bytes: &[u8], key_id: &str) -> Result<Lookup, KeyringError> {
+    let whole = whole_lines(bytes);
+    let id = key_id.as_bytes();
+    let found = memchr::memmem::find_iter(whole, id)
+        .find(|&at| (at == 0 || whole[at - 1] == b'\n') && whole.get(at + id.len()) == Some(&b' '));
+    let Some(start) = found else {
+        return Ok(Lookup::Unknown);
+    };
+    let end = memchr::memchr(b'\n', &whole[start..]).map_or(whole.len(), |e| start + e);
+    let bad = |e: &str| {
+        let n = memchr::memchr_iter(b'\n', &whole[..start]).count();
+        KeyringError(format!("{file}, line {}: {e}", n + 1))
+    };
+    let line = std::str::from_utf8(&whole[start..end]).map_err(|_| bad("not UTF-8"))?;
+    let (key, _) = parse_key_fields(line).map_err(|e| bad(&e))?;
+    Ok(Lookup::Present(key))
+}
+
+/// `bytes` up to its last newline: a last line without one was cut short.
+fn whole_lines(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().rposition(|b| *b == b'\n') {
+        Some(end) => &bytes[..=end],
+        None => &[],
+    }
 }
 
 fn escape_subject(s: &str) -> std::borrow::Cow<'_, str> {
@@ -795,6 +846,52 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    /// A lookup in a pending keys file finds what parsing it whole finds, reading only the
+    /// key's line: a line cut short is no key, and a bad line elsewhere does not matter.
+    #[test]
+    fn a_pending_key_is_found_by_its_line_alone_as_the_whole_file_reads_it() {
+        let created = at("2026-11-23T09:00:00Z");
+        let keys: Vec<Key> = (0..5)
+            .map(|i| Key::generate(&format!("customer:{i}%\n")))
+            .collect();
+        let mut text = String::new();
+        for k in &keys {
+            push_key_line(&mut text, k, &created);
+        }
+        let cut = Key::generate("customer:cut");
+        let mut line = String::new();
+        push_key_line(&mut line, &cut, &created);
+        let mut bytes = text.clone().into_bytes();
+        bytes.extend_from_slice(line.trim_end().as_bytes());
+        let whole = parse_pending("p", &bytes).unwrap();
+        assert_eq!(whole.len(), keys.len());
+        for (k, _) in &whole {
+            assert_eq!(
+                find_pending("p", &bytes, &k.id).unwrap(),
+                Lookup::Present(k.clone())
+            );
+        }
+        assert_eq!(find_pending("p", &bytes, &cut.id).unwrap(), Lookup::Unknown);
+        let other = crate::model::seal::new_key_id();
+        assert_eq!(find_pending("p", &bytes, &other).unwrap(), Lookup::Unknown);
+        assert!(check_pending("p", &bytes).is_ok());
+        // A line that is not a key line fails the check, naming the file and line.
+        let garbage = format!("{text}not a key line\n");
+        let e = check_pending("p", garbage.as_bytes()).unwrap_err();
+        assert!(e.0.starts_with("p, line 6: "), "{}", e.0);
+        // A key line damaged inside: the whole file no longer parses, its other keys are
+        // still found, and looking up the damaged one is an error naming the file and line.
+        let damaged = text.replacen(&keys[1].id, &format!("{} x", keys[1].id), 1);
+        assert!(check_pending("p", damaged.as_bytes()).is_ok());
+        assert!(parse_pending("p", damaged.as_bytes()).is_err());
+        assert_eq!(
+            find_pending("p", damaged.as_bytes(), &keys[3].id).unwrap(),
+            Lookup::Present(keys[3].clone())
+        );
+        let e = find_pending("p", damaged.as_bytes(), &keys[1].id).unwrap_err();
+        assert!(e.0.starts_with("p, line 2: "), "{}", e.0);
     }
 
     #[test]

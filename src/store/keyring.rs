@@ -365,7 +365,7 @@ impl Store {
     /// looked up (one tree and one small blob), and keeps what it read.
     /// It knows the pending keys too.
     pub fn ring_reader(&self) -> Result<RingReader<'_>> {
-        let pending = self.pending_keys()?;
+        let pending = self.pending_text()?;
         let mut last = None;
         for _ in 0..ATTEMPTS {
             let tip = self.ring_tip(KEYRING_REF)?;

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use super::{Result, Store, StoreError};
-use crate::model::keyring::{parse_pending, push_key_line};
+use crate::model::keyring::{check_pending, find_pending, parse_pending, push_key_line};
 use crate::model::seal::{Key, Lookup};
 
 /// The file's name in the git folder.
@@ -50,13 +50,25 @@ impl PendingKeys {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &(Key, DateTime<Utc>)> {
         self.keys.iter()
     }
+}
+
+/// The pending keys file as read, for looking keys up one at a time: each lookup parses
+/// only its key's line (the ring's buckets are read the same way).
+#[derive(Default)]
+pub(crate) struct PendingText {
+    bytes: Vec<u8>,
+    path: String,
+}
+
+impl PendingText {
+    /// Whether the file holds no key (a line cut short is none).
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.bytes.contains(&b'\n')
+    }
 
     /// `Present` or `Unknown`: erasures are the ring's to tell.
-    pub(crate) fn lookup(&self, key_id: &str) -> Lookup {
-        self.keys
-            .iter()
-            .find(|(k, _)| k.id == key_id)
-            .map_or(Lookup::Unknown, |(k, _)| Lookup::Present(k.clone()))
+    pub(crate) fn lookup(&self, key_id: &str) -> Result<Lookup> {
+        find_pending(&self.path, &self.bytes, key_id).map_err(|e| StoreError::Keyring(e.0))
     }
 }
 
@@ -67,24 +79,39 @@ impl Store {
 
     /// The keys waiting in the file (none if there is no file).
     pub(crate) fn pending_keys(&self) -> Result<PendingKeys> {
-        let path = self.pending_path();
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PendingKeys::default()),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    action: "read",
-                    path,
-                    source,
-                })
-            }
+        let Some(text) = self.read_pending()? else {
+            return Ok(PendingKeys::default());
         };
-        let keys = parse_pending(&path.display().to_string(), &bytes)
-            .map_err(|e| StoreError::Keyring(e.0))?;
+        let keys = parse_pending(&text.path, &text.bytes).map_err(|e| StoreError::Keyring(e.0))?;
         Ok(PendingKeys {
             keys,
             present: true,
         })
+    }
+
+    /// The file as it is now, to look keys up in (empty if there is no file); an error if a
+    /// line is not a key line.
+    pub(crate) fn pending_text(&self) -> Result<PendingText> {
+        let text = self.read_pending()?.unwrap_or_default();
+        check_pending(&text.path, &text.bytes).map_err(|e| StoreError::Keyring(e.0))?;
+        Ok(text)
+    }
+
+    /// The file's bytes; `None` if there is no file.
+    fn read_pending(&self) -> Result<Option<PendingText>> {
+        let path = self.pending_path();
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(PendingText {
+                bytes,
+                path: path.display().to_string(),
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError::Io {
+                action: "read",
+                path,
+                source,
+            }),
+        }
     }
 
     /// Whether `keys` new keys go into the file (`false`: into the ring, with the file's).

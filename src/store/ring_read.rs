@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use git2::{Oid, Repository, Tree};
 
 use super::keyring::{ERASED, FORMAT_1_FILE, HEADER, KEYS};
-use super::pending::PendingKeys;
+use super::pending::PendingText;
 use super::{GitContext, Result, Store, StoreError, KEYRING_REF};
 use crate::model::id::in_alphabet;
 use crate::model::keyring::{
@@ -305,14 +305,14 @@ pub struct RingReader<'s> {
     store: &'s Store,
     ring: RefCell<Option<RingAt<'s>>>,
     cache: RefCell<HashMap<String, BucketTexts>>,
-    pending: PendingKeys,
+    pending: PendingText,
 }
 
 impl<'s> RingReader<'s> {
     pub(super) fn new(
         store: &'s Store,
         ring: Option<RingAt<'s>>,
-        pending: PendingKeys,
+        pending: PendingText,
     ) -> RingReader<'s> {
         RingReader {
             store,
@@ -340,7 +340,7 @@ impl<'s> RingReader<'s> {
     /// read. The ring's word comes first: an id it erased stays erased.
     pub fn get(&self, key_id: &str) -> Result<Lookup> {
         match self.get_in_ring(key_id)? {
-            Lookup::Unknown => Ok(self.pending.lookup(key_id)),
+            Lookup::Unknown => self.pending.lookup(key_id),
             found => Ok(found),
         }
     }
