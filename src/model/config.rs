@@ -158,25 +158,42 @@ pub struct Retention {
 }
 
 impl Retention {
+    /// The longest retention: a century, in whatever unit.
+    const MAX_YEARS: u64 = 100;
+
     /// "3y", "18mo", "90d", "12w".
     pub fn parse(text: &str) -> Result<Retention, String> {
         let t = text.trim();
         let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (n, unit) = t.split_at(split);
-        let n: u32 = n
-            .parse()
-            .ok()
-            .filter(|n| *n > 0 && *n <= 1200)
-            .ok_or_else(|| {
-                "expected a count from 1 followed by y, mo, w or d, e.g. \"3y\"".to_string()
-            })?;
-        Ok(match unit {
-            "y" => Retention { months: n * 12, days: 0 },
-            "mo" => Retention { months: n, days: 0 },
-            "w" => Retention { months: 0, days: n * 7 },
-            "d" => Retention { months: 0, days: n },
+        let (digits, unit) = t.split_at(split);
+        let n: u64 = match digits.parse() {
+            Ok(n) if n > 0 => n,
+            // All digits, too many for a number: too long, like any count past the limit.
+            Err(_) if !digits.is_empty() => u64::MAX,
+            _ => {
+                return Err(
+                    "expected a count from 1 followed by y, mo, w or d, e.g. \"3y\"".to_string(),
+                )
+            }
+        };
+        let (months, days) = match unit {
+            "y" => (n.saturating_mul(12), 0),
+            "mo" => (n, 0),
+            "w" => (0, n.saturating_mul(7)),
+            "d" => (0, n),
             "" => return Err(format!("{n} what? add a unit: y (years), mo (months), w (weeks) or d (days), e.g. \"{n}d\"")),
             _ => return Err(format!("unknown unit {unit:?}: use y (years), mo (months), w (weeks) or d (days), e.g. \"3y\"")),
+        };
+        let max = Self::MAX_YEARS;
+        if months > max * 12 || days > max * 366 {
+            return Err(format!(
+                "longer than the longest retention casebook keeps, {max} years (\"{max}y\")"
+            ));
+        }
+        // Both at most 36,600.
+        Ok(Retention {
+            months: months as u32,
+            days: days as u32,
         })
     }
 
@@ -614,6 +631,38 @@ mod tests {
     use super::*;
     use crate::model::sla::Clock;
     use crate::model::Priority;
+
+    #[test]
+    fn a_retention_is_any_span_up_to_a_century_in_any_unit() {
+        for (text, months, days) in [
+            ("3y", 36, 0),
+            ("18mo", 18, 0),
+            ("12w", 0, 84),
+            ("2000d", 0, 2000),
+            ("100y", 1200, 0),
+            ("1200mo", 1200, 0),
+            ("36600d", 0, 36600),
+        ] {
+            let r = Retention::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!((r.months, r.days), (months, days), "{text}");
+        }
+        for text in [
+            "101y",
+            "1201mo",
+            "36601d",
+            "10000y",
+            "99999999999999999999999w",
+        ] {
+            let e = Retention::parse(text).unwrap_err();
+            assert!(e.contains("100 years"), "{text}: {e}");
+        }
+        for text in ["0y", "y", "-3y", ""] {
+            let e = Retention::parse(text).unwrap_err();
+            assert!(e.starts_with("expected a count from 1"), "{text}: {e}");
+        }
+        assert!(Retention::parse("3x").unwrap_err().contains("unknown unit"));
+        assert!(Retention::parse("3").unwrap_err().contains("add a unit"));
+    }
 
     #[test]
     fn the_written_defaults_are_the_built_in_defaults() {
