@@ -1016,6 +1016,18 @@ fn a_large_sealed_import_reads_back_and_erases_by_customer() {
         seen += 1;
     }
     assert_eq!(seen, rows);
+    // Each sealed value is stored once, in the `open` event; `[case]` and `[customer]`
+    // take theirs from it (subject, description, name, e-mail).
+    let first: serde_json::Value = serde_json::from_str(export.lines().next().unwrap()).unwrap();
+    let id = first["id"].as_str().unwrap();
+    let text = std::fs::read_to_string(crate::common::case_path(&root, id)).unwrap();
+    assert_eq!(
+        text.matches("\"sealed:v1:from-events\"").count(),
+        4,
+        "{text}"
+    );
+    assert_eq!(text.matches("\"sealed:v1:K").count(), 4, "{text}");
+    assert!(text.starts_with("schema = 2\n"), "{text}");
 
     env.run(
         &root,
